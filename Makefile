@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CODE := connectors graph simulators
+
+.PHONY: install demo test lint schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/legacygraph demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(CODE) tests bench
+	$(BIN)/ruff format --check $(CODE) tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+schema: $(STAMP)
+	$(BIN)/legacygraph export-schema
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.discussions
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
