@@ -1,0 +1,187 @@
+"""The Flarum JSON:API client: typed async methods over one `Upstream`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import ProtocolError, Unauthenticated
+from ..http import Upstream, decode_json
+from . import convert
+from .jsonapi import SOURCE, Document, read_document
+from .models import Discussion, Forum, Found, Page, Post, Related, Tag, Token, User
+
+__all__ = ["PAGE_CAP", "Flarum"]
+
+PAGE_CAP = 50
+"""Flarum silently caps `page[limit]` at 50; larger windows are fetched as several pages."""
+
+DISCUSSION_INCLUDES = ("user", "tags", "firstPost", "firstPost.user")
+
+
+class Flarum:
+    """A Flarum forum, seen by the identity in `upstream.auth`."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Document:
+        response = await self.upstream.request("GET", f"/api{path}", params=params)
+        return read_document(response)
+
+    async def _post(self, path: str, document: dict[str, Any]) -> Document:
+        response = await self.upstream.request(
+            "POST",
+            f"/api{path}",
+            json_body=document,
+            headers={"Accept": "application/vnd.api+json"},
+        )
+        return read_document(response)
+
+    async def forum(self) -> Forum:
+        """Forum info and the actor this request runs as (`GET /api?include=actor`)."""
+        document = await self._get("", {"include": "actor"})
+        resource = document.one()
+        actor_id = resource.to_one("actor")
+        actor = convert.related(document.included).users.get(actor_id) if actor_id else None
+        return Forum(
+            title=str(resource.attributes.get("title", "")),
+            version=resource.attributes.get("version"),
+            actor=actor,
+        )
+
+    async def login(self, identification: str, password: str, *, remember: bool = False) -> Token:
+        """Exchange a username (or e-mail) and password for an access token."""
+        body: dict[str, Any] = {"identification": identification, "password": password}
+        if remember:
+            body["remember"] = 1
+        response = await self.upstream.request("POST", "/api/token", json_body=body)
+        if response.status_code >= 400:
+            read_document(response)  # raises the mapped error
+            raise Unauthenticated(SOURCE, "Flarum refused the login", status=response.status_code)
+        payload = decode_json(response, SOURCE)
+        if not isinstance(payload, dict) or "token" not in payload or "userId" not in payload:
+            raise ProtocolError(SOURCE, "Flarum's token answer has no token and userId")
+        return Token(token=str(payload["token"]), user_id=str(payload["userId"]))
+
+    async def discussions(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        search: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+        sort: str | None = None,
+        include: Iterable[str] = DISCUSSION_INCLUDES,
+    ) -> Page[Discussion]:
+        """A window of the discussion list, with the requested relationships included."""
+        params = {"include": ",".join(include)}
+        for name, value in (("q", search), ("tag", tag), ("author", author)):
+            if value:
+                params[f"filter[{name}]"] = value
+        if sort:
+            params["sort"] = sort
+        return await self._paged("/discussions", params, offset, limit, convert.discussion)
+
+    async def discussion(
+        self, discussion_id: str, *, include: Iterable[str] = DISCUSSION_INCLUDES
+    ) -> Found[Discussion]:
+        document = await self._get(f"/discussions/{discussion_id}", {"include": ",".join(include)})
+        return Found(convert.discussion(document.one()), convert.related(document.included))
+
+    async def posts(self, post_ids: Sequence[str]) -> Page[Post]:
+        """Posts by id, with their authors: one request per 50 ids (`filter[id]=1,2,3`)."""
+        chunks = [post_ids[i : i + PAGE_CAP] for i in range(0, len(post_ids), PAGE_CAP)]
+        documents = await asyncio.gather(
+            *(
+                self._get(
+                    "/posts",
+                    {
+                        "filter[id]": ",".join(chunk),
+                        "include": "user",
+                        "page[limit]": str(PAGE_CAP),
+                    },
+                )
+                for chunk in chunks
+            )
+        )
+        return _combine(documents, convert.post, has_next=False)
+
+    async def discussion_posts(
+        self, discussion_id: str, *, offset: int = 0, limit: int = 20
+    ) -> Page[Post]:
+        """The posts of one discussion in order, with their authors."""
+        params = {"filter[discussion]": discussion_id, "sort": "number", "include": "user"}
+        return await self._paged("/posts", params, offset, limit, convert.post)
+
+    async def user(self, user_id: str) -> User:
+        """The full user document: join time, counts, and e-mail where the actor may see it."""
+        document = await self._get(f"/users/{user_id}")
+        return convert.user(document.one())
+
+    async def tags(self) -> list[Tag]:
+        document = await self._get("/tags")
+        return [convert.tag(resource) for resource in document.many()]
+
+    async def start_discussion(
+        self, title: str, content: str, tag_ids: Sequence[str] = ()
+    ) -> Found[Discussion]:
+        relationships = {"tags": {"data": [{"type": "tags", "id": tag} for tag in tag_ids]}}
+        document = await self._post(
+            "/discussions",
+            {
+                "data": {
+                    "type": "discussions",
+                    "attributes": {"title": title, "content": content},
+                    "relationships": relationships,
+                }
+            },
+        )
+        return Found(convert.discussion(document.one()), convert.related(document.included))
+
+    async def reply(self, discussion_id: str, content: str) -> Found[Post]:
+        document = await self._post(
+            "/posts",
+            {
+                "data": {
+                    "type": "posts",
+                    "attributes": {"content": content},
+                    "relationships": {
+                        "discussion": {"data": {"type": "discussions", "id": discussion_id}}
+                    },
+                }
+            },
+        )
+        return Found(convert.post(document.one()), convert.related(document.included))
+
+    async def _paged(
+        self,
+        path: str,
+        params: dict[str, str],
+        offset: int,
+        limit: int,
+        parse: Any,
+    ) -> Page[Any]:
+        """Fetch `limit` items from `offset`, as concurrent upstream pages of at most 50."""
+        windows = [
+            (start, min(PAGE_CAP, offset + limit - start))
+            for start in range(offset, offset + limit, PAGE_CAP)
+        ] or [(offset, 0)]
+        documents = await asyncio.gather(
+            *(
+                self._get(path, {**params, "page[offset]": str(start), "page[limit]": str(size)})
+                for start, size in windows
+            )
+        )
+        return _combine(documents, parse, has_next="next" in documents[-1].links)
+
+
+def _combine(documents: Sequence[Document], parse: Any, *, has_next: bool) -> Page[Any]:
+    items = []
+    related = Related()
+    for document in documents:
+        items.extend(parse(resource) for resource in document.many())
+        related.merge(convert.related(document.included))
+    return Page(items=items, related=related, has_next=has_next)

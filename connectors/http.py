@@ -1,0 +1,112 @@
+"""The HTTP layer every connector uses.
+
+A connector is handed an `Upstream`: the source's pooled `httpx.AsyncClient`, its base URL, the
+caller's auth and the timeout, all decided outside the connector. `Upstream.request` is the one
+place where httpx exceptions become `UpstreamError`s, and where requests are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .errors import ProtocolError, Unavailable, UpstreamTimeout
+
+__all__ = ["CallStats", "Upstream", "decode_json", "new_client"]
+
+
+@dataclass
+class CallStats:
+    """Upstream requests made on behalf of one gateway request, per source."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def record(self, source: str, elapsed: float) -> None:
+        self.requests[source] = self.requests.get(source, 0) + 1
+        self.seconds[source] = self.seconds.get(source, 0.0) + elapsed
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+def new_client(*, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
+    """The pooled client for one source, opened once at start-up."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_s),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        headers={"User-Agent": "legacygraph"},
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Everything a connector needs to reach one source as one caller."""
+
+    source: str
+    client: httpx.AsyncClient
+    base_url: str
+    auth: httpx.Auth
+    stats: CallStats | None = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        url = self.base_url.rstrip("/") + path
+        started = time.perf_counter()
+        try:
+            return await self.client.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=form,
+                headers=headers,
+                auth=self.auth,
+            )
+        except httpx.TimeoutException as exc:
+            # The message names no URL: for some systems the URL carries the caller's token.
+            raise UpstreamTimeout(self.source, f"{self.source} did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(
+                self.source, f"{self.source} could not be reached ({type(exc).__name__})"
+            ) from exc
+        finally:
+            if self.stats is not None:
+                self.stats.record(self.source, time.perf_counter() - started)
+
+
+def decode_json(response: httpx.Response, source: str) -> Any:
+    """The JSON body of `response`, or a `ProtocolError` saying what came instead."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if "html" in content_type or "xml" in content_type:
+        raise ProtocolError(
+            source,
+            f"{source} answered {content_type} (HTTP {response.status_code}) where JSON was expected",
+            status=response.status_code,
+        )
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise ProtocolError(
+            source,
+            f"{source} answered invalid JSON (HTTP {response.status_code})",
+            status=response.status_code,
+        ) from exc

@@ -1,0 +1,32 @@
+"""`python -m simulators flarum --port 9104`: run one simulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from . import SIMULATORS
+from .world import build_world
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
+    parser.add_argument("system", choices=sorted(SIMULATORS))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: the system's usual port")
+    parser.add_argument("--scale", type=int, default=1, help="seed a world N times larger")
+    parser.add_argument("--data", type=Path, default=None, help="keep state in DIR/<system>.sqlite")
+    args = parser.parse_args(argv)
+    simulator = SIMULATORS[args.system]
+    database = ":memory:"
+    if args.data is not None:
+        args.data.mkdir(parents=True, exist_ok=True)
+        database = str(args.data / f"{args.system}.sqlite")
+    app = simulator.create_app(build_world(args.scale), database=database)
+    uvicorn.run(app, host=args.host, port=args.port or simulator.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

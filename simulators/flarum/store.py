@@ -1,0 +1,202 @@
+"""The Flarum simulator's state: SQLite tables shaped like Flarum's own, seeded from the world."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..world import World
+
+__all__ = ["SESSION_LIFETIME", "SERVICE_API_KEY", "FlarumStore"]
+
+SERVICE_API_KEY = "sim-flarum-api-key"
+"""A seeded API key with no user bound: it may act as any user named by `userId=`."""
+
+SESSION_LIFETIME = timedelta(hours=1)
+REMEMBER_LIFETIME = timedelta(days=5 * 365)
+
+SCHEMA = """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY, username TEXT UNIQUE NOT NULL, email TEXT UNIQUE NOT NULL,
+    display_name TEXT NOT NULL, password_hash TEXT NOT NULL, joined_at TEXT NOT NULL,
+    is_admin INTEGER NOT NULL DEFAULT 0, can_search_users INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE access_tokens (
+    token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, type TEXT NOT NULL, last_activity_at TEXT NOT NULL
+);
+CREATE TABLE api_keys (key TEXT PRIMARY KEY, user_id INTEGER);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, slug TEXT UNIQUE NOT NULL, color TEXT,
+    description TEXT, position INTEGER
+);
+CREATE TABLE discussions (
+    id INTEGER PRIMARY KEY, title TEXT NOT NULL, user_id INTEGER NOT NULL, created_at TEXT NOT NULL,
+    is_sticky INTEGER NOT NULL DEFAULT 0, is_locked INTEGER NOT NULL DEFAULT 0,
+    is_hidden INTEGER NOT NULL DEFAULT 0, is_private INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE discussion_tag (discussion_id INTEGER NOT NULL, tag_id INTEGER NOT NULL,
+    PRIMARY KEY (discussion_id, tag_id));
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY, discussion_id INTEGER NOT NULL, number INTEGER NOT NULL,
+    user_id INTEGER NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, edited_at TEXT,
+    UNIQUE (discussion_id, number)
+);
+CREATE INDEX posts_by_discussion ON posts (discussion_id, number);
+CREATE INDEX posts_by_user ON posts (user_id);
+"""
+
+
+def hash_password(password: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class FlarumStore:
+    """A Flarum database. Thread-safe: one connection behind a lock (the simulator is small)."""
+
+    def __init__(
+        self,
+        world: World,
+        path: str = ":memory:",
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        fresh = not self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='users'"
+        ).fetchone()
+        if fresh:
+            self._db.executescript(SCHEMA)
+            self._seed(world)
+
+    def _seed(self, world: World) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO users VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        p.id,
+                        p.username,
+                        p.email,
+                        p.display_name,
+                        hash_password("demo-password", p.username),
+                        iso(p.joined_at),
+                        int(p.is_admin),
+                        int(p.is_admin),
+                    )
+                    for p in world.people
+                ],
+            )
+            db.execute("INSERT INTO api_keys VALUES (?, NULL)", (SERVICE_API_KEY,))
+            db.executemany(
+                "INSERT INTO tags VALUES (?,?,?,?,?,?)",
+                [(t.id, t.name, t.slug, t.color, t.description, t.position) for t in world.tags],
+            )
+            db.executemany(
+                "INSERT INTO discussions VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        d.id,
+                        d.title,
+                        d.author_id,
+                        iso(d.created_at),
+                        int(d.is_sticky),
+                        int(d.is_locked),
+                        int(d.is_hidden),
+                        int(d.is_private),
+                    )
+                    for d in world.discussions
+                ],
+            )
+            db.executemany(
+                "INSERT INTO discussion_tag VALUES (?,?)",
+                [(d.id, tag) for d in world.discussions for tag in d.tag_ids],
+            )
+            db.executemany(
+                "INSERT INTO posts VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        p.id,
+                        p.discussion_id,
+                        p.number,
+                        p.author_id,
+                        p.content,
+                        iso(p.created_at),
+                        None,
+                    )
+                    for p in world.posts
+                ],
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
+            return row
+
+    # Authentication -----------------------------------------------------------------------------
+
+    def check_password(self, identification: str, password: str) -> sqlite3.Row | None:
+        user = self.one(
+            "SELECT * FROM users WHERE username = ? OR email = ?", (identification, identification)
+        )
+        if user is None:
+            return None
+        expected = hash_password(password, user["username"])
+        return user if secrets.compare_digest(expected, user["password_hash"]) else None
+
+    def issue_token(self, user_id: int, *, remember: bool) -> str:
+        token = secrets.token_hex(20)  # 40 characters, like Flarum's
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO access_tokens VALUES (?,?,?,?)",
+                (token, user_id, "session_remember" if remember else "session", iso(self.clock())),
+            )
+        return token
+
+    def user_for_token(self, token: str) -> sqlite3.Row | None:
+        """The token's user if the token is valid (touching it), else None."""
+        row = self.one("SELECT * FROM access_tokens WHERE token = ?", (token,))
+        if row is None:
+            return None
+        lifetime = REMEMBER_LIFETIME if row["type"] == "session_remember" else SESSION_LIFETIME
+        now = self.clock()
+        if datetime.fromisoformat(row["last_activity_at"]) + lifetime < now:
+            return None
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE access_tokens SET last_activity_at = ? WHERE token = ?", (iso(now), token)
+            )
+        return self.one("SELECT * FROM users WHERE id = ?", (row["user_id"],))
+
+    def api_key(self, key: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM api_keys WHERE key = ?", (key,))
+
+    def user(self, user_id: int | str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM users WHERE id = ?", (user_id,))
