@@ -70,6 +70,7 @@ def post(resource: Resource) -> Post:
         is_hidden=bool(a.get("isHidden", False)),
         discussion_id=resource.to_one("discussion"),
         author_id=resource.to_one("user"),
+        relationships=frozenset(resource.relationships),
     )
 
 
@@ -92,9 +93,8 @@ def discussion(resource: Resource) -> Discussion:
         tag_ids=resource.to_many("tags"),
         first_post_id=resource.to_one("firstPost"),
         post_ids=resource.to_many("posts"),
+        relationships=frozenset(resource.relationships),
     )
-
-
 
 
 def related(resources: list[Resource]) -> Related:

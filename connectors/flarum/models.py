@@ -61,6 +61,8 @@ class Post:
     is_hidden: bool
     discussion_id: str | None
     author_id: str | None
+    relationships: frozenset[str] = frozenset()
+    """The relationships this document carried; an absent one was not loaded, not empty."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Discussion:
     first_post_id: str | None
     post_ids: tuple[str, ...] | None = None
     """All visible post ids, in order: only in the single-discussion document."""
+    relationships: frozenset[str] = frozenset()
+    """The relationships this document carried; an absent one was not loaded, not empty."""
 
 
 @dataclass

@@ -48,10 +48,20 @@ DISCUSSION_INCLUDES = {
     "posts.discussion",
     "tags",
 }
-LIST_DISCUSSIONS_DEFAULT = ("user", "lastPostedUser", "mostRelevantPost", "mostRelevantPost.user", "tags")
+LIST_DISCUSSIONS_DEFAULT = (
+    "user",
+    "lastPostedUser",
+    "mostRelevantPost",
+    "mostRelevantPost.user",
+    "tags",
+)
 SHOW_DISCUSSION_DEFAULT = ("user", "posts", "posts.user", "posts.discussion", "tags")
 POST_INCLUDES = {"user", "discussion", "discussion.user", "discussion.tags"}
-DISCUSSION_SORTS = {"lastPostedAt": "last_posted_at", "commentCount": "comment_count", "createdAt": "d.created_at"}
+DISCUSSION_SORTS = {
+    "lastPostedAt": "last_posted_at",
+    "commentCount": "comment_count",
+    "createdAt": "d.created_at",
+}
 POST_SORTS = {"number": "p.number", "createdAt": "p.created_at"}
 
 
@@ -134,7 +144,9 @@ def create_app(
         def add(self, resource: dict[str, Any]) -> None:
             self.included.setdefault((resource["type"], resource["id"]), resource)
 
-        def render(self, data: Any, links: Mapping[str, str] | None = None, status: int = 200) -> Response:
+        def render(
+            self, data: Any, links: Mapping[str, str] | None = None, status: int = 200
+        ) -> Response:
             primary = data if isinstance(data, list) else [data]
             keys = {(r["type"], r["id"]) for r in primary if r}
             body: dict[str, Any] = {}
@@ -215,7 +227,9 @@ def create_app(
             if "user" in tree:
                 relationships["user"] = self.to_one_user(row["user_id"], tree["user"])
             if "discussion" in tree:
-                discussion = store.one("SELECT * FROM discussions WHERE id = ?", (row["discussion_id"],))
+                discussion = store.one(
+                    "SELECT * FROM discussions WHERE id = ?", (row["discussion_id"],)
+                )
                 if discussion is not None:
                     self.add(self.discussion(discussion, tree["discussion"]))
                 relationships["discussion"] = {
@@ -272,7 +286,11 @@ def create_app(
                 relationships["lastPostedUser"] = self.to_one_user(
                     last["user_id"] if last else None, tree["lastPostedUser"]
                 )
-            for name, post in (("firstPost", first), ("lastPost", last), ("mostRelevantPost", first)):
+            for name, post in (
+                ("firstPost", first),
+                ("lastPost", last),
+                ("mostRelevantPost", first),
+            ):
                 if name in tree:
                     relationships[name] = self.to_one_post(post["id"] if post else None, tree[name])
             if "tags" in tree:
@@ -283,7 +301,9 @@ def create_app(
                 )
                 for tag in tags:
                     self.add(self.tag(tag))
-                relationships["tags"] = {"data": [{"type": "tags", "id": str(t["id"])} for t in tags]}
+                relationships["tags"] = {
+                    "data": [{"type": "tags", "id": str(t["id"])} for t in tags]
+                }
             if "posts" in tree:
                 # Flarum lists every visible post id but includes only the first window of posts.
                 for post_row in store.all(
@@ -301,7 +321,9 @@ def create_app(
 
     # Request parsing ------------------------------------------------------------------------------
 
-    def include_tree(request: Request, allowed: set[str], default: tuple[str, ...]) -> dict[str, Any]:
+    def include_tree(
+        request: Request, allowed: set[str], default: tuple[str, ...]
+    ) -> dict[str, Any]:
         raw = request.query_params.get("include")
         paths = default if raw is None else tuple(p for p in raw.split(",") if p)
         tree: dict[str, Any] = {}
@@ -378,12 +400,19 @@ def create_app(
                 relationships["actor"] = {"data": {"type": "users", "id": str(actor.id)}}
         if "groups" in tree:
             relationships["groups"] = {"data": []}
-        resource = {"type": "forums", "id": "1", "attributes": attributes, "relationships": relationships}
+        resource = {
+            "type": "forums",
+            "id": "1",
+            "attributes": attributes,
+            "relationships": relationships,
+        }
         return document.render(resource)
 
     async def create_token(request: Request) -> Response:
         body = await json_body(request)
-        user = store.check_password(str(body.get("identification", "")), str(body.get("password", "")))
+        user = store.check_password(
+            str(body.get("identification", "")), str(body.get("password", ""))
+        )
         if user is None:
             raise ApiError(401, "not_authenticated")
         token = store.issue_token(user["id"], remember=bool(body.get("remember")))
@@ -425,7 +454,9 @@ def create_app(
 
     def visible_discussion(actor: Actor, discussion_id: Any) -> sqlite3.Row:
         visible, params = can_see_hidden(actor)
-        row = store.one(f"SELECT * FROM discussions d WHERE d.id = ? AND {visible}", [discussion_id, *params])
+        row = store.one(
+            f"SELECT * FROM discussions d WHERE d.id = ? AND {visible}", [discussion_id, *params]
+        )
         if row is None:
             raise ApiError(404, "not_found")
         return row
@@ -508,7 +539,9 @@ def create_app(
 
     async def list_tags(request: Request) -> Response:
         document = Document(request, actor_of(request))
-        return document.render([document.tag(row) for row in store.all("SELECT * FROM tags ORDER BY position")])
+        return document.render(
+            [document.tag(row) for row in store.all("SELECT * FROM tags ORDER BY position")]
+        )
 
     def writer(request: Request) -> Actor:
         """The actor of a write. Flarum's CSRF check refuses any write not authenticated by header."""
@@ -529,7 +562,12 @@ def create_app(
         if not isinstance(content, str) or not content.strip():
             raise validation(("The content field is required.", "/data/attributes/content"))
         if len(content) > 65535:
-            raise validation(("The content may not be greater than 65535 characters.", "/data/attributes/content"))
+            raise validation(
+                (
+                    "The content may not be greater than 65535 characters.",
+                    "/data/attributes/content",
+                )
+            )
         return content
 
     async def create_discussion(request: Request) -> Response:
@@ -541,7 +579,9 @@ def create_app(
         if not isinstance(title, str) or not title.strip():
             problems.append(("The title field is required.", "/data/attributes/title"))
         elif not 3 <= len(title.strip()) <= 80:
-            problems.append(("The title must be between 3 and 80 characters.", "/data/attributes/title"))
+            problems.append(
+                ("The title must be between 3 and 80 characters.", "/data/attributes/title")
+            )
         try:
             content = content_of(attributes)
         except ApiError as error:
@@ -577,7 +617,9 @@ def create_app(
     async def create_post(request: Request) -> Response:
         actor = writer(request)
         data = (await json_body(request)).get("data") or {}
-        target = (((data.get("relationships") or {}).get("discussion") or {}).get("data") or {}).get("id")
+        target = (
+            ((data.get("relationships") or {}).get("discussion") or {}).get("data") or {}
+        ).get("id")
         discussion = visible_discussion(actor, target)
         if discussion["is_locked"] and not actor.is_admin:
             raise ApiError(403, "permission_denied")
@@ -585,7 +627,8 @@ def create_app(
         check_flood(actor)
         with store.transaction() as db:
             number = db.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM posts WHERE discussion_id = ?", (discussion["id"],)
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM posts WHERE discussion_id = ?",
+                (discussion["id"],),
             ).fetchone()[0]
             cursor = db.execute(
                 "INSERT INTO posts (discussion_id, number, user_id, content, created_at) VALUES (?,?,?,?,?)",
@@ -634,7 +677,11 @@ def create_app(
     counter = RequestCounter()
     app = Starlette(
         routes=[*routes, *counter.routes()],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: unknown_error},
+        exception_handlers={
+            ApiError: api_error,
+            HTTPException: http_error,
+            Exception: unknown_error,
+        },
         middleware=[Middleware(CountRequests, counter=counter)],
     )
     app.state.counter = counter

@@ -1,0 +1,101 @@
+"""The Starlette app: `/graphql` (POST JSON and GET) and `/healthz`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from .config import Settings
+from .context import Context, Credentials, Gateway
+from .schema import schema
+
+__all__ = ["create_app"]
+
+access_log = logging.getLogger("legacygraph.access")
+CONTEXT_KEY = "legacygraph.context"
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        context = Context(request.app.state.gateway, Credentials.from_headers(request.headers))
+        request.scope.setdefault("state", {})[CONTEXT_KEY] = context
+        return context
+
+
+class AccessLog:
+    """One line per request: method, path, operation, status, time, upstream calls. The query
+    string is left out (a GET query's variables may hold a password), and so are all headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            context = scope.get("state", {}).get(CONTEXT_KEY)
+            upstream = "-"
+            operation = "-"
+            if isinstance(context, Context):
+                operation = context.operation_name or "-"
+                upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
+            access_log.info(
+                "%s %s op=%s status=%d %.1fms upstream=%s",
+                scope["method"],
+                scope["path"],
+                operation,
+                status,
+                (time.perf_counter() - started) * 1000,
+                upstream,
+            )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The gateway app; the per-source HTTP clients open and close with its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with Gateway.open(settings) as gateway:
+            app.state.gateway = gateway
+            yield
+
+    graphql = GraphQLEndpoint(
+        schema,
+        graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
+        allow_queries_via_get=True,
+    )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+        ],
+        middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,158 @@
+"""The `legacygraph` command: serve, demo, export-schema, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from connectors.errors import Unauthenticated, UpstreamError
+from connectors.flarum import Flarum, FlarumAuth
+from connectors.http import Upstream, new_client
+
+from .config import (
+    ConfigError,
+    FlarumSettings,
+    Settings,
+    SourceSettings,
+    SourcesSettings,
+    load_settings,
+)
+
+__all__ = ["main"]
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="legacygraph", description="One GraphQL API over legacy systems."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway (no config: over the simulators)")
+    serve.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("demo", help="run the simulators and the gateway on their usual ports")
+    export = commands.add_parser("export-schema", help="write the SDL")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    check = commands.add_parser("check-config", help="validate a config and ping every source")
+    check.add_argument("--config", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "export-schema":
+        from .schema import export_sdl
+
+        args.output.write_text(export_sdl(), encoding="utf-8")
+        print(f"wrote {args.output}")
+        return 0
+    try:
+        settings = load_settings(getattr(args, "config", None), os.environ)
+    except ConfigError as error:
+        print(f"legacygraph: {error}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        return asyncio.run(check_config(settings))
+    if args.command == "demo":
+        return run(settings, simulator_ports={"flarum": 9104}, demo=True)
+    server = dataclasses.replace(
+        settings.server,
+        host=args.host or settings.server.host,
+        port=args.port or settings.server.port,
+    )
+    return run(dataclasses.replace(settings, server=server), simulator_ports={}, demo=False)
+
+
+def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> int:
+    from .app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    with ExitStack() as stack:
+        if not settings.sources.configured():
+            settings = stack.enter_context(embedded_simulators(settings, simulator_ports))
+        base = f"http://{settings.server.host}:{settings.server.port}"
+        print(f"legacygraph: GraphQL endpoint {base}/graphql", flush=True)
+        for name, source in settings.sources.configured().items():
+            print(f"legacygraph: {name} at {source.url}", flush=True)
+        if demo:
+            print(
+                "legacygraph: try  curl -s {0}/graphql -H 'content-type: application/json' "
+                '-d \'{{"query":"{{ discussions(first: 3) {{ nodes {{ title author {{ displayName }} }} }} }}"}}\''.format(
+                    base
+                ),
+                flush=True,
+            )
+        uvicorn.run(
+            create_app(settings),
+            host=settings.server.host,
+            port=settings.server.port,
+            access_log=False,
+            log_level="info",
+        )
+    return 0
+
+
+@contextmanager
+def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[Settings]:
+    """Start the simulators in this process and point the sources at them."""
+    from simulators import SIMULATORS
+    from simulators.serve import serve_in_thread
+    from simulators.world import build_world
+
+    world = build_world()
+    with ExitStack() as stack:
+        urls = {
+            name: stack.enter_context(serve_in_thread(sim.app(world), port=ports.get(name, 0)))
+            for name, sim in SIMULATORS.items()
+        }
+        yield dataclasses.replace(
+            settings, sources=SourcesSettings(flarum=FlarumSettings(url=urls["flarum"]))
+        )
+
+
+async def check_config(settings: Settings) -> int:
+    """Print one line per configured source: reachable, whom it authenticated as, version."""
+    sources = settings.sources.configured()
+    print(f"config ok: {len(sources)} source(s) configured")
+    failures = 0
+    for name, source in sources.items():
+        async with new_client(timeout_s=source.timeout_s, max_connections=1) as client:
+            try:
+                line = await _ping(name, source, client)
+            except UpstreamError as error:
+                failures += 1
+                line = f"FAILED ({error.kind}): {error.message}"
+        print(f"{name:8} {source.url}  {line}")
+    return 1 if failures else 0
+
+
+async def _ping(name: str, source: SourceSettings, client: httpx.AsyncClient) -> str:
+    if isinstance(source, FlarumSettings):
+        service = source.allow_service_fallback
+        auth = (
+            FlarumAuth(api_key=source.api_key, user_id=source.api_user_id)
+            if service
+            else FlarumAuth()
+        )
+        forum = await Flarum(Upstream(name, client, source.url, auth)).forum()
+        if service and forum.actor is None:
+            raise Unauthenticated(name, "Flarum did not accept the configured api_key/api_user_id")
+        who = f"service user {forum.actor.username}" if forum.actor else "guest"
+        version = forum.version or "version hidden (shown to administrators only)"
+        return f"reachable, auth ok as {who}, Flarum {version}"
+    return f"reachable check not implemented for {name}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""Configuration: one TOML file plus `LEGACYGRAPH_<SECTION>__<KEY>` environment overrides.
+
+Parsed once at start-up into small frozen dataclasses. Anything wrong (a missing file, bad TOML,
+an unknown key, a value of the wrong type, a URL that is not http(s)) raises `ConfigError` whose
+message is one line naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "ConfigError",
+    "FlarumSettings",
+    "GraphQLSettings",
+    "ServerSettings",
+    "Settings",
+    "SourcesSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "LEGACYGRAPH_"
+CONFIG_ENV = "LEGACYGRAPH_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def check(self, where: str) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"{where}.port: must be between 1 and 65535, got {self.port}")
+
+
+@dataclass(frozen=True)
+class GraphQLSettings:
+    default_page_size: int = 20
+    """What `first` is when a query does not say."""
+    max_page_size: int = 100
+    """The cap on `first`; larger values are reduced to it."""
+
+    def check(self, where: str) -> None:
+        if not 1 <= self.default_page_size <= self.max_page_size:
+            raise ValueError(
+                f"{where}: need 1 <= default_page_size <= max_page_size, got "
+                f"{self.default_page_size} and {self.max_page_size}"
+            )
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """What every source has: where it is and how hard the gateway may lean on it."""
+
+    url: str = ""
+    timeout_s: float = 10.0
+    max_concurrency: int = 8
+    allow_service_fallback: bool = False
+    """Act as the configured service identity for callers who send no credential of their own."""
+
+    def check(self, where: str) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{where}.url: must be an http(s) URL, got {self.url!r}")
+        if self.timeout_s <= 0:
+            raise ValueError(f"{where}.timeout_s: must be positive, got {self.timeout_s}")
+        if self.max_concurrency < 1:
+            raise ValueError(f"{where}.max_concurrency: must be at least 1")
+
+
+@dataclass(frozen=True)
+class FlarumSettings(SourceSettings):
+    api_key: str = field(default="", repr=False)
+    """Service API key, used only for callers who send no token and only with fallback allowed."""
+    api_user_id: int = 0
+    """The user the API key acts as (`Token <key>; userId=<id>`)."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.allow_service_fallback and not (self.api_key and self.api_user_id > 0):
+            raise ValueError(f"{where}: allow_service_fallback needs api_key and api_user_id")
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    flarum: FlarumSettings | None = None
+
+    def configured(self) -> dict[str, SourceSettings]:
+        return {
+            f.name: value
+            for f in dataclasses.fields(self)
+            if (value := getattr(self, f.name)) is not None
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
+
+
+class _FromEnv(str):
+    """A value that came from the environment as text and still has to be read as its type."""
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the file (if any) and the environment overrides into `Settings`."""
+    environ = {} if environ is None else environ
+    if path is None and environ.get(CONFIG_ENV):
+        path = Path(environ[CONFIG_ENV])
+    origin = str(path) if path is not None else "environment"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name and name != CONFIG_ENV:
+            keys = name[len(ENV_PREFIX) :].lower().split("__")
+            table = raw
+            for key in keys[:-1]:
+                table = table.setdefault(key, {})
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{name}: {'.'.join(keys)} overrides a value, not a table")
+            table[keys[-1]] = _FromEnv(value)
+    try:
+        return _build(Settings, raw, "")
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _build(cls: type[Any], table: Any, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where or 'top level'}: must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in table.items():
+        here = f"{where}.{key}" if where else key
+        if key not in fields:
+            raise ValueError(f"{here}: unknown key")
+        values[key] = _value(hints[key], value, here)
+    try:
+        built = cls(**values)
+    except TypeError as exc:
+        missing = str(exc).rsplit(":", 1)[-1].strip()
+        raise ValueError(f"{where}: missing {missing}") from None
+    if hasattr(built, "check"):
+        built.check(where)
+    return built
+
+
+def _value(hint: Any, value: Any, where: str) -> Any:
+    if isinstance(hint, types.UnionType):  # `X | None`: a section that may be absent
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type, hint), value, where)
+    if isinstance(value, _FromEnv):
+        return _from_text(hint, str(value), where)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not hint:
+        raise ValueError(f"{where}: must be {_type_name(hint)}, got {value!r}")
+    return value
+
+
+def _from_text(hint: Any, text: str, where: str) -> Any:
+    try:
+        if hint is bool:
+            if text.lower() in ("true", "1", "yes"):
+                return True
+            if text.lower() in ("false", "0", "no", ""):
+                return False
+            raise ValueError
+        return hint(text)
+    except ValueError:
+        raise ValueError(f"{where}: must be {_type_name(hint)}, got {text!r}") from None
+
+
+def _type_name(hint: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        hint, str(hint)
+    )

@@ -1,0 +1,111 @@
+"""What one GraphQL request runs with: the caller's credentials, the shared per-source HTTP
+clients, connectors acting as that caller, and a fresh set of loaders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import httpx
+
+from connectors.errors import Unauthenticated, Unavailable
+from connectors.flarum import Flarum, FlarumAuth
+from connectors.http import CallStats, Upstream, new_client
+
+from .config import Settings
+from .loaders import FlarumLoaders
+
+__all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
+
+CALLER_HEADERS: Mapping[str, str] = {"flarum": "X-Flarum-Token"}
+"""The request header that carries the caller's own credential for each source."""
+
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The caller's credential per source, as sent; `None` where the caller sent none."""
+
+    tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> Credentials:
+        tokens = {}
+        for source, header in CALLER_HEADERS.items():
+            value = headers.get(header, "").strip()
+            if value:
+                tokens[source] = value
+        return cls(tokens)
+
+    def token(self, source: str) -> str | None:
+        """The caller's token for `source`; a malformed one is refused, not passed on."""
+        value = self.tokens.get(source)
+        if value is not None and not TOKEN_SHAPE.fullmatch(value):
+            raise Unauthenticated(source, f"the {CALLER_HEADERS[source]} header is malformed")
+        return value
+
+
+@dataclass
+class Gateway:
+    """What lives as long as the app: settings and one pooled HTTP client per source."""
+
+    settings: Settings
+    clients: dict[str, httpx.AsyncClient]
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Gateway]:
+        async with AsyncExitStack() as stack:
+            clients = {
+                name: await stack.enter_async_context(
+                    new_client(timeout_s=source.timeout_s, max_connections=source.max_concurrency)
+                )
+                for name, source in settings.sources.configured().items()
+            }
+            yield cls(settings, clients)
+
+
+class Context:
+    """Per request: who the caller is on each source and how to reach it as them."""
+
+    def __init__(self, gateway: Gateway, credentials: Credentials) -> None:
+        self.gateway = gateway
+        self.credentials = credentials
+        self.stats = CallStats()
+        self.operation_name: str | None = None
+        self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
+
+    @property
+    def settings(self) -> Settings:
+        return self.gateway.settings
+
+    def has_identity(self, source: str) -> bool:
+        """Whether requests to `source` act as someone (the caller, or an allowed service)."""
+        configured = self.settings.sources.configured().get(source)
+        return source in self.credentials.tokens or bool(
+            configured and configured.allow_service_fallback
+        )
+
+    @cached_property
+    def flarum(self) -> Flarum:
+        """Flarum as this caller: their token, else the service key if allowed, else a guest."""
+        return self.flarum_as(self.credentials.token("flarum"))
+
+    def flarum_as(self, token: str | None) -> Flarum:
+        settings = self.settings.sources.flarum
+        if settings is None:
+            raise Unavailable("flarum", "Flarum is not configured on this gateway")
+        if token:
+            auth = FlarumAuth(token=token)
+        elif settings.allow_service_fallback:
+            auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
+        else:
+            auth = FlarumAuth()
+        upstream = Upstream(
+            "flarum", self.gateway.clients["flarum"], settings.url, auth, self.stats
+        )
+        return Flarum(upstream)

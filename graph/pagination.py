@@ -1,0 +1,92 @@
+"""Relay connections over offset-paged upstream lists."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+
+__all__ = ["Connection", "Edge", "InvalidPage", "PageInfo", "Window", "connection", "window"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+CURSOR_PREFIX = "offset:"
+
+
+class InvalidPage(ValueError):
+    """`first` or `after` cannot be used."""
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        description="How many there are in all; null where the upstream cannot count."
+    )
+
+    @strawberry.field
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+@dataclass(frozen=True)
+class Window:
+    offset: int
+    limit: int
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{offset}".encode()).rstrip(b"=").decode()
+
+
+def window(first: int | None, after: str | None, *, default: int, cap: int) -> Window:
+    """Where a page starts upstream and how many items it takes; `first` is capped at `cap`."""
+    if first is not None and first < 0:
+        raise InvalidPage("first must not be negative")
+    offset = 0
+    if after is not None:
+        try:
+            text = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)).decode()
+            if not text.startswith(CURSOR_PREFIX):
+                raise ValueError
+            offset = int(text[len(CURSOR_PREFIX) :]) + 1
+        except (binascii.Error, UnicodeError, ValueError):
+            raise InvalidPage(f"after: {after!r} is not a cursor of this list") from None
+        if offset < 1:
+            raise InvalidPage(f"after: {after!r} is not a cursor of this list")
+    return Window(offset=offset, limit=min(default if first is None else first, cap))
+
+
+def connection(
+    items: Sequence[U],
+    at: Window,
+    *,
+    has_next: bool,
+    node: Callable[[U], T],
+    total_count: int | None = None,
+) -> Connection[T]:
+    edges = [
+        Edge(cursor=encode_cursor(at.offset + i), node=node(item)) for i, item in enumerate(items)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        total_count=total_count,
+    )

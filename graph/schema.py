@@ -1,0 +1,219 @@
+"""The schema: root fields, mutations, and the exported SDL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from connectors.errors import Unauthenticated, UpstreamError
+
+from .context import Context
+from .errors import ErrorCodes, UserInputError
+from .ids import GlobalId, InvalidId
+from .pagination import Connection, connection, window
+from .selection import node_paths
+from .types.common import Account, Info, Node, Source
+from .types.flarum import Discussion, FlarumUser, Post, Tag
+
+__all__ = ["schema"]
+
+logger = logging.getLogger("legacygraph.errors")
+
+# GraphQL fields below a Discussion, and the Flarum relationship that brings each in one request.
+DISCUSSION_INCLUDES = {
+    "author": "user",
+    "tags": "tags",
+    "firstPost": "firstPost",
+    "firstPost.author": "firstPost.user",
+}
+
+
+def discussion_includes(info: Info, *, connection: bool) -> list[str]:
+    paths = node_paths(info.selected_fields, connection=connection)
+    return [include for path, include in DISCUSSION_INCLUDES.items() if path in paths]
+
+
+NodeLoader = Callable[[Info, str], Awaitable[Node]]
+
+
+async def _discussion(info: Info, upstream_id: str) -> Node:
+    return Discussion(data=await info.context.flarum_loaders.discussions.load(upstream_id))
+
+
+async def _post(info: Info, upstream_id: str) -> Node:
+    return Post(data=await info.context.flarum_loaders.posts.load(upstream_id))
+
+
+async def _flarum_user(info: Info, upstream_id: str) -> Node:
+    return FlarumUser(data=await info.context.flarum_loaders.users.load(upstream_id))
+
+
+async def _tag(info: Info, upstream_id: str) -> Node:
+    return Tag(data=await info.context.flarum_loaders.tags.load(upstream_id))
+
+
+NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("flarum", "Discussion"): _discussion,
+    ("flarum", "Post"): _post,
+    ("flarum", "FlarumUser"): _flarum_user,
+    ("flarum", "Tag"): _tag,
+}
+
+
+async def resolve_node(info: Info, node_id: str) -> Node:
+    decoded = GlobalId.decode(node_id)
+    loader = NODE_LOADERS.get((decoded.source, decoded.type_name))
+    if loader is None:
+        raise InvalidId(f"{node_id!r} names no type this gateway serves")
+    return await loader(info, decoded.upstream_id)
+
+
+@strawberry.type(description="Who the caller is on each source, from the credentials they sent.")
+class Viewer:
+    @strawberry.field(description="Null when the request carries no Flarum token.")
+    async def flarum(self, info: Info) -> FlarumUser | None:
+        context = info.context
+        if not context.has_identity("flarum"):
+            return None
+        forum = await context.flarum.forum()
+        if forum.actor is None:
+            raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
+        context.flarum_loaders.full_users.prime(forum.actor.id, forum.actor)
+        return FlarumUser(data=forum.actor)
+
+
+@strawberry.type
+class LoginPayload:
+    token: str = strawberry.field(description="Send it as the source's caller header.")
+    expires_at: datetime | None = strawberry.field(
+        description="Null where the source renews the token on use (Flarum: one idle hour)."
+    )
+    source_: strawberry.Private[Source]
+    user_id: strawberry.Private[str]
+
+    @strawberry.field(description="The account the token acts as.")
+    async def account(self, info: Info) -> Account | None:
+        user = await info.context.flarum_as(self.token).user(self.user_id)
+        return FlarumUser(data=user)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="Objects by global id, in order; null where one failed.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        # Resolved together so the loaders batch them by type; graphql-core reports an exception
+        # returned in a slot as an error at that index and leaves the others intact.
+        found = await asyncio.gather(*(resolve_node(info, i) for i in ids), return_exceptions=True)
+        return typing.cast(list[Node | None], found)
+
+    @strawberry.field
+    def viewer(self) -> Viewer:
+        return Viewer()
+
+    @strawberry.field(description="Flarum discussions, most recently active first.")
+    async def discussions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+        tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
+    ) -> Connection[Discussion] | None:
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        if at.limit == 0:
+            return connection([], at, has_next=False, node=Discussion, total_count=None)
+        page = await info.context.flarum.discussions(
+            offset=at.offset,
+            limit=at.limit,
+            search=search,
+            tag=tag,
+            include=discussion_includes(info, connection=True),
+        )
+        info.context.flarum_loaders.remember(page.related)
+        return connection(page.items, at, has_next=page.has_next, node=lambda d: Discussion(data=d))
+
+    @strawberry.field
+    async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
+        upstream_id = GlobalId.expect(id, "flarum", "Discussion")
+        return Discussion(data=await info.context.flarum_loaders.discussions.load(upstream_id))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Sign in on one source; returns the token to send as its header."
+    )
+    async def login(
+        self, info: Info, source: Source, username: str, password: str
+    ) -> LoginPayload | None:
+        if source is not Source.FLARUM:
+            raise UserInputError(f"login on {source.name} is not available yet")
+        token = await info.context.flarum_as(None).login(username, password)
+        return LoginPayload(
+            token=token.token, expires_at=None, source_=source, user_id=token.user_id
+        )
+
+    @strawberry.mutation(description="Start a Flarum discussion as the caller.")
+    async def start_discussion(
+        self, info: Info, title: str, content: str, tags: list[strawberry.ID] | None = None
+    ) -> Discussion | None:
+        tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
+        found = await info.context.flarum.start_discussion(title, content, tag_ids)
+        info.context.flarum_loaders.remember(found.related)
+        return Discussion(data=found.item)
+
+    @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
+    async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
+        upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
+        found = await info.context.flarum.reply(upstream_id, content)
+        info.context.flarum_loaders.remember(found.related)
+        return Post(data=found.item)
+
+
+class RecordOperation(SchemaExtension):
+    """Note the operation's name in the context, for the access log."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield  # the name is known once the document is parsed
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.operation_name = self.execution_context.operation_name
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Upstream and input errors are the caller's business: one quiet line, no traceback."""
+        for error in errors:
+            if isinstance(error.original_error, UpstreamError):
+                logger.info("upstream error: %r", error.original_error)
+            elif error.original_error is not None and not isinstance(
+                error.original_error, InvalidId | UserInputError
+            ):
+                logger.error("error at %s", error.path, exc_info=error.original_error)
+
+
+schema = GatewaySchema(
+    query=Query,
+    mutation=Mutation,
+    types=[FlarumUser, Discussion, Post, Tag],
+    extensions=[RecordOperation, ErrorCodes],
+)
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"

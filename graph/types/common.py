@@ -1,0 +1,41 @@
+"""Types every source shares: the Source enum, Node, Account, and the resolver `Info`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TypeAlias
+
+import strawberry
+
+from ..context import Context
+from ..ids import GlobalId
+
+__all__ = ["Account", "Info", "Node", "Source", "global_id"]
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="A legacy system behind the gateway.")
+class Source(Enum):
+    FLARUM = "flarum"
+    MOODLE = "moodle"
+    CIVICRM = "civicrm"
+    ELGG = "elgg"
+    EQSASH = "eqsash"
+
+
+def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:
+    return strawberry.ID(GlobalId(source.value, type_name, upstream_id).encode())
+
+
+@strawberry.interface(description="An object with a global id that `Query.node` resolves.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.interface(description="A person's account on one legacy system.")
+class Account(Node):
+    source: Source
+    username: str | None
+    display_name: str
+    email: str | None
