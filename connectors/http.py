@@ -99,7 +99,7 @@ def decode_json(response: httpx.Response, source: str) -> Any:
     if "html" in content_type or "xml" in content_type:
         raise ProtocolError(
             source,
-            f"{source} answered {content_type} (HTTP {response.status_code}) where JSON was expected",
+            f"{source} answered {content_type} (HTTP {response.status_code}), not JSON",
             status=response.status_code,
         )
     try:

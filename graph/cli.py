@@ -86,11 +86,10 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
         for name, source in settings.sources.configured().items():
             print(f"legacygraph: {name} at {source.url}", flush=True)
         if demo:
+            example = '{"query": "{ discussions(first: 3) { nodes { title } } }"}'
             print(
-                "legacygraph: try  curl -s {0}/graphql -H 'content-type: application/json' "
-                '-d \'{{"query":"{{ discussions(first: 3) {{ nodes {{ title author {{ displayName }} }} }} }}"}}\''.format(
-                    base
-                ),
+                f"legacygraph: try  curl -s {base}/graphql -H 'content-type: application/json'"
+                f" -d '{example}'",
                 flush=True,
             )
         uvicorn.run(

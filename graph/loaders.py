@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -20,6 +20,13 @@ __all__ = ["FlarumLoaders"]
 
 K = TypeVar("K")
 V = TypeVar("V")
+BatchLoad = Callable[[list[K]], Awaitable[list[V | BaseException]]]
+
+
+def loader(batch: BatchLoad[K, V]) -> DataLoader[K, V]:
+    """A DataLoader over `batch`, which answers one slot per key: the value, or the exception
+    that key failed with (the loader raises it to that key's caller only)."""
+    return DataLoader(cast(Any, batch))
 
 
 async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V | BaseException]:
@@ -30,13 +37,15 @@ async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V 
 class FlarumLoaders:
     def __init__(self, flarum: Callable[[], Flarum]) -> None:
         self._flarum = flarum
-        self.users = DataLoader(self._users)
+        self.users: DataLoader[str, User] = loader(self._users)
         """Users as best known: the short form from `included`, else the full document."""
-        self.full_users = DataLoader(self._full_users)
-        self.posts = DataLoader(self._posts)
-        self.discussions = DataLoader(self._discussions)
-        self.tags = DataLoader(self._tags)
-        self.discussion_posts = DataLoader(self._discussion_posts)
+        self.full_users: DataLoader[str, User] = loader(self._full_users)
+        self.posts: DataLoader[str, Post] = loader(self._posts)
+        self.discussions: DataLoader[str, Discussion] = loader(self._discussions)
+        self.tags: DataLoader[str, Tag] = loader(self._tags)
+        self.discussion_posts: DataLoader[tuple[str, int, int], Page[Post]] = loader(
+            self._discussion_posts
+        )
 
     def remember(self, related: Related) -> None:
         for user in related.users.values():
@@ -49,19 +58,19 @@ class FlarumLoaders:
             if "user" in post.relationships:  # a post in the loader always knows its author
                 self.posts.prime(post.id, post)
 
-    async def _users(self, ids: Sequence[str]) -> list[Any]:
+    async def _users(self, ids: list[str]) -> list[User | BaseException]:
         return list(await self.full_users.load_many(ids))
 
-    async def _full_users(self, ids: Sequence[str]) -> list[User | BaseException]:
+    async def _full_users(self, ids: list[str]) -> list[User | BaseException]:
         return await each(ids, self._flarum().user)
 
-    async def _posts(self, ids: Sequence[str]) -> list[Post | BaseException]:
+    async def _posts(self, ids: list[str]) -> list[Post | BaseException]:
         page = await self._flarum().posts(ids)
         self.remember(page.related)
         found = {post.id: post for post in page.items}
         return [found.get(i) or NotFound("flarum", f"Flarum has no visible post {i}") for i in ids]
 
-    async def _discussions(self, ids: Sequence[str]) -> list[Discussion | BaseException]:
+    async def _discussions(self, ids: list[str]) -> list[Discussion | BaseException]:
         async def fetch(discussion_id: str) -> Discussion:
             found = await self._flarum().discussion(discussion_id)
             self.remember(found.related)
@@ -69,12 +78,12 @@ class FlarumLoaders:
 
         return await each(ids, fetch)
 
-    async def _tags(self, ids: Sequence[str]) -> list[Tag | BaseException]:
+    async def _tags(self, ids: list[str]) -> list[Tag | BaseException]:
         found = {tag.id: tag for tag in await self._flarum().tags()}
         return [found.get(i) or NotFound("flarum", f"Flarum has no tag {i}") for i in ids]
 
     async def _discussion_posts(
-        self, keys: Sequence[tuple[str, int, int]]
+        self, keys: list[tuple[str, int, int]]
     ) -> list[Page[Post] | BaseException]:
         async def fetch(key: tuple[str, int, int]) -> Page[Post]:
             discussion_id, offset, limit = key

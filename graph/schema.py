@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import typing
-from typing import Annotated
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -133,8 +134,6 @@ class Query:
     ) -> Connection[Discussion] | None:
         limits = info.context.settings.graphql
         at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-        if at.limit == 0:
-            return connection([], at, has_next=False, node=Discussion, total_count=None)
         page = await info.context.flarum.discussions(
             offset=at.offset,
             limit=at.limit,

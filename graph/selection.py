@@ -4,14 +4,15 @@ include exactly the related resources the query will need."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 __all__ = ["node_paths"]
 
+Selection = SelectedField | FragmentSpread | InlineFragment
 
-def _paths(selections: Iterable[Any], prefix: str) -> Iterator[str]:
+
+def _paths(selections: Iterable[Selection], prefix: str) -> Iterator[str]:
     for selection in selections:
         if isinstance(selection, SelectedField):
             path = prefix + selection.name
@@ -21,16 +22,16 @@ def _paths(selections: Iterable[Any], prefix: str) -> Iterator[str]:
             yield from _paths(selection.selections, prefix)
 
 
-def node_paths(selected_fields: Iterable[SelectedField], *, connection: bool) -> set[str]:
-    """Dotted paths selected on the items of a field (through `nodes`/`edges.node` if a
-    connection), e.g. {"title", "author", "author.username"}."""
-    paths = set()
-    for field in selected_fields:
-        for path in _paths(field.selections, ""):
-            if not connection:
-                paths.add(path)
-            elif path.startswith("nodes."):
-                paths.add(path[len("nodes.") :])
-            elif path.startswith("edges.node."):
-                paths.add(path[len("edges.node.") :])
-    return paths
+def node_paths(selected_fields: Iterable[Selection], *, connection: bool) -> set[str]:
+    """Dotted paths selected on the items of the current field (through `nodes` or `edges.node`
+    if it is a connection), e.g. {"title", "author", "author.username"}."""
+    found = set()
+    for path in _paths(selected_fields, ""):
+        _, _, below = path.partition(".")  # drop the field's own name
+        if not connection:
+            found.add(below)
+        for prefix in ("nodes.", "edges.node.") if connection else ():
+            if below.startswith(prefix):
+                found.add(below[len(prefix) :])
+    found.discard("")
+    return found

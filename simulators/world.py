@@ -27,14 +27,60 @@ DEMO_PASSWORD = "demo-password"
 
 EPOCH = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 
-FIRST_NAMES = (
-    "Ada Bea Cal Dina Emil Fatima Gus Hana Ivan Jude Kemi Lars Mina Noor Otto Pia Quinn Rosa "
-    "Sami Tara Umar Vera Wim Xia Yusuf Zoe Alma Bruno Chen Dara"
-).split()
-LAST_NAMES = (
-    "Okafor Lindqvist Moreau Nakamura Patel Quispe Rossi Schmidt Tanaka Umeh Varga Walsh "
-    "Yilmaz Zhou Abebe Brennan Costa Duarte Eriksen Farouk"
-).split()
+FIRST_NAMES = [
+    "Ada",
+    "Bea",
+    "Cal",
+    "Dina",
+    "Emil",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jude",
+    "Kemi",
+    "Lars",
+    "Mina",
+    "Noor",
+    "Otto",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wim",
+    "Xia",
+    "Yusuf",
+    "Zoe",
+    "Alma",
+    "Bruno",
+    "Chen",
+    "Dara",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Patel",
+    "Quispe",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Umeh",
+    "Varga",
+    "Walsh",
+    "Yilmaz",
+    "Zhou",
+    "Abebe",
+    "Brennan",
+    "Costa",
+    "Duarte",
+    "Eriksen",
+    "Farouk",
+]
 TAG_NAMES = (
     ("General", "#4d698e", "Anything that fits nowhere else."),
     ("Homework Help", "#b72a38", "Ask and answer questions about coursework."),

@@ -165,10 +165,12 @@ class Flarum:
         parse: Any,
     ) -> Page[Any]:
         """Fetch `limit` items from `offset`, as concurrent upstream pages of at most 50."""
+        if limit <= 0:
+            return Page(items=[], related=Related(), has_next=False)
         windows = [
             (start, min(PAGE_CAP, offset + limit - start))
             for start in range(offset, offset + limit, PAGE_CAP)
-        ] or [(offset, 0)]
+        ]
         documents = await asyncio.gather(
             *(
                 self._get(path, {**params, "page[offset]": str(start), "page[limit]": str(size)})
@@ -179,7 +181,7 @@ class Flarum:
 
 
 def _combine(documents: Sequence[Document], parse: Any, *, has_next: bool) -> Page[Any]:
-    items = []
+    items: list[Any] = []
     related = Related()
     for document in documents:
         items.extend(parse(resource) for resource in document.many())

@@ -28,14 +28,30 @@ def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID
     return strawberry.ID(GlobalId(source.value, type_name, upstream_id).encode())
 
 
+# Interface fields are declared as resolvers, so that each type implements them as resolvers.
+
+
 @strawberry.interface(description="An object with a global id that `Query.node` resolves.")
 class Node:
-    id: strawberry.ID
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError
 
 
 @strawberry.interface(description="A person's account on one legacy system.")
 class Account(Node):
-    source: Source
-    username: str | None
-    display_name: str
-    email: str | None
+    @strawberry.field
+    def source(self) -> Source:
+        raise NotImplementedError
+
+    @strawberry.field
+    def username(self) -> str | None:
+        raise NotImplementedError
+
+    @strawberry.field
+    def display_name(self) -> str:
+        raise NotImplementedError
+
+    @strawberry.field
+    async def email(self, info: Info) -> str | None:
+        raise NotImplementedError

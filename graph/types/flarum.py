@@ -214,7 +214,7 @@ class Discussion(Node):
         return self.data.is_hidden
 
     async def _with(self, info: Info, relationship: str) -> flarum.Discussion:
-        """This discussion with `relationship` loaded, fetching it if the list did not include it."""
+        """This discussion with `relationship` loaded: fetched again if the list left it out."""
         if relationship in self.data.relationships:
             return self.data
         found: flarum.Discussion = await info.context.flarum_loaders.discussions.load(self.data.id)
@@ -246,8 +246,6 @@ class Discussion(Node):
     ) -> Connection[Post] | None:
         limits = info.context.settings.graphql
         at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-        if at.limit == 0:
-            return connection([], at, has_next=False, node=Post, total_count=None)
         page = await info.context.flarum_loaders.discussion_posts.load(
             (self.data.id, at.offset, at.limit)
         )

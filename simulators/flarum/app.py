@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
@@ -62,6 +62,9 @@ DISCUSSION_SORTS = {
     "commentCount": "comment_count",
     "createdAt": "d.created_at",
 }
+INSERT_POST = (
+    "INSERT INTO posts (discussion_id, number, user_id, content, created_at) VALUES (?,?,?,?,?)"
+)
 POST_SORTS = {"number": "p.number", "createdAt": "p.created_at"}
 
 
@@ -74,7 +77,7 @@ class ApiError(Exception):
         self.details = details or ((None, None),)
 
 
-def validation(*fields: tuple[str, str]) -> ApiError:
+def validation(*fields: tuple[str | None, str | None]) -> ApiError:
     return ApiError(422, "validation_error", *fields)
 
 
@@ -168,12 +171,12 @@ def create_app(
             if full:
                 uid = row["id"]
                 attributes["joinTime"] = row["joined_at"]
-                attributes["discussionCount"] = store.one(
+                attributes["discussionCount"] = store.scalar(
                     "SELECT COUNT(*) FROM discussions WHERE user_id = ?", (uid,)
-                )[0]
-                attributes["commentCount"] = store.one(
+                )
+                attributes["commentCount"] = store.scalar(
                     "SELECT COUNT(*) FROM posts WHERE user_id = ?", (uid,)
-                )[0]
+                )
                 may_edit = self.actor.is_admin
                 attributes["canEdit"] = may_edit
                 attributes["canDelete"] = may_edit
@@ -183,11 +186,12 @@ def create_app(
             return {"type": "users", "id": str(row["id"]), "attributes": attributes}
 
         def tag(self, row: sqlite3.Row) -> dict[str, Any]:
-            count = store.one(
-                "SELECT COUNT(*) FROM discussion_tag dt JOIN discussions d ON d.id = dt.discussion_id"
+            count = store.scalar(
+                "SELECT COUNT(*) FROM discussion_tag dt"
+                " JOIN discussions d ON d.id = dt.discussion_id"
                 " WHERE dt.tag_id = ? AND d.is_hidden = 0 AND d.is_private = 0",
                 (row["id"],),
-            )[0]
+            )
             return {
                 "type": "tags",
                 "id": str(row["id"]),
@@ -443,9 +447,11 @@ def create_app(
             where.append("d.user_id = (SELECT id FROM users WHERE username = ?)")
             params.append(q["filter[author]"])
         rows = store.all(
-            "SELECT d.*, (SELECT MAX(created_at) FROM posts WHERE discussion_id = d.id) AS last_posted_at,"
+            "SELECT d.*,"
+            " (SELECT MAX(created_at) FROM posts WHERE discussion_id = d.id) AS last_posted_at,"
             " (SELECT COUNT(*) FROM posts WHERE discussion_id = d.id) AS comment_count"
-            f" FROM discussions d WHERE {' AND '.join(where)} ORDER BY {sort}, d.id DESC LIMIT ? OFFSET ?",
+            f" FROM discussions d WHERE {' AND '.join(where)}"
+            f" ORDER BY {sort}, d.id DESC LIMIT ? OFFSET ?",
             [*params, limit + 1, offset],
         )
         document = Document(request, actor)
@@ -544,7 +550,7 @@ def create_app(
         )
 
     def writer(request: Request) -> Actor:
-        """The actor of a write. Flarum's CSRF check refuses any write not authenticated by header."""
+        """The actor of a write: Flarum's CSRF check refuses one not authenticated by header."""
         actor = actor_of(request)
         if not actor.via_header or actor.user is None:
             raise ApiError(400, "csrf_token_mismatch")
@@ -574,9 +580,9 @@ def create_app(
         actor = writer(request)
         data = (await json_body(request)).get("data") or {}
         attributes = data.get("attributes") or {}
-        problems = []
-        title = attributes.get("title")
-        if not isinstance(title, str) or not title.strip():
+        problems: list[tuple[str | None, str | None]] = []
+        title = str(attributes.get("title") or "")
+        if not title.strip():
             problems.append(("The title field is required.", "/data/attributes/title"))
         elif not 3 <= len(title.strip()) <= 80:
             problems.append(
@@ -605,13 +611,13 @@ def create_app(
                 "INSERT INTO discussion_tag VALUES (?,?)", [(discussion_id, t) for t in tag_ids]
             )
             db.execute(
-                "INSERT INTO posts (discussion_id, number, user_id, content, created_at) VALUES (?,?,?,?,?)",
+                INSERT_POST,
                 (discussion_id, 1, actor.id, content, now),
             )
         row = store.one("SELECT * FROM discussions WHERE id = ?", (discussion_id,))
         assert row is not None
         document = Document(request, actor)
-        tree = {"user": {}, "firstPost": {"user": {}}, "tags": {}, "posts": {}}
+        tree: dict[str, Any] = {"user": {}, "firstPost": {"user": {}}, "tags": {}, "posts": {}}
         return document.render(document.discussion(row, tree), status=201)
 
     async def create_post(request: Request) -> Response:
@@ -631,7 +637,7 @@ def create_app(
                 (discussion["id"],),
             ).fetchone()[0]
             cursor = db.execute(
-                "INSERT INTO posts (discussion_id, number, user_id, content, created_at) VALUES (?,?,?,?,?)",
+                INSERT_POST,
                 (discussion["id"], number, actor.id, content, iso(store.clock())),
             )
         row = store.one("SELECT * FROM posts WHERE id = ?", (cursor.lastrowid,))

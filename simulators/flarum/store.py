@@ -13,7 +13,7 @@ from typing import Any
 
 from ..world import World
 
-__all__ = ["SESSION_LIFETIME", "SERVICE_API_KEY", "FlarumStore"]
+__all__ = ["SERVICE_API_KEY", "SESSION_LIFETIME", "FlarumStore"]
 
 SERVICE_API_KEY = "sim-flarum-api-key"
 """A seeded API key with no user bound: it may act as any user named by `userId=`."""
@@ -28,7 +28,8 @@ CREATE TABLE users (
     is_admin INTEGER NOT NULL DEFAULT 0, can_search_users INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE access_tokens (
-    token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, type TEXT NOT NULL, last_activity_at TEXT NOT NULL
+    token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, type TEXT NOT NULL,
+    last_activity_at TEXT NOT NULL
 );
 CREATE TABLE api_keys (key TEXT PRIMARY KEY, user_id INTEGER);
 CREATE TABLE tags (
@@ -159,6 +160,10 @@ class FlarumStore:
         with self._lock:
             row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
             return row
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
 
     # Authentication -----------------------------------------------------------------------------
 

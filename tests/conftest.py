@@ -1,0 +1,118 @@
+"""Fixtures: simulators and the gateway, each a real HTTP server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from graph.app import create_app
+from graph.config import FlarumSettings, GraphQLSettings, Settings, SourcesSettings
+from simulators.counting import RequestCounter
+from simulators.flarum import create_app as create_flarum
+from simulators.serve import serve_in_thread
+from simulators.world import DEMO_PASSWORD, World, build_world
+
+
+@dataclass
+class Simulator:
+    url: str
+    app: Starlette
+
+    @property
+    def counter(self) -> RequestCounter:
+        counter: RequestCounter = self.app.state.counter
+        return counter
+
+
+@dataclass
+class Gateway:
+    url: str
+
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return httpx.post(f"{self.url}/graphql", json=body, headers=headers, timeout=30)
+
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        """The response body of a GraphQL request that must come back as HTTP 200."""
+        response = self.post(query, variables, **headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def flarum_headers(token: str) -> dict[str, str]:
+    return {"X-Flarum-Token": token}
+
+
+def errors_by_path(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {".".join(map(str, error["path"])): error for error in body.get("errors", [])}
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    return build_world()
+
+
+@contextmanager
+def running_flarum(world: World, **options: Any) -> Iterator[Simulator]:
+    app = create_flarum(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
+@contextmanager
+def running_gateway(flarum_url: str, **flarum_options: Any) -> Iterator[Gateway]:
+    settings = Settings(
+        graphql=GraphQLSettings(),
+        sources=SourcesSettings(flarum=FlarumSettings(url=flarum_url, **flarum_options)),
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield Gateway(url)
+
+
+@pytest.fixture(scope="module")
+def flarum(world: World) -> Iterator[Simulator]:
+    """A Flarum simulator shared by a module's read-only tests."""
+    with running_flarum(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def gateway(flarum: Simulator) -> Iterator[Gateway]:
+    with running_gateway(flarum.url) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_flarum(world: World) -> Iterator[Simulator]:
+    """A Flarum simulator of its own, for tests that write."""
+    with running_flarum(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def fresh_gateway(fresh_flarum: Simulator) -> Iterator[Gateway]:
+    with running_gateway(fresh_flarum.url) as running:
+        yield running
+
+
+def login(flarum_url: str, username: str, password: str = DEMO_PASSWORD) -> str:
+    """A Flarum token, fetched straight from the simulator (not through the gateway)."""
+    response = httpx.post(
+        f"{flarum_url}/api/token", json={"identification": username, "password": password}
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token

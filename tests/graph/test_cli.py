@@ -1,0 +1,65 @@
+"""The `legacygraph` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.cli import main
+from graph.schema import export_sdl
+from simulators.flarum import SERVICE_API_KEY
+from tests.conftest import Simulator
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    assert main(["export-schema", "--output", str(target)]) == 0
+    assert target.read_text() == export_sdl()
+
+
+def test_check_config_pings_each_source(
+    tmp_path: Path, flarum: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[sources.flarum]\nurl = "{flarum.url}"\napi_key = "{SERVICE_API_KEY}"\n'
+        "api_user_id = 1\nallow_service_fallback = true\n"
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "config ok: 1 source(s) configured" in out
+    assert (
+        f"flarum   {flarum.url}  reachable, auth ok as service user ada.costa, Flarum 1.8.5" in out
+    )
+    assert SERVICE_API_KEY not in out
+
+
+def test_check_config_fails_on_a_rejected_key(
+    tmp_path: Path, flarum: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[sources.flarum]\nurl = "{flarum.url}"\napi_key = "wrong-key"\napi_user_id = 1\nallow_service_fallback = true\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED (unauthenticated)" in out and "wrong-key" not in out
+
+
+def test_a_bad_config_stops_the_process_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[sources.flarum]\nurl = "gopher://old"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"legacygraph: {config}: sources.flarum.url: must be an http(s) URL, got 'gopher://old'"
+    ]

@@ -1,0 +1,109 @@
+"""Configuration: TOML, environment overrides, and one clear line for every mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.config import ConfigError, load_settings
+
+GOOD = """
+[server]
+port = 9000
+
+[sources.flarum]
+url = "http://127.0.0.1:9104"
+api_key = "k"
+api_user_id = 1
+allow_service_fallback = true
+timeout_s = 5
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "legacygraph.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_is_read_into_typed_settings(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.server.port == 9000 and settings.server.host == "127.0.0.1"
+    flarum = settings.sources.flarum
+    assert flarum is not None
+    assert (flarum.url, flarum.timeout_s, flarum.api_user_id, flarum.allow_service_fallback) == (
+        "http://127.0.0.1:9104",
+        5.0,
+        1,
+        True,
+    )
+    assert "api_key" not in repr(flarum)  # secrets stay out of reprs and logs
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    settings = load_settings(
+        None,
+        {
+            "LEGACYGRAPH_CONFIG": str(path),
+            "LEGACYGRAPH_SOURCES__FLARUM__URL": "https://forum.example.org",
+            "LEGACYGRAPH_SOURCES__FLARUM__ALLOW_SERVICE_FALLBACK": "false",
+            "LEGACYGRAPH_SERVER__PORT": "8100",
+        },
+    )
+    assert settings.sources.flarum is not None
+    assert settings.sources.flarum.url == "https://forum.example.org"
+    assert settings.sources.flarum.allow_service_fallback is False
+    assert settings.server.port == 8100
+
+
+def test_no_file_and_no_environment_means_no_sources() -> None:
+    assert load_settings(None, {}).sources.configured() == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        (
+            None,
+            {"LEGACYGRAPH_CONFIG": "/nowhere/legacygraph.toml"},
+            "/nowhere/legacygraph.toml: no such config file",
+        ),
+        ("[server\nport = 1", {}, "not valid TOML"),
+        ("[server]\nprot = 1", {}, "server.prot: unknown key"),
+        ("[sources.moodel]\nurl = 'http://x'", {}, "sources.moodel: unknown key"),
+        (
+            "[sources.flarum]\nurl = 'ftp://files'",
+            {},
+            "sources.flarum.url: must be an http(s) URL, got 'ftp://files'",
+        ),
+        (
+            "[sources.flarum]\nurl = 'http://x'\ntimeout_s = 'soon'",
+            {},
+            "sources.flarum.timeout_s: must be a number",
+        ),
+        ("[server]\nport = 70000", {}, "server.port: must be between 1 and 65535"),
+        (
+            "[sources.flarum]\nurl = 'http://x'\nallow_service_fallback = true",
+            {},
+            "needs api_key and api_user_id",
+        ),
+        (
+            None,
+            {"LEGACYGRAPH_SERVER__PORT": "eighty"},
+            "environment: server.port: must be an integer, got 'eighty'",
+        ),
+    ],
+)
+def test_every_mistake_is_one_line_naming_file_key_and_problem(
+    tmp_path: Path, text: str | None, environ: dict[str, str], message: str
+) -> None:
+    path = write(tmp_path, text) if text is not None else None
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ)
+    line = str(caught.value)
+    assert message in line
+    assert "\n" not in line
+    if path is not None:
+        assert line.startswith(str(path))
