@@ -75,9 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> int:
     from .app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     with ExitStack() as stack:
         if not settings.sources.configured():
             settings = stack.enter_context(embedded_simulators(settings, simulator_ports))
@@ -100,6 +98,16 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
             log_level="info",
         )
     return 0
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every upstream URL at INFO, and some legacy protocols carry the caller's token
+    # in the URL: the gateway's own access log says what happened instead.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextmanager

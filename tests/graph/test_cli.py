@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from graph.cli import main
 from graph.schema import export_sdl
 from simulators.flarum import SERVICE_API_KEY
-from tests.conftest import Simulator
+from tests.conftest import Simulator, login
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -63,3 +67,43 @@ def test_a_bad_config_stops_the_process_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"legacygraph: {config}: sources.flarum.url: must be an http(s) URL, got 'gopher://old'"
     ]
+
+
+def test_serve_logs_one_line_per_request_and_no_upstream_url(
+    tmp_path: Path, flarum: Simulator
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(f'[server]\nport = {port}\n[sources.flarum]\nurl = "{flarum.url}"\n')
+    token = login(flarum.url, "ada.costa")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz").raise_for_status()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.1)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "query Who { viewer { flarum { username } } }"},
+            headers={"X-Flarum-Token": token},
+        )
+        assert response.json()["data"]["viewer"]["flarum"]["username"] == "ada.costa"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert "POST /graphql op=Who status=200" in output
+    assert "upstream=flarum:1" in output
+    assert flarum.url not in output.split("flarum at", 1)[1].split("\n", 1)[1]
+    assert token not in output
