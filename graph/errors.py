@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from connectors.errors import UpstreamError
 
 from .ids import InvalidId
 from .pagination import InvalidPage
 
-__all__ = ["ErrorCodes", "UserInputError", "classify"]
+__all__ = ["UserInputError", "classify", "give_codes"]
 
 logger = logging.getLogger("legacygraph.errors")
 
@@ -54,16 +53,17 @@ def classify(error: GraphQLError) -> dict[str, Any]:
     return {"code": "INTERNAL"}
 
 
-class ErrorCodes(SchemaExtension):
-    """Give every error its code and source; hide the text of unexpected exceptions."""
+def give_codes(errors: Iterable[GraphQLError]) -> None:
+    """Give every error its code and source, log it once, and hide the text of the unexpected.
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        for error in (result.errors or []) if result else []:
-            extensions = classify(error)
-            if extensions["code"] == "INTERNAL":
-                if error.original_error is not None:
-                    logger.error("internal error at %s", error.path, exc_info=error.original_error)
-                error.message = "Internal error in the gateway"
-            error.extensions = {**(error.extensions or {}), **extensions}
+    Called from `Schema.process_errors`, the one hook that sees every error: syntax and
+    validation errors as well as those raised by resolvers."""
+    for error in errors:
+        extensions = classify(error)
+        original = error.original_error
+        if extensions["code"] == "INTERNAL":
+            logger.error("internal error at %s", error.path, exc_info=original)
+            error.message = "Internal error in the gateway"
+        elif isinstance(original, UpstreamError):
+            logger.info("upstream error at %s: %r", error.path, original)
+        error.extensions = {**(error.extensions or {}), **extensions}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
@@ -11,13 +10,13 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from connectors.errors import Unauthenticated, UpstreamError
+from connectors.errors import Unauthenticated
 
 from .context import Context
-from .errors import ErrorCodes, UserInputError
+from .errors import UserInputError, give_codes
 from .ids import GlobalId, InvalidId
 from .pagination import Connection, connection, window
 from .selection import node_paths
@@ -26,39 +25,42 @@ from .types.flarum import Discussion, FlarumUser, Post, Tag
 
 __all__ = ["schema"]
 
-logger = logging.getLogger("legacygraph.errors")
-
-# GraphQL fields below a Discussion, and the Flarum relationship that brings each in one request.
+# GraphQL fields below a Discussion, and the Flarum relationships that bring them in the same
+# request. A post always comes with its author, so that the loaders can keep it.
 DISCUSSION_INCLUDES = {
-    "author": "user",
-    "tags": "tags",
-    "firstPost": "firstPost",
-    "firstPost.author": "firstPost.user",
+    "author": ("user",),
+    "tags": ("tags",),
+    "firstPost": ("firstPost", "firstPost.user"),
 }
 
 
 def discussion_includes(info: Info, *, connection: bool) -> list[str]:
     paths = node_paths(info.selected_fields, connection=connection)
-    return [include for path, include in DISCUSSION_INCLUDES.items() if path in paths]
+    return [
+        include
+        for path, includes in DISCUSSION_INCLUDES.items()
+        if path in paths
+        for include in includes
+    ]
 
 
 NodeLoader = Callable[[Info, str], Awaitable[Node]]
 
 
 async def _discussion(info: Info, upstream_id: str) -> Node:
-    return Discussion(data=await info.context.flarum_loaders.discussions.load(upstream_id))
+    return Discussion.of(await info.context.flarum_loaders.discussions.load(upstream_id))
 
 
 async def _post(info: Info, upstream_id: str) -> Node:
-    return Post(data=await info.context.flarum_loaders.posts.load(upstream_id))
+    return Post.of(await info.context.flarum_loaders.posts.load(upstream_id))
 
 
 async def _flarum_user(info: Info, upstream_id: str) -> Node:
-    return FlarumUser(data=await info.context.flarum_loaders.users.load(upstream_id))
+    return FlarumUser.of(await info.context.flarum_loaders.users.load(upstream_id))
 
 
 async def _tag(info: Info, upstream_id: str) -> Node:
-    return Tag(data=await info.context.flarum_loaders.tags.load(upstream_id))
+    return Tag.of(await info.context.flarum_loaders.tags.load(upstream_id))
 
 
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
@@ -88,7 +90,7 @@ class Viewer:
         if forum.actor is None:
             raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
         context.flarum_loaders.full_users.prime(forum.actor.id, forum.actor)
-        return FlarumUser(data=forum.actor)
+        return FlarumUser.of(forum.actor)
 
 
 @strawberry.type
@@ -103,7 +105,7 @@ class LoginPayload:
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
         user = await info.context.flarum_as(self.token).user(self.user_id)
-        return FlarumUser(data=user)
+        return FlarumUser.of(user)
 
 
 @strawberry.type
@@ -142,12 +144,12 @@ class Query:
             include=discussion_includes(info, connection=True),
         )
         info.context.flarum_loaders.remember(page.related)
-        return connection(page.items, at, has_next=page.has_next, node=lambda d: Discussion(data=d))
+        return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
         upstream_id = GlobalId.expect(id, "flarum", "Discussion")
-        return Discussion(data=await info.context.flarum_loaders.discussions.load(upstream_id))
+        return Discussion.of(await info.context.flarum_loaders.discussions.load(upstream_id))
 
 
 @strawberry.type
@@ -172,14 +174,14 @@ class Mutation:
         tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
         found = await info.context.flarum.start_discussion(title, content, tag_ids)
         info.context.flarum_loaders.remember(found.related)
-        return Discussion(data=found.item)
+        return Discussion.of(found.item)
 
     @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
     async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
         upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
         found = await info.context.flarum.reply(upstream_id, content)
         info.context.flarum_loaders.remember(found.related)
-        return Post(data=found.item)
+        return Post.of(found.item)
 
 
 class RecordOperation(SchemaExtension):
@@ -196,21 +198,20 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Upstream and input errors are the caller's business: one quiet line, no traceback."""
-        for error in errors:
-            if isinstance(error.original_error, UpstreamError):
-                logger.info("upstream error: %r", error.original_error)
-            elif error.original_error is not None and not isinstance(
-                error.original_error, InvalidId | UserInputError
-            ):
-                logger.error("error at %s", error.path, exc_info=error.original_error)
+        give_codes(errors)
 
 
 schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     types=[FlarumUser, Discussion, Post, Tag],
-    extensions=[RecordOperation, ErrorCodes],
+    # Apps send the same few documents again and again: parse and validate each one once.
+    # (The caches are module-level in Strawberry, shared by the per-request instances.)
+    extensions=[
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        RecordOperation,
+    ],
 )
 
 

@@ -28,30 +28,18 @@ def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID
     return strawberry.ID(GlobalId(source.value, type_name, upstream_id).encode())
 
 
-# Interface fields are declared as resolvers, so that each type implements them as resolvers.
-
-
 @strawberry.interface(description="An object with a global id that `Query.node` resolves.")
 class Node:
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        raise NotImplementedError
+    id: strawberry.ID
 
 
 @strawberry.interface(description="A person's account on one legacy system.")
 class Account(Node):
-    @strawberry.field
-    def source(self) -> Source:
-        raise NotImplementedError
-
-    @strawberry.field
-    def username(self) -> str | None:
-        raise NotImplementedError
-
-    @strawberry.field
-    def display_name(self) -> str:
-        raise NotImplementedError
+    source: Source
+    username: str | None
+    display_name: str
 
     @strawberry.field
     async def email(self, info: Info) -> str | None:
+        """Declared as a resolver: where a source shows it depends on who asks."""
         raise NotImplementedError

@@ -276,3 +276,12 @@ def test_password_is_never_needed_twice(gateway: Gateway, world: World) -> None:
     assert len(payload["token"]) == 40
     assert payload["expiresAt"] is None
     assert payload["account"]["username"] == world.people[3].username
+
+
+def test_a_first_post_without_its_author_still_costs_one_request(
+    gateway: Gateway, flarum: Simulator
+) -> None:
+    flarum.counter.reset()
+    body = gateway.query("{ discussions(first: 20) { nodes { firstPost { contentHtml } } } }")
+    assert all(n["firstPost"]["contentHtml"] for n in body["data"]["discussions"]["nodes"])
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
