@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException  # what Strawberry's HTTP views raise
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -27,6 +28,21 @@ CONTEXT_KEY = "legacygraph.context"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            # Not GraphQL at all (a body that is not JSON, no query): still answer in GraphQL's
+            # error format, so that every client can read what went wrong.
+            response = JSONResponse(
+                {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=error.status_code,
+            )
+        await response(scope, receive, send)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         context = Context(request.app.state.gateway, Credentials.from_headers(request.headers))
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context

@@ -131,3 +131,23 @@ def test_no_token_reaches_the_logs(
     assert "op=Mine" in text  # the access log did run
     assert "upstream=flarum:1" in text
     assert token not in text
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"{not json", 400, "Unable to parse request body as JSON"),
+        (b"{}", 400, "No GraphQL query found in the request"),
+        (b'{"query": 5}', 400, "must be a string"),
+    ],
+)
+def test_a_request_that_is_not_graphql_gets_a_graphql_error(
+    gateway: Gateway, body: bytes, status: int, message: str
+) -> None:
+    response = httpx.post(
+        f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status
+    (error,) = response.json()["errors"]
+    assert message in error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
