@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from . import flarum
+from . import flarum, moodle
 from .world import World
 
 __all__ = ["SIMULATORS", "Simulator"]
@@ -27,4 +27,7 @@ class Simulator:
         return self.create_app(world, database=database)
 
 
-SIMULATORS = {"flarum": Simulator("flarum", 9104, flarum.create_app)}
+SIMULATORS = {
+    "flarum": Simulator("flarum", 9104, flarum.create_app),
+    "moodle": Simulator("moodle", 9101, moodle.create_app),
+}

@@ -28,6 +28,9 @@ class RequestCounter:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        """The most requests it was serving at once since the last reset."""
 
     def add(self, key: str) -> None:
         with self._lock:
@@ -45,6 +48,17 @@ class RequestCounter:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self.peak_in_flight = self.in_flight
+
+    def enter(self, key: str) -> None:
+        with self._lock:
+            self._counts[key] += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def routes(self) -> list[Route]:
         """`GET /_simulator/requests` reads the counts, `DELETE` resets them (for benchmarks)."""
@@ -65,6 +79,11 @@ class CountRequests:
         self.counter = counter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] != COUNTS_PATH:
-            self.counter.add(route_key(scope["method"], scope["path"]))
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["path"] == COUNTS_PATH:
+            await self.app(scope, receive, send)
+            return
+        self.counter.enter(route_key(scope["method"], scope["path"]))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.counter.leave()

@@ -11,10 +11,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 __all__ = [
     "DEMO_PASSWORD",
+    "AssignGrade",
+    "Assignment",
+    "Completion",
+    "Course",
     "Discussion",
+    "Enrolment",
+    "Submission",
     "Person",
     "Post",
     "Tag",
@@ -180,11 +187,73 @@ class Discussion:
 
 
 @dataclass(frozen=True)
+class Course:
+    id: int
+    shortname: str
+    fullname: str
+    category: str
+    summary: str
+    start: datetime
+    end: datetime | None
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    course_id: int
+    person_id: int
+    role: str
+    """`editingteacher` or `student`, Moodle's role short names."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    course_id: int
+    name: str
+    intro: str
+    due: datetime
+    cutoff: datetime | None
+    max_grade: int
+
+
+@dataclass(frozen=True)
+class Submission:
+    assignment_id: int
+    person_id: int
+    status: str
+    """`new`, `draft` or `submitted`."""
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class AssignGrade:
+    assignment_id: int
+    person_id: int
+    grade: float
+    grader_id: int
+    graded_at: datetime
+
+
+@dataclass(frozen=True)
+class Completion:
+    course_id: int
+    person_id: int
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class World:
     people: tuple[Person, ...]
     tags: tuple[Tag, ...]
     discussions: tuple[Discussion, ...]
     posts: tuple[Post, ...] = field(repr=False)
+    courses: tuple[Course, ...] = ()
+    enrolments: tuple[Enrolment, ...] = field(default=(), repr=False)
+    assignments: tuple[Assignment, ...] = field(default=(), repr=False)
+    submissions: tuple[Submission, ...] = field(default=(), repr=False)
+    grades: tuple[AssignGrade, ...] = field(default=(), repr=False)
+    completions: tuple[Completion, ...] = field(default=(), repr=False)
 
     def person(self, username: str) -> Person:
         return next(p for p in self.people if p.username == username)
@@ -245,7 +314,94 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
                     created_at=moment,
                 )
             )
-    return World(people=people, tags=tags, discussions=tuple(discussions), posts=tuple(posts))
+    school = _school(random.Random(seed + 1), people, scale)
+    return World(
+        people=people, tags=tags, discussions=tuple(discussions), posts=tuple(posts), **school
+    )
+
+
+COURSE_NAMES = (
+    ("MATH101", "Mathematics 101", "Sciences"),
+    ("BIO110", "Biology: Living Systems", "Sciences"),
+    ("CHEM120", "Everyday Chemistry", "Sciences"),
+    ("PHYS130", "Physics of Sport", "Sciences"),
+    ("HIST201", "Local History", "Humanities"),
+    ("LIT210", "Reading Novels", "Humanities"),
+    ("ART220", "Drawing and Painting", "Humanities"),
+    ("MUS230", "Choir and Ensemble", "Humanities"),
+    ("CODE301", "Coding Club", "Community"),
+    ("VOL310", "Volunteering Skills", "Community"),
+    ("FIRST320", "First Aid", "Community"),
+    ("GARD330", "Community Gardening", "Community"),
+)
+ASSIGNMENT_KINDS = ("Essay", "Worksheet", "Project", "Quiz", "Portfolio")
+
+
+def _school(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
+    """Courses, enrolments, assignments, submissions, grades and completions (Moodle)."""
+    courses, enrolments, assignments = [], [], []
+    submissions, grades, completions = [], [], []
+    for index in range(len(COURSE_NAMES) * scale):
+        short, full, category = COURSE_NAMES[index % len(COURSE_NAMES)]
+        if index >= len(COURSE_NAMES):
+            short, full = f"{short}-{index // len(COURSE_NAMES)}", f"{full} ({index // 12 + 1})"
+        start = EPOCH + timedelta(days=7 * (index % 6) - 120)
+        ended = index % 3 == 0
+        course = Course(
+            id=index + 2,  # Moodle's course 1 is the site itself
+            shortname=short,
+            fullname=full,
+            category=category,
+            summary=f"<p>{full}: a course for everyone who wants to learn.</p>",
+            start=start,
+            end=start + timedelta(days=90 if ended else 300),
+            visible=index % 12 != 11,
+        )
+        courses.append(course)
+        members = rng.sample(people, 19)
+        teachers, students = members[:2] if index % 2 else members[:1], members[2:]
+        enrolments += [Enrolment(course.id, p.id, "editingteacher") for p in teachers]
+        enrolments += [Enrolment(course.id, p.id, "student") for p in students]
+        for number in range(2 + index % 2 + (index % 5 == 0)):
+            due = start + timedelta(days=20 * (number + 1))
+            assignment = Assignment(
+                id=len(assignments) + 1,
+                course_id=course.id,
+                name=f"{ASSIGNMENT_KINDS[(index + number) % 5]} {number + 1}",
+                intro=f"<p>Hand in your work for {full}, part {number + 1}.</p>",
+                due=due,
+                cutoff=due + timedelta(days=7) if number % 2 == 0 else None,
+                max_grade=100 if number % 3 else 10,
+            )
+            assignments.append(assignment)
+            for student in students:
+                roll = rng.random()
+                status = "submitted" if roll < 0.7 else "draft" if roll < 0.8 else "new"
+                moment = due - timedelta(hours=rng.randrange(1, 200))
+                submissions.append(Submission(assignment.id, student.id, status, moment))
+                if status == "submitted" and rng.random() < 0.85:
+                    grades.append(
+                        AssignGrade(
+                            assignment_id=assignment.id,
+                            person_id=student.id,
+                            grade=round(rng.uniform(0.4, 1.0) * assignment.max_grade, 1),
+                            grader_id=rng.choice(teachers).id,
+                            graded_at=due + timedelta(days=rng.randrange(1, 10)),
+                        )
+                    )
+        for student in students:
+            done = ended and rng.random() < 0.6
+            completions.append(
+                Completion(course.id, student.id, course.end if done and course.end else None)
+            )
+    return {
+        "courses": tuple(courses),
+        "enrolments": tuple(enrolments),
+        "assignments": tuple(assignments),
+        "submissions": tuple(submissions),
+        "grades": tuple(grades),
+        "completions": tuple(completions),
+    }
 
 
 def _people(rng: random.Random, count: int) -> tuple[Person, ...]:

@@ -1,0 +1,168 @@
+"""The Moodle simulator's state: users, courses, enrolments, assignments, grades, tokens."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ..world import DEMO_PASSWORD, World
+
+__all__ = ["MoodleStore", "moodle_user_id"]
+
+SCHEMA = """
+CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE, email TEXT, firstname TEXT,
+    lastname TEXT, password TEXT, firstaccess INTEGER, lastaccess INTEGER, is_admin INTEGER);
+CREATE TABLE courses (id INTEGER PRIMARY KEY, shortname TEXT, fullname TEXT, categoryid INTEGER,
+    categoryname TEXT, summary TEXT, startdate INTEGER, enddate INTEGER, visible INTEGER);
+CREATE TABLE enrolments (courseid INTEGER, userid INTEGER, role TEXT, PRIMARY KEY (courseid, userid));
+CREATE TABLE assignments (id INTEGER PRIMARY KEY, cmid INTEGER, course INTEGER, name TEXT,
+    intro TEXT, duedate INTEGER, cutoffdate INTEGER, grade INTEGER);
+CREATE TABLE submissions (id INTEGER PRIMARY KEY, assignment INTEGER, userid INTEGER, status TEXT,
+    timemodified INTEGER);
+CREATE TABLE grades (id INTEGER PRIMARY KEY, assignment INTEGER, userid INTEGER, grade REAL,
+    grader INTEGER, timemodified INTEGER);
+CREATE TABLE completions (courseid INTEGER, userid INTEGER, timecompleted INTEGER);
+CREATE TABLE tokens (token TEXT PRIMARY KEY, userid INTEGER, service TEXT, UNIQUE (userid, service));
+CREATE INDEX enrolments_by_user ON enrolments (userid);
+"""
+CATEGORIES = {"Sciences": 1, "Humanities": 2, "Community": 3}
+
+
+def moodle_user_id(person_id: int) -> int:
+    """Moodle's user 1 is the guest account, so the world's person N is Moodle user N + 1."""
+    return person_id + 1
+
+
+class MoodleStore:
+    def __init__(self, world: World, path: str = ":memory:") -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone():
+            self._db.executescript(SCHEMA)
+            self._seed(world)
+
+    def _seed(self, world: World) -> None:
+        def ts(moment: Any) -> int:
+            return 0 if moment is None else int(moment.timestamp())
+
+        db = self._db
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    moodle_user_id(p.id),
+                    p.username,
+                    p.email,
+                    p.first_name,
+                    p.last_name,
+                    DEMO_PASSWORD,
+                    ts(p.joined_at),
+                    ts(p.joined_at) + 86400 * p.id,
+                    int(p.is_admin),
+                )
+                for p in world.people
+            ],
+        )
+        db.executemany(
+            "INSERT INTO courses VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    c.id,
+                    c.shortname,
+                    c.fullname,
+                    CATEGORIES[c.category],
+                    c.category,
+                    c.summary,
+                    ts(c.start),
+                    ts(c.end),
+                    int(c.visible),
+                )
+                for c in world.courses
+            ],
+        )
+        db.executemany(
+            "INSERT INTO enrolments VALUES (?,?,?)",
+            [(e.course_id, moodle_user_id(e.person_id), e.role) for e in world.enrolments],
+        )
+        db.executemany(
+            "INSERT INTO assignments VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    a.id,
+                    100 + a.id,
+                    a.course_id,
+                    a.name,
+                    a.intro,
+                    ts(a.due),
+                    ts(a.cutoff),
+                    a.max_grade,
+                )
+                for a in world.assignments
+            ],
+        )
+        db.executemany(
+            "INSERT INTO submissions (assignment, userid, status, timemodified) VALUES (?,?,?,?)",
+            [
+                (s.assignment_id, moodle_user_id(s.person_id), s.status, ts(s.modified))
+                for s in world.submissions
+            ],
+        )
+        db.executemany(
+            "INSERT INTO grades (assignment, userid, grade, grader, timemodified) VALUES (?,?,?,?,?)",
+            [
+                (
+                    g.assignment_id,
+                    moodle_user_id(g.person_id),
+                    g.grade,
+                    moodle_user_id(g.grader_id),
+                    ts(g.graded_at),
+                )
+                for g in world.grades
+            ],
+        )
+        db.executemany(
+            "INSERT INTO completions VALUES (?,?,?)",
+            [
+                (c.course_id, moodle_user_id(c.person_id), ts(c.completed_at) or None)
+                for c in world.completions
+            ],
+        )
+        db.execute("COMMIT")
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def token_for(self, userid: int, service: str) -> str:
+        """The user's token for the service, the same one on every login (as Moodle reuses it)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT token FROM tokens WHERE userid = ? AND service = ?", (userid, service)
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            token = secrets.token_hex(16)
+            self._db.execute("INSERT INTO tokens VALUES (?,?,?)", (token, userid, service))
+            return token
+
+    def user_of_token(self, token: str) -> tuple[sqlite3.Row, str] | None:
+        row = self.one("SELECT userid, service FROM tokens WHERE token = ?", (token,))
+        if row is None:
+            return None
+        user = self.one("SELECT * FROM users WHERE id = ?", (row["userid"],))
+        return (user, row["service"]) if user is not None else None
+
+    def role(self, courseid: int, userid: int) -> str | None:
+        row = self.one(
+            "SELECT role FROM enrolments WHERE courseid = ? AND userid = ?", (courseid, userid)
+        )
+        return None if row is None else str(row["role"])
