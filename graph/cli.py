@@ -18,10 +18,12 @@ import uvicorn
 from connectors.errors import Unauthenticated, UpstreamError
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream, new_client
+from connectors.moodle import Moodle, MoodleAuth
 
 from .config import (
     ConfigError,
     FlarumSettings,
+    MoodleSettings,
     Settings,
     SourceSettings,
     SourcesSettings,
@@ -63,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "demo":
-        return run(settings, simulator_ports={"flarum": 9104}, demo=True)
+        return run(settings, simulator_ports={"flarum": 9104, "moodle": 9101}, demo=True)
     server = dataclasses.replace(
         settings.server,
         host=args.host or settings.server.host,
@@ -124,7 +126,10 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
             for name, sim in SIMULATORS.items()
         }
         yield dataclasses.replace(
-            settings, sources=SourcesSettings(flarum=FlarumSettings(url=urls["flarum"]))
+            settings,
+            sources=SourcesSettings(
+                flarum=FlarumSettings(url=urls["flarum"]), moodle=MoodleSettings(url=urls["moodle"])
+            ),
         )
 
 
@@ -158,6 +163,16 @@ async def _ping(name: str, source: SourceSettings, client: httpx.AsyncClient) ->
         who = f"service user {forum.actor.username}" if forum.actor else "guest"
         version = forum.version or "version hidden (shown to administrators only)"
         return f"reachable, auth ok as {who}, Flarum {version}"
+    if isinstance(source, MoodleSettings):
+        moodle = Moodle(Upstream(name, client, source.url, MoodleAuth(source.token or None)))
+        try:
+            info = await moodle.site_info()
+        except Unauthenticated:
+            if source.token:
+                raise
+            # No token of ours: Moodle's invalidtoken answer still proves its web services work.
+            return "reachable, web services answer; no service token configured"
+        return f"reachable, auth ok as service user {info.username}, Moodle {info.release}"
     return f"reachable check not implemented for {name}"
 
 

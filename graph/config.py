@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "FlarumSettings",
     "GraphQLSettings",
+    "MoodleSettings",
     "ServerSettings",
     "Settings",
     "SourcesSettings",
@@ -94,8 +95,22 @@ class FlarumSettings(SourceSettings):
 
 
 @dataclass(frozen=True)
+class MoodleSettings(SourceSettings):
+    token: str = field(default="", repr=False)
+    """Service token, used only for callers who send none and only with fallback allowed."""
+    service: str = "moodle_mobile_app"
+    """The external service `login` asks tokens for; the mobile one allows batched calls."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.allow_service_fallback and not self.token:
+            raise ValueError(f"{where}: allow_service_fallback needs token")
+
+
+@dataclass(frozen=True)
 class SourcesSettings:
     flarum: FlarumSettings | None = None
+    moodle: MoodleSettings | None = None
 
     def configured(self) -> dict[str, SourceSettings]:
         return {

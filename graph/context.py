@@ -3,24 +3,29 @@ clients, connectors acting as that caller, and a fresh set of loaders."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import httpx
+from cachetools import TTLCache
 
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream, new_client
+from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings
-from .loaders import FlarumLoaders
+from .loaders import FlarumLoaders, MoodleLoaders
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
-CALLER_HEADERS: Mapping[str, str] = {"flarum": "X-Flarum-Token"}
+CALLER_HEADERS: Mapping[str, str] = {"flarum": "X-Flarum-Token", "moodle": "X-Moodle-Token"}
 """The request header that carries the caller's own credential for each source."""
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
@@ -51,10 +56,20 @@ class Credentials:
 
 @dataclass
 class Gateway:
-    """What lives as long as the app: settings and one pooled HTTP client per source."""
+    """What lives as long as the app: settings, one pooled HTTP client per source, and what
+    it learns about each caller (keyed by a keyed hash of their credential, never the credential).
+    """
 
     settings: Settings
     clients: dict[str, httpx.AsyncClient]
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    no_multicall: TTLCache[str, bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
+    )
+    """Moodle callers whose service refused the multi-call, for ten minutes."""
+
+    def caller_key(self, source: str, credential: str) -> str:
+        return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
 
     @classmethod
     @asynccontextmanager
@@ -78,6 +93,7 @@ class Context:
         self.stats = CallStats()
         self.operation_name: str | None = None
         self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
+        self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
 
     @property
     def settings(self) -> Settings:
@@ -109,3 +125,26 @@ class Context:
             "flarum", self.gateway.clients["flarum"], settings.url, auth, self.stats
         )
         return Flarum(upstream)
+
+    @cached_property
+    def moodle(self) -> Moodle:
+        """Moodle as this caller. Moodle has no guest web services: no token, no call."""
+        settings = self.settings.sources.moodle
+        token = self.credentials.token("moodle")
+        if token is None and settings is not None and settings.allow_service_fallback:
+            token = settings.token
+        if token is None:
+            raise Unauthenticated("moodle", "Moodle needs a token: send X-Moodle-Token")
+        return self.moodle_as(token)
+
+    def moodle_as(self, token: str | None) -> Moodle:
+        settings = self.settings.sources.moodle
+        if settings is None:
+            raise Unavailable("moodle", "Moodle is not configured on this gateway")
+        client = self.gateway.clients["moodle"]
+        upstream = Upstream("moodle", client, settings.url, MoodleAuth(token), self.stats)
+        return Moodle(
+            upstream,
+            no_multicall=self.gateway.no_multicall,
+            caller_key=self.gateway.caller_key("moodle", token or ""),
+        )

@@ -37,6 +37,14 @@ class GlobalId:
         return cls(source, type_name, upstream_id)
 
     @classmethod
+    def expect_int(cls, value: str, source: str, type_name: str) -> int:
+        """Like `expect`, for sources whose ids are numbers."""
+        upstream_id = cls.expect(value, source, type_name)
+        if not upstream_id.isdigit():
+            raise InvalidId(f"{value!r} is not a {type_name} id")
+        return int(upstream_id)
+
+    @classmethod
     def expect(cls, value: str, source: str, type_name: str) -> str:
         """The upstream id inside `value`, which must be an id of that source and type."""
         decoded = cls.decode(value)

@@ -13,10 +13,11 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors.errors import NotFound
+from connectors import moodle
+from connectors.errors import Forbidden, NotFound
 from connectors.flarum import Discussion, Flarum, Page, Post, Related, Tag, User
 
-__all__ = ["FlarumLoaders"]
+__all__ = ["FlarumLoaders", "MoodleLoaders"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -92,3 +93,102 @@ class FlarumLoaders:
             return page
 
         return await each(keys, fetch)
+
+
+class MoodleLoaders:
+    """Moodle, one request per batch: array functions where Moodle has them, and one
+    multi-call for the functions that take a single course or user."""
+
+    def __init__(self, connect: Callable[[], moodle.Moodle]) -> None:
+        self._moodle = connect
+        self.users: DataLoader[int, moodle.User] = loader(self._users)
+        self.courses: DataLoader[int, moodle.Course] = loader(self._courses)
+        self.participants: DataLoader[int, list[moodle.User]] = loader(self._participants)
+        self.users_courses: DataLoader[int, list[moodle.Course]] = loader(self._users_courses)
+        self.assignments: DataLoader[int, list[moodle.Assignment]] = loader(self._assignments)
+        self.grades: DataLoader[int, list[moodle.Grade]] = loader(self._grades)
+        self.submissions: DataLoader[int, list[moodle.Submission]] = loader(self._submissions)
+        self.own_status: DataLoader[int, moodle.OwnStatus] = loader(self._own_status)
+        self.completions: DataLoader[tuple[int, int], moodle.CourseCompletion] = loader(
+            self._completions
+        )
+
+    def remember_users(self, users: list[moodle.User]) -> None:
+        for user in users:
+            self.users.prime(user.id, user)
+
+    def remember_courses(self, courses: list[moodle.Course]) -> None:
+        for course in courses:
+            self.courses.prime(course.id, course)
+
+    async def _users(self, ids: list[int]) -> list[moodle.User | BaseException]:
+        found = {user.id: user for user in await self._moodle().users(ids)}
+        return [found.get(i) or NotFound("moodle", f"Moodle shows no user {i}") for i in ids]
+
+    async def _courses(self, ids: list[int]) -> list[moodle.Course | BaseException]:
+        found = {course.id: course for course in await self._moodle().courses(ids)}
+        return [found.get(i) or NotFound("moodle", f"Moodle shows no course {i}") for i in ids]
+
+    async def _participants(self, ids: list[int]) -> list[list[moodle.User] | BaseException]:
+        results = await self._moodle().enrolled_users(ids)
+        for result in results:
+            if isinstance(result, list):
+                self.remember_users(result)
+        return list(results)
+
+    async def _users_courses(self, ids: list[int]) -> list[list[moodle.Course] | BaseException]:
+        results = await self._moodle().users_courses(ids)
+        for result in results:
+            if isinstance(result, list):
+                self.remember_courses(result)
+        return list(results)
+
+    async def _assignments(self, ids: list[int]) -> list[list[moodle.Assignment] | BaseException]:
+        found = await self._moodle().assignments(ids)
+        denied = Forbidden("moodle", "Moodle allows no access to this course's assignments")
+        return [found.get(i, denied) for i in ids]
+
+    async def _grades(self, ids: list[int]) -> list[list[moodle.Grade] | BaseException]:
+        """Everyone's grades where the caller grades; elsewhere only the caller's own."""
+        found, denied = await self._moodle().grades(ids)
+        own = await self._own(denied)
+        results: list[list[moodle.Grade] | BaseException] = []
+        for i in ids:
+            status = own.get(i)
+            if isinstance(status, BaseException):
+                results.append(status)
+            elif status is not None:
+                results.append([status.grade] if status.grade else [])
+            else:
+                results.append(found.get(i, []))
+        return results
+
+    async def _submissions(self, ids: list[int]) -> list[list[moodle.Submission] | BaseException]:
+        """Everyone's submissions where the caller grades; elsewhere only the caller's own."""
+        found = await self._moodle().submissions(ids)
+        own = await self._own(set(ids) - set(found))
+        results: list[list[moodle.Submission] | BaseException] = []
+        for i in ids:
+            status = own.get(i)
+            if isinstance(status, BaseException):
+                results.append(status)
+            elif status is not None:
+                results.append([status.submission] if status.submission else [])
+            else:
+                results.append(found.get(i, []))
+        return results
+
+    async def _own(self, ids: set[int]) -> dict[int, moodle.OwnStatus | BaseException]:
+        ordered = sorted(ids)
+        statuses = await asyncio.gather(
+            *(self.own_status.load(i) for i in ordered), return_exceptions=True
+        )
+        return dict(zip(ordered, statuses, strict=True))
+
+    async def _own_status(self, ids: list[int]) -> list[moodle.OwnStatus | BaseException]:
+        return list(await self._moodle().own_statuses(ids))
+
+    async def _completions(
+        self, keys: list[tuple[int, int]]
+    ) -> list[moodle.CourseCompletion | BaseException]:
+        return list(await self._moodle().completions(keys))

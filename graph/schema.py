@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from connectors.errors import Unauthenticated
+from connectors.errors import NotFound, Unauthenticated
 
 from .context import Context
 from .errors import UserInputError, give_codes
@@ -22,6 +22,7 @@ from .pagination import Connection, connection, window
 from .selection import node_paths
 from .types.common import Account, Info, Node, Source
 from .types.flarum import Discussion, FlarumUser, Post, Tag
+from .types.moodle import Assignment, Course, MoodleUser, courses_connection
 
 __all__ = ["schema"]
 
@@ -63,7 +64,34 @@ async def _tag(info: Info, upstream_id: str) -> Node:
     return Tag.of(await info.context.flarum_loaders.tags.load(upstream_id))
 
 
+async def _course(info: Info, upstream_id: str) -> Node:
+    return Course.of(await info.context.moodle_loaders.courses.load(_number(upstream_id)))
+
+
+async def _moodle_user(info: Info, upstream_id: str) -> Node:
+    return MoodleUser.of(await info.context.moodle_loaders.users.load(_number(upstream_id)))
+
+
+async def _assignment(info: Info, upstream_id: str) -> Node:
+    """Moodle lists assignments by course only: look in the caller's courses."""
+    wanted = _number(upstream_id)
+    for assignments in (await info.context.moodle.assignments([])).values():
+        for assignment in assignments:
+            if assignment.id == wanted:
+                return Assignment.of(assignment)
+    raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
+
+
+def _number(upstream_id: str) -> int:
+    if not upstream_id.isdigit():
+        raise InvalidId(f"{upstream_id!r} is not a Moodle id")
+    return int(upstream_id)
+
+
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("moodle", "Course"): _course,
+    ("moodle", "MoodleUser"): _moodle_user,
+    ("moodle", "Assignment"): _assignment,
     ("flarum", "Discussion"): _discussion,
     ("flarum", "Post"): _post,
     ("flarum", "FlarumUser"): _flarum_user,
@@ -92,6 +120,14 @@ class Viewer:
         context.flarum_loaders.full_users.prime(forum.actor.id, forum.actor)
         return FlarumUser.of(forum.actor)
 
+    @strawberry.field(description="Null when the request carries no Moodle token.")
+    async def moodle(self, info: Info) -> MoodleUser | None:
+        context = info.context
+        if not context.has_identity("moodle"):
+            return None
+        site = await context.moodle.site_info()
+        return MoodleUser.of(await context.moodle_loaders.users.load(site.user_id))
+
 
 @strawberry.type
 class LoginPayload:
@@ -104,6 +140,11 @@ class LoginPayload:
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
+        if self.source_ is Source.MOODLE:
+            moodle = info.context.moodle_as(self.token)
+            site = await moodle.site_info()
+            (moodle_user,) = await moodle.users([site.user_id])
+            return MoodleUser.of(moodle_user)
         user = await info.context.flarum_as(self.token).user(self.user_id)
         return FlarumUser.of(user)
 
@@ -146,6 +187,27 @@ class Query:
         info.context.flarum_loaders.remember(page.related)
         return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
+    @strawberry.field(description="Moodle courses the caller can see, by name when searching.")
+    async def courses(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Course] | None:
+        moodle = info.context.moodle
+        if search:
+            _, courses = await moodle.search_courses(search)
+        else:
+            courses = await moodle.courses()
+        info.context.moodle_loaders.remember_courses(courses)
+        return courses_connection(info, courses, first, after)
+
+    @strawberry.field
+    async def course(self, info: Info, id: strawberry.ID) -> Course | None:
+        upstream_id = GlobalId.expect_int(id, "moodle", "Course")
+        return Course.of(await info.context.moodle_loaders.courses.load(upstream_id))
+
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
         upstream_id = GlobalId.expect(id, "flarum", "Discussion")
@@ -160,12 +222,17 @@ class Mutation:
     async def login(
         self, info: Info, source: Source, username: str, password: str
     ) -> LoginPayload | None:
-        if source is not Source.FLARUM:
-            raise UserInputError(f"login on {source.name} is not available yet")
-        token = await info.context.flarum_as(None).login(username, password)
-        return LoginPayload(
-            token=token.token, expires_at=None, source_=source, user_id=token.user_id
-        )
+        if source is Source.FLARUM:
+            token = await info.context.flarum_as(None).login(username, password)
+            return LoginPayload(
+                token=token.token, expires_at=None, source_=source, user_id=token.user_id
+            )
+        if source is Source.MOODLE:
+            settings = info.context.settings.sources.moodle
+            service = settings.service if settings else "moodle_mobile_app"
+            moodle_token = await info.context.moodle_as(None).login(username, password, service)
+            return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+        raise UserInputError(f"login on {source.name} is not available yet")
 
     @strawberry.mutation(description="Start a Flarum discussion as the caller.")
     async def start_discussion(
@@ -204,7 +271,7 @@ class GatewaySchema(strawberry.Schema):
 schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
-    types=[FlarumUser, Discussion, Post, Tag],
+    types=[FlarumUser, Discussion, Post, Tag, MoodleUser, Course, Assignment],
     # Apps send the same few documents again and again: parse and validate each one once.
     # (The caches are module-level in Strawberry, shared by the per-request instances.)
     extensions=[

@@ -21,9 +21,9 @@ __all__ = [
     "Course",
     "Discussion",
     "Enrolment",
-    "Submission",
     "Person",
     "Post",
+    "Submission",
     "Tag",
     "World",
     "build_world",
@@ -339,8 +339,12 @@ ASSIGNMENT_KINDS = ("Essay", "Worksheet", "Project", "Quiz", "Portfolio")
 
 def _school(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
     """Courses, enrolments, assignments, submissions, grades and completions (Moodle)."""
-    courses, enrolments, assignments = [], [], []
-    submissions, grades, completions = [], [], []
+    courses: list[Course] = []
+    enrolments: list[Enrolment] = []
+    assignments: list[Assignment] = []
+    submissions: list[Submission] = []
+    grades: list[AssignGrade] = []
+    completions: list[Completion] = []
     for index in range(len(COURSE_NAMES) * scale):
         short, full, category = COURSE_NAMES[index % len(COURSE_NAMES)]
         if index >= len(COURSE_NAMES):

@@ -12,9 +12,17 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.config import FlarumSettings, GraphQLSettings, Settings, SourcesSettings
+from graph.config import (
+    FlarumSettings,
+    GraphQLSettings,
+    MoodleSettings,
+    Settings,
+    SourcesSettings,
+)
 from simulators.counting import RequestCounter
 from simulators.flarum import create_app as create_flarum
+from simulators.moodle import MOBILE_SERVICE
+from simulators.moodle import create_app as create_moodle
 from simulators.serve import serve_in_thread
 from simulators.world import DEMO_PASSWORD, World, build_world
 
@@ -73,13 +81,52 @@ def running_flarum(world: World, **options: Any) -> Iterator[Simulator]:
 
 
 @contextmanager
-def running_gateway(flarum_url: str, **flarum_options: Any) -> Iterator[Gateway]:
+def running_gateway(
+    flarum_url: str,
+    moodle_url: str | None = None,
+    moodle_options: dict[str, Any] | None = None,
+    **flarum_options: Any,
+) -> Iterator[Gateway]:
+    moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
     settings = Settings(
         graphql=GraphQLSettings(),
-        sources=SourcesSettings(flarum=FlarumSettings(url=flarum_url, **flarum_options)),
+        sources=SourcesSettings(
+            flarum=FlarumSettings(url=flarum_url, **flarum_options), moodle=moodle
+        ),
     )
     with serve_in_thread(create_app(settings)) as url:
         yield Gateway(url)
+
+
+@contextmanager
+def running_moodle(world: World, **options: Any) -> Iterator[Simulator]:
+    app = create_moodle(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
+@pytest.fixture(scope="module")
+def moodle(world: World) -> Iterator[Simulator]:
+    """A Moodle simulator shared by a module's read-only tests."""
+    with running_moodle(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def school(flarum: Simulator, moodle: Simulator) -> Iterator[Gateway]:
+    """The gateway over Flarum and Moodle."""
+    with running_gateway(flarum.url, moodle.url) as running:
+        yield running
+
+
+def moodle_login(moodle_url: str, username: str, service: str = MOBILE_SERVICE) -> str:
+    """A Moodle token, fetched straight from the simulator (not through the gateway)."""
+    response = httpx.post(
+        f"{moodle_url}/login/token.php",
+        data={"username": username, "password": DEMO_PASSWORD, "service": service},
+    )
+    token: str = response.json()["token"]
+    return token
 
 
 @pytest.fixture(scope="module")

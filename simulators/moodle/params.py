@@ -30,7 +30,7 @@ def parse_php_form(items: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not base or (rest and "".join(f"[{k}]" for k in keys[1:]) != "[" + rest):
             raise InvalidParameter(f"malformed parameter name {name!r}")
         node = root
-        for key, following in zip(keys, keys[1:], strict=False):
+        for key in keys[:-1]:
             if key == "":
                 key = str(len(node))
             child = node.setdefault(key, {})

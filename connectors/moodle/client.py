@@ -1,0 +1,415 @@
+"""The Moodle web services client: typed async methods over one `Upstream`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    Unauthenticated,
+    Unavailable,
+    UpstreamError,
+)
+from ..http import Upstream, decode_json
+from .models import (
+    Assignment,
+    CompletionCriterion,
+    Course,
+    CourseCompletion,
+    Grade,
+    OwnStatus,
+    SiteInfo,
+    Submission,
+    User,
+)
+from .params import encode
+
+__all__ = ["MULTICALL", "Call", "Moodle", "error_from"]
+
+SOURCE = "moodle"
+SERVER = "/webservice/rest/server.php"
+MULTICALL = "tool_mobile_call_external_functions"
+T = TypeVar("T")
+
+ERRORS: Mapping[str, type[UpstreamError]] = {
+    "invalidtoken": Unauthenticated,
+    "servicerequireslogin": Unauthenticated,
+    "accessexception": Forbidden,
+    "requireloginerror": Forbidden,
+    "nopermissions": Forbidden,
+    "invalidparameter": BadRequest,
+    "invalidrecord": NotFound,
+    "invalidrecordunknown": NotFound,
+    "nottracked": NotFound,
+}
+LOGIN_UNAVAILABLE = {"servicenotavailable", "enablewsdescription", "sitemaintenance"}
+
+
+def error_from(body: Mapping[str, Any]) -> UpstreamError:
+    """Moodle's `{exception, errorcode, message}` as our error; unknown codes: protocol errors."""
+    code = str(body.get("errorcode") or body.get("exception") or "unknown")
+    message = str(body.get("message") or code)
+    kind = ERRORS.get(code, ProtocolError)
+    if kind is ProtocolError:
+        message = f"Moodle answered error {code}: {message}"
+    return kind(SOURCE, message, upstream_code=code)
+
+
+def _time(seconds: Any) -> datetime | None:
+    """Moodle's Unix seconds; 0 means not set."""
+    return datetime.fromtimestamp(int(seconds), UTC) if seconds else None
+
+
+def _grade(text: Any) -> float | None:
+    """Moodle sends grades as strings ("85.00000"); -1 means not graded."""
+    if text in (None, ""):
+        return None
+    value = float(text)
+    return None if value < 0 else value
+
+
+@dataclass(frozen=True)
+class Call:
+    """One function call, as it goes alone or inside a multi-call."""
+
+    function: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Moodle:
+    """A Moodle site, seen by the token in `upstream.auth`.
+
+    `no_multicall` is shared by every request of the gateway: the callers (by a keyed hash of
+    their token, `caller_key`) for whom the site refused `tool_mobile_call_external_functions`,
+    so that they are not asked again for a while.
+    """
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        no_multicall: MutableMapping[str, bool] | None = None,
+        caller_key: str = "",
+    ) -> None:
+        self.upstream = upstream
+        self._no_multicall = no_multicall if no_multicall is not None else {}
+        self._caller_key = caller_key
+
+    # Transport ---------------------------------------------------------------------------------
+
+    async def call(self, function: str, arguments: Mapping[str, Any] | None = None) -> Any:
+        """Call one function; a Moodle exception document raises the matching error."""
+        # Every flattened name is unique (list positions are part of it), so a dict keeps them.
+        form = {
+            "wsfunction": function,
+            "moodlewsrestformat": "json",
+            **dict(encode(arguments or {})),
+        }
+        response = await self.upstream.request("POST", SERVER, form=form)
+        if response.status_code >= 500:
+            raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
+        body = decode_json(response, SOURCE)
+        if isinstance(body, dict) and "exception" in body:
+            raise error_from(body)
+        return body
+
+    async def call_many(self, calls: Sequence[Call]) -> list[Any]:
+        """Call several functions in as few requests as the site allows; one slot per call,
+        holding the result or the `UpstreamError` of that call alone.
+
+        Through `tool_mobile_call_external_functions` where the caller's service has it: Moodle
+        stops a multi-call at the first failing call, so the calls after it are sent again.
+        Otherwise each call goes alone, concurrently (the client's pool bounds how many at once).
+        """
+        if len(calls) > 1 and not self._no_multicall.get(self._caller_key):
+            try:
+                return await self._multicall(calls)
+            except (Forbidden, NotFound) as refusal:
+                if refusal.upstream_code not in ("accessexception", "invalidrecord"):
+                    raise
+                self._no_multicall[self._caller_key] = True
+        return list(
+            await asyncio.gather(
+                *(self.call(c.function, c.arguments) for c in calls), return_exceptions=True
+            )
+        )
+
+    async def _multicall(self, calls: Sequence[Call]) -> list[Any]:
+        results: list[Any] = [None] * len(calls)
+        start = 0
+        while start < len(calls):
+            batch = calls[start:]
+            answer = await self.call(
+                MULTICALL,
+                {
+                    "requests": [
+                        {"function": c.function, "arguments": json.dumps(dict(c.arguments))}
+                        for c in batch
+                    ]
+                },
+            )
+            responses = answer.get("responses") if isinstance(answer, dict) else None
+            if not isinstance(responses, list) or not responses or len(responses) > len(batch):
+                raise ProtocolError(SOURCE, "Moodle's multi-call answer has no usable responses")
+            for offset, response in enumerate(responses):
+                results[start + offset] = _response(response)
+            start += len(responses)
+        return results
+
+    # Functions ---------------------------------------------------------------------------------
+
+    async def site_info(self) -> SiteInfo:
+        body = await self.call("core_webservice_get_site_info")
+        return SiteInfo(
+            site_name=str(body.get("sitename", "")),
+            user_id=int(body["userid"]),
+            username=str(body.get("username", "")),
+            first_name=str(body.get("firstname", "")),
+            last_name=str(body.get("lastname", "")),
+            full_name=str(body.get("fullname", "")),
+            release=str(body.get("release", "")),
+            functions=frozenset(str(f["name"]) for f in body.get("functions", [])),
+        )
+
+    async def login(self, username: str, password: str, service: str) -> str:
+        """A token for the user on `service` (`login/token.php`)."""
+        response = await self.upstream.request(
+            "POST",
+            "/login/token.php",
+            form={"username": username, "password": password, "service": service},
+        )
+        body = decode_json(response, SOURCE)
+        if isinstance(body, dict) and body.get("token"):
+            return str(body["token"])
+        code = str(body.get("errorcode", "unknown")) if isinstance(body, dict) else "unknown"
+        message = (
+            str(body.get("error", "Moodle refused the login")) if isinstance(body, dict) else ""
+        )
+        kind = Unavailable if code in LOGIN_UNAVAILABLE else Unauthenticated
+        raise kind(SOURCE, message or "Moodle refused the login", upstream_code=code)
+
+    async def courses(self, ids: Sequence[int] | None = None) -> list[Course]:
+        """Courses by id in one call; all the caller may see when `ids` is None."""
+        arguments = {"field": "ids", "value": ",".join(map(str, ids))} if ids is not None else {}
+        if ids is not None and not ids:
+            return []
+        body = await self.call("core_course_get_courses_by_field", arguments)
+        return [_course(c) for c in body.get("courses", [])]
+
+    async def search_courses(self, text: str) -> tuple[int, list[Course]]:
+        body = await self.call(
+            "core_course_search_courses", {"criterianame": "search", "criteriavalue": text}
+        )
+        return int(body.get("total", 0)), [_course(c) for c in body.get("courses", [])]
+
+    @staticmethod
+    def users_courses_call(user_id: int) -> Call:
+        return Call("core_enrol_get_users_courses", {"userid": user_id})
+
+    @staticmethod
+    def enrolled_users_call(course_id: int) -> Call:
+        return Call("core_enrol_get_enrolled_users", {"courseid": course_id})
+
+    @staticmethod
+    def completion_call(course_id: int, user_id: int) -> Call:
+        return Call(
+            "core_completion_get_course_completion_status",
+            {"courseid": course_id, "userid": user_id},
+        )
+
+    @staticmethod
+    def own_submission_call(assignment_id: int) -> Call:
+        return Call("mod_assign_get_submission_status", {"assignid": assignment_id})
+
+    async def users_courses(self, user_ids: Sequence[int]) -> list[list[Course] | UpstreamError]:
+        """The courses each user is enrolled in (no array form: one multi-call)."""
+        return await self._many([self.users_courses_call(u) for u in user_ids], _courses)
+
+    async def enrolled_users(self, course_ids: Sequence[int]) -> list[list[User] | UpstreamError]:
+        """The participants of each course, with their roles (no array form: one multi-call)."""
+        return await self._many(
+            [self.enrolled_users_call(c) for c in course_ids],
+            lambda body: [_user(u) for u in body],
+        )
+
+    async def completions(
+        self, keys: Sequence[tuple[int, int]]
+    ) -> list[CourseCompletion | UpstreamError]:
+        """Course completion of each (course, user) (no array form: one multi-call)."""
+        return await self._many([self.completion_call(c, u) for c, u in keys], _completion)
+
+    async def own_statuses(self, assignment_ids: Sequence[int]) -> list[OwnStatus | UpstreamError]:
+        """The caller's own submission and grade in each assignment: what a student may read
+        (no array form: one multi-call)."""
+        return await self._many(
+            [self.own_submission_call(a) for a in assignment_ids],
+            lambda body: _own_status(body),
+        )
+
+    async def users(self, ids: Sequence[int]) -> list[User]:
+        """Users by id in one call; ids the caller may not see are left out, as Moodle does."""
+        if not ids:
+            return []
+        body = await self.call(
+            "core_user_get_users_by_field", {"field": "id", "values": [str(i) for i in ids]}
+        )
+        return [_user(u) for u in body]
+
+    async def assignments(self, course_ids: Sequence[int]) -> dict[int, list[Assignment]]:
+        """Assignments of many courses in one call; courses the caller cannot see are absent."""
+        body = await self.call("mod_assign_get_assignments", {"courseids": list(course_ids)})
+        return {
+            int(course["id"]): [_assignment(a) for a in course.get("assignments", [])]
+            for course in body.get("courses", [])
+        }
+
+    async def submissions(self, assignment_ids: Sequence[int]) -> dict[int, list[Submission]]:
+        """Submissions of many assignments in one call (graders only; others are absent)."""
+        body = await self.call(
+            "mod_assign_get_submissions", {"assignmentids": list(assignment_ids)}
+        )
+        return {
+            int(item["assignmentid"]): [
+                _submission(int(item["assignmentid"]), s) for s in item.get("submissions", [])
+            ]
+            for item in body.get("assignments", [])
+        }
+
+    async def grades(
+        self, assignment_ids: Sequence[int]
+    ) -> tuple[dict[int, list[Grade]], set[int]]:
+        """Grades of many assignments in one call, and the ids the caller may not grade (Moodle
+        answers those with a warning; a student reads their own grade with `own_grades`)."""
+        body = await self.call("mod_assign_get_grades", {"assignmentids": list(assignment_ids)})
+        found = {
+            int(item["assignmentid"]): [_grade_of(g) for g in item.get("grades", [])]
+            for item in body.get("assignments", [])
+        }
+        denied = {
+            int(w["itemid"])
+            for w in body.get("warnings", [])
+            if w.get("item") == "assignment" and int(w.get("itemid", 0)) not in found
+        }
+        return found, denied
+
+    async def _many(self, calls: list[Call], parse: Callable[[Any], T]) -> list[T | UpstreamError]:
+        results: list[T | UpstreamError] = []
+        for answer in await self.call_many(calls):
+            if isinstance(answer, UpstreamError):
+                results.append(answer)
+                continue
+            try:
+                results.append(parse(answer))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                results.append(ProtocolError(SOURCE, "Moodle answered a malformed structure"))
+        return results
+
+
+def _response(response: Any) -> Any:
+    """One entry of a multi-call answer: the decoded data, or the call's own error."""
+    try:
+        if response.get("error"):
+            return error_from(json.loads(response.get("exception") or "{}"))
+        return json.loads(response["data"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ProtocolError(SOURCE, "Moodle's multi-call answer has a malformed response")
+
+
+def _course(c: Mapping[str, Any]) -> Course:
+    return Course(
+        id=int(c["id"]),
+        short_name=str(c.get("shortname", "")),
+        full_name=str(c.get("fullname", "")),
+        summary=c.get("summary") or None,
+        category=c.get("categoryname"),
+        start_date=_time(c.get("startdate")),
+        end_date=_time(c.get("enddate")),
+        visible=bool(c.get("visible", 1)),
+    )
+
+
+def _courses(body: Any) -> list[Course]:
+    return [_course(c) for c in body]
+
+
+def _user(u: Mapping[str, Any]) -> User:
+    return User(
+        id=int(u["id"]),
+        username=u.get("username"),
+        first_name=str(u.get("firstname", "")),
+        last_name=str(u.get("lastname", "")),
+        full_name=str(u.get("fullname", "")),
+        email=u.get("email"),
+        last_access=_time(u.get("lastaccess")),
+        roles=tuple(str(r["shortname"]) for r in u.get("roles", [])),
+    )
+
+
+def _assignment(a: Mapping[str, Any]) -> Assignment:
+    max_grade = float(a.get("grade", 0))
+    return Assignment(
+        id=int(a["id"]),
+        course_id=int(a["course"]),
+        name=str(a.get("name", "")),
+        intro=a.get("intro") or None,
+        due_date=_time(a.get("duedate")),
+        cutoff_date=_time(a.get("cutoffdate")),
+        max_grade=max_grade if max_grade >= 0 else None,
+    )
+
+
+def _submission(assignment_id: int, s: Mapping[str, Any]) -> Submission:
+    return Submission(
+        id=int(s["id"]),
+        assignment_id=assignment_id,
+        user_id=int(s["userid"]),
+        status=str(s.get("status", "new")),
+        time_modified=_time(s.get("timemodified")),
+    )
+
+
+def _grade_of(g: Mapping[str, Any]) -> Grade:
+    return Grade(
+        id=int(g["id"]),
+        assignment_id=int(g["assignment"]),
+        user_id=int(g["userid"]),
+        grade=_grade(g.get("grade")),
+        grader_id=int(g["grader"]) if int(g.get("grader") or 0) > 0 else None,
+        graded_at=_time(g.get("timemodified")),
+    )
+
+
+def _own_status(body: Mapping[str, Any]) -> OwnStatus:
+    grade = (body.get("feedback") or {}).get("grade")
+    submission = (body.get("lastattempt") or {}).get("submission")
+    return OwnStatus(
+        submission=_submission(int(submission["assignment"]), submission) if submission else None,
+        grade=_grade_of(grade) if grade else None,
+    )
+
+
+def _completion(body: Mapping[str, Any]) -> CourseCompletion:
+    status = body["completionstatus"]
+    criteria = tuple(
+        CompletionCriterion(
+            title=str(c.get("title", "")),
+            status=str(c.get("status", "")),
+            complete=bool(c.get("complete")),
+            time_completed=_time(c.get("timecompleted")),
+        )
+        for c in status.get("completions", [])
+    )
+    times = [c.time_completed for c in criteria if c.time_completed]
+    return CourseCompletion(
+        completed=bool(status.get("completed")),
+        time_completed=max(times) if status.get("completed") and times else None,
+        criteria=criteria,
+    )

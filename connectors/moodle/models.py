@@ -1,0 +1,111 @@
+"""What the Moodle connector returns: dataclasses with Moodle's strings and seconds parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "Assignment",
+    "CompletionCriterion",
+    "Course",
+    "CourseCompletion",
+    "Grade",
+    "OwnStatus",
+    "SiteInfo",
+    "Submission",
+    "User",
+]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    site_name: str
+    user_id: int
+    username: str
+    first_name: str
+    last_name: str
+    full_name: str
+    release: str
+    functions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str | None
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str | None
+    """Only where the caller may see it."""
+    last_access: datetime | None
+    roles: tuple[str, ...] = ()
+    """Role short names in a course, from the enrolled-users list only."""
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    short_name: str
+    full_name: str
+    summary: str | None
+    category: str | None
+    start_date: datetime | None
+    end_date: datetime | None
+    visible: bool
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    course_id: int
+    name: str
+    intro: str | None
+    due_date: datetime | None
+    cutoff_date: datetime | None
+    max_grade: float | None
+    """None where the assignment is graded on a scale (Moodle sends a negative scale id)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    assignment_id: int
+    user_id: int
+    status: str
+    time_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class Grade:
+    id: int
+    assignment_id: int
+    user_id: int
+    grade: float | None
+    """None for Moodle's -1, "not graded"."""
+    grader_id: int | None
+    graded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OwnStatus:
+    """The caller's own submission and grade in one assignment."""
+
+    submission: Submission | None
+    grade: Grade | None
+
+
+@dataclass(frozen=True)
+class CompletionCriterion:
+    title: str
+    status: str
+    complete: bool
+    time_completed: datetime | None
+
+
+@dataclass(frozen=True)
+class CourseCompletion:
+    completed: bool
+    time_completed: datetime | None
+    criteria: tuple[CompletionCriterion, ...]

@@ -1,0 +1,279 @@
+"""Moodle in the graph: MoodleUser, Course, Assignment, Submission, Grade, CourseCompletion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from connectors import moodle
+
+from ..ids import GlobalId
+from ..pagination import Connection, connection, window
+from .common import Account, Info, Node, Source, global_id
+
+__all__ = [
+    "Assignment",
+    "Course",
+    "CourseCompletion",
+    "CourseRole",
+    "Grade",
+    "MoodleUser",
+    "Submission",
+]
+
+SOURCE = Source.MOODLE
+
+
+@strawberry.enum(description="What a participant does in a course.")
+class CourseRole(Enum):
+    STUDENT = "student"
+    TEACHER = "teacher"
+
+    def matches(self, roles: tuple[str, ...]) -> bool:
+        wanted = {"student"} if self is CourseRole.STUDENT else {"editingteacher", "teacher"}
+        return bool(wanted & set(roles))
+
+
+def courses_connection(
+    info: Info, courses: list[moodle.Course], first: int | None, after: str | None
+) -> Connection[Course]:
+    """A window of a list Moodle answers whole (it has no paging for these)."""
+    limits = info.context.settings.graphql
+    at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+    page = courses[at.offset : at.offset + at.limit]
+    return connection(
+        page,
+        at,
+        has_next=at.offset + at.limit < len(courses),
+        node=Course.of,
+        total_count=len(courses),
+    )
+
+
+@strawberry.type(description="A person's Moodle account.")
+class MoodleUser(Account):
+    upstream_id: str
+    full_name: str
+    first_name: str
+    last_name: str
+    last_access: datetime | None
+    data: strawberry.Private[moodle.User]
+
+    @classmethod
+    def of(cls, user: moodle.User) -> MoodleUser:
+        return cls(
+            id=global_id(SOURCE, "MoodleUser", str(user.id)),
+            source=SOURCE,
+            upstream_id=str(user.id),
+            username=user.username,
+            display_name=user.full_name,
+            full_name=user.full_name,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            last_access=user.last_access,
+            data=user,
+        )
+
+    @strawberry.field(description="Only where the caller may see it (themself, their teachers).")
+    async def email(self, info: Info) -> str | None:
+        return self.data.email
+
+    @strawberry.field(description="The courses this user is enrolled in.")
+    async def courses(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Course] | None:
+        courses = await info.context.moodle_loaders.users_courses.load(self.data.id)
+        return courses_connection(info, courses, first, after)
+
+
+async def load_user(info: Info, user_id: int | None) -> MoodleUser | None:
+    if user_id is None:
+        return None
+    return MoodleUser.of(await info.context.moodle_loaders.users.load(user_id))
+
+
+@strawberry.type(description="A learner's hand-in for an assignment.")
+class Submission(Node):
+    source: Source
+    upstream_id: str
+    status: str = strawberry.field(description="new, draft, submitted or reopened, as Moodle says.")
+    time_modified: datetime | None
+    data: strawberry.Private[moodle.Submission]
+
+    @classmethod
+    def of(cls, submission: moodle.Submission) -> Submission:
+        return cls(
+            id=global_id(SOURCE, "Submission", str(submission.id)),
+            source=SOURCE,
+            upstream_id=str(submission.id),
+            status=submission.status,
+            time_modified=submission.time_modified,
+            data=submission,
+        )
+
+    @strawberry.field
+    async def user(self, info: Info) -> MoodleUser | None:
+        return await load_user(info, self.data.user_id)
+
+
+@strawberry.type(description="A grade given for an assignment.")
+class Grade(Node):
+    source: Source
+    upstream_id: str
+    grade: float | None = strawberry.field(description="Null where it is not graded yet.")
+    graded_at: datetime | None
+    data: strawberry.Private[moodle.Grade]
+
+    @classmethod
+    def of(cls, grade: moodle.Grade) -> Grade:
+        return cls(
+            id=global_id(SOURCE, "Grade", str(grade.id)),
+            source=SOURCE,
+            upstream_id=str(grade.id),
+            grade=grade.grade,
+            graded_at=grade.graded_at,
+            data=grade,
+        )
+
+    @strawberry.field(description="Who was graded.")
+    async def user(self, info: Info) -> MoodleUser | None:
+        return await load_user(info, self.data.user_id)
+
+    @strawberry.field(description="Who graded.")
+    async def grader(self, info: Info) -> MoodleUser | None:
+        return await load_user(info, self.data.grader_id)
+
+
+@strawberry.type(description="An assignment in a Moodle course.")
+class Assignment(Node):
+    source: Source
+    upstream_id: str
+    name: str
+    intro: str | None
+    due_date: datetime | None
+    cutoff_date: datetime | None
+    max_grade: float | None = strawberry.field(description="Null where graded on a scale.")
+    data: strawberry.Private[moodle.Assignment]
+
+    @classmethod
+    def of(cls, assignment: moodle.Assignment) -> Assignment:
+        return cls(
+            id=global_id(SOURCE, "Assignment", str(assignment.id)),
+            source=SOURCE,
+            upstream_id=str(assignment.id),
+            name=assignment.name,
+            intro=assignment.intro,
+            due_date=assignment.due_date,
+            cutoff_date=assignment.cutoff_date,
+            max_grade=assignment.max_grade,
+            data=assignment,
+        )
+
+    @strawberry.field
+    async def course(self, info: Info) -> Annotated[Course, strawberry.lazy(__name__)] | None:
+        return Course.of(await info.context.moodle_loaders.courses.load(self.data.course_id))
+
+    @strawberry.field(description="Everyone's where the caller grades; else the caller's own.")
+    async def submissions(self, info: Info) -> list[Submission] | None:
+        found = await info.context.moodle_loaders.submissions.load(self.data.id)
+        return [Submission.of(s) for s in found]
+
+    @strawberry.field(description="Everyone's where the caller grades; else the caller's own.")
+    async def grades(self, info: Info) -> list[Grade] | None:
+        return [Grade.of(g) for g in await info.context.moodle_loaders.grades.load(self.data.id)]
+
+
+@strawberry.type
+class CompletionCriterion:
+    title: str
+    status: str
+    complete: bool
+    time_completed: datetime | None
+
+
+@strawberry.type(description="Whether one learner has completed one course.")
+class CourseCompletion:
+    completed: bool
+    time_completed: datetime | None
+    criteria: list[CompletionCriterion]
+
+    @classmethod
+    def of(cls, completion: moodle.CourseCompletion) -> CourseCompletion:
+        return cls(
+            completed=completion.completed,
+            time_completed=completion.time_completed,
+            criteria=[
+                CompletionCriterion(
+                    title=c.title,
+                    status=c.status,
+                    complete=c.complete,
+                    time_completed=c.time_completed,
+                )
+                for c in completion.criteria
+            ],
+        )
+
+
+@strawberry.type(description="A Moodle course.")
+class Course(Node):
+    source: Source
+    upstream_id: str
+    short_name: str
+    full_name: str
+    summary: str | None
+    category: str | None
+    start_date: datetime | None
+    end_date: datetime | None
+    visible: bool
+    data: strawberry.Private[moodle.Course]
+
+    @classmethod
+    def of(cls, course: moodle.Course) -> Course:
+        return cls(
+            id=global_id(SOURCE, "Course", str(course.id)),
+            source=SOURCE,
+            upstream_id=str(course.id),
+            short_name=course.short_name,
+            full_name=course.full_name,
+            summary=course.summary,
+            category=course.category,
+            start_date=course.start_date,
+            end_date=course.end_date,
+            visible=course.visible,
+            data=course,
+        )
+
+    @strawberry.field(description="The people enrolled, optionally only students or teachers.")
+    async def participants(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        role: CourseRole | None = None,
+    ) -> Connection[MoodleUser] | None:
+        users = await info.context.moodle_loaders.participants.load(self.data.id)
+        if role is not None:
+            users = [u for u in users if role.matches(u.roles)]
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        return connection(
+            users[at.offset : at.offset + at.limit],
+            at,
+            has_next=at.offset + at.limit < len(users),
+            node=MoodleUser.of,
+            total_count=len(users),
+        )
+
+    @strawberry.field
+    async def assignments(self, info: Info) -> list[Assignment] | None:
+        found = await info.context.moodle_loaders.assignments.load(self.data.id)
+        return [Assignment.of(a) for a in found]
+
+    @strawberry.field(description="Whether the user (a MoodleUser id) completed this course.")
+    async def completion(self, info: Info, user_id: strawberry.ID) -> CourseCompletion | None:
+        user = GlobalId.expect_int(user_id, "moodle", "MoodleUser")
+        completions = info.context.moodle_loaders.completions
+        return CourseCompletion.of(await completions.load((self.data.id, user)))
