@@ -31,6 +31,7 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.discussions
+	$(BIN)/python -m bench.courses
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,13 +18,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=None, help="default: the system's usual port")
     parser.add_argument("--scale", type=int, default=1, help="seed a world N times larger")
     parser.add_argument("--data", type=Path, default=None, help="keep state in DIR/<system>.sqlite")
+    parser.add_argument("--latency-ms", type=float, default=0, help="moodle: delay every answer")
+    parser.add_argument(
+        "--no-multicall", action="store_true", help="moodle: play a site without multi-call"
+    )
     args = parser.parse_args(argv)
+    options: dict[str, object] = {}
+    if args.system == "moodle":
+        options = {"latency_s": args.latency_ms / 1000, "multicall": not args.no_multicall}
+    elif args.latency_ms or args.no_multicall:
+        parser.error("--latency-ms and --no-multicall apply to moodle only")
     simulator = SIMULATORS[args.system]
     database = ":memory:"
     if args.data is not None:
         args.data.mkdir(parents=True, exist_ok=True)
         database = str(args.data / f"{args.system}.sqlite")
-    app = simulator.create_app(build_world(args.scale), database=database)
+    app = simulator.create_app(build_world(args.scale), database=database, **options)
     uvicorn.run(app, host=args.host, port=args.port or simulator.port, log_level="warning")
 
 

@@ -112,6 +112,12 @@ def moodle(world: World) -> Iterator[Simulator]:
         yield simulator
 
 
+@pytest.fixture
+def fresh_moodle(world: World) -> Iterator[Simulator]:
+    with running_moodle(world) as simulator:
+        yield simulator
+
+
 @pytest.fixture(scope="module")
 def school(flarum: Simulator, moodle: Simulator) -> Iterator[Gateway]:
     """The gateway over Flarum and Moodle."""

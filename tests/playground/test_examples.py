@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulators.world import World
-from tests.conftest import Gateway, Simulator, flarum_headers, login
+from tests.conftest import Gateway, Simulator, flarum_headers, login, moodle_login
 
 EXAMPLES = sorted(
     (Path(__file__).resolve().parents[2] / "playground" / "examples").glob("*.graphql")
@@ -20,10 +20,15 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_example_runs_cleanly_as_a_member(
-    example: Path, gateway: Gateway, flarum: Simulator, world: World
+    example: Path, school: Gateway, flarum: Simulator, moodle: Simulator, world: World
 ) -> None:
     text = example.read_text()
     assert text.startswith("# "), "each example starts with a comment saying what it is for"
-    body = gateway.query(text, **flarum_headers(login(flarum.url, world.people[1].username)))
+    member = world.admin.username  # a forum member and a manager in every Moodle course
+    headers = {
+        **flarum_headers(login(flarum.url, member)),
+        "X-Moodle-Token": moodle_login(moodle.url, member),
+    }
+    body = school.query(text, **headers)
     assert "errors" not in body, body["errors"]
     assert body["data"] and all(value is not None for value in body["data"].values())
