@@ -15,7 +15,7 @@ import pytest
 from graph.cli import main
 from graph.schema import export_sdl
 from simulators.flarum import SERVICE_API_KEY
-from tests.conftest import Simulator, login
+from tests.conftest import Simulator, login, moodle_login
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -107,3 +107,24 @@ def test_serve_logs_one_line_per_request_and_no_upstream_url(
     assert "upstream=flarum:1" in output
     assert flarum.url not in output.split("flarum at", 1)[1].split("\n", 1)[1]
     assert token not in output
+
+
+def test_check_config_pings_moodle_with_and_without_a_service_token(
+    tmp_path: Path, moodle: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(f'[sources.moodle]\nurl = "{moodle.url}"\n')
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "reachable, web services answer; no service token configured" in capsys.readouterr().out
+    token = moodle_login(moodle.url, "ada.costa")
+    config.write_text(
+        f'[sources.moodle]\nurl = "{moodle.url}"\ntoken = "{token}"\nallow_service_fallback = true\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "auth ok as service user ada.costa, Moodle 4.4" in out and token not in out
+    config.write_text(
+        f'[sources.moodle]\nurl = "{moodle.url}"\ntoken = "{"0" * 32}"\nallow_service_fallback = true\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    assert "FAILED (unauthenticated)" in capsys.readouterr().out
