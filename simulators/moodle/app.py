@@ -73,6 +73,14 @@ def no_permission(capability: str) -> MoodleError:
     )
 
 
+def missing_record(table: str) -> MoodleError:
+    return MoodleError(
+        "dml_missing_record_exception",
+        "invalidrecord",
+        f"Can't find data record in database table {table}.",
+    )
+
+
 NOT_ACCESSIBLE = MoodleError(
     "require_login_exception", "requireloginerror", "Course or activity not accessible."
 )
@@ -135,6 +143,13 @@ def create_app(
             )
             is not None
         )
+
+    def record(table: str, record_id: int, moodle_table: str) -> sqlite3.Row:
+        """A row, or Moodle's answer for a missing one (`MUST_EXIST` in its code)."""
+        row = store.one(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+        if row is None:
+            raise missing_record(moodle_table)
+        return row
 
     # JSON shapes -------------------------------------------------------------------------------
 
@@ -297,13 +312,7 @@ def create_app(
         return result
 
     def enrolled_users(caller: Caller, p: dict[str, Any]) -> Any:
-        course = store.one("SELECT * FROM courses WHERE id = ?", (p["courseid"],))
-        if course is None:
-            raise MoodleError(
-                "dml_missing_record_exception",
-                "invalidrecord",
-                "Can't find data record in database table course.",
-            )
+        course = record("courses", p["courseid"], "course")
         if role(caller, course["id"]) is None or not visible_course(caller, course):
             raise NOT_ACCESSIBLE
         options = {o["name"]: o["value"] for o in p["options"]}
@@ -484,13 +493,7 @@ def create_app(
         return {"assignments": result, "warnings": warnings}
 
     def submission_status(caller: Caller, p: dict[str, Any]) -> Any:
-        row = store.one("SELECT * FROM assignments WHERE id = ?", (p["assignid"],))
-        if row is None:
-            raise MoodleError(
-                "dml_missing_record_exception",
-                "invalidrecord",
-                "Can't find data record in database table assign.",
-            )
+        row = record("assignments", p["assignid"], "assign")
         userid = p["userid"] or caller.id
         if role(caller, row["course"]) is None:
             raise NOT_ACCESSIBLE
@@ -525,13 +528,7 @@ def create_app(
         return result
 
     def course_completion(caller: Caller, p: dict[str, Any]) -> Any:
-        course = store.one("SELECT * FROM courses WHERE id = ?", (p["courseid"],))
-        if course is None:
-            raise MoodleError(
-                "dml_missing_record_exception",
-                "invalidrecord",
-                "Can't find data record in database table course.",
-            )
+        course = record("courses", p["courseid"], "course")
         if p["userid"] != caller.id and not can_grade(caller, course["id"]):
             raise no_permission("report/completion:view")
         if store.role(course["id"], p["userid"]) != "student":
@@ -700,11 +697,7 @@ def create_app(
     def execute(caller: Caller, name: str, arguments: Mapping[str, Any]) -> Any:
         function = functions.get(name)
         if function is None:
-            raise MoodleError(
-                "dml_missing_record_exception",
-                "invalidrecord",
-                "Can't find data record in database table external_functions.",
-            )
+            raise missing_record("external_functions")
         calls.add(name)
         try:
             params = function.params.check(dict(arguments))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -22,24 +21,9 @@ from connectors.errors import (
 )
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream
+from tests.connectors.recording import Recorder
 
 JSONAPI = {"content-type": "application/vnd.api+json"}
-
-
-class Recorder:
-    """A MockTransport handler that records every request and answers with `respond`."""
-
-    def __init__(self, respond: Callable[[httpx.Request], httpx.Response]) -> None:
-        self.respond = respond
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.respond(request)
-
-    def params(self, index: int = 0) -> dict[str, str]:
-        query = parse_qs(urlsplit(str(self.requests[index].url)).query)
-        return {key: values[0] for key, values in query.items()}
 
 
 def document(body: dict[str, Any], status: int = 200) -> httpx.Response:

@@ -21,19 +21,7 @@ from connectors.errors import (
 )
 from connectors.http import CallStats, Upstream
 from connectors.moodle import Call, Moodle, MoodleAuth, encode
-
-
-class Recorder:
-    def __init__(self, respond: Callable[[httpx.Request], httpx.Response]) -> None:
-        self.respond = respond
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.respond(request)
-
-    def form(self, index: int = 0) -> dict[str, str]:
-        return dict(parse_qsl(self.requests[index].content.decode(), keep_blank_values=True))
+from tests.connectors.recording import Recorder
 
 
 def answer(body: Any) -> httpx.Response:
