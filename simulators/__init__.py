@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from . import flarum, moodle
+from . import civicrm, flarum, moodle
 from .world import World
 
 __all__ = ["SIMULATORS", "Simulator"]
@@ -30,4 +30,5 @@ class Simulator:
 SIMULATORS = {
     "flarum": Simulator("flarum", 9104, flarum.create_app),
     "moodle": Simulator("moodle", 9101, moodle.create_app),
+    "civicrm": Simulator("civicrm", 9102, civicrm.create_app),
 }

@@ -18,6 +18,8 @@ __all__ = [
     "AssignGrade",
     "Assignment",
     "Completion",
+    "Contact",
+    "ContactGroup",
     "Course",
     "Discussion",
     "Enrolment",
@@ -243,6 +245,38 @@ class Completion:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A CiviCRM contact: a person of the world, or an organisation or household."""
+
+    id: int
+    contact_type: str
+    """`Individual`, `Organization` or `Household`."""
+    first_name: str = ""
+    last_name: str = ""
+    organization_name: str = ""
+    household_name: str = ""
+    email: str = ""
+    phone: str = ""
+    street: str = ""
+    city: str = ""
+    postal_code: str = ""
+    country: str = ""
+    created_at: datetime = EPOCH
+    person_id: int | None = None
+    """The world's person this contact is, for individuals who have accounts elsewhere."""
+
+
+@dataclass(frozen=True)
+class ContactGroup:
+    id: int
+    name: str
+    title: str
+    description: str
+    visibility: str
+    """`User and User Admin Only` or `Public Pages`."""
+
+
+@dataclass(frozen=True)
 class World:
     people: tuple[Person, ...]
     tags: tuple[Tag, ...]
@@ -254,6 +288,10 @@ class World:
     submissions: tuple[Submission, ...] = field(default=(), repr=False)
     grades: tuple[AssignGrade, ...] = field(default=(), repr=False)
     completions: tuple[Completion, ...] = field(default=(), repr=False)
+    contacts: tuple[Contact, ...] = field(default=(), repr=False)
+    contact_groups: tuple[ContactGroup, ...] = ()
+    memberships: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    """(group id, contact id) pairs."""
 
     def person(self, username: str) -> Person:
         return next(p for p in self.people if p.username == username)
@@ -315,8 +353,14 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
                 )
             )
     school = _school(random.Random(seed + 1), people, scale)
+    charity = _charity(random.Random(seed + 2), people, scale)
     return World(
-        people=people, tags=tags, discussions=tuple(discussions), posts=tuple(posts), **school
+        people=people,
+        tags=tags,
+        discussions=tuple(discussions),
+        posts=tuple(posts),
+        **school,
+        **charity,
     )
 
 
@@ -426,3 +470,116 @@ def _people(rng: random.Random, count: int) -> tuple[Person, ...]:
             )
         )
     return tuple(people)
+
+
+GROUPS = (
+    ("Newsletter", "Monthly newsletter readers", "Public Pages"),
+    ("Volunteers", "People who give their time", "Public Pages"),
+    ("Donors", "Everyone who has given", "User and User Admin Only"),
+    ("Major_Donors", "Gifts above 1,000", "User and User Admin Only"),
+    ("Board", "Trustees and officers", "User and User Admin Only"),
+    ("Parents", "Parents of the youth club", "Public Pages"),
+    ("Alumni", "Former students", "Public Pages"),
+    ("Event_Attendees", "Came to at least one event", "Public Pages"),
+    ("Youth_Club", "Members of the youth club", "Public Pages"),
+    ("Press", "Journalists and media contacts", "User and User Admin Only"),
+)
+CITIES = (
+    ("Leeds", "LS1"),
+    ("Bristol", "BS1"),
+    ("Glasgow", "G1"),
+    ("Cardiff", "CF10"),
+    ("York", "YO1"),
+)
+STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue", "Queen Street")
+ORGANISATIONS = ("Trust", "Foundation", "Ltd", "Co-op", "Association", "Partners")
+
+
+def _charity(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
+    """CiviCRM's contacts (the people, donors, organisations, households), groups, memberships."""
+
+    def address() -> dict[str, str]:
+        city, postcode = rng.choice(CITIES)
+        return {
+            "street": f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
+            "city": city,
+            "postal_code": f"{postcode} {rng.randint(1, 9)}{rng.choice('ABDEFGHJ')}{rng.choice('LNPQRSTU')}",
+            "country": "United Kingdom",
+            "phone": f"+44 113 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+        }
+
+    def created() -> datetime:
+        return EPOCH - timedelta(days=rng.randrange(30, 1500), minutes=rng.randrange(1440))
+
+    contacts = [
+        Contact(
+            1,
+            "Organization",
+            organization_name="Legacygraph Community Trust",
+            created_at=EPOCH - timedelta(days=2000),
+        )
+    ]
+    for person in people:
+        contacts.append(
+            Contact(
+                id=len(contacts) + 1,
+                contact_type="Individual",
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=person.email,
+                created_at=created(),
+                person_id=person.id,
+                **address(),
+            )
+        )
+    for _ in range(100 * scale):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        contacts.append(
+            Contact(
+                id=len(contacts) + 1,
+                contact_type="Individual",
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}.{last.lower()}.{len(contacts) + 1}@donors.example.net",
+                created_at=created(),
+                **address(),
+            )
+        )
+    for _ in range(100 * scale):
+        name = f"{rng.choice(LAST_NAMES)} {rng.choice(TOPICS).title()} {rng.choice(ORGANISATIONS)}"
+        contacts.append(
+            Contact(
+                id=len(contacts) + 1,
+                contact_type="Organization",
+                organization_name=name,
+                email=f"info.{len(contacts) + 1}@org.example.net",
+                created_at=created(),
+                **address(),
+            )
+        )
+    for _ in range(60 * scale):
+        contacts.append(
+            Contact(
+                id=len(contacts) + 1,
+                contact_type="Household",
+                household_name=f"{rng.choice(LAST_NAMES)} Family",
+                created_at=created(),
+                **address(),
+            )
+        )
+    groups = tuple(
+        ContactGroup(i, name, name.replace("_", " "), text, visibility)
+        for i, (name, text, visibility) in enumerate(GROUPS, start=1)
+    )
+    memberships = sorted(
+        {
+            (rng.randint(1, len(groups)), contact.id)
+            for contact in contacts[1:]
+            for _ in range(rng.choice((0, 1, 1, 2, 3)))
+        }
+    )
+    return {
+        "contacts": tuple(contacts),
+        "contact_groups": groups,
+        "memberships": tuple(memberships),
+    }

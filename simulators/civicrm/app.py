@@ -1,0 +1,692 @@
+"""CiviCRM's `extern/rest.php`, in both call styles real sites answer.
+
+- API v3: `entity=Contact&action=get` with parameters in `json={...}` (`IN`/`LIKE` filters,
+  `options` limit/offset/sort, `return`, `sequential`), answered `{is_error, version, count, values}`.
+- API v2 (the 3.2 documentation): `q=civicrm/contact/get` with flat parameters (`return[x]=1`,
+  `offset`, `rowCount`, `email[1][email]`), lists answered as bare JSON lists of strings, plus
+  `q=civicrm/login` and `q=civicrm/ping`.
+
+Every answer is HTTP 200; XML unless JSON is asked for (or always XML with `force_xml`). The site key
+is checked first, then the user's api_key (or the PHPSESSID of a login). Users without "view all
+contacts" see themselves and the contacts in groups they may see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..counting import CountRequests, RequestCounter
+from ..world import World, build_world
+from .store import CivicrmStore
+
+__all__ = ["REST_PATH", "SITE_KEY", "create_app"]
+
+REST_PATH = "/sites/all/modules/civicrm/extern/rest.php"
+SITE_KEY = "sim-civicrm-site-key"
+MORE_INFO = "More info at: http://wiki.civicrm.org/confluence/display/CRMDOC/Command-line+Script+Configuration"
+CONTACT_FIELDS = (
+    "contact_id",
+    "contact_type",
+    "display_name",
+    "sort_name",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "household_name",
+    "email",
+    "phone",
+    "street_address",
+    "city",
+    "postal_code",
+    "country",
+    "created_date",
+    "modified_date",
+    "is_deleted",
+)
+CONTACT_TYPES = ("Individual", "Organization", "Household")
+
+
+class ApiError(Exception):
+    def __init__(self, message: str, code: str | None = None, field: str | None = None) -> None:
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+@dataclass(frozen=True)
+class User:
+    contact_id: int
+    view_all: bool
+    edit_all: bool
+
+
+def create_app(
+    world: World | None = None, *, database: str = ":memory:", force_xml: bool = False
+) -> Starlette:
+    """The simulator app. `force_xml` plays a site that answers XML whatever is asked."""
+    store = CivicrmStore(world or build_world(), database)
+    counter = RequestCounter()
+    calls = RequestCounter()
+    sessions: dict[str, int] = {}
+
+    # Who may see what ---------------------------------------------------------------------------
+
+    def visible_groups(user: User) -> set[int]:
+        if user.view_all:
+            return {r["id"] for r in store.all("SELECT id FROM groups")}
+        mine = {
+            r["group_id"]
+            for r in store.all(
+                "SELECT group_id FROM group_contact WHERE contact_id = ?", (user.contact_id,)
+            )
+        }
+        public = {
+            r["id"] for r in store.all("SELECT id FROM groups WHERE visibility = 'Public Pages'")
+        }
+        return mine | public
+
+    def visible_contacts_sql(user: User) -> tuple[str, list[Any]]:
+        if user.view_all:
+            return "1", []
+        groups = sorted(visible_groups(user))
+        return (
+            f"(c.id = ? OR c.id IN (SELECT contact_id FROM group_contact WHERE group_id IN ({','.join('?' * len(groups)) or 'NULL'})))",
+            [user.contact_id, *groups],
+        )
+
+    def require(user: User, allowed: bool, entity: str, action: str, what: str) -> None:
+        if not allowed:
+            raise ApiError(
+                f"API permission check failed for {entity}/{action} call; insufficient permission: require access CiviCRM and {what}",
+                "unauthorized",
+            )
+
+    # Records -------------------------------------------------------------------------------------
+
+    def contact_record(row: Mapping[str, Any]) -> dict[str, str]:
+        """A contact as CiviCRM's API returns it: every value a string."""
+        display = {
+            "Individual": f"{row['first_name']} {row['last_name']}".strip(),
+            "Organization": row["organization_name"],
+            "Household": row["household_name"],
+        }[row["contact_type"]]
+        sort = (
+            f"{row['last_name']}, {row['first_name']}"
+            if row["contact_type"] == "Individual"
+            else display
+        )
+        values = {
+            "contact_id": row["id"],
+            "contact_type": row["contact_type"],
+            "display_name": display,
+            "sort_name": sort,
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "organization_name": row["organization_name"],
+            "household_name": row["household_name"],
+            "email": row["email"],
+            "phone": row["phone"],
+            "street_address": row["street"],
+            "city": row["city"],
+            "postal_code": row["postal_code"],
+            "country": row["country"],
+            "created_date": row["created_date"],
+            "modified_date": row["modified_date"],
+            "is_deleted": row["is_deleted"],
+        }
+        return {k: "" if v is None else str(v) for k, v in values.items()}
+
+    def select(record: dict[str, str], returned: list[str] | None, always: str) -> dict[str, str]:
+        if not returned:
+            return record
+        return {k: v for k, v in record.items() if k == always or k in returned}
+
+    def find_contacts(
+        user: User, filters: Mapping[str, Any], limit: int, offset: int, sort: str | None
+    ) -> list[dict[str, str]]:
+        visible, args = visible_contacts_sql(user)
+        where = [visible, "c.is_deleted = 0"]
+        for name, value in filters.items():
+            column = {
+                "id": "c.id",
+                "contact_id": "c.id",
+                "contact_type": "c.contact_type",
+                "email": "c.email",
+                "first_name": "c.first_name",
+                "last_name": "c.last_name",
+                "organization_name": "c.organization_name",
+                "display_name": "c.display_name",
+                "sort_name": "c.display_name",
+                "city": "c.city",
+            }.get(name)
+            if name == "group":
+                ids = value.get("IN", []) if isinstance(value, dict) else [value]
+                where.append(
+                    f"c.id IN (SELECT contact_id FROM group_contact WHERE group_id IN ({','.join('?' * len(ids)) or 'NULL'}))"
+                )
+                args += list(ids)
+            elif column is None:
+                continue  # CiviCRM ignores what it does not know
+            elif isinstance(value, dict) and "IN" in value:
+                where.append(f"{column} IN ({','.join('?' * len(value['IN'])) or 'NULL'})")
+                args += list(value["IN"])
+            elif isinstance(value, dict) and "LIKE" in value:
+                where.append(f"{column} LIKE ?")
+                args.append(value["LIKE"])
+            else:
+                where.append(f"{column} = ?")
+                args.append(value)
+        order = {
+            "sort_name": "c.display_name",
+            "display_name": "c.display_name",
+            "id": "c.id",
+            "contact_id": "c.id",
+            "created_date": "c.created_date",
+        }
+        field, _, direction = (sort or "contact_id ASC").partition(" ")
+        sql_order = f"{order.get(field, 'c.id')} {'DESC' if direction.upper() == 'DESC' else 'ASC'}"
+        rows = store.all(
+            f"SELECT c.* FROM contacts c WHERE {' AND '.join(where)} ORDER BY {sql_order}, c.id LIMIT ? OFFSET ?",
+            [*args, limit if limit > 0 else -1, offset],
+        )
+        return [contact_record(r) for r in rows]
+
+    def write_contact(user: User, params: Mapping[str, Any], *, v3: bool) -> int:
+        contact_id = params.get("id") or params.get("contact_id")
+        if contact_id:
+            row = store.one("SELECT * FROM contacts WHERE id = ? AND is_deleted = 0", (contact_id,))
+            if row is None:
+                raise ApiError(
+                    f"Invalid Contact Id {contact_id}" if not v3 else "contact_id is not valid",
+                    "not-found",
+                    "id",
+                )
+            require(
+                user,
+                user.edit_all or int(contact_id) == user.contact_id,
+                "Contact",
+                "create",
+                "edit all contacts",
+            )
+            contact_type = row["contact_type"]
+        else:
+            require(user, user.edit_all, "Contact", "create", "add contacts")
+            contact_type = params.get("contact_type")
+            if not contact_type:
+                raise ApiError(
+                    "Mandatory key(s) missing from params array: contact_type",
+                    "mandatory_missing",
+                    "contact_type",
+                )
+        if contact_type not in CONTACT_TYPES:
+            raise ApiError(f"contact_type `{contact_type}` is not valid.", None, "contact_type")
+        values = {
+            k: str(params[k])
+            for k in ("first_name", "last_name", "organization_name", "household_name", "phone")
+            if k in params
+        }
+        email = params.get("email")
+        if isinstance(email, dict):  # email[1][email]=...&email[1][location_type_id]=1
+            block = email.get("1") or next(iter(email.values()), {})
+            email = block.get("email") if isinstance(block, dict) else None
+        if email is not None:
+            if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
+                raise ApiError(f"{email} is not a valid email address", None, "email")
+            values["email"] = str(email)
+        if not contact_id:
+            needed = {
+                "Individual": ("first_name", "last_name", "email"),
+                "Organization": ("organization_name",),
+                "Household": ("household_name",),
+            }[contact_type]
+            if not any(values.get(k) for k in needed):
+                raise ApiError(
+                    f"Mandatory key(s) missing from params array: {', '.join(needed)}"
+                    if len(needed) == 1
+                    else "Mandatory key(s) missing from params array: one of first_name, last_name, email",
+                    "mandatory_missing",
+                    needed[0],
+                )
+            return store.create_contact(contact_type, values)
+        store.update_contact(int(contact_id), values)
+        return int(contact_id)
+
+    def group_record(row: Mapping[str, Any]) -> dict[str, str]:
+        values = {
+            "id": row["id"],
+            "name": row["name"],
+            "title": row["title"],
+            "description": row["description"],
+            "is_active": row["is_active"],
+            "visibility": row["visibility"],
+            "group_type": row["group_type"],
+            "is_hidden": 0,
+        }
+        return {k: "" if v is None else str(v) for k, v in values.items()}
+
+    def find_groups(user: User, filters: Mapping[str, Any]) -> list[dict[str, str]]:
+        allowed = visible_groups(user)
+        rows = store.all("SELECT * FROM groups ORDER BY id")
+        ids = filters.get("id")
+        wanted = (
+            None
+            if ids is None
+            else {int(i) for i in (ids.get("IN", []) if isinstance(ids, dict) else [ids])}
+        )
+        title = filters.get("title")
+        return [
+            group_record(r)
+            for r in rows
+            if r["id"] in allowed
+            and (wanted is None or r["id"] in wanted)
+            and (
+                title is None
+                or (
+                    isinstance(title, dict)
+                    and str(title.get("LIKE", "")).strip("%").lower() in r["title"].lower()
+                )
+                or title == r["title"]
+            )
+        ]
+
+    def memberships(
+        user: User, contact_ids: list[Any] | None, group_ids: list[Any] | None
+    ) -> list[dict[str, str]]:
+        visible, args = visible_contacts_sql(user)
+        groups = visible_groups(user)
+        where = [visible, "gc.status = 'Added'"]
+        for column, ids in (("gc.contact_id", contact_ids), ("gc.group_id", group_ids)):
+            if ids is not None:
+                where.append(f"{column} IN ({','.join('?' * len(ids)) or 'NULL'})")
+                args += list(ids)
+        rows = store.all(
+            f"SELECT gc.* FROM group_contact gc JOIN contacts c ON c.id = gc.contact_id WHERE {' AND '.join(where)} ORDER BY gc.id",
+            args,
+        )
+        return [
+            {
+                "id": str(r["id"]),
+                "group_id": str(r["group_id"]),
+                "contact_id": str(r["contact_id"]),
+                "status": "Added",
+            }
+            for r in rows
+            if r["group_id"] in groups
+        ]
+
+    def add_members(user: User, group_id: Any, contact_ids: list[Any]) -> dict[str, Any]:
+        require(user, user.edit_all, "GroupContact", "create", "edit groups")
+        if store.one("SELECT 1 FROM groups WHERE id = ?", (group_id,)) is None:
+            raise ApiError(f"Invalid group_id {group_id}", "not-found", "group_id")
+        added = 0
+        for contact_id in contact_ids:
+            if (
+                store.one("SELECT 1 FROM contacts WHERE id = ? AND is_deleted = 0", (contact_id,))
+                is None
+            ):
+                raise ApiError(f"Invalid contact_id {contact_id}", "not-found", "contact_id")
+            added += store.add_member(int(group_id), int(contact_id))
+        return {
+            "total_count": len(contact_ids),
+            "added": added,
+            "not_added": len(contact_ids) - added,
+        }
+
+    # API v3 -------------------------------------------------------------------------------------
+
+    def v3_values(records: list[dict[str, str]], sequential: bool, key: str) -> dict[str, Any]:
+        values: Any = records if sequential else {r[key]: r for r in records}
+        envelope: dict[str, Any] = {
+            "is_error": 0,
+            "version": 3,
+            "count": len(records),
+            "values": values,
+        }
+        if len(records) == 1:
+            envelope["id"] = int(records[0][key])
+        return envelope
+
+    def run_v3(user: User, entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        options = params.get("options") or {}
+        limit = int(options.get("limit", 25))
+        offset = int(options.get("offset", 0))
+        sequential = bool(int(params.get("sequential", 0)))
+        returned = params.get("return")
+        if isinstance(returned, str):
+            returned = [f.strip() for f in returned.split(",") if f.strip()]
+        key = (entity, action)
+        if key == ("Contact", "get"):
+            records = find_contacts(user, params, limit, offset, options.get("sort"))
+            for record in records:
+                record["id"] = record["contact_id"]
+            return v3_values(
+                [select(r, returned, "id") | {"id": r["id"]} for r in records], sequential, "id"
+            )
+        if key == ("Contact", "create"):
+            contact_id = write_contact(user, params, v3=True)
+            created = find_contacts(User(contact_id, True, True), {"id": contact_id}, 1, 0, None)[0]
+            created["id"] = created["contact_id"]
+            return v3_values([created], sequential, "id")
+        if key == ("Group", "get"):
+            return v3_values(
+                find_groups(user, params)[offset : offset + limit if limit else None],
+                sequential,
+                "id",
+            )
+        if key == ("Group", "create"):
+            require(user, user.edit_all, "Group", "create", "edit groups")
+            if not params.get("title"):
+                raise ApiError(
+                    "Mandatory key(s) missing from params array: title",
+                    "mandatory_missing",
+                    "title",
+                )
+            group_id = store.create_group(str(params["title"]), str(params.get("description", "")))
+            return v3_values(find_groups(User(0, True, True), {"id": group_id}), sequential, "id")
+        if key == ("GroupContact", "get"):
+
+            def ids(name: str) -> list[Any] | None:
+                value = params.get(name)
+                return (
+                    None
+                    if value is None
+                    else (value.get("IN", []) if isinstance(value, dict) else [value])
+                )
+
+            found = memberships(user, ids("contact_id"), ids("group_id"))
+            return v3_values(found[offset : offset + limit if limit else None], sequential, "id")
+        if key == ("GroupContact", "create"):
+            if not params.get("group_id") or not params.get("contact_id"):
+                missing = "group_id" if not params.get("group_id") else "contact_id"
+                raise ApiError(
+                    f"Mandatory key(s) missing from params array: {missing}",
+                    "mandatory_missing",
+                    missing,
+                )
+            contact_ids = (
+                params["contact_id"]
+                if isinstance(params["contact_id"], list)
+                else [params["contact_id"]]
+            )
+            result = add_members(user, params["group_id"], contact_ids)
+            return {"is_error": 0, "version": 3, "count": 1, "values": [], **result}
+        if key == ("Email", "get"):
+            value = params.get("contact_id")
+            contact_ids = value.get("IN", []) if isinstance(value, dict) else [value]
+            allowed = {
+                int(r["contact_id"])
+                for r in find_contacts(user, {"id": {"IN": contact_ids}}, 0, 0, None)
+            }
+            rows = [
+                r
+                for r in store.all("SELECT id, email FROM contacts WHERE email != '' ORDER BY id")
+                if r["id"] in allowed
+            ]
+            records = [
+                {
+                    "id": str(r["id"]),
+                    "contact_id": str(r["id"]),
+                    "email": r["email"],
+                    "location_type_id": "1",
+                    "is_primary": "1",
+                }
+                for r in rows
+            ]
+            return v3_values(records, sequential, "id")
+        raise ApiError(
+            f"API ({entity}, {action}) does not exist (join the API team and implement it!)",
+            "not-found",
+        )
+
+    # API v2 --------------------------------------------------------------------------------------
+
+    def run_v2(user: User, entity: str, action: str, params: dict[str, Any]) -> Any:
+        returned = (
+            [k for k, v in (params.get("return") or {}).items() if str(v) == "1"]
+            if isinstance(params.get("return"), dict)
+            else None
+        )
+        if (entity, action) in (("contact", "get"), ("contact", "search")):
+            filters = {
+                k: v for k, v in params.items() if k not in ("return", "offset", "rowCount", "sort")
+            }
+            if isinstance(filters.get("group"), dict):  # group[3]=1
+                filters["group"] = {
+                    "IN": [g for g, on in filters["group"].items() if str(on) == "1"]
+                }
+            records = find_contacts(
+                user,
+                filters,
+                int(params.get("rowCount", 25)),
+                int(params.get("offset", 0)),
+                params.get("sort"),
+            )
+            return [select(r, returned, "contact_id") for r in records]
+        if (entity, action) == ("contact", "add"):
+            return {"contact_id": write_contact(user, params, v3=False), "is_error": 0}
+        if (entity, action) == ("group", "get"):
+            return find_groups(user, params)
+        if (entity, action) == ("group", "add"):
+            require(user, user.edit_all, "Group", "create", "edit groups")
+            if not params.get("title"):
+                raise ApiError("Required parameter missing: title", None, "title")
+            return {
+                "is_error": 0,
+                "result": store.create_group(
+                    str(params["title"]), str(params.get("description", ""))
+                ),
+            }
+        if (entity, action) == ("group_contact", "get"):
+            if not params.get("contact_id"):
+                raise ApiError("contact_id is a required field", None, "contact_id")
+            titles = {r["id"]: r["title"] for r in store.all("SELECT id, title FROM groups")}
+            return [
+                {
+                    "id": m["id"],
+                    "group_id": m["group_id"],
+                    "title": titles[int(m["group_id"])],
+                    "visibility": "",
+                    "in_method": "API",
+                    "in_date": "",
+                }
+                for m in memberships(user, [params["contact_id"]], None)
+            ]
+        if (entity, action) == ("group_contact", "add"):
+            contact_ids = [v for k, v in sorted(params.items()) if k.startswith("contact_id")]
+            if not params.get("group_id") or not contact_ids:
+                raise ApiError(
+                    "contact_id is a required field"
+                    if params.get("group_id")
+                    else "group_id is a required field"
+                )
+            return {"is_error": 0, **add_members(user, params["group_id"], contact_ids)}
+        raise ApiError(f"Unknown function called: civicrm_{entity}_{action}")
+
+    # HTTP ----------------------------------------------------------------------------------------
+
+    def user_of(values: Mapping[str, Any], request: Request) -> User | None:
+        contact_id = sessions.get(request.cookies.get("PHPSESSID", ""))
+        if contact_id is None and values.get("api_key"):
+            row = store.one("SELECT id FROM contacts WHERE api_key = ?", (str(values["api_key"]),))
+            contact_id = row["id"] if row else None
+        if contact_id is None:
+            return None
+        staff = store.one("SELECT staff FROM contacts WHERE id = ?", (contact_id,))
+        return User(int(contact_id), bool(staff and staff["staff"]), bool(staff and staff["staff"]))
+
+    async def rest(request: Request) -> Response:
+        items = [
+            *request.query_params.multi_items(),
+            *parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True),
+        ]
+        values = nest(items)
+        q = str(values.get("q", ""))
+        v3 = "entity" in values or str(values.get("version", "")) == "3"
+        wants_json = "json" in values and not force_xml
+        respond = (
+            (lambda body, hier=False: as_json(body))
+            if wants_json
+            else (lambda body, hier=False: as_xml(body, hier, v3))
+        )
+        try:
+            if values.get("key") != SITE_KEY:
+                if v3:
+                    raise ApiError(
+                        f"FATAL: 'key' is incorrect. {MORE_INFO}"
+                        if values.get("key")
+                        else f"FATAL: mandatory param 'key' missing. {MORE_INFO}"
+                    )
+                raise ApiError(f"Could not authenticate user, invalid site key. {MORE_INFO}")
+            if q == "civicrm/ping":
+                return respond({"is_error": 0, "message": f"PONG: {values['key']}"})
+            if q == "civicrm/login":
+                return login(values, respond)
+            user = user_of(values, request)
+            if v3:
+                if "api_key" not in values and user is None:
+                    raise ApiError("FATAL: mandatory param 'api_key' (user key) missing")
+                if user is None:
+                    raise ApiError("User API key invalid")
+                params = {
+                    k: v
+                    for k, v in values.items()
+                    if k not in ("q", "key", "api_key", "entity", "action", "json", "version")
+                }
+                if isinstance(values.get("json"), str) and values["json"].startswith("{"):
+                    params.update(json.loads(values["json"]))
+                entity, action = (
+                    str(values.get("entity", "")),
+                    str(values.get("action", "get")).lower(),
+                )
+                if q and not values.get("entity"):
+                    _, entity, action = (q.split("/") + ["", ""])[:3]
+                    entity = "".join(part.title() for part in entity.split("_"))
+                if action != "get" and request.method != "POST":
+                    raise ApiError(
+                        "SECURITY: All requests that modify the database must be http POST, not GET."
+                    )
+                calls.add(f"{entity}.{action}")
+                return respond(run_v3(user, entity, action, params), True)
+            parts = q.split("/")
+            if len(parts) != 3 or parts[0] != "civicrm":
+                raise ApiError("Unknown function invocation.")
+            if user is None:
+                raise ApiError("Valid session, or user api_key required")
+            params = {k: v for k, v in values.items() if k not in ("q", "key", "api_key", "json")}
+            calls.add(f"{parts[1]}.{parts[2]}")
+            result = run_v2(user, parts[1], parts[2], params)
+            return respond(result, isinstance(result, list))
+        except ApiError as error:
+            body: dict[str, Any] = {"is_error": 1, "error_message": error.message}
+            if v3 and error.code:
+                body["error_code"] = error.code
+            if v3 and error.field:
+                body["error_field"] = error.field
+            return respond(body)
+        except (ValueError, TypeError):
+            return respond({"is_error": 1, "error_message": "Invalid parameters"})
+
+    def login(values: Mapping[str, Any], respond: Callable[..., Response]) -> Response:
+        name, password = values.get("name"), values.get("pass")
+        if not name or not password:
+            raise ApiError("Invalid name / password.")
+        row = store.one("SELECT * FROM contacts WHERE username = ?", (str(name),))
+        if row is None or row["password"] != password:
+            raise ApiError("Could not authenticate user, invalid name or password.")
+        if not row["api_key"]:
+            raise ApiError(
+                "This user does not have a valid API key in the database, and therefore cannot authenticate through this interface"
+            )
+        session = secrets.token_hex(13)
+        sessions[session] = row["id"]
+        response = respond(
+            {
+                "is_error": 0,
+                "api_key": row["api_key"],
+                "PHPSESSID": session,
+                "key": hashlib.sha1(str(row["id"]).encode()).hexdigest(),
+            }
+        )  # noqa: S324
+        response.set_cookie("PHPSESSID", session)
+        return response
+
+    app = Starlette(
+        routes=[Route(REST_PATH, rest, methods=["GET", "POST"]), *counter.routes()],
+        middleware=[Middleware(CountRequests, counter=counter)],
+    )
+    app.state.counter = counter
+    app.state.calls = calls
+    app.state.store = store
+    return app
+
+
+def nest(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """PHP's reading of bracketed names: `return[email]=1` → {"return": {"email": "1"}}."""
+    root: dict[str, Any] = {}
+    for name, value in items:
+        keys = re.findall(r"[^\[\]]+", name) or [name]
+        node = root
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[keys[-1]] = value
+    return root
+
+
+def as_json(body: Any) -> Response:
+    # 3.2 sends JSON as text/javascript; v3 sites send application/json. Clients parse either.
+    return Response(json.dumps(body), media_type="application/json")
+
+
+def as_xml(body: Any, hierarchical: bool, v3: bool) -> Response:
+    records: list[Any]
+    if isinstance(body, list):
+        records = body
+    elif (
+        hierarchical
+        and isinstance(body, dict)
+        and isinstance(body.get("values"), dict | list)
+        and body.get("values")
+    ):
+        values = body["values"]
+        records = list(values.values()) if isinstance(values, dict) else values
+    elif (
+        hierarchical
+        and isinstance(body, dict)
+        and "values" in body
+        and not body.get("is_error")
+        and body.get("count") == 0
+    ):
+        records = []
+    else:
+        records = [body]
+    count = f' count="{len(records)}"' if v3 else ""
+    inner = "".join(f"<Result>\n{xml_fields(r)}</Result>\n" for r in records)
+    text = f'<?xml version="1.0"?>\n<ResultSet xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"{count}>\n{inner}</ResultSet>\n'
+    return Response(text, media_type="text/xml")
+
+
+def xml_fields(record: Mapping[str, Any]) -> str:
+    out = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.append(f"<{key}>\n{xml_fields(value)}</{key}>\n")
+        else:
+            out.append(f"<{key}>{html.escape(str(value))}</{key}>\n")
+    return "".join(out)

@@ -1,0 +1,162 @@
+"""The CiviCRM simulator's state: contacts (with users' api keys), groups and memberships."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..world import DEMO_PASSWORD, World
+
+__all__ = ["CivicrmStore", "api_key_of", "contact_id_of"]
+
+SCHEMA = """
+CREATE TABLE contacts (id INTEGER PRIMARY KEY, contact_type TEXT NOT NULL, first_name TEXT DEFAULT '',
+    last_name TEXT DEFAULT '', organization_name TEXT DEFAULT '', household_name TEXT DEFAULT '',
+    display_name TEXT DEFAULT '', email TEXT DEFAULT '', phone TEXT DEFAULT '', street TEXT DEFAULT '',
+    city TEXT DEFAULT '', postal_code TEXT DEFAULT '', country TEXT DEFAULT '', created_date TEXT,
+    modified_date TEXT, is_deleted INTEGER DEFAULT 0, api_key TEXT, username TEXT, password TEXT,
+    staff INTEGER DEFAULT 0);
+CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT, title TEXT, description TEXT,
+    is_active INTEGER DEFAULT 1, visibility TEXT, group_type TEXT);
+CREATE TABLE group_contact (id INTEGER PRIMARY KEY, group_id INTEGER, contact_id INTEGER,
+    status TEXT DEFAULT 'Added', UNIQUE (group_id, contact_id));
+CREATE INDEX contacts_by_key ON contacts (api_key);
+"""
+
+
+def civi_time(moment: datetime) -> str:
+    """CiviCRM's dates: local time without a zone (the simulated site runs on UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def api_key_of(username: str) -> str:
+    """Each account holder's api_key (admins set these in CiviCRM's database)."""
+    return hashlib.sha256(f"civicrm-api-key:{username}".encode()).hexdigest()[:32]
+
+
+def contact_id_of(person_id: int) -> int:
+    """Contact 1 is the site's own organisation, so person N is contact N + 1."""
+    return person_id + 1
+
+
+def display_name(contact_type: str, values: Mapping[str, Any]) -> str:
+    if contact_type == "Individual":
+        return f"{values.get('first_name', '')} {values.get('last_name', '')}".strip()
+    return str(
+        values.get("organization_name" if contact_type == "Organization" else "household_name", "")
+    )
+
+
+class CivicrmStore:
+    def __init__(self, world: World, path: str = ":memory:") -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'contacts'").fetchone():
+            self._db.executescript(SCHEMA)
+            self._seed(world)
+
+    def _seed(self, world: World) -> None:
+        people = {p.id: p for p in world.people}
+        rows = []
+        for c in world.contacts:
+            person = people.get(c.person_id) if c.person_id else None
+            # Staff (the first five people) may view and edit all contacts; the last person has
+            # an account but no api_key, so cannot use the REST interface.
+            has_key = person is not None and person.id != len(world.people)
+            rows.append(
+                (
+                    c.id,
+                    c.contact_type,
+                    c.first_name,
+                    c.last_name,
+                    c.organization_name,
+                    c.household_name,
+                    display_name(c.contact_type, c.__dict__),
+                    c.email,
+                    c.phone,
+                    c.street,
+                    c.city,
+                    c.postal_code,
+                    c.country,
+                    civi_time(c.created_at),
+                    civi_time(c.created_at),
+                    0,
+                    api_key_of(person.username) if person and has_key else None,
+                    person.username if person else None,
+                    DEMO_PASSWORD if person else None,
+                    int(person is not None and person.id <= 5),
+                )
+            )
+        self._db.execute("BEGIN")
+        self._db.executemany(f"INSERT INTO contacts VALUES ({','.join('?' * 20)})", rows)
+        self._db.executemany(
+            "INSERT INTO groups VALUES (?,?,?,?,1,?,?)",
+            [
+                (g.id, g.name, g.title, g.description, g.visibility, "2")
+                for g in world.contact_groups
+            ],
+        )
+        self._db.executemany(
+            "INSERT INTO group_contact (group_id, contact_id) VALUES (?,?)", list(world.memberships)
+        )
+        self._db.execute("COMMIT")
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def create_contact(self, contact_type: str, values: Mapping[str, str]) -> int:
+        now = civi_time(datetime.now(UTC))
+        columns = {
+            **values,
+            "contact_type": contact_type,
+            "display_name": display_name(contact_type, values),
+            "created_date": now,
+            "modified_date": now,
+        }
+        with self._lock:
+            cursor = self._db.execute(
+                f"INSERT INTO contacts ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
+                list(columns.values()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def update_contact(self, contact_id: int, values: Mapping[str, str]) -> None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+            merged = {**dict(row), **values}
+            columns = {
+                **values,
+                "display_name": display_name(row["contact_type"], merged),
+                "modified_date": civi_time(datetime.now(UTC)),
+            }
+            self._db.execute(
+                f"UPDATE contacts SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
+                [*columns.values(), contact_id],
+            )
+
+    def create_group(self, title: str, description: str) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO groups (name, title, description, visibility, group_type) VALUES (?,?,?,?,?)",
+                (title.replace(" ", "_"), title, description, "User and User Admin Only", "2"),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def add_member(self, group_id: int, contact_id: int) -> int:
+        """1 if the contact was added, 0 if already a member."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO group_contact (group_id, contact_id) VALUES (?,?)",
+                (group_id, contact_id),
+            )
+            return cursor.rowcount
