@@ -15,12 +15,14 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from connectors.civicrm import Civicrm, CivicrmAuth
 from connectors.errors import Unauthenticated, UpstreamError
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import (
+    CivicrmSettings,
     ConfigError,
     FlarumSettings,
     MoodleSettings,
@@ -65,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "demo":
-        return run(settings, simulator_ports={"flarum": 9104, "moodle": 9101}, demo=True)
+        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102}
+        return run(settings, simulator_ports=ports, demo=True)
     server = dataclasses.replace(
         settings.server,
         host=args.host or settings.server.host,
@@ -116,6 +119,7 @@ def configure_logging() -> None:
 def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[Settings]:
     """Start the simulators in this process and point the sources at them."""
     from simulators import SIMULATORS
+    from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
     from simulators.serve import serve_in_thread
     from simulators.world import build_world
 
@@ -128,7 +132,9 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
         yield dataclasses.replace(
             settings,
             sources=SourcesSettings(
-                flarum=FlarumSettings(url=urls["flarum"]), moodle=MoodleSettings(url=urls["moodle"])
+                flarum=FlarumSettings(url=urls["flarum"]),
+                moodle=MoodleSettings(url=urls["moodle"]),
+                civicrm=CivicrmSettings(url=urls["civicrm"], site_key=CIVICRM_SITE_KEY),
             ),
         )
 
@@ -173,6 +179,22 @@ async def _ping(name: str, source: SourceSettings, client: httpx.AsyncClient) ->
             # No token of ours: Moodle's invalidtoken answer still proves its web services work.
             return "reachable, web services answer; no service token configured"
         return f"reachable, auth ok as service user {info.username}, Moodle {info.release}"
+    if isinstance(source, CivicrmSettings):
+        civicrm = Civicrm(
+            Upstream(
+                name, client, source.url, CivicrmAuth(source.site_key, source.api_key or None)
+            ),
+            rest_path=source.rest_path,
+            style="q" if source.api_style == "q" else "entity",
+        )
+        try:
+            await civicrm.groups(ids=[1])
+        except Unauthenticated as error:
+            if source.api_key or "site key" in error.message:
+                raise
+            # The site key passed (CiviCRM checks it first); only a user's api_key is missing.
+            return "reachable, site key ok; no service api_key configured"
+        return "reachable, site key and service api_key ok"
     return f"reachable check not implemented for {name}"
 
 

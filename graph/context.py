@@ -15,17 +15,22 @@ from functools import cached_property
 import httpx
 from cachetools import TTLCache
 
+from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings
-from .loaders import FlarumLoaders, MoodleLoaders
+from .loaders import CivicrmLoaders, FlarumLoaders, MoodleLoaders
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
-CALLER_HEADERS: Mapping[str, str] = {"flarum": "X-Flarum-Token", "moodle": "X-Moodle-Token"}
+CALLER_HEADERS: Mapping[str, str] = {
+    "flarum": "X-Flarum-Token",
+    "moodle": "X-Moodle-Token",
+    "civicrm": "X-Civicrm-Api-Key",
+}
 """The request header that carries the caller's own credential for each source."""
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
@@ -94,6 +99,7 @@ class Context:
         self.operation_name: str | None = None
         self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
         self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
+        self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)
 
     @property
     def settings(self) -> Settings:
@@ -148,3 +154,25 @@ class Context:
             no_multicall=self.gateway.no_multicall,
             caller_key=self.gateway.caller_key("moodle", token or ""),
         )
+
+    @cached_property
+    def civicrm(self) -> Civicrm:
+        """CiviCRM as this caller. Its REST interface has no guests: no api_key, no call."""
+        settings = self.settings.sources.civicrm
+        api_key = self.credentials.token("civicrm")
+        if api_key is None and settings is not None and settings.allow_service_fallback:
+            api_key = settings.api_key
+        if api_key is None:
+            raise Unauthenticated("civicrm", "CiviCRM needs an api key: send X-Civicrm-Api-Key")
+        return self.civicrm_as(api_key)
+
+    def civicrm_as(self, api_key: str | None) -> Civicrm:
+        settings = self.settings.sources.civicrm
+        if settings is None:
+            raise Unavailable("civicrm", "CiviCRM is not configured on this gateway")
+        auth = CivicrmAuth(settings.site_key, api_key)
+        upstream = Upstream(
+            "civicrm", self.gateway.clients["civicrm"], settings.url, auth, self.stats
+        )
+        style: ApiStyle = "q" if settings.api_style == "q" else "entity"
+        return Civicrm(upstream, rest_path=settings.rest_path, style=style)

@@ -31,6 +31,10 @@ CODE_BY_KIND: Mapping[str, str] = {
 class UserInputError(ValueError):
     """The query's arguments cannot be used (raised by resolvers, shown to the caller)."""
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 def classify(error: GraphQLError) -> dict[str, Any]:
     """The `extensions` of one error, and the safe message it should carry."""
@@ -45,6 +49,8 @@ def classify(error: GraphQLError) -> dict[str, Any]:
         if original.field:
             extensions["field"] = original.field
         return extensions
+    if isinstance(original, UserInputError) and original.field:
+        return {"code": "BAD_USER_INPUT", "field": original.field}
     if isinstance(original, InvalidId | InvalidPage | UserInputError):
         return {"code": "BAD_USER_INPUT"}
     if original is None and not error.path:

@@ -20,7 +20,8 @@ from .errors import UserInputError, give_codes
 from .ids import GlobalId, InvalidId
 from .pagination import Connection, connection, window
 from .selection import node_paths
-from .types.common import Account, Info, Node, Source
+from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
+from .types.common import Account, Group, Info, Node, Source
 from .types.flarum import Discussion, FlarumUser, Post, Tag
 from .types.moodle import Assignment, Course, MoodleUser, courses_connection
 
@@ -88,7 +89,17 @@ def _number(upstream_id: str) -> int:
     return int(upstream_id)
 
 
+async def _contact(info: Info, upstream_id: str) -> Node:
+    return Contact.of(await info.context.civicrm_loaders.contacts.load(_number(upstream_id)))
+
+
+async def _civicrm_group(info: Info, upstream_id: str) -> Node:
+    return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(_number(upstream_id)))
+
+
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("civicrm", "Contact"): _contact,
+    ("civicrm", "CivicrmGroup"): _civicrm_group,
     ("moodle", "Course"): _course,
     ("moodle", "MoodleUser"): _moodle_user,
     ("moodle", "Assignment"): _assignment,
@@ -120,6 +131,16 @@ class Viewer:
         context.flarum_loaders.full_users.prime(forum.actor.id, forum.actor)
         return FlarumUser.of(forum.actor)
 
+    @strawberry.field(
+        description="Null when the request carries no CiviCRM api key, or the site speaks only "
+        "the 3.2-era API (which cannot say whose key it is)."
+    )
+    async def civicrm(self, info: Info) -> Contact | None:
+        if not info.context.has_identity("civicrm"):
+            return None
+        me = await info.context.civicrm.me()
+        return Contact.of(me) if me else None
+
     @strawberry.field(description="Null when the request carries no Moodle token.")
     async def moodle(self, info: Info) -> MoodleUser | None:
         context = info.context
@@ -140,6 +161,9 @@ class LoginPayload:
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
+        if self.source_ is Source.CIVICRM:
+            me = await info.context.civicrm_as(self.token).me()
+            return Contact.of(me) if me else None
         if self.source_ is Source.MOODLE:
             moodle = info.context.moodle_as(self.token)
             site = await moodle.site_info()
@@ -208,6 +232,64 @@ class Query:
         upstream_id = GlobalId.expect_int(id, "moodle", "Course")
         return Course.of(await info.context.moodle_loaders.courses.load(upstream_id))
 
+    @strawberry.field(description="CiviCRM contacts the caller may see, by name or group.")
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+        group_id: strawberry.ID | None = None,
+    ) -> Connection[Contact] | None:
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
+        found = await info.context.civicrm.contacts(
+            search=search, group_id=group, limit=at.limit + 1, offset=at.offset
+        )
+        info.context.civicrm_loaders.remember_contacts(found)
+        return connection(found[: at.limit], at, has_next=len(found) > at.limit, node=Contact.of)
+
+    @strawberry.field
+    async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
+        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
+        return Contact.of(await info.context.civicrm_loaders.contacts.load(contact_id))
+
+    @strawberry.field(description="Groups of people across sources (today: CiviCRM's).")
+    async def groups(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        source: Source | None = None,
+        search: str | None = None,
+    ) -> Connection[Group] | None:
+        if source not in (None, Source.CIVICRM):
+            raise UserInputError(
+                f"source: groups of {source.name} are not in the graph yet", field="source"
+            )
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        found = await info.context.civicrm.groups(search=search)
+        for group in found:
+            info.context.civicrm_loaders.groups.prime(group.id, group)
+        return connection(
+            found[at.offset : at.offset + at.limit],
+            at,
+            has_next=at.offset + at.limit < len(found),
+            node=CivicrmGroup.of,
+            total_count=len(found),
+        )
+
+    @strawberry.field
+    async def group(self, info: Info, id: strawberry.ID) -> Group | None:
+        decoded = GlobalId.decode(id)
+        if (decoded.source, decoded.type_name) != ("civicrm", "CivicrmGroup"):
+            raise InvalidId(f"{id!r} is not a group id")
+        return CivicrmGroup.of(
+            await info.context.civicrm_loaders.groups.load(_number(decoded.upstream_id))
+        )
+
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
         upstream_id = GlobalId.expect(id, "flarum", "Discussion")
@@ -232,7 +314,34 @@ class Mutation:
             service = settings.service if settings else "moodle_mobile_app"
             moodle_token = await info.context.moodle_as(None).login(username, password, service)
             return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+        if source is Source.CIVICRM:
+            api_key = await info.context.civicrm_as(None).login(username, password)
+            return LoginPayload(token=api_key, expires_at=None, source_=source, user_id="")
         raise UserInputError(f"login on {source.name} is not available yet")
+
+    @strawberry.mutation(description="Create a CiviCRM contact as the caller.")
+    async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
+        fields = contact_fields(input, creating=True)
+        contact_id = await info.context.civicrm.create_contact(fields)
+        return Contact.of(await info.context.civicrm_loaders.contacts.load(contact_id))
+
+    @strawberry.mutation(description="Change the given fields of a CiviCRM contact, and no others.")
+    async def update_contact(
+        self, info: Info, id: strawberry.ID, input: ContactInput
+    ) -> Contact | None:
+        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
+        fields = contact_fields(input, creating=False)
+        await info.context.civicrm.update_contact(contact_id, fields)
+        return Contact.of(await info.context.civicrm_loaders.contacts.load(contact_id))
+
+    @strawberry.mutation(description="Add a contact to a CiviCRM group; returns the group.")
+    async def add_contact_to_group(
+        self, info: Info, contact_id: strawberry.ID, group_id: strawberry.ID
+    ) -> CivicrmGroup | None:
+        contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
+        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
+        await info.context.civicrm.add_to_group(group, [contact])
+        return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(group))
 
     @strawberry.mutation(description="Start a Flarum discussion as the caller.")
     async def start_discussion(
@@ -271,7 +380,17 @@ class GatewaySchema(strawberry.Schema):
 schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
-    types=[FlarumUser, Discussion, Post, Tag, MoodleUser, Course, Assignment],
+    types=[
+        FlarumUser,
+        Discussion,
+        Post,
+        Tag,
+        MoodleUser,
+        Course,
+        Assignment,
+        Contact,
+        CivicrmGroup,
+    ],
     # Apps send the same few documents again and again: parse and validate each one once.
     # (The caches are module-level in Strawberry, shared by the per-request instances.)
     extensions=[

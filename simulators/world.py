@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -495,10 +495,18 @@ STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Aven
 ORGANISATIONS = ("Trust", "Foundation", "Ltd", "Co-op", "Association", "Partners")
 
 
+class PostalDetails(TypedDict):
+    street: str
+    city: str
+    postal_code: str
+    country: str
+    phone: str
+
+
 def _charity(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
     """CiviCRM's contacts (the people, donors, organisations, households), groups, memberships."""
 
-    def address() -> dict[str, str]:
+    def address() -> PostalDetails:
         city, postcode = rng.choice(CITIES)
         return {
             "street": f"{rng.randint(1, 200)} {rng.choice(STREETS)}",

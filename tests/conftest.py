@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.config import (
+    CivicrmSettings,
     FlarumSettings,
     GraphQLSettings,
     MoodleSettings,
@@ -20,6 +21,8 @@ from graph.config import (
     SourcesSettings,
 )
 from simulators.counting import RequestCounter
+from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
+from simulators.civicrm import create_app as create_civicrm
 from simulators.flarum import create_app as create_flarum
 from simulators.moodle import MOBILE_SERVICE
 from simulators.moodle import create_app as create_moodle
@@ -85,13 +88,20 @@ def running_gateway(
     flarum_url: str,
     moodle_url: str | None = None,
     moodle_options: dict[str, Any] | None = None,
+    *,
+    civicrm_url: str | None = None,
+    civicrm_options: dict[str, Any] | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
+    civicrm = None
+    if civicrm_url:
+        options = {"site_key": CIVICRM_SITE_KEY, **(civicrm_options or {})}
+        civicrm = CivicrmSettings(url=civicrm_url, **options)
     settings = Settings(
         graphql=GraphQLSettings(),
         sources=SourcesSettings(
-            flarum=FlarumSettings(url=flarum_url, **flarum_options), moodle=moodle
+            flarum=FlarumSettings(url=flarum_url, **flarum_options), moodle=moodle, civicrm=civicrm
         ),
     )
     with serve_in_thread(create_app(settings)) as url:
@@ -122,6 +132,26 @@ def fresh_moodle(world: World) -> Iterator[Simulator]:
 def school(flarum: Simulator, moodle: Simulator) -> Iterator[Gateway]:
     """The gateway over Flarum and Moodle."""
     with running_gateway(flarum.url, moodle.url) as running:
+        yield running
+
+
+@contextmanager
+def running_civicrm(world: World, **options: Any) -> Iterator[Simulator]:
+    app = create_civicrm(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
+@pytest.fixture(scope="module")
+def civicrm(world: World) -> Iterator[Simulator]:
+    with running_civicrm(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def everything(flarum: Simulator, moodle: Simulator, civicrm: Simulator) -> Iterator[Gateway]:
+    """The gateway over Flarum, Moodle and CiviCRM."""
+    with running_gateway(flarum.url, moodle.url, civicrm_url=civicrm.url) as running:
         yield running
 
 

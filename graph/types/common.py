@@ -9,8 +9,9 @@ import strawberry
 
 from ..context import Context
 from ..ids import GlobalId
+from ..pagination import Connection
 
-__all__ = ["Account", "Info", "Node", "Source", "global_id"]
+__all__ = ["Account", "Group", "Info", "Node", "Source", "global_id"]
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -42,4 +43,21 @@ class Account(Node):
     @strawberry.field
     async def email(self, info: Info) -> str | None:
         """Declared as a resolver: where a source shows it depends on who asks."""
+        raise NotImplementedError
+
+
+@strawberry.interface(description="A group of people on one source (CiviCRM groups, Elgg groups).")
+class Group(Node):
+    source: Source
+    name: str
+    description: str | None
+
+    @strawberry.field
+    async def member_count(self, info: Info) -> int | None:
+        raise NotImplementedError
+
+    @strawberry.field
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Account] | None:
         raise NotImplementedError

@@ -117,7 +117,7 @@ def create_app(
 
     # Records -------------------------------------------------------------------------------------
 
-    def contact_record(row: Mapping[str, Any]) -> dict[str, str]:
+    def contact_record(row: Any) -> dict[str, str]:
         """A contact as CiviCRM's API returns it: every value a string."""
         display = {
             "Individual": f"{row['first_name']} {row['last_name']}".strip(),
@@ -161,6 +161,8 @@ def create_app(
         visible, args = visible_contacts_sql(user)
         where = [visible, "c.is_deleted = 0"]
         for name, value in filters.items():
+            if name in ("id", "contact_id") and value == "user_contact_id":
+                value = user.contact_id  # API v3's "the contact of the user who calls"
             column = {
                 "id": "c.id",
                 "contact_id": "c.id",
@@ -241,7 +243,7 @@ def create_app(
         }
         email = params.get("email")
         if isinstance(email, dict):  # email[1][email]=...&email[1][location_type_id]=1
-            block = email.get("1") or next(iter(email.values()), {})
+            block: Any = email.get("1") or next(iter(email.values()), {})
             email = block.get("email") if isinstance(block, dict) else None
         if email is not None:
             if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
@@ -265,7 +267,7 @@ def create_app(
         store.update_contact(int(contact_id), values)
         return int(contact_id)
 
-    def group_record(row: Mapping[str, Any]) -> dict[str, str]:
+    def group_record(row: Any) -> dict[str, str]:
         values = {
             "id": row["id"],
             "name": row["name"],
@@ -464,6 +466,8 @@ def create_app(
             filters = {
                 k: v for k, v in params.items() if k not in ("return", "offset", "rowCount", "sort")
             }
+            if filters.get("sort_name"):  # API v2 matches names with wildcards
+                filters["sort_name"] = {"LIKE": f"%{filters['sort_name']}%"}
             if isinstance(filters.get("group"), dict):  # group[3]=1
                 filters["group"] = {
                     "IN": [g for g, on in filters["group"].items() if str(on) == "1"]
@@ -573,7 +577,7 @@ def create_app(
                     str(values.get("action", "get")).lower(),
                 )
                 if q and not values.get("entity"):
-                    _, entity, action = (q.split("/") + ["", ""])[:3]
+                    _, entity, action = [*q.split("/"), "", ""][:3]
                     entity = "".join(part.title() for part in entity.split("_"))
                 if action != "get" and request.method != "POST":
                     raise ApiError(
@@ -618,9 +622,9 @@ def create_app(
                 "is_error": 0,
                 "api_key": row["api_key"],
                 "PHPSESSID": session,
-                "key": hashlib.sha1(str(row["id"]).encode()).hexdigest(),
+                "key": hashlib.sha1(str(row["id"]).encode(), usedforsecurity=False).hexdigest(),
             }
-        )  # noqa: S324
+        )
         response.set_cookie("PHPSESSID", session)
         return response
 

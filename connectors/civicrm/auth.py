@@ -1,0 +1,33 @@
+"""CiviCRM's two keys as an `httpx.Auth`."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from urllib.parse import urlencode
+
+import httpx
+
+__all__ = ["CivicrmAuth"]
+
+
+class CivicrmAuth(httpx.Auth):
+    """Adds `key=<site key>` (the deployment's secret) and `api_key=<the user's key>` to the form
+    body, where neither ends up in a URL or an access log."""
+
+    requires_request_body = True
+
+    def __init__(self, site_key: str, api_key: str | None) -> None:
+        self._fields = {"key": site_key, **({"api_key": api_key} if api_key else {})}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        extra = urlencode(self._fields).encode()
+        body = request.content + b"&" + extra if request.content else extra
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        yield httpx.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=body,
+            extensions=request.extensions,
+        )

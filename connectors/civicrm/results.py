@@ -1,0 +1,103 @@
+"""CiviCRM's answers: JSON (v3 envelope or v2 bare lists) or the `<ResultSet>` XML, and the
+`is_error` envelope mapped to the error hierarchy."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    Unauthenticated,
+    Unavailable,
+    UpstreamError,
+)
+
+__all__ = ["error_from", "parse_xml", "read"]
+
+SOURCE = "civicrm"
+MISSING_ID = re.compile(r"\binvalid (?:contact|group)[ _]?id\b")
+MISSING_FIELD = re.compile(
+    r"(?:missing from params array: (?:one of )?|^)([a-z_]+)(?: is a required field)?"
+)
+
+
+def read(response: httpx.Response) -> Any:
+    """The decoded answer: JSON as it is, XML as a list of result records. Raises on errors."""
+    if response.status_code >= 500:
+        raise Unavailable(SOURCE, f"CiviCRM failed (HTTP {response.status_code})")
+    text = response.text.lstrip()
+    if text.startswith("<?xml") or text.startswith("<ResultSet"):
+        body: Any = parse_xml(text)
+        if len(body) == 1 and str(body[0].get("is_error", "0")) == "1":
+            raise error_from(body[0])
+        return body
+    if text.startswith("<"):
+        raise ProtocolError(
+            SOURCE, f"CiviCRM answered HTML (HTTP {response.status_code}), not its API"
+        )
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(
+            SOURCE, f"CiviCRM answered invalid JSON (HTTP {response.status_code})"
+        ) from exc
+    if isinstance(body, dict) and str(body.get("is_error", "0")) == "1":
+        raise error_from(body)
+    return body
+
+
+def parse_xml(text: str) -> list[dict[str, Any]]:
+    """`<ResultSet><Result>…</Result>…</ResultSet>` → one dict per Result. DTDs and entities are
+    refused (defusedxml), so a hostile document cannot expand or fetch anything."""
+    try:
+        root = fromstring(text, forbid_dtd=True)
+    except (DefusedXmlException, ParseError) as exc:
+        raise ProtocolError(
+            SOURCE, f"CiviCRM answered unusable XML ({type(exc).__name__})"
+        ) from exc
+    if root.tag != "ResultSet":
+        raise ProtocolError(SOURCE, f"CiviCRM answered XML without a ResultSet (<{root.tag}>)")
+    return [_element(result) for result in root if result.tag == "Result"]
+
+
+def _element(element: Element) -> dict[str, Any]:
+    return {child.tag: _element(child) if len(child) else (child.text or "") for child in element}
+
+
+def error_from(body: dict[str, Any]) -> UpstreamError:
+    """CiviCRM's messages are its error codes: map them by what they say."""
+    message = str(body.get("error_message") or "CiviCRM reported an error")
+    code = body.get("error_code")
+    field = body.get("error_field") or None
+    lower = message.lower()
+    if "site key" in lower or "'key'" in lower:
+        return Unauthenticated(SOURCE, "CiviCRM refused the gateway's site key", upstream_code=code)
+    if any(
+        s in lower
+        for s in ("api_key", "api key", "valid session", "name or password", "name / password")
+    ):
+        return Unauthenticated(SOURCE, message.removeprefix("FATAL: "), upstream_code=code)
+    if "permission" in lower or code == "unauthorized":
+        return Forbidden(SOURCE, message, upstream_code=code)
+    if "mandatory" in lower or "required" in lower:
+        match = MISSING_FIELD.search(message)
+        return BadRequest(
+            SOURCE, message, upstream_code=code, field=field or (match.group(1) if match else None)
+        )
+    if (
+        code == "not-found"
+        or MISSING_ID.search(lower)
+        or ("is not valid" in lower and field in ("id", "contact_id", "group_id"))
+    ):
+        return NotFound(SOURCE, message, upstream_code=code, field=field)
+    return BadRequest(SOURCE, message, upstream_code=code, field=field)

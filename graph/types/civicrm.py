@@ -1,0 +1,181 @@
+"""CiviCRM in the graph: Contact, CivicrmGroup, and the input for writing contacts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from connectors import civicrm
+
+from ..errors import UserInputError
+from ..pagination import Connection, connection, window
+from .common import Account, Group, Info, Source, global_id
+
+__all__ = ["Address", "CivicrmGroup", "Contact", "ContactInput", "ContactType", "contact_fields"]
+
+SOURCE = Source.CIVICRM
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+
+
+@strawberry.enum
+class ContactType(Enum):
+    INDIVIDUAL = "Individual"
+    ORGANIZATION = "Organization"
+    HOUSEHOLD = "Household"
+
+
+@strawberry.type
+class Address:
+    street: str | None
+    city: str | None
+    postal_code: str | None
+    country: str | None
+
+
+@strawberry.type(description="A person, organisation or household in CiviCRM.")
+class Contact(Account):
+    upstream_id: str
+    contact_type: ContactType
+    sort_name: str
+    first_name: str | None
+    last_name: str | None
+    organization_name: str | None
+    phone: str | None
+    address: Address | None
+    created_at: datetime | None
+    modified_at: datetime | None
+    data: strawberry.Private[civicrm.Contact]
+
+    @classmethod
+    def of(cls, contact: civicrm.Contact) -> Contact:
+        has_address = any((contact.street, contact.city, contact.postal_code, contact.country))
+        return cls(
+            id=global_id(SOURCE, "Contact", str(contact.id)),
+            source=SOURCE,
+            upstream_id=str(contact.id),
+            username=None,
+            display_name=contact.display_name,
+            contact_type=ContactType(contact.contact_type),
+            sort_name=contact.sort_name,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            organization_name=contact.organization_name or contact.household_name,
+            phone=contact.phone,
+            address=Address(
+                street=contact.street,
+                city=contact.city,
+                postal_code=contact.postal_code,
+                country=contact.country,
+            )
+            if has_address
+            else None,
+            created_at=contact.created_at,
+            modified_at=contact.modified_at,
+            data=contact,
+        )
+
+    @strawberry.field(description="The primary e-mail address.")
+    async def email(self, info: Info) -> str | None:
+        return self.data.email
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[CivicrmGroup] | None:
+        loaders = info.context.civicrm_loaders
+        group_ids = await loaders.groups_of_contact.load(self.data.id)
+        return [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
+
+
+@strawberry.type(description="A CiviCRM group (a mailing list, a committee...).")
+class CivicrmGroup(Group):
+    upstream_id: str
+    is_active: bool
+    group_type: str | None
+    data: strawberry.Private[civicrm.Group]
+
+    @classmethod
+    def of(cls, group: civicrm.Group) -> CivicrmGroup:
+        return cls(
+            id=global_id(SOURCE, "CivicrmGroup", str(group.id)),
+            source=SOURCE,
+            upstream_id=str(group.id),
+            name=group.title,
+            description=group.description,
+            is_active=group.is_active,
+            group_type=group.group_type,
+            data=group,
+        )
+
+    @strawberry.field(description="Members the caller may see.")
+    async def member_count(self, info: Info) -> int | None:
+        return len(await info.context.civicrm_loaders.members_of_group.load(self.data.id))
+
+    @strawberry.field
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Account] | None:
+        loaders = info.context.civicrm_loaders
+        member_ids = await loaders.members_of_group.load(self.data.id)
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        page = await loaders.contacts.load_many(member_ids[at.offset : at.offset + at.limit])
+        return connection(
+            page,
+            at,
+            has_next=at.offset + at.limit < len(member_ids),
+            node=Contact.of,
+            total_count=len(member_ids),
+        )
+
+
+@strawberry.input(description="Fields of a contact; on update, only those given are written.")
+class ContactInput:
+    contact_type: ContactType | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    organization_name: str | None = None
+    household_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+def contact_fields(given: ContactInput, *, creating: bool) -> civicrm.ContactFields:
+    """Checked before any upstream call, so nothing is half-written."""
+    texts = {
+        name: value.strip()
+        for name, value in vars(given).items()
+        if isinstance(value, str) and name != "contact_type"
+    }
+    kind = given.contact_type
+    if texts.get("email") and not EMAIL.fullmatch(texts["email"]):
+        raise UserInputError(f"email: {texts['email']!r} is not an e-mail address", field="email")
+    if creating:
+        if kind is None:
+            raise UserInputError("contactType: needed to create a contact", field="contactType")
+        needed = NAMES_NEEDED[kind]
+        if not any(texts.get(name) for name in needed):
+            names = " or ".join(_camel(n) for n in needed)
+            raise UserInputError(
+                f"{names}: needed for a {kind.value} contact", field=_camel(needed[0])
+            )
+    elif kind is not None:
+        raise UserInputError(
+            "contactType: CiviCRM does not change a contact's type", field="contactType"
+        )
+    elif not texts:
+        raise UserInputError("input: give at least one field to change", field="input")
+    return civicrm.ContactFields(contact_type=kind.value if kind else None, **texts)
+
+
+NAMES_NEEDED = {
+    ContactType.INDIVIDUAL: ("first_name", "last_name"),
+    ContactType.ORGANIZATION: ("organization_name",),
+    ContactType.HOUSEHOLD: ("household_name",),
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
