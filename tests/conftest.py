@@ -20,9 +20,9 @@ from graph.config import (
     Settings,
     SourcesSettings,
 )
-from simulators.counting import RequestCounter
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm import create_app as create_civicrm
+from simulators.counting import RequestCounter
 from simulators.flarum import create_app as create_flarum
 from simulators.moodle import MOBILE_SERVICE
 from simulators.moodle import create_app as create_moodle
@@ -144,6 +144,12 @@ def running_civicrm(world: World, **options: Any) -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def civicrm(world: World) -> Iterator[Simulator]:
+    with running_civicrm(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def fresh_civicrm(world: World) -> Iterator[Simulator]:
     with running_civicrm(world) as simulator:
         yield simulator
 

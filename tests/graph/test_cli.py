@@ -14,6 +14,7 @@ import pytest
 
 from graph.cli import main
 from graph.schema import export_sdl
+from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.flarum import SERVICE_API_KEY
 from tests.conftest import Simulator, login, moodle_login
 
@@ -128,3 +129,19 @@ def test_check_config_pings_moodle_with_and_without_a_service_token(
     )
     assert main(["check-config", "--config", str(config)]) == 1
     assert "FAILED (unauthenticated)" in capsys.readouterr().out
+
+
+def test_check_config_pings_civicrm(
+    tmp_path: Path, civicrm: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[sources.civicrm]\nurl = "{civicrm.url}"\nsite_key = "{CIVICRM_SITE_KEY}"\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "reachable, site key ok; no service api_key configured" in capsys.readouterr().out
+    config.write_text(f'[sources.civicrm]\nurl = "{civicrm.url}"\nsite_key = "not-the-key"\n')
+    assert main(["check-config", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED (unauthenticated): CiviCRM refused the gateway's site key" in out
+    assert "not-the-key" not in out
