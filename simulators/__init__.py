@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from . import civicrm, flarum, moodle
+from . import civicrm, elgg, flarum, moodle
 from .world import World
 
 __all__ = ["SIMULATORS", "Simulator"]
@@ -31,4 +31,5 @@ SIMULATORS = {
     "flarum": Simulator("flarum", 9104, flarum.create_app),
     "moodle": Simulator("moodle", 9101, moodle.create_app),
     "civicrm": Simulator("civicrm", 9102, civicrm.create_app),
+    "elgg": Simulator("elgg", 9103, elgg.create_app),
 }

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=None, help="default: the system's usual port")
     parser.add_argument("--scale", type=int, default=1, help="seed a world N times larger")
     parser.add_argument("--data", type=Path, default=None, help="keep state in DIR/<system>.sqlite")
-    parser.add_argument("--latency-ms", type=float, default=0, help="moodle: delay every answer")
+    parser.add_argument("--latency-ms", type=float, default=0, help="moodle, elgg: delay answers")
     parser.add_argument(
         "--no-multicall", action="store_true", help="moodle: play a site without multi-call"
     )
@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     options: dict[str, object] = {}
     if args.system == "moodle":
         options = {"latency_s": args.latency_ms / 1000, "multicall": not args.no_multicall}
+    elif args.system == "elgg":
+        options = {"latency_s": args.latency_ms / 1000}
     elif args.latency_ms or args.no_multicall:
-        parser.error("--latency-ms and --no-multicall apply to moodle only")
+        parser.error("--latency-ms applies to moodle and elgg, --no-multicall to moodle")
     simulator = SIMULATORS[args.system]
     database = ":memory:"
     if args.data is not None:

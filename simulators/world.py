@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 __all__ = [
     "DEMO_PASSWORD",
+    "Activity",
     "AssignGrade",
     "Assignment",
     "Completion",
@@ -25,6 +26,7 @@ __all__ = [
     "Enrolment",
     "Person",
     "Post",
+    "SocialGroup",
     "Submission",
     "Tag",
     "World",
@@ -277,6 +279,31 @@ class ContactGroup:
 
 
 @dataclass(frozen=True)
+class SocialGroup:
+    """An Elgg group."""
+
+    guid: int
+    name: str
+    description: str
+    is_open: bool
+    owner_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An Elgg river item: someone did something, in a group or not."""
+
+    id: int
+    person_id: int
+    action: str
+    """`join`, `create` or `comment`, as Elgg's action types."""
+    group_guid: int | None
+    object_title: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class World:
     people: tuple[Person, ...]
     tags: tuple[Tag, ...]
@@ -292,6 +319,10 @@ class World:
     contact_groups: tuple[ContactGroup, ...] = ()
     memberships: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     """(group id, contact id) pairs."""
+    social_groups: tuple[SocialGroup, ...] = ()
+    social_members: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    """(group guid, person id) pairs."""
+    activities: tuple[Activity, ...] = field(default=(), repr=False)
 
     def person(self, username: str) -> Person:
         return next(p for p in self.people if p.username == username)
@@ -354,6 +385,7 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
             )
     school = _school(random.Random(seed + 1), people, scale)
     charity = _charity(random.Random(seed + 2), people, scale)
+    community = _community(random.Random(seed + 3), people, scale)
     return World(
         people=people,
         tags=tags,
@@ -361,6 +393,7 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
         posts=tuple(posts),
         **school,
         **charity,
+        **community,
     )
 
 
@@ -590,4 +623,50 @@ def _charity(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict
         "contacts": tuple(contacts),
         "contact_groups": groups,
         "memberships": tuple(memberships),
+    }
+
+
+SOCIAL_GROUPS = (
+    "Parents' Corner", "Coding Club", "Choir", "Garden Volunteers", "Chess Club", "Book Circle",
+    "Running Group", "Food Bank Helpers", "Youth Council", "Photography", "Board Games",
+    "Language Exchange", "Repair Café", "Walking Group", "Science Fair Team", "Art Studio",
+    "Film Night", "Mentors", "Alumni Network", "Event Crew",
+)  # fmt: skip
+
+
+def _community(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
+    """Elgg's groups (every fourth one closed), their members, and the activity river."""
+    groups = []
+    members: set[tuple[int, int]] = set()
+    for index in range(len(SOCIAL_GROUPS) * scale):
+        name = SOCIAL_GROUPS[index % len(SOCIAL_GROUPS)]
+        if index >= len(SOCIAL_GROUPS):
+            name = f"{name} {index // len(SOCIAL_GROUPS) + 1}"
+        owner = rng.choice(people)
+        group = SocialGroup(
+            guid=1000 + index,
+            name=name,
+            description=f"A place for everyone interested in {name.lower()}.",
+            is_open=index % 4 != 3,
+            owner_id=owner.id,
+            created_at=EPOCH - timedelta(days=rng.randrange(30, 900)),
+        )
+        groups.append(group)
+        members.add((group.guid, owner.id))
+        members.update((group.guid, p.id) for p in rng.sample(people, rng.randint(3, 14)))
+    activities = []
+    moment = EPOCH
+    for guid, person_id in sorted(members):
+        moment += timedelta(minutes=rng.randrange(30, 600))
+        activities.append(Activity(len(activities) + 1, person_id, "join", guid, "", moment))
+        if rng.random() < 0.4:
+            moment += timedelta(minutes=rng.randrange(30, 600))
+            title = f"{rng.choice(OPENERS).format(topic=rng.choice(TOPICS))}"
+            activities.append(
+                Activity(len(activities) + 1, person_id, "create", guid, title, moment)
+            )
+    return {
+        "social_groups": tuple(groups),
+        "social_members": tuple(sorted(members)),
+        "activities": tuple(activities),
     }

@@ -1,0 +1,275 @@
+"""The Elgg web services client: typed async methods over one `Upstream`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    Unauthenticated,
+    Unavailable,
+    UpstreamError,
+)
+from ..http import Upstream
+from .models import Activity, ElggGroup, ElggUser, MethodInfo, Token
+
+__all__ = ["TOKEN_LIFETIME", "Elgg", "error_from", "read"]
+
+SOURCE = "elgg"
+ENDPOINT = "/services/api/rest/json/"
+TOKEN_LIFETIME = timedelta(minutes=60)
+"""Elgg's user tokens last 60 minutes from creation, used or not."""
+
+
+def read(response: httpx.Response) -> Any:
+    """The `result` of an Elgg answer (`{status, result}`, the older `{"api": [...]}` wrapper, or
+    the XML view); a non-zero status raises the matching error."""
+    if response.status_code >= 500:
+        raise Unavailable(SOURCE, f"Elgg failed (HTTP {response.status_code})")
+    text = response.text.lstrip()
+    if text.startswith("<?xml") or text.startswith("<elgg"):
+        envelope = _xml_envelope(text)
+    elif text.startswith("<"):
+        raise ProtocolError(
+            SOURCE, f"Elgg answered HTML (HTTP {response.status_code}), not its API"
+        )
+    else:
+        try:
+            envelope = json.loads(text)
+        except ValueError as exc:
+            raise ProtocolError(SOURCE, "Elgg answered invalid JSON") from exc
+    if isinstance(envelope, dict) and isinstance(envelope.get("api"), list) and envelope["api"]:
+        envelope = envelope["api"][0]
+    if not isinstance(envelope, dict) or "status" not in envelope:
+        raise ProtocolError(SOURCE, "Elgg answered JSON without its status envelope")
+    status = int(envelope["status"])
+    if status != 0:
+        raise error_from(status, str(envelope.get("message") or "Elgg reported an error"))
+    return envelope.get("result")
+
+
+def _xml_envelope(text: str) -> dict[str, Any]:
+    try:
+        root = fromstring(text, forbid_dtd=True)
+    except (DefusedXmlException, ParseError) as exc:
+        raise ProtocolError(SOURCE, f"Elgg answered unusable XML ({type(exc).__name__})") from exc
+    value = _xml_value(root)
+    if not isinstance(value, dict):
+        raise ProtocolError(SOURCE, "Elgg answered XML without its status envelope")
+    return value
+
+
+def _xml_value(element: Element) -> Any:
+    children = list(element)
+    if not children:
+        return element.text or ""
+    if all(child.tag == "array_item" for child in children):
+        return [_xml_value(child) for child in children]
+    return {child.tag: _xml_value(child) for child in children}
+
+
+def error_from(status: int, message: str) -> UpstreamError:
+    lower = message.lower()
+    if status in (-30, -31, -32) or "api authentication" in lower or "algorithm" in lower:
+        return Unauthenticated(
+            SOURCE, "Elgg refused the gateway's API key or signature", upstream_code=str(status)
+        )
+    if (
+        status == -20
+        or "user authentication" in lower
+        or "token" in lower
+        or "authentication failed" in lower
+    ):
+        return Unauthenticated(SOURCE, message, upstream_code=str(status))
+    if any(
+        s in lower
+        for s in (
+            "has not been implemented",
+            "must be called using",
+            "missing parameter",
+            "must be an integer",
+        )
+    ):
+        return BadRequest(SOURCE, message, upstream_code=str(status))
+    if "not found" in lower:
+        return NotFound(SOURCE, message, upstream_code=str(status))
+    if any(
+        s in lower
+        for s in ("members only", "closed group", "invitation", "permission", "not allowed")
+    ):
+        return Forbidden(SOURCE, message, upstream_code=str(status))
+    return ProtocolError(SOURCE, f"Elgg answered: {message}", upstream_code=str(status))
+
+
+class Elgg:
+    """An Elgg site, as the application whose key signs `upstream.auth`, and as its user.
+
+    `methods` is shared by every request of the gateway: what `system.api.list` said the site
+    exposes, so that a method the site lacks is a clear error, not a failed call.
+    """
+
+    def __init__(
+        self, upstream: Upstream, *, methods: MutableMapping[str, MethodInfo] | None = None
+    ) -> None:
+        self.upstream = upstream
+        self._methods = methods if methods is not None else {}
+
+    async def call(
+        self, method: str, params: Mapping[str, Any] | None = None, *, post: bool = False
+    ) -> Any:
+        if method != "system.api.list":
+            exposed = await self.exposed()
+            if method not in exposed:
+                raise BadRequest(
+                    SOURCE, f"this Elgg site does not expose {method}", upstream_code="not-exposed"
+                )
+            post = exposed[method].call_method == "POST"
+        fields = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        if post:
+            response = await self.upstream.request(
+                "POST", ENDPOINT, params={"method": method}, form=fields
+            )
+        else:
+            response = await self.upstream.request(
+                "GET", ENDPOINT, params={"method": method, **fields}
+            )
+        return read(response)
+
+    async def exposed(self) -> Mapping[str, MethodInfo]:
+        """The methods the site exposes (`system.api.list`, asked once and remembered)."""
+        if not self._methods:
+            listed = await self.call("system.api.list")
+            if not isinstance(listed, dict):
+                raise ProtocolError(
+                    SOURCE, "Elgg's system.api.list answer is not a list of methods"
+                )
+            self._methods.update(
+                {
+                    name: MethodInfo(
+                        name=name,
+                        call_method=str(info.get("call_method", "GET")).upper(),
+                        require_user_auth=str(info.get("require_user_auth")).lower()
+                        in ("true", "1"),
+                    )
+                    for name, info in listed.items()
+                }
+            )
+        return self._methods
+
+    async def get_token(self, username: str, password: str) -> Token:
+        token = await self.call("auth.gettoken", {"username": username, "password": password})
+        if not isinstance(token, str) or not token:
+            raise ProtocolError(SOURCE, "Elgg's auth.gettoken answer has no token")
+        return Token(token=token, expires_at=datetime.now(UTC) + TOKEN_LIFETIME)
+
+    async def profile(self, username: str | None = None) -> ElggUser:
+        """A user's profile; the caller's own without a username."""
+        return _user(await self.call("user.get_profile", {"username": username}))
+
+    async def user_groups(self, username: str | None = None) -> list[ElggGroup]:
+        return [
+            _group(g) for g in _list(await self.call("user.get_groups", {"username": username}))
+        ]
+
+    async def groups(self, *, limit: int = 10, offset: int = 0) -> list[ElggGroup]:
+        return [
+            _group(g)
+            for g in _list(await self.call("group.get_groups", {"limit": limit, "offset": offset}))
+        ]
+
+    async def group(self, guid: int) -> ElggGroup:
+        return _group(await self.call("group.get", {"guid": guid}))
+
+    async def members(self, guid: int, *, limit: int = 10, offset: int = 0) -> list[ElggUser]:
+        found = await self.call(
+            "group.get_members", {"guid": guid, "limit": limit, "offset": offset}
+        )
+        return [_user(u) for u in _list(found)]
+
+    async def join(self, guid: int) -> None:
+        await self.call("group.join", {"guid": guid})
+
+    async def river(
+        self, *, group_guid: int | None = None, limit: int = 10, offset: int = 0
+    ) -> list[Activity]:
+        found = await self.call(
+            "site.river", {"group_guid": group_guid, "limit": limit, "offset": offset}
+        )
+        return [_activity(a) for a in _list(found)]
+
+
+def _list(value: Any) -> list[Any]:
+    if value in ("", None):  # an empty list in Elgg's XML view is an empty element
+        return []
+    if not isinstance(value, list):
+        raise ProtocolError(SOURCE, "Elgg answered something else where a list was expected")
+    return value
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value not in (None, "", 0, "0") else None
+
+
+def _user(u: Any) -> ElggUser:
+    try:
+        return ElggUser(
+            guid=int(u["guid"]),
+            username=str(u["username"]),
+            name=str(u.get("name") or u["username"]),
+            email=u.get("email") or None,
+            avatar_url=u.get("avatar_url") or None,
+            location=u.get("location") or None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed user") from exc
+
+
+def _group(g: Any) -> ElggGroup:
+    try:
+        return ElggGroup(
+            guid=int(g["guid"]),
+            name=str(g.get("name", "")),
+            description=g.get("description") or None,
+            is_open=str(g.get("membership", "open")) == "open",
+            member_count=int(g["members_count"])
+            if g.get("members_count") not in (None, "")
+            else None,
+            owner_guid=int(g["owner_guid"]) if g.get("owner_guid") else None,
+            created_at=_time(g.get("time_created")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed group") from exc
+
+
+def _activity(a: Any) -> Activity:
+    try:
+        subject = ElggUser(
+            guid=int(a["subject_guid"]),
+            username=str(a.get("subject_username", "")),
+            name=str(a.get("subject_name") or a.get("subject_username", "")),
+            email=None,
+            avatar_url=None,
+            location=None,
+        )
+        return Activity(
+            id=int(a["id"]),
+            action=str(a.get("action_type", "")),
+            subject=subject,
+            object_guid=int(a["object_guid"]) if a.get("object_guid") not in (None, "") else None,
+            object_title=a.get("object_title") or None,
+            summary=str(a.get("summary", "")),
+            created_at=_time(a.get("posted")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed river item") from exc

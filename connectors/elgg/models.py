@@ -1,0 +1,54 @@
+"""What the Elgg connector returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Activity", "ElggGroup", "ElggUser", "MethodInfo", "Token"]
+
+
+@dataclass(frozen=True)
+class ElggUser:
+    guid: int
+    username: str
+    name: str
+    email: str | None
+    """Only for the user themself and administrators."""
+    avatar_url: str | None
+    location: str | None
+
+
+@dataclass(frozen=True)
+class ElggGroup:
+    guid: int
+    name: str
+    description: str | None
+    is_open: bool
+    member_count: int | None
+    owner_guid: int | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: int
+    action: str
+    subject: ElggUser
+    object_guid: int | None
+    object_title: str | None
+    summary: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    call_method: str
+    require_user_auth: bool
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    expires_at: datetime
