@@ -12,12 +12,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
-__all__ = ["CallStats", "Upstream", "decode_json", "new_client"]
+__all__ = ["CallStats", "Upstream", "decode_json", "new_client", "rebuilt", "with_form_fields"]
 
 
 @dataclass
@@ -110,3 +111,35 @@ def decode_json(response: httpx.Response, source: str) -> Any:
             f"{source} answered invalid JSON (HTTP {response.status_code})",
             status=response.status_code,
         ) from exc
+
+
+def rebuilt(
+    request: httpx.Request,
+    *,
+    url: httpx.URL | None = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Request:
+    """`request` with another URL or body and more headers, for auth flows that extend or sign
+    exactly what is sent. Headers are replaced case-insensitively and Content-Length recomputed."""
+    merged = httpx.Headers(request.headers)
+    if "content-length" in merged:
+        del merged["content-length"]
+    merged.update(headers or {})
+    return httpx.Request(
+        request.method,
+        url or request.url,
+        headers=merged,
+        content=request.content if content is None else content,
+        extensions=request.extensions,
+    )
+
+
+def with_form_fields(request: httpx.Request, fields: Mapping[str, str]) -> httpx.Request:
+    """`request` with `fields` added to its url-encoded form body (where secrets belong: a URL
+    ends up in access logs)."""
+    extra = urlencode(fields).encode()
+    body = request.content + b"&" + extra if request.content else extra
+    return rebuilt(
+        request, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )

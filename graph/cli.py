@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 
 from connectors.civicrm import Civicrm, CivicrmAuth
+from connectors.elgg import Elgg, ElggAuth
 from connectors.errors import Unauthenticated, UpstreamError
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream, new_client
@@ -24,6 +25,7 @@ from connectors.moodle import Moodle, MoodleAuth
 from .config import (
     CivicrmSettings,
     ConfigError,
+    ElggSettings,
     FlarumSettings,
     MoodleSettings,
     Settings,
@@ -67,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "demo":
-        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102}
+        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102, "elgg": 9103}
         return run(settings, simulator_ports=ports, demo=True)
     server = dataclasses.replace(
         settings.server,
@@ -120,6 +122,8 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
     """Start the simulators in this process and point the sources at them."""
     from simulators import SIMULATORS
     from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
+    from simulators.elgg import API_KEY as ELGG_API_KEY
+    from simulators.elgg import SECRET as ELGG_SECRET
     from simulators.serve import serve_in_thread
     from simulators.world import build_world
 
@@ -135,6 +139,7 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
                 flarum=FlarumSettings(url=urls["flarum"]),
                 moodle=MoodleSettings(url=urls["moodle"]),
                 civicrm=CivicrmSettings(url=urls["civicrm"], site_key=CIVICRM_SITE_KEY),
+                elgg=ElggSettings(url=urls["elgg"], api_key=ELGG_API_KEY, secret=ELGG_SECRET),
             ),
         )
 
@@ -195,6 +200,22 @@ async def _ping(name: str, source: SourceSettings, client: httpx.AsyncClient) ->
             # The site key passed (CiviCRM checks it first); only a user's api_key is missing.
             return "reachable, site key ok; no service api_key configured"
         return "reachable, site key and service api_key ok"
+    if isinstance(source, ElggSettings):
+        site = Elgg(
+            Upstream(
+                name,
+                client,
+                source.url,
+                ElggAuth(
+                    api_key=source.api_key,
+                    secret=source.secret,
+                    algorithm=source.hmac_algorithm,
+                    variant="legacy" if source.hmac_variant == "legacy" else "standard",
+                ),
+            )
+        )
+        exposed = await site.exposed()
+        return f"reachable, signature ok, {len(exposed)} methods exposed"
     return f"reachable check not implemented for {name}"
 
 

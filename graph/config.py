@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "CivicrmSettings",
     "ConfigError",
+    "ElggSettings",
     "FlarumSettings",
     "GraphQLSettings",
     "MoodleSettings",
@@ -131,10 +132,33 @@ class CivicrmSettings(SourceSettings):
 
 
 @dataclass(frozen=True)
+class ElggSettings(SourceSettings):
+    api_key: str = ""
+    """The public key of the API key pair an Elgg admin created for the gateway."""
+    secret: str = field(default="", repr=False)
+    """Its secret: signs every request (HMAC), never sent."""
+    hmac_algorithm: str = "sha256"
+    hmac_variant: str = "standard"
+    """`standard` (time, nonce, base64 signature) or `legacy` (Elgg 1.5/1.6: no nonce, hex)."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not (self.api_key and self.secret):
+            raise ValueError(f"{where}: Elgg needs api_key and secret")
+        if self.hmac_algorithm not in ("md5", "sha", "sha1", "sha256", "sha384", "sha512"):
+            raise ValueError(
+                f"{where}.hmac_algorithm: Elgg does not sign with {self.hmac_algorithm!r}"
+            )
+        if self.hmac_variant not in ("standard", "legacy"):
+            raise ValueError(f"{where}.hmac_variant: must be 'standard' or 'legacy'")
+
+
+@dataclass(frozen=True)
 class SourcesSettings:
     flarum: FlarumSettings | None = None
     moodle: MoodleSettings | None = None
     civicrm: CivicrmSettings | None = None
+    elgg: ElggSettings | None = None
 
     def configured(self) -> dict[str, SourceSettings]:
         return {

@@ -16,13 +16,14 @@ import httpx
 from cachetools import TTLCache
 
 from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
+from connectors.elgg import Elgg, ElggAuth, MethodInfo
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings
-from .loaders import CivicrmLoaders, FlarumLoaders, MoodleLoaders
+from .loaders import CivicrmLoaders, ElggLoaders, FlarumLoaders, MoodleLoaders
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
@@ -30,6 +31,7 @@ CALLER_HEADERS: Mapping[str, str] = {
     "flarum": "X-Flarum-Token",
     "moodle": "X-Moodle-Token",
     "civicrm": "X-Civicrm-Api-Key",
+    "elgg": "X-Elgg-Token",
 }
 """The request header that carries the caller's own credential for each source."""
 
@@ -72,6 +74,10 @@ class Gateway:
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
     )
     """Moodle callers whose service refused the multi-call, for ten minutes."""
+    elgg_methods: TTLCache[str, MethodInfo] = field(
+        default_factory=lambda: TTLCache(maxsize=1_000, ttl=600)
+    )
+    """What Elgg's `system.api.list` said the site exposes, for ten minutes."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
@@ -100,6 +106,7 @@ class Context:
         self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
         self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
         self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)
+        self.elgg_loaders = ElggLoaders(lambda: self.elgg)
 
     @property
     def settings(self) -> Settings:
@@ -176,3 +183,22 @@ class Context:
         )
         style: ApiStyle = "q" if settings.api_style == "q" else "entity"
         return Civicrm(upstream, rest_path=settings.rest_path, style=style)
+
+    @cached_property
+    def elgg(self) -> Elgg:
+        """Elgg as the gateway's application key, and as this caller where they sent a token."""
+        return self.elgg_as(self.credentials.token("elgg"))
+
+    def elgg_as(self, token: str | None) -> Elgg:
+        settings = self.settings.sources.elgg
+        if settings is None:
+            raise Unavailable("elgg", "Elgg is not configured on this gateway")
+        auth = ElggAuth(
+            api_key=settings.api_key,
+            secret=settings.secret,
+            algorithm=settings.hmac_algorithm,
+            variant="legacy" if settings.hmac_variant == "legacy" else "standard",
+            user_token=token,
+        )
+        upstream = Upstream("elgg", self.gateway.clients["elgg"], settings.url, auth, self.stats)
+        return Elgg(upstream, methods=self.gateway.elgg_methods)

@@ -13,11 +13,11 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors import civicrm, moodle
+from connectors import civicrm, elgg, moodle
 from connectors.errors import Forbidden, NotFound
 from connectors.flarum import Discussion, Flarum, Page, Post, Related, Tag, User
 
-__all__ = ["CivicrmLoaders", "FlarumLoaders", "MoodleLoaders"]
+__all__ = ["CivicrmLoaders", "ElggLoaders", "FlarumLoaders", "MoodleLoaders"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -224,3 +224,35 @@ class CivicrmLoaders:
     async def _members_of_group(self, ids: list[int]) -> list[list[int] | BaseException]:
         memberships = await self._civicrm().memberships(group_ids=ids)
         return [[m.contact_id for m in memberships if m.group_id == i] for i in ids]
+
+
+class ElggLoaders:
+    """Elgg has no batch calls: each distinct call goes once per request, concurrently (the
+    source's connection pool keeps it under `max_concurrency`)."""
+
+    def __init__(self, connect: Callable[[], elgg.Elgg]) -> None:
+        self._elgg = connect
+        self.groups: DataLoader[int, elgg.ElggGroup] = loader(self._groups)
+        self.members: DataLoader[tuple[int, int, int], list[elgg.ElggUser]] = loader(self._members)
+        self.user_groups: DataLoader[str, list[elgg.ElggGroup]] = loader(self._user_groups)
+        self.river: DataLoader[tuple[int, int], list[elgg.Activity]] = loader(self._river)
+
+    async def _groups(self, guids: list[int]) -> list[elgg.ElggGroup | BaseException]:
+        return await each(guids, self._elgg().group)
+
+    async def _members(
+        self, keys: list[tuple[int, int, int]]
+    ) -> list[list[elgg.ElggUser] | BaseException]:
+        site = self._elgg()
+        return await each(keys, lambda k: site.members(k[0], offset=k[1], limit=k[2]))
+
+    async def _user_groups(
+        self, usernames: list[str]
+    ) -> list[list[elgg.ElggGroup] | BaseException]:
+        return await each(usernames, self._elgg().user_groups)
+
+    async def _river(
+        self, keys: list[tuple[int, int]]
+    ) -> list[list[elgg.Activity] | BaseException]:
+        site = self._elgg()
+        return await each(keys, lambda k: site.river(group_guid=k[0], limit=k[1]))

@@ -22,6 +22,7 @@ from .pagination import Connection, connection, window
 from .selection import node_paths
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
 from .types.common import Account, Group, Info, Node, Source
+from .types.elgg import ElggGroup, ElggUser
 from .types.flarum import Discussion, FlarumUser, Post, Tag
 from .types.moodle import Assignment, Course, MoodleUser, courses_connection
 
@@ -83,6 +84,10 @@ async def _assignment(info: Info, upstream_id: str) -> Node:
     raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
 
 
+ELGG_GROUPS_AT_MOST = 500
+"""Elgg lists groups by page; the gateway reads up to this many to merge and search them."""
+
+
 def _number(upstream_id: str) -> int:
     if not upstream_id.isdigit():
         raise InvalidId(f"{upstream_id!r} is not a Moodle id")
@@ -97,7 +102,12 @@ async def _civicrm_group(info: Info, upstream_id: str) -> Node:
     return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(_number(upstream_id)))
 
 
+async def _elgg_group(info: Info, upstream_id: str) -> Node:
+    return ElggGroup.of(await info.context.elgg_loaders.groups.load(_number(upstream_id)))
+
+
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("elgg", "ElggGroup"): _elgg_group,
     ("civicrm", "Contact"): _contact,
     ("civicrm", "CivicrmGroup"): _civicrm_group,
     ("moodle", "Course"): _course,
@@ -141,6 +151,12 @@ class Viewer:
         me = await info.context.civicrm.me()
         return Contact.of(me) if me else None
 
+    @strawberry.field(description="Null when the request carries no Elgg token.")
+    async def elgg(self, info: Info) -> ElggUser | None:
+        if not info.context.has_identity("elgg"):
+            return None
+        return ElggUser.of(await info.context.elgg.profile())
+
     @strawberry.field(description="Null when the request carries no Moodle token.")
     async def moodle(self, info: Info) -> MoodleUser | None:
         context = info.context
@@ -161,6 +177,8 @@ class LoginPayload:
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
+        if self.source_ is Source.ELGG:
+            return ElggUser.of(await info.context.elgg_as(self.token).profile())
         if self.source_ is Source.CIVICRM:
             me = await info.context.civicrm_as(self.token).me()
             return Contact.of(me) if me else None
@@ -255,7 +273,10 @@ class Query:
         contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
         return Contact.of(await info.context.civicrm_loaders.contacts.load(contact_id))
 
-    @strawberry.field(description="Groups of people across sources (today: CiviCRM's).")
+    @strawberry.field(
+        description="Groups of people: CiviCRM's and Elgg's, or one source's. Without a source, "
+        "a source where the caller has no credential is left out."
+    )
     async def groups(
         self,
         info: Info,
@@ -264,31 +285,38 @@ class Query:
         source: Source | None = None,
         search: str | None = None,
     ) -> Connection[Group] | None:
-        if source not in (None, Source.CIVICRM):
-            raise UserInputError(
-                f"source: groups of {source.name} are not in the graph yet", field="source"
-            )
-        limits = info.context.settings.graphql
+        if source not in (None, Source.CIVICRM, Source.ELGG):
+            raise UserInputError(f"source: {source.name} has no groups", field="source")
+        context = info.context
+        limits = context.settings.graphql
         at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-        found = await info.context.civicrm.groups(search=search)
-        for group in found:
-            info.context.civicrm_loaders.groups.prime(group.id, group)
+        found: list[Group] = []
+        configured = context.settings.sources.configured()
+        if source is Source.CIVICRM or (source is None and context.has_identity("civicrm")):
+            for group in await context.civicrm.groups(search=search):
+                context.civicrm_loaders.groups.prime(group.id, group)
+                found.append(CivicrmGroup.of(group))
+        if source is Source.ELGG or (source is None and "elgg" in configured):
+            needle = (search or "").lower()
+            found += [
+                ElggGroup.of(g)
+                for g in await context.elgg.groups(limit=ELGG_GROUPS_AT_MOST)
+                if needle in g.name.lower()
+            ]
         return connection(
             found[at.offset : at.offset + at.limit],
             at,
             has_next=at.offset + at.limit < len(found),
-            node=CivicrmGroup.of,
+            node=lambda group: group,
             total_count=len(found),
         )
 
     @strawberry.field
     async def group(self, info: Info, id: strawberry.ID) -> Group | None:
         decoded = GlobalId.decode(id)
-        if (decoded.source, decoded.type_name) != ("civicrm", "CivicrmGroup"):
+        if decoded.type_name not in ("CivicrmGroup", "ElggGroup"):
             raise InvalidId(f"{id!r} is not a group id")
-        return CivicrmGroup.of(
-            await info.context.civicrm_loaders.groups.load(_number(decoded.upstream_id))
-        )
+        return typing.cast(Group, await resolve_node(info, id))
 
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
@@ -314,6 +342,11 @@ class Mutation:
             service = settings.service if settings else "moodle_mobile_app"
             moodle_token = await info.context.moodle_as(None).login(username, password, service)
             return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+        if source is Source.ELGG:
+            elgg_token = await info.context.elgg_as(None).get_token(username, password)
+            return LoginPayload(
+                token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source, user_id=""
+            )
         if source is Source.CIVICRM:
             api_key = await info.context.civicrm_as(None).login(username, password)
             return LoginPayload(token=api_key, expires_at=None, source_=source, user_id="")
@@ -342,6 +375,12 @@ class Mutation:
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
         await info.context.civicrm.add_to_group(group, [contact])
         return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(group))
+
+    @strawberry.mutation(description="Join an Elgg group as the caller (open groups only).")
+    async def join_group(self, info: Info, group_id: strawberry.ID) -> ElggGroup | None:
+        guid = GlobalId.expect_int(group_id, "elgg", "ElggGroup")
+        await info.context.elgg.join(guid)
+        return ElggGroup.of(await info.context.elgg.group(guid))
 
     @strawberry.mutation(description="Start a Flarum discussion as the caller.")
     async def start_discussion(
@@ -390,6 +429,8 @@ schema = GatewaySchema(
         Assignment,
         Contact,
         CivicrmGroup,
+        ElggUser,
+        ElggGroup,
     ],
     # Apps send the same few documents again and again: parse and validate each one once.
     # (The caches are module-level in Strawberry, shared by the per-request instances.)

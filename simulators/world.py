@@ -654,7 +654,7 @@ def _community(rng: random.Random, people: tuple[Person, ...], scale: int) -> di
         groups.append(group)
         members.add((group.guid, owner.id))
         members.update((group.guid, p.id) for p in rng.sample(people, rng.randint(3, 14)))
-    activities = []
+    activities: list[Activity] = []
     moment = EPOCH
     for guid, person_id in sorted(members):
         moment += timedelta(minutes=rng.randrange(30, 600))

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from graph.app import create_app
 from graph.config import (
     CivicrmSettings,
+    ElggSettings,
     FlarumSettings,
     GraphQLSettings,
     MoodleSettings,
@@ -23,6 +24,9 @@ from graph.config import (
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm import create_app as create_civicrm
 from simulators.counting import RequestCounter
+from simulators.elgg import API_KEY as ELGG_API_KEY
+from simulators.elgg import SECRET as ELGG_SECRET
+from simulators.elgg import create_app as create_elgg
 from simulators.flarum import create_app as create_flarum
 from simulators.moodle import MOBILE_SERVICE
 from simulators.moodle import create_app as create_moodle
@@ -91,6 +95,8 @@ def running_gateway(
     *,
     civicrm_url: str | None = None,
     civicrm_options: dict[str, Any] | None = None,
+    elgg_url: str | None = None,
+    elgg_options: dict[str, Any] | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
@@ -98,10 +104,17 @@ def running_gateway(
     if civicrm_url:
         options = {"site_key": CIVICRM_SITE_KEY, **(civicrm_options or {})}
         civicrm = CivicrmSettings(url=civicrm_url, **options)
+    elgg = None
+    if elgg_url:
+        options = {"api_key": ELGG_API_KEY, "secret": ELGG_SECRET, **(elgg_options or {})}
+        elgg = ElggSettings(url=elgg_url, **options)
     settings = Settings(
         graphql=GraphQLSettings(),
         sources=SourcesSettings(
-            flarum=FlarumSettings(url=flarum_url, **flarum_options), moodle=moodle, civicrm=civicrm
+            flarum=FlarumSettings(url=flarum_url, **flarum_options),
+            moodle=moodle,
+            civicrm=civicrm,
+            elgg=elgg,
         ),
     )
     with serve_in_thread(create_app(settings)) as url:
@@ -154,10 +167,27 @@ def fresh_civicrm(world: World) -> Iterator[Simulator]:
         yield simulator
 
 
+@contextmanager
+def running_elgg(world: World, **options: Any) -> Iterator[Simulator]:
+    app = create_elgg(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
 @pytest.fixture(scope="module")
-def everything(flarum: Simulator, moodle: Simulator, civicrm: Simulator) -> Iterator[Gateway]:
-    """The gateway over Flarum, Moodle and CiviCRM."""
-    with running_gateway(flarum.url, moodle.url, civicrm_url=civicrm.url) as running:
+def elgg(world: World) -> Iterator[Simulator]:
+    with running_elgg(world) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def everything(
+    flarum: Simulator, moodle: Simulator, civicrm: Simulator, elgg: Simulator
+) -> Iterator[Gateway]:
+    """The gateway over every simulated source."""
+    with running_gateway(
+        flarum.url, moodle.url, civicrm_url=civicrm.url, elgg_url=elgg.url
+    ) as running:
         yield running
 
 

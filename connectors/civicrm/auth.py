@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from urllib.parse import urlencode
 
 import httpx
+
+from ..http import with_form_fields
 
 __all__ = ["CivicrmAuth"]
 
@@ -20,14 +21,4 @@ class CivicrmAuth(httpx.Auth):
         self._fields = {"key": site_key, **({"api_key": api_key} if api_key else {})}
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        extra = urlencode(self._fields).encode()
-        body = request.content + b"&" + extra if request.content else extra
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        yield httpx.Request(
-            request.method,
-            request.url,
-            headers=headers,
-            content=body,
-            extensions=request.extensions,
-        )
+        yield with_form_fields(request, self._fields)

@@ -10,9 +10,11 @@ import secrets
 import time
 from collections.abc import Callable, Generator
 from typing import Literal
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import httpx
+
+from ..http import rebuilt, with_form_fields
 
 __all__ = ["ALGORITHMS", "ElggAuth", "signature"]
 
@@ -74,13 +76,14 @@ class ElggAuth(httpx.Auth):
         self._nonce = nonce
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        url, body = request.url, request.content
         if self._user_token and request.method == "POST":
-            extra = urlencode({"auth_token": self._user_token}).encode()
-            body = body + b"&" + extra if body else extra
+            request = with_form_fields(request, {"auth_token": self._user_token})
         elif self._user_token:
-            url = url.copy_merge_params({"auth_token": self._user_token})
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+            request = rebuilt(
+                request, url=request.url.copy_merge_params({"auth_token": self._user_token})
+            )
+        url, body = request.url, request.content
+        headers: dict[str, str] = {}
         moment = self._clock()
         time_text = f"{moment:.4f}" if self._variant == "legacy" else str(int(moment))
         nonce = "" if self._variant == "legacy" else self._nonce()
@@ -88,7 +91,6 @@ class ElggAuth(httpx.Auth):
         if request.method == "POST":
             posthash = hashlib.md5(body, usedforsecurity=False).hexdigest()
             headers.update({"X-Elgg-posthash": posthash, "X-Elgg-posthash-algo": "md5"})
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         headers.update(
             {
                 "X-Elgg-apikey": self._api_key,
@@ -108,6 +110,4 @@ class ElggAuth(httpx.Auth):
         )
         if nonce:
             headers["X-Elgg-nonce"] = nonce
-        yield httpx.Request(
-            request.method, url, headers=headers, content=body, extensions=request.extensions
-        )
+        yield rebuilt(request, headers=headers)

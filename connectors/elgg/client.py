@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -116,7 +117,9 @@ class Elgg:
     """An Elgg site, as the application whose key signs `upstream.auth`, and as its user.
 
     `methods` is shared by every request of the gateway: what `system.api.list` said the site
-    exposes, so that a method the site lacks is a clear error, not a failed call.
+    exposes, so that a method the site lacks is a clear error, not a failed call. Elgg has no
+    batch calls, so identical reads made through one instance (one gateway request) share one
+    upstream call.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class Elgg:
     ) -> None:
         self.upstream = upstream
         self._methods = methods if methods is not None else {}
+        self._reads: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
 
     async def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, post: bool = False
@@ -140,10 +144,14 @@ class Elgg:
             response = await self.upstream.request(
                 "POST", ENDPOINT, params={"method": method}, form=fields
             )
-        else:
-            response = await self.upstream.request(
-                "GET", ENDPOINT, params={"method": method, **fields}
-            )
+            return read(response)
+        key = (method, tuple(sorted(fields.items())))
+        if key not in self._reads:
+            self._reads[key] = asyncio.ensure_future(self._get(method, fields))
+        return await asyncio.shield(self._reads[key])
+
+    async def _get(self, method: str, fields: Mapping[str, str]) -> Any:
+        response = await self.upstream.request("GET", ENDPOINT, params={"method": method, **fields})
         return read(response)
 
     async def exposed(self) -> Mapping[str, MethodInfo]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from urllib.parse import urlencode
 
 import httpx
+
+from ..http import with_form_fields
 
 __all__ = ["MoodleAuth"]
 
@@ -20,17 +21,6 @@ class MoodleAuth(httpx.Auth):
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._token is None:
-            yield request
-            return
-        extra = urlencode({"wstoken": self._token}).encode()
-        body = request.content + b"&" + extra if request.content else extra
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        yield httpx.Request(
-            request.method,
-            request.url,
-            headers=headers,
-            content=body,
-            extensions=request.extensions,
+        yield (
+            request if self._token is None else with_form_fields(request, {"wstoken": self._token})
         )

@@ -138,6 +138,7 @@ async def test_keys_go_in_the_body_and_v3_parameters_in_json() -> None:
     await civicrm_with(recorder).contacts(ids=[3, 5])
     request = recorder.requests[0]
     assert "site-secret" not in str(request.url) and "user-key" not in str(request.url)
+    assert request.headers.get_list("content-type") == ["application/x-www-form-urlencoded"]
     form = recorder.form()
     assert (form["key"], form["api_key"], form["entity"], form["action"]) == (
         "site-secret",

@@ -84,6 +84,7 @@ async def test_the_token_goes_in_the_body_never_the_url() -> None:
         "wstoken": "s3cret",
     }
     assert int(request.headers["content-length"]) == len(request.content)
+    assert request.headers.get_list("content-type") == ["application/x-www-form-urlencoded"]
 
 
 @pytest.mark.parametrize(

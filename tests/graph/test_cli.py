@@ -15,6 +15,8 @@ import pytest
 from graph.cli import main
 from graph.schema import export_sdl
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
+from simulators.elgg import API_KEY as ELGG_API_KEY
+from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.flarum import SERVICE_API_KEY
 from tests.conftest import Simulator, login, moodle_login
 
@@ -145,3 +147,20 @@ def test_check_config_pings_civicrm(
     out = capsys.readouterr().out
     assert "FAILED (unauthenticated): CiviCRM refused the gateway's site key" in out
     assert "not-the-key" not in out
+
+
+def test_check_config_pings_elgg(
+    tmp_path: Path, elgg: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "{ELGG_SECRET}"\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "reachable, signature ok, 9 methods exposed" in capsys.readouterr().out
+    config.write_text(
+        f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "wrong-secret"\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED (unauthenticated)" in out and "wrong-secret" not in out

@@ -1,0 +1,115 @@
+"""Elgg in the graph: ElggUser, ElggGroup, ElggActivity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from connectors import elgg
+
+from ..pagination import Connection, connection, window
+from .common import Account, Group, Info, Source, global_id
+
+__all__ = ["ElggActivity", "ElggGroup", "ElggUser"]
+
+SOURCE = Source.ELGG
+
+
+@strawberry.type(description="A member of the Elgg community site.")
+class ElggUser(Account):
+    upstream_id: str
+    avatar_url: str | None
+    location: str | None
+    data: strawberry.Private[elgg.ElggUser]
+
+    @classmethod
+    def of(cls, user: elgg.ElggUser) -> ElggUser:
+        return cls(
+            id=global_id(SOURCE, "ElggUser", str(user.guid)),
+            source=SOURCE,
+            upstream_id=str(user.guid),
+            username=user.username,
+            display_name=user.name,
+            avatar_url=user.avatar_url,
+            location=user.location,
+            data=user,
+        )
+
+    @strawberry.field(description="Only for the user themself and site administrators.")
+    async def email(self, info: Info) -> str | None:
+        return self.data.email
+
+    @strawberry.field(description="Their groups (someone else's closed groups only if shared).")
+    async def groups(
+        self, info: Info
+    ) -> list[Annotated[ElggGroup, strawberry.lazy(__name__)]] | None:
+        found = await info.context.elgg_loaders.user_groups.load(self.data.username)
+        return [ElggGroup.of(g) for g in found]
+
+
+@strawberry.type(description="Something someone did on the Elgg site (a river item).")
+class ElggActivity:
+    action: str = strawberry.field(description="Elgg's action type: join, create, comment...")
+    summary: str
+    created_at: datetime | None
+    object_title: str | None
+    subject: ElggUser
+
+    @classmethod
+    def of(cls, activity: elgg.Activity) -> ElggActivity:
+        return cls(
+            action=activity.action,
+            summary=activity.summary,
+            created_at=activity.created_at,
+            object_title=activity.object_title,
+            subject=ElggUser.of(activity.subject),
+        )
+
+
+@strawberry.type(description="An Elgg group; a closed group shows its members to members only.")
+class ElggGroup(Group):
+    upstream_id: str
+    is_open: bool
+    created_at: datetime | None
+    data: strawberry.Private[elgg.ElggGroup]
+
+    @classmethod
+    def of(cls, group: elgg.ElggGroup) -> ElggGroup:
+        return cls(
+            id=global_id(SOURCE, "ElggGroup", str(group.guid)),
+            source=SOURCE,
+            upstream_id=str(group.guid),
+            name=group.name,
+            description=group.description,
+            is_open=group.is_open,
+            created_at=group.created_at,
+            data=group,
+        )
+
+    @strawberry.field
+    async def member_count(self, info: Info) -> int | None:
+        return self.data.member_count
+
+    @strawberry.field
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Account] | None:
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        key = (self.data.guid, at.offset, at.limit + 1)
+        found = await info.context.elgg_loaders.members.load(key)
+        return connection(
+            found[: at.limit],
+            at,
+            has_next=len(found) > at.limit,
+            node=ElggUser.of,
+            total_count=self.data.member_count,
+        )
+
+    @strawberry.field(description="The latest activity in the group, newest first.")
+    async def activity(self, info: Info, first: int = 10) -> list[ElggActivity] | None:
+        limit = min(max(first, 0), info.context.settings.graphql.max_page_size)
+        found = await info.context.elgg_loaders.river.load((self.data.guid, limit))
+        return [ElggActivity.of(a) for a in found]
