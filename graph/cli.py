@@ -17,6 +17,7 @@ import uvicorn
 
 from connectors.civicrm import Civicrm, CivicrmAuth
 from connectors.elgg import Elgg, ElggAuth
+from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, UpstreamError
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream, new_client
@@ -26,6 +27,7 @@ from .config import (
     CivicrmSettings,
     ConfigError,
     ElggSettings,
+    EqsashSettings,
     FlarumSettings,
     MoodleSettings,
     Settings,
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "demo":
-        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102, "elgg": 9103}
+        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102, "elgg": 9103, "eqsash": 9105}
         return run(settings, simulator_ports=ports, demo=True)
     server = dataclasses.replace(
         settings.server,
@@ -124,6 +126,7 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
     from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
     from simulators.elgg import API_KEY as ELGG_API_KEY
     from simulators.elgg import SECRET as ELGG_SECRET
+    from simulators.eqsash import API_KEY as EQSASH_API_KEY
     from simulators.serve import serve_in_thread
     from simulators.world import build_world
 
@@ -140,6 +143,9 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
                 moodle=MoodleSettings(url=urls["moodle"]),
                 civicrm=CivicrmSettings(url=urls["civicrm"], site_key=CIVICRM_SITE_KEY),
                 elgg=ElggSettings(url=urls["elgg"], api_key=ELGG_API_KEY, secret=ELGG_SECRET),
+                eqsash=EqsashSettings(
+                    url=urls["eqsash"], api_key=EQSASH_API_KEY, callable=("stats.get_counters",)
+                ),
             ),
         )
 
@@ -216,6 +222,12 @@ async def _ping(name: str, source: SourceSettings, client: httpx.AsyncClient) ->
         )
         exposed = await site.exposed()
         return f"reachable, signature ok, {len(exposed)} methods exposed"
+    if isinstance(source, EqsashSettings):
+        cms = Eqsash(
+            Upstream(name, client, source.url, EqsashAuth(source.api_key)), path=source.path
+        )
+        sections = await cms.sections()  # open to anonymous callers, yet checks the site key
+        return f"reachable, site key ok ({len(sections)} sections)"
     return f"reachable check not implemented for {name}"
 
 

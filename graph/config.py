@@ -21,6 +21,7 @@ __all__ = [
     "CivicrmSettings",
     "ConfigError",
     "ElggSettings",
+    "EqsashSettings",
     "FlarumSettings",
     "GraphQLSettings",
     "MoodleSettings",
@@ -154,11 +155,33 @@ class ElggSettings(SourceSettings):
 
 
 @dataclass(frozen=True)
+class EqsashSettings(SourceSettings):
+    api_key: str = field(default="", repr=False)
+    """The site's `api_key` from its settings.php (it authorises the gateway as a client)."""
+    path: str = "/api/"
+    session_name: str = "EQSASH_SESSION"
+    callable: tuple[str, ...] = ()
+    """`module.method` pairs that `Query.eqsashCall` may call; empty: the escape hatch is off."""
+    get_methods: tuple[str, ...] = ()
+    """`module.method` pairs sent by GET; every other call is a POST (tokens stay out of URLs)."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not self.api_key:
+            raise ValueError(f"{where}.api_key: Eqsash needs the site's api_key")
+        for pair in (*self.callable, *self.get_methods):
+            module, _, method = pair.partition(".")
+            if not (module and method):
+                raise ValueError(f"{where}: {pair!r} is not a module.method pair")
+
+
+@dataclass(frozen=True)
 class SourcesSettings:
     flarum: FlarumSettings | None = None
     moodle: MoodleSettings | None = None
     civicrm: CivicrmSettings | None = None
     elgg: ElggSettings | None = None
+    eqsash: EqsashSettings | None = None
 
     def configured(self) -> dict[str, SourceSettings]:
         return {
@@ -236,6 +259,15 @@ def _value(hint: Any, value: Any, where: str) -> Any:
         (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
     if dataclasses.is_dataclass(hint):
         return _build(typing.cast(type, hint), value, where)
+    if typing.get_origin(hint) is tuple:  # a list of strings; from the environment, comma-separated
+        items = (
+            [v.strip() for v in value.split(",") if v.strip()]
+            if isinstance(value, _FromEnv)
+            else value
+        )
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError(f"{where}: must be a list of strings, got {value!r}")
+        return tuple(items)
     if isinstance(value, _FromEnv):
         return _from_text(hint, str(value), where)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):

@@ -17,13 +17,14 @@ from cachetools import TTLCache
 
 from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
 from connectors.elgg import Elgg, ElggAuth, MethodInfo
+from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings
-from .loaders import CivicrmLoaders, ElggLoaders, FlarumLoaders, MoodleLoaders
+from .loaders import CivicrmLoaders, ElggLoaders, EqsashLoaders, FlarumLoaders, MoodleLoaders
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
@@ -32,6 +33,7 @@ CALLER_HEADERS: Mapping[str, str] = {
     "moodle": "X-Moodle-Token",
     "civicrm": "X-Civicrm-Api-Key",
     "elgg": "X-Elgg-Token",
+    "eqsash": "X-Eqsash-Token",
 }
 """The request header that carries the caller's own credential for each source."""
 
@@ -107,6 +109,7 @@ class Context:
         self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
         self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)
         self.elgg_loaders = ElggLoaders(lambda: self.elgg)
+        self.eqsash_loaders = EqsashLoaders(lambda: self.eqsash)
 
     @property
     def settings(self) -> Settings:
@@ -202,3 +205,18 @@ class Context:
         )
         upstream = Upstream("elgg", self.gateway.clients["elgg"], settings.url, auth, self.stats)
         return Elgg(upstream, methods=self.gateway.elgg_methods)
+
+    @cached_property
+    def eqsash(self) -> Eqsash:
+        """Eqsash as this caller, or anonymously: it has no service identity to fall back on."""
+        return self.eqsash_as(self.credentials.token("eqsash"))
+
+    def eqsash_as(self, token: str | None) -> Eqsash:
+        settings = self.settings.sources.eqsash
+        if settings is None:
+            raise Unavailable("eqsash", "Eqsash is not configured on this gateway")
+        auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
+        upstream = Upstream(
+            "eqsash", self.gateway.clients["eqsash"], settings.url, auth, self.stats
+        )
+        return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)

@@ -13,11 +13,11 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors import civicrm, elgg, moodle
+from connectors import civicrm, elgg, eqsash, moodle
 from connectors.errors import Forbidden, NotFound
 from connectors.flarum import Discussion, Flarum, Page, Post, Related, Tag, User
 
-__all__ = ["CivicrmLoaders", "ElggLoaders", "FlarumLoaders", "MoodleLoaders"]
+__all__ = ["CivicrmLoaders", "ElggLoaders", "EqsashLoaders", "FlarumLoaders", "MoodleLoaders"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -256,3 +256,29 @@ class ElggLoaders:
     ) -> list[list[elgg.Activity] | BaseException]:
         site = self._elgg()
         return await each(keys, lambda k: site.river(group_guid=k[0], limit=k[1]))
+
+
+class EqsashLoaders:
+    """Eqsash: users and articles by ids in one call each (`get_many`), sections listed once."""
+
+    def __init__(self, connect: Callable[[], eqsash.Eqsash]) -> None:
+        self._eqsash = connect
+        self.users: DataLoader[int, eqsash.EqsashUser] = loader(self._users)
+        self.articles: DataLoader[int, eqsash.Article] = loader(self._articles)
+        self.sections: DataLoader[int, eqsash.Section] = loader(self._sections)
+
+    def remember_articles(self, articles: list[eqsash.Article]) -> None:
+        for article in articles:
+            self.articles.prime(article.id, article)
+
+    async def _users(self, ids: list[int]) -> list[eqsash.EqsashUser | BaseException]:
+        found = {u.id: u for u in await self._eqsash().users(ids)}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no user {i}") for i in ids]
+
+    async def _articles(self, ids: list[int]) -> list[eqsash.Article | BaseException]:
+        found = {a.id: a for a in await self._eqsash().articles_by_ids(ids)}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no article {i}") for i in ids]
+
+    async def _sections(self, ids: list[int]) -> list[eqsash.Section | BaseException]:
+        found = {s.id: s for s in await self._eqsash().sections()}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no section {i}") for i in ids]

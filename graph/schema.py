@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
 from connectors.errors import NotFound, Unauthenticated
@@ -23,6 +24,7 @@ from .selection import node_paths
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
 from .types.common import Account, Group, Info, Node, Source
 from .types.elgg import ElggGroup, ElggUser
+from .types.eqsash import Article, EqsashUser, Section, articles_connection
 from .types.flarum import Discussion, FlarumUser, Post, Tag
 from .types.moodle import Assignment, Course, MoodleUser, courses_connection
 
@@ -106,7 +108,22 @@ async def _elgg_group(info: Info, upstream_id: str) -> Node:
     return ElggGroup.of(await info.context.elgg_loaders.groups.load(_number(upstream_id)))
 
 
+async def _article(info: Info, upstream_id: str) -> Node:
+    return Article.of(await info.context.eqsash_loaders.articles.load(_number(upstream_id)))
+
+
+async def _eqsash_user(info: Info, upstream_id: str) -> Node:
+    return EqsashUser.of(await info.context.eqsash_loaders.users.load(_number(upstream_id)))
+
+
+async def _section(info: Info, upstream_id: str) -> Node:
+    return Section.of(await info.context.eqsash_loaders.sections.load(_number(upstream_id)))
+
+
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("eqsash", "Article"): _article,
+    ("eqsash", "EqsashUser"): _eqsash_user,
+    ("eqsash", "Section"): _section,
     ("elgg", "ElggGroup"): _elgg_group,
     ("civicrm", "Contact"): _contact,
     ("civicrm", "CivicrmGroup"): _civicrm_group,
@@ -151,6 +168,12 @@ class Viewer:
         me = await info.context.civicrm.me()
         return Contact.of(me) if me else None
 
+    @strawberry.field(description="Null when the request carries no Eqsash token.")
+    async def eqsash(self, info: Info) -> EqsashUser | None:
+        if not info.context.has_identity("eqsash"):
+            return None
+        return EqsashUser.of(await info.context.eqsash.current_user())
+
     @strawberry.field(description="Null when the request carries no Elgg token.")
     async def elgg(self, info: Info) -> ElggUser | None:
         if not info.context.has_identity("elgg"):
@@ -177,6 +200,8 @@ class LoginPayload:
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
+        if self.source_ is Source.EQSASH:
+            return EqsashUser.of(await info.context.eqsash_as(self.token).current_user())
         if self.source_ is Source.ELGG:
             return ElggUser.of(await info.context.elgg_as(self.token).profile())
         if self.source_ is Source.CIVICRM:
@@ -318,6 +343,33 @@ class Query:
             raise InvalidId(f"{id!r} is not a group id")
         return typing.cast(Group, await resolve_node(info, id))
 
+    @strawberry.field(description="Eqsash articles, newest first.")
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Article] | None:
+        return await articles_connection(info, first, after, search=search)
+
+    @strawberry.field(
+        description="Call an Eqsash method the graph does not type, as the caller. Only the "
+        "`module.method` pairs the operator allowed (`[sources.eqsash] callable`) are accepted."
+    )
+    async def eqsash_call(
+        self, info: Info, module: str, method: str, data: JSON | None = None
+    ) -> JSON | None:
+        settings = info.context.settings.sources.eqsash
+        if settings is None or f"{module}.{method}" not in settings.callable:
+            raise UserInputError(
+                f"{module}.{method} is not on this gateway's list of callable Eqsash methods",
+                field="method",
+            )
+        if data is not None and not isinstance(data, dict):
+            raise UserInputError("data: must be a JSON object", field="data")
+        return typing.cast(JSON, await info.context.eqsash.call(module, method, data))
+
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
         upstream_id = GlobalId.expect(id, "flarum", "Discussion")
@@ -342,6 +394,14 @@ class Mutation:
             service = settings.service if settings else "moodle_mobile_app"
             moodle_token = await info.context.moodle_as(None).login(username, password, service)
             return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+        if source is Source.EQSASH:
+            eqsash_token = await info.context.eqsash_as(None).login(username, password)
+            return LoginPayload(
+                token=eqsash_token.token,
+                expires_at=eqsash_token.expires_at,
+                source_=source,
+                user_id=str(eqsash_token.user_id),
+            )
         if source is Source.ELGG:
             elgg_token = await info.context.elgg_as(None).get_token(username, password)
             return LoginPayload(
@@ -431,6 +491,9 @@ schema = GatewaySchema(
         CivicrmGroup,
         ElggUser,
         ElggGroup,
+        EqsashUser,
+        Article,
+        Section,
     ],
     # Apps send the same few documents again and again: parse and validate each one once.
     # (The caches are module-level in Strawberry, shared by the per-request instances.)

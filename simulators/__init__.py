@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from . import civicrm, elgg, flarum, moodle
+from . import civicrm, elgg, eqsash, flarum, moodle
 from .world import World
 
 __all__ = ["SIMULATORS", "Simulator"]
@@ -32,4 +32,5 @@ SIMULATORS = {
     "moodle": Simulator("moodle", 9101, moodle.create_app),
     "civicrm": Simulator("civicrm", 9102, civicrm.create_app),
     "elgg": Simulator("elgg", 9103, elgg.create_app),
+    "eqsash": Simulator("eqsash", 9105, eqsash.create_app),
 }

@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 __all__ = [
     "DEMO_PASSWORD",
     "Activity",
+    "Article",
     "AssignGrade",
     "Assignment",
     "Completion",
@@ -26,6 +27,7 @@ __all__ = [
     "Enrolment",
     "Person",
     "Post",
+    "Section",
     "SocialGroup",
     "Submission",
     "Tag",
@@ -304,6 +306,25 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class Section:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    title: str
+    slug: str
+    summary: str
+    body: str
+    section_id: int
+    author_id: int
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class World:
     people: tuple[Person, ...]
     tags: tuple[Tag, ...]
@@ -323,6 +344,8 @@ class World:
     social_members: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     """(group guid, person id) pairs."""
     activities: tuple[Activity, ...] = field(default=(), repr=False)
+    sections: tuple[Section, ...] = ()
+    articles: tuple[Article, ...] = field(default=(), repr=False)
 
     def person(self, username: str) -> Person:
         return next(p for p in self.people if p.username == username)
@@ -386,6 +409,7 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
     school = _school(random.Random(seed + 1), people, scale)
     charity = _charity(random.Random(seed + 2), people, scale)
     community = _community(random.Random(seed + 3), people, scale)
+    newsroom = _newsroom(random.Random(seed + 4), people, scale)
     return World(
         people=people,
         tags=tags,
@@ -394,6 +418,7 @@ def build_world(scale: int = 1, seed: int = 20240108) -> World:
         **school,
         **charity,
         **community,
+        **newsroom,
     )
 
 
@@ -670,3 +695,30 @@ def _community(rng: random.Random, people: tuple[Person, ...], scale: int) -> di
         "social_members": tuple(sorted(members)),
         "activities": tuple(activities),
     }
+
+
+SECTIONS = ("News", "Events", "Learning", "Volunteering", "Stories", "Notices")
+
+
+def _newsroom(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
+    """Eqsash's sections and articles, written by the site's editors (people 1 to 6)."""
+    sections = tuple(Section(i, name, _slugify(name)) for i, name in enumerate(SECTIONS, start=1))
+    writers = people[:6]
+    articles = []
+    for article_id in range(1, 60 * scale + 1):
+        topic = rng.choice(TOPICS)
+        title = f"{rng.choice(OPENERS).format(topic=topic)} ({article_id})"
+        body = " ".join(rng.sample(SENTENCES, 3))
+        articles.append(
+            Article(
+                id=article_id,
+                title=title,
+                slug=_slugify(title),
+                summary=f"All about the {topic}.",
+                body=f"<p>{body}</p>",
+                section_id=rng.randint(1, len(sections)),
+                author_id=rng.choice(writers).id,
+                published_at=EPOCH + timedelta(days=article_id, hours=rng.randrange(24)),
+            )
+        )
+    return {"sections": sections, "articles": tuple(articles)}

@@ -15,6 +15,7 @@ from graph.app import create_app
 from graph.config import (
     CivicrmSettings,
     ElggSettings,
+    EqsashSettings,
     FlarumSettings,
     GraphQLSettings,
     MoodleSettings,
@@ -27,6 +28,8 @@ from simulators.counting import RequestCounter
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.elgg import create_app as create_elgg
+from simulators.eqsash import API_KEY as EQSASH_API_KEY
+from simulators.eqsash import create_app as create_eqsash
 from simulators.flarum import create_app as create_flarum
 from simulators.moodle import MOBILE_SERVICE
 from simulators.moodle import create_app as create_moodle
@@ -97,6 +100,8 @@ def running_gateway(
     civicrm_options: dict[str, Any] | None = None,
     elgg_url: str | None = None,
     elgg_options: dict[str, Any] | None = None,
+    eqsash_url: str | None = None,
+    eqsash_options: dict[str, Any] | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
@@ -115,6 +120,11 @@ def running_gateway(
             moodle=moodle,
             civicrm=civicrm,
             elgg=elgg,
+            eqsash=EqsashSettings(
+                url=eqsash_url, **{"api_key": EQSASH_API_KEY, **(eqsash_options or {})}
+            )
+            if eqsash_url
+            else None,
         ),
     )
     with serve_in_thread(create_app(settings)) as url:
@@ -180,13 +190,31 @@ def elgg(world: World) -> Iterator[Simulator]:
         yield simulator
 
 
+@contextmanager
+def running_eqsash(world: World, **options: Any) -> Iterator[Simulator]:
+    app = create_eqsash(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
+@pytest.fixture(scope="module")
+def eqsash(world: World) -> Iterator[Simulator]:
+    with running_eqsash(world) as simulator:
+        yield simulator
+
+
 @pytest.fixture(scope="module")
 def everything(
-    flarum: Simulator, moodle: Simulator, civicrm: Simulator, elgg: Simulator
+    flarum: Simulator, moodle: Simulator, civicrm: Simulator, elgg: Simulator, eqsash: Simulator
 ) -> Iterator[Gateway]:
     """The gateway over every simulated source."""
     with running_gateway(
-        flarum.url, moodle.url, civicrm_url=civicrm.url, elgg_url=elgg.url
+        flarum.url,
+        moodle.url,
+        civicrm_url=civicrm.url,
+        elgg_url=elgg.url,
+        eqsash_url=eqsash.url,
+        eqsash_options={"callable": ("stats.get_counters",)},
     ) as running:
         yield running
 

@@ -164,3 +164,18 @@ def test_check_config_pings_elgg(
     assert main(["check-config", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     assert "FAILED (unauthenticated)" in out and "wrong-secret" not in out
+
+
+def test_check_config_pings_eqsash(
+    tmp_path: Path, eqsash: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[sources.eqsash]\nurl = "{eqsash.url}"\napi_key = "12345"\ncallable = ["stats.get_counters"]\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "reachable, site key ok (6 sections)" in capsys.readouterr().out
+    config.write_text(
+        f'[sources.eqsash]\nurl = "{eqsash.url}"\napi_key = "12345"\ncallable = ["no-dot"]\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 2

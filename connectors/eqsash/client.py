@@ -1,0 +1,182 @@
+"""The Eqsash client: `key`, `module`, `method`, `data` and the caller's token, one endpoint.
+
+Eqsash documents little beyond that call shape; the answer and error shapes here are the
+provisional ones the simulator documents, kept in `read` so they can be aligned with a real site.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    Unauthenticated,
+    Unavailable,
+    UpstreamError,
+)
+from ..http import Upstream, decode_json
+from .models import Article, EqsashUser, Section, Token
+
+__all__ = ["Eqsash", "read"]
+
+SOURCE = "eqsash"
+
+
+def read(response: httpx.Response) -> Any:
+    """A method's answer: JSON (`json` and `json_object` formats) or text (raw format)."""
+    if response.status_code >= 500:
+        raise Unavailable(SOURCE, f"Eqsash failed (HTTP {response.status_code})")
+    if response.status_code >= 400:
+        raise _error(response)
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type:
+        return decode_json(response, SOURCE)
+    if "html" in content_type:
+        raise ProtocolError(SOURCE, "Eqsash answered an HTML page, not its API")
+    return response.text
+
+
+def _error(response: httpx.Response) -> UpstreamError:
+    try:
+        body = response.json()
+        code, message = str(body.get("error", "")), str(body.get("message", ""))
+    except (ValueError, AttributeError):
+        code, message = "", ""
+    text = message or f"Eqsash refused the call (HTTP {response.status_code})"
+    if code == "invalid_key":
+        return Unauthenticated(SOURCE, "Eqsash refused the gateway's site key", upstream_code=code)
+    kind: type[UpstreamError] = {
+        401: Unauthenticated,
+        403: Forbidden,
+        404: NotFound if code == "not_found" else BadRequest,
+    }.get(response.status_code, BadRequest)
+    return kind(SOURCE, text, upstream_code=code or None, status=response.status_code)
+
+
+class Eqsash:
+    """An Eqsash site, as the caller whose token is in `upstream.auth` (or anonymously)."""
+
+    def __init__(
+        self, upstream: Upstream, *, path: str = "/api/", get_methods: Collection[str] = ()
+    ) -> None:
+        self.upstream = upstream
+        self.path = path
+        self.get_methods = frozenset(get_methods)
+
+    async def call(self, module: str, method: str, data: Mapping[str, Any] | None = None) -> Any:
+        """Any external method, with `data` sent as a JSON document."""
+        fields = {"module": module, "method": method, "data": json.dumps(dict(data or {}))}
+        if f"{module}.{method}" in self.get_methods:
+            response = await self.upstream.request("GET", self.path, params=fields)
+        else:
+            response = await self.upstream.request("POST", self.path, form=fields)
+        return read(response)
+
+    async def login(self, login: str, password: str) -> Token:
+        found = await self.call("users", "login", {"login": login, "password": password})
+        try:
+            return Token(
+                token=str(found["token"]),
+                user_id=int(found["user_id"]),
+                expires_at=datetime.fromtimestamp(int(found["expires"]), UTC)
+                if found.get("expires")
+                else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProtocolError(SOURCE, "Eqsash's login answer has no token") from exc
+
+    async def current_user(self) -> EqsashUser:
+        return _user(await self.call("users", "current"))
+
+    async def users(self, ids: Sequence[int]) -> list[EqsashUser]:
+        """Users by id, in one call (`users.get_many`)."""
+        return [_user(u) for u in _list(await self.call("users", "get_many", {"ids": list(ids)}))]
+
+    async def articles(
+        self,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        search: str | None = None,
+        section: int | None = None,
+    ) -> tuple[int, list[Article]]:
+        data: dict[str, Any] = {"limit": limit, "offset": offset}
+        if search:
+            data["search"] = search
+        if section is not None:
+            data["section_id"] = section
+        found = await self.call("articles", "list", data)
+        if not isinstance(found, dict):
+            raise ProtocolError(SOURCE, "Eqsash's articles.list answer is not an object")
+        return int(found.get("total", 0)), [_article(a) for a in _list(found.get("items"))]
+
+    async def articles_by_ids(self, ids: Sequence[int]) -> list[Article]:
+        return [
+            _article(a) for a in _list(await self.call("articles", "get_many", {"ids": list(ids)}))
+        ]
+
+    async def sections(self) -> list[Section]:
+        return [_section(s) for s in _list(await self.call("sections", "list"))]
+
+
+def _list(value: Any) -> list[Any]:
+    """A list, also when the method's format is `json_object` (a list sent as {"0": ..., ...})."""
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list):
+        return value
+    raise ProtocolError(SOURCE, "Eqsash answered something else where a list was expected")
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ProtocolError(SOURCE, f"Eqsash sent an unreadable date {value!r}") from exc
+
+
+def _user(u: Any) -> EqsashUser:
+    try:
+        return EqsashUser(
+            id=int(u["id"]),
+            login=str(u["login"]),
+            name=str(u.get("name") or u["login"]),
+            email=u.get("email") or None,
+            roles=tuple(str(r) for r in u.get("roles", [])),
+            registered_at=_time(u.get("registered")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Eqsash sent a malformed user") from exc
+
+
+def _article(a: Any) -> Article:
+    try:
+        return Article(
+            id=int(a["id"]),
+            title=str(a.get("title", "")),
+            slug=str(a.get("slug", "")),
+            summary=a.get("summary") or None,
+            body_html=a.get("body") or None,
+            section_id=int(a["section_id"]) if a.get("section_id") else None,
+            author_id=int(a["author_id"]) if a.get("author_id") else None,
+            published_at=_time(a.get("published")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Eqsash sent a malformed article") from exc
+
+
+def _section(s: Any) -> Section:
+    try:
+        return Section(id=int(s["id"]), name=str(s.get("name", "")), slug=str(s.get("slug", "")))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Eqsash sent a malformed section") from exc

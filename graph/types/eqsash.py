@@ -1,0 +1,127 @@
+"""Eqsash in the graph: EqsashUser, Article, Section."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from connectors import eqsash
+
+from ..pagination import Connection, connection, window
+from .common import Account, Info, Node, Source, global_id
+
+__all__ = ["Article", "EqsashUser", "Section", "articles_connection"]
+
+SOURCE = Source.EQSASH
+
+
+@strawberry.type(description="A user of the Eqsash site.")
+class EqsashUser(Account):
+    upstream_id: str
+    login: str
+    roles: list[str]
+    registered_at: datetime | None
+    data: strawberry.Private[eqsash.EqsashUser]
+
+    @classmethod
+    def of(cls, user: eqsash.EqsashUser) -> EqsashUser:
+        return cls(
+            id=global_id(SOURCE, "EqsashUser", str(user.id)),
+            source=SOURCE,
+            upstream_id=str(user.id),
+            username=user.login,
+            display_name=user.name,
+            login=user.login,
+            roles=list(user.roles),
+            registered_at=user.registered_at,
+            data=user,
+        )
+
+    @strawberry.field(description="Only for the user themself and administrators.")
+    async def email(self, info: Info) -> str | None:
+        return self.data.email
+
+
+@strawberry.type(description="A section of the Eqsash site.")
+class Section(Node):
+    source: Source
+    upstream_id: str
+    name: str
+    slug: str
+    data: strawberry.Private[eqsash.Section]
+
+    @classmethod
+    def of(cls, section: eqsash.Section) -> Section:
+        return cls(
+            id=global_id(SOURCE, "Section", str(section.id)),
+            source=SOURCE,
+            upstream_id=str(section.id),
+            name=section.name,
+            slug=section.slug,
+            data=section,
+        )
+
+    @strawberry.field(description="Its articles, newest first.")
+    async def articles(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Article, strawberry.lazy(__name__)]] | None:
+        return await articles_connection(info, first, after, section=self.data.id)
+
+
+@strawberry.type(description="An article published on the Eqsash site.")
+class Article(Node):
+    source: Source
+    upstream_id: str
+    title: str
+    slug: str
+    summary: str | None
+    body_html: str | None
+    published_at: datetime | None
+    data: strawberry.Private[eqsash.Article]
+
+    @classmethod
+    def of(cls, article: eqsash.Article) -> Article:
+        return cls(
+            id=global_id(SOURCE, "Article", str(article.id)),
+            source=SOURCE,
+            upstream_id=str(article.id),
+            title=article.title,
+            slug=article.slug,
+            summary=article.summary,
+            body_html=article.body_html,
+            published_at=article.published_at,
+            data=article,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> EqsashUser | None:
+        if self.data.author_id is None:
+            return None
+        return EqsashUser.of(await info.context.eqsash_loaders.users.load(self.data.author_id))
+
+    @strawberry.field
+    async def section(self, info: Info) -> Section | None:
+        if self.data.section_id is None:
+            return None
+        return Section.of(await info.context.eqsash_loaders.sections.load(self.data.section_id))
+
+
+async def articles_connection(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    *,
+    search: str | None = None,
+    section: int | None = None,
+) -> Connection[Article]:
+    limits = info.context.settings.graphql
+    at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+    total, found = await info.context.eqsash.articles(
+        limit=at.limit, offset=at.offset, search=search, section=section
+    )
+    info.context.eqsash_loaders.remember_articles(found)
+    return connection(
+        found, at, has_next=at.offset + len(found) < total, node=Article.of, total_count=total
+    )
