@@ -150,6 +150,11 @@ class Person:
     last_name: str
     joined_at: datetime
     is_admin: bool = False
+    systems: frozenset[str] = frozenset({"flarum", "moodle", "civicrm", "elgg", "eqsash"})
+    """The systems this person has an account on."""
+
+    def has_account(self, system: str) -> bool:
+        return system in self.systems
 
     @property
     def display_name(self) -> str:
@@ -441,6 +446,7 @@ ASSIGNMENT_KINDS = ("Essay", "Worksheet", "Project", "Quiz", "Portfolio")
 
 def _school(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
     """Courses, enrolments, assignments, submissions, grades and completions (Moodle)."""
+    people = tuple(p for p in people if p.has_account("moodle"))
     courses: list[Course] = []
     enrolments: list[Enrolment] = []
     assignments: list[Assignment] = []
@@ -525,6 +531,10 @@ def _people(rng: random.Random, count: int) -> tuple[Person, ...]:
                 last_name=last,
                 joined_at=EPOCH - timedelta(days=400 - person_id * 3),
                 is_admin=person_id == 1,
+                # The last two people are only on the forum and in the CRM.
+                systems=frozenset({"flarum", "civicrm"})
+                if person_id > count - 2
+                else Person.systems,
             )
         )
     return tuple(people)
@@ -661,6 +671,7 @@ SOCIAL_GROUPS = (
 
 def _community(rng: random.Random, people: tuple[Person, ...], scale: int) -> dict[str, Any]:
     """Elgg's groups (every fourth one closed), their members, and the activity river."""
+    people = tuple(p for p in people if p.has_account("elgg"))
     groups = []
     members: set[tuple[int, int]] = set()
     for index in range(len(SOCIAL_GROUPS) * scale):

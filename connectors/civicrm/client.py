@@ -50,16 +50,20 @@ class Civicrm:
         self,
         *,
         ids: Sequence[int] | None = None,
+        emails: Sequence[str] | None = None,
         search: str | None = None,
         group_id: int | None = None,
         limit: int = 25,
         offset: int = 0,
     ) -> list[Contact]:
         """Contacts the caller may see: by id (one call per batch), or a window of a search."""
-        if ids is not None and not ids:
+        if (ids is not None and not ids) or (emails is not None and not emails):
             return []
         if self.style == "q":
-            if ids is not None:  # API v2 has no IN filter
+            if emails is not None:  # API v2 has no IN filter
+                found = await asyncio.gather(*(self._v2_contacts({"email": e}) for e in emails))
+                return [contact for batch in found for contact in batch]
+            if ids is not None:
                 found = await asyncio.gather(
                     *(self._v2_contacts({"contact_id": str(i)}) for i in ids)
                 )
@@ -71,10 +75,13 @@ class Civicrm:
                 params[f"group[{group_id}]"] = "1"
             return await self._v2_contacts(params)
         filters: dict[str, Any] = {"return": list(CONTACT_FIELDS)}
+        if ids is not None or emails is not None:
+            filters["options"] = {"limit": 0}
         if ids is not None:
             filters["id"] = {"IN": list(ids)}
-            filters["options"] = {"limit": 0}
-        else:
+        if emails is not None:
+            filters["email"] = {"IN": list(emails)}
+        if "options" not in filters:
             filters["options"] = {"limit": limit, "offset": offset, "sort": "sort_name ASC"}
         if search:
             filters["display_name"] = {"LIKE": f"%{search}%"}

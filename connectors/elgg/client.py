@@ -185,6 +185,12 @@ class Elgg:
         """A user's profile; the caller's own without a username."""
         return _user(await self.call("user.get_profile", {"username": username}))
 
+    async def users_by_email(self, email: str) -> list[ElggUser]:
+        """Users with this e-mail (`user.get_user_by_email`, one address a call)."""
+        return [
+            _user(u) for u in _list(await self.call("user.get_user_by_email", {"email": email}))
+        ]
+
     async def user_groups(self, username: str | None = None) -> list[ElggGroup]:
         return [
             _group(g) for g in _list(await self.call("user.get_groups", {"username": username}))

@@ -100,6 +100,13 @@ class Eqsash:
         """Users by id, in one call (`users.get_many`)."""
         return [_user(u) for u in _list(await self.call("users", "get_many", {"ids": list(ids)}))]
 
+    async def users_by_email(self, emails: Sequence[str]) -> list[EqsashUser]:
+        """Users by e-mail in one call (`users.get_by_email`)."""
+        if not emails:
+            return []
+        found = await self.call("users", "get_by_email", {"emails": list(emails)})
+        return [_user(u) for u in _list(found)]
+
     async def articles(
         self,
         *,

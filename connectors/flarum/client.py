@@ -121,6 +121,12 @@ class Flarum:
         document = await self._get(f"/users/{user_id}")
         return convert.user(document.one())
 
+    async def users_by_email(self, email: str) -> list[User]:
+        """Users with this e-mail (`filter[email]`, one address a call). Flarum allows it only to
+        actors with the search-users permission; others get `Forbidden`."""
+        document = await self._get("/users", {"filter[email]": email})
+        return [convert.user(resource) for resource in document.many()]
+
     async def tags(self) -> list[Tag]:
         document = await self._get("/tags")
         return [convert.tag(resource) for resource in document.many()]

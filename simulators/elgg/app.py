@@ -111,6 +111,7 @@ def create_app(
                     int(p.is_admin),
                 )
                 for p in world.people
+                if p.has_account("elgg")
             ],
         )
         db.executemany(
@@ -235,6 +236,12 @@ def create_app(
     def get_profile(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
         return user_json(profile_of(viewer, p.get("username", "")), viewer)
 
+    def by_email(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        found = rows(
+            "SELECT * FROM users WHERE lower(email) = lower(?) ORDER BY guid", (p["email"],)
+        )
+        return [user_json(u, viewer) for u in found]
+
     def user_groups(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
         user = profile_of(viewer, p.get("username", ""))
         found = rows(
@@ -329,6 +336,12 @@ def create_app(
             get_profile,
             "A user's profile.",
             {"username": ("string", False)},
+            require_user_auth=True,
+        ),
+        "user.get_user_by_email": Method(
+            by_email,
+            "Users with this e-mail address.",
+            {"email": ("string", True)},
             require_user_auth=True,
         ),
         "user.get_groups": Method(

@@ -91,6 +91,7 @@ def create_app(
                     int(p.joined_at.timestamp()),
                 )
                 for p in world.people
+                if p.has_account("eqsash")
             ],
         )
         db.executemany(
@@ -177,6 +178,17 @@ def create_app(
         )
         return [user_json(r, viewer) for r in found]
 
+    def get_by_email(viewer: sqlite3.Row | None, data: dict[str, Any]) -> Any:
+        emails = data.get("emails")
+        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+            raise ApiError(400, "bad_data", "data.emails must be a list of e-mail addresses")
+        wanted = [e.lower() for e in emails]
+        found = rows(
+            f"SELECT * FROM users WHERE lower(email) IN ({','.join('?' * len(wanted)) or 'NULL'}) ORDER BY id",
+            tuple(wanted),
+        )
+        return [user_json(r, viewer) | {"email": r["email"]} for r in found]
+
     def login(viewer: sqlite3.Row | None, data: dict[str, Any]) -> Any:
         found = rows("SELECT * FROM users WHERE login = ?", (str(data.get("login", "")),))
         if not found or found[0]["password"] != data.get("password"):
@@ -239,6 +251,9 @@ def create_app(
             "current": Declared(current_user, "external", ("administrator", "editor", "member")),
             "get": Declared(get_user, "external"),
             "get_many": Declared(get_users, "external"),
+            "get_by_email": Declared(
+                get_by_email, "external", ("administrator", "editor", "member")
+            ),
             "login": Declared(login, "external"),
             "get_user_id": Declared(user_id, "internal", ("administrator",)),
             "get_user_id_plus": Declared(user_id, "external", ("administrator",)),

@@ -66,6 +66,7 @@ class MoodleStore:
                     int(p.is_admin),
                 )
                 for p in world.people
+                if p.has_account("moodle")
             ],
         )
         db.executemany(

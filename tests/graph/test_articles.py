@@ -51,7 +51,12 @@ def test_role_restricted_calls_through_the_escape_hatch(
 ) -> None:
     query = '{ eqsashCall(module: "stats", method: "get_counters") }'
     editor = everything.query(query, **eqsash_login(everything, world.people[1].username))
-    assert editor["data"]["eqsashCall"] == {"users": 40, "articles": 60, "sections": 6}
+    users = sum(p.has_account("eqsash") for p in world.people)
+    assert editor["data"]["eqsashCall"] == {
+        "users": users,
+        "articles": len(world.articles),
+        "sections": len(world.sections),
+    }
     member = everything.query(query, **eqsash_login(everything, world.people[20].username))
     assert errors_by_path(member)["eqsashCall"]["extensions"] == {
         "code": "FORBIDDEN",

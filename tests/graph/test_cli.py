@@ -157,7 +157,7 @@ def test_check_config_pings_elgg(
         f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "{ELGG_SECRET}"\n'
     )
     assert main(["check-config", "--config", str(config)]) == 0
-    assert "reachable, signature ok, 9 methods exposed" in capsys.readouterr().out
+    assert "reachable, signature ok, 10 methods exposed" in capsys.readouterr().out
     config.write_text(
         f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "wrong-secret"\n'
     )
