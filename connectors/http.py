@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,8 +39,14 @@ class CallStats:
 
 
 def new_client(*, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
-    """The pooled client for one source, opened once at start-up."""
+    """The pooled client for one source, opened once at start-up.
+
+    It keeps no cookies: the client is shared by every caller, and a session cookie a legacy
+    system sets for one caller (CiviCRM's PHPSESSID at login, Flarum's session) must never ride
+    along with another caller's request.
+    """
     return httpx.AsyncClient(
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         timeout=httpx.Timeout(timeout_s),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections

@@ -20,11 +20,13 @@ from strawberry.asgi import GraphQL
 from .config import Settings
 from .context import Context, Credentials, Gateway
 from .schema import schema
+from .session import InvalidSession
 
 __all__ = ["create_app"]
 
 access_log = logging.getLogger("legacygraph.access")
 CONTEXT_KEY = "legacygraph.context"
+SESSION_KEY = "legacygraph.session"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -32,8 +34,22 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive)
+        authorization = request.headers.get("authorization", "")
+        if authorization.lower().startswith("bearer "):
+            sessions = request.app.state.gateway.sessions
+            try:
+                if sessions is None:
+                    raise InvalidSession("gateway session tokens are not enabled on this gateway")
+                scope.setdefault("state", {})[SESSION_KEY] = sessions.read(
+                    authorization[7:].strip()
+                )
+            except InvalidSession as error:
+                refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
+                await JSONResponse({"errors": [refusal]}, status_code=401)(scope, receive, send)
+                return
         try:
-            response = await self.run(Request(scope, receive))
+            response = await self.run(request)
         except HTTPException as error:
             # Not GraphQL at all (a body that is not JSON, no query): still answer in GraphQL's
             # error format, so that every client can read what went wrong.
@@ -44,7 +60,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        context = Context(request.app.state.gateway, Credentials.from_headers(request.headers))
+        session = request.scope.get("state", {}).get(SESSION_KEY)
+        credentials = Credentials.from_headers(request.headers, session)
+        context = Context(request.app.state.gateway, credentials)
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
 

@@ -25,7 +25,9 @@ __all__ = [
     "FlarumSettings",
     "GraphQLSettings",
     "MoodleSettings",
+    "PeopleSettings",
     "ServerSettings",
+    "SessionSettings",
     "Settings",
     "SourcesSettings",
     "load_settings",
@@ -62,6 +64,35 @@ class GraphQLSettings:
                 f"{where}: need 1 <= default_page_size <= max_page_size, got "
                 f"{self.default_page_size} and {self.max_page_size}"
             )
+
+
+@dataclass(frozen=True)
+class PeopleSettings:
+    fold_gmail: bool = False
+    """Treat Gmail addresses with dots or a +tag as the same person (off: they are different)."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    keys: tuple[str, ...] = field(default=(), repr=False)
+    """Fernet keys for gateway session tokens, newest first; none: the feature is off."""
+    ttl_s: int = 8 * 3600
+    """How long a session token is accepted after it was issued."""
+    rotation_grace_s: int = 24 * 3600
+    """How long tokens made with an older key (any but the first) are still accepted."""
+
+    def check(self, where: str) -> None:
+        from cryptography.fernet import Fernet
+
+        for index, key in enumerate(self.keys):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    f"{where}.keys[{index}]: not a Fernet key (32 url-safe base64 bytes)"
+                ) from None
+        if self.ttl_s <= 0 or self.rotation_grace_s < 0:
+            raise ValueError(f"{where}: ttl_s must be positive and rotation_grace_s not negative")
 
 
 @dataclass(frozen=True)
@@ -196,6 +227,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
+    people: PeopleSettings = field(default_factory=PeopleSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
 
 
 class _FromEnv(str):

@@ -3,14 +3,16 @@ clients, connectors acting as that caller, and a fresh set of loaders."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import httpx
 from cachetools import TTLCache
@@ -25,6 +27,8 @@ from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings
 from .loaders import CivicrmLoaders, ElggLoaders, EqsashLoaders, FlarumLoaders, MoodleLoaders
+from .people import PeopleLoaders
+from .session import SessionCodec
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
@@ -37,6 +41,7 @@ CALLER_HEADERS: Mapping[str, str] = {
 }
 """The request header that carries the caller's own credential for each source."""
 
+T = TypeVar("T")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
 
 
@@ -47,8 +52,11 @@ class Credentials:
     tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> Credentials:
-        tokens = {}
+    def from_headers(
+        cls, headers: Mapping[str, str], session: Mapping[str, str] | None = None
+    ) -> Credentials:
+        """The source headers; a gateway session's tokens fill in the sources they do not name."""
+        tokens = {s: t for s, t in (session or {}).items() if s in CALLER_HEADERS}
         for source, header in CALLER_HEADERS.items():
             value = headers.get(header, "").strip()
             if value:
@@ -80,6 +88,8 @@ class Gateway:
         default_factory=lambda: TTLCache(maxsize=1_000, ttl=600)
     )
     """What Elgg's `system.api.list` said the site exposes, for ten minutes."""
+    sessions: SessionCodec | None = None
+    """Reads and issues gateway session tokens; None when no key is configured."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
@@ -94,7 +104,7 @@ class Gateway:
                 )
                 for name, source in settings.sources.configured().items()
             }
-            yield cls(settings, clients)
+            yield cls(settings, clients, sessions=SessionCodec.from_settings(settings.session))
 
 
 class Context:
@@ -110,6 +120,34 @@ class Context:
         self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)
         self.elgg_loaders = ElggLoaders(lambda: self.elgg)
         self.eqsash_loaders = EqsashLoaders(lambda: self.eqsash)
+        self._once: dict[str, asyncio.Future[Any]] = {}
+        self.people_loaders = PeopleLoaders(
+            flarum_site=self._connect("flarum"),
+            flarum_own=self.flarum_actor,
+            moodle_site=self._connect("moodle"),
+            civicrm_site=self._connect("civicrm"),
+            elgg_site=self._connect("elgg"),
+            eqsash_site=self._connect("eqsash"),
+            fold_gmail=self.settings.people.fold_gmail,
+        )
+
+    def _connect(self, source: str) -> Callable[[], Any] | None:
+        """How to reach `source` as the caller, or None: not configured, or no identity there."""
+        if source not in self.settings.sources.configured() or not self.has_identity(source):
+            return None
+        return lambda: getattr(self, source)
+
+    async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
+        """Run `make` once per request for `key`; later callers share its result."""
+        if key not in self._once:
+            self._once[key] = asyncio.ensure_future(make())
+        result: T = await asyncio.shield(self._once[key])
+        return result
+
+    async def flarum_actor(self) -> Any:
+        """The caller's own Flarum account (None for a guest), asked once per request."""
+        forum = await self.once("flarum.forum", lambda: self.flarum.forum())
+        return forum.actor
 
     @property
     def settings(self) -> Settings:
@@ -118,9 +156,9 @@ class Context:
     def has_identity(self, source: str) -> bool:
         """Whether requests to `source` act as someone (the caller, or an allowed service)."""
         configured = self.settings.sources.configured().get(source)
-        return source in self.credentials.tokens or bool(
-            configured and configured.allow_service_fallback
-        )
+        if configured is None:
+            return False
+        return source in self.credentials.tokens or configured.allow_service_fallback
 
     @cached_property
     def flarum(self) -> Flarum:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import typing
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import strawberry
@@ -14,10 +14,10 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from connectors.errors import NotFound, Unauthenticated
+from connectors.errors import NotFound, Unauthenticated, UpstreamError
 
 from .context import Context
-from .errors import UserInputError, give_codes
+from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .ids import GlobalId, InvalidId
 from .pagination import Connection, connection, window
 from .selection import node_paths
@@ -27,6 +27,7 @@ from .types.elgg import ElggGroup, ElggUser
 from .types.eqsash import Article, EqsashUser, Section, articles_connection
 from .types.flarum import Discussion, FlarumUser, Post, Tag
 from .types.moodle import Assignment, Course, MoodleUser, courses_connection
+from .types.person import Person
 
 __all__ = ["schema"]
 
@@ -120,7 +121,12 @@ async def _section(info: Info, upstream_id: str) -> Node:
     return Section.of(await info.context.eqsash_loaders.sections.load(_number(upstream_id)))
 
 
+async def _person(info: Info, email: str) -> Node:
+    return Person.of(info, email)
+
+
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
+    ("legacygraph", "Person"): _person,
     ("eqsash", "Article"): _article,
     ("eqsash", "EqsashUser"): _eqsash_user,
     ("eqsash", "Section"): _section,
@@ -145,48 +151,79 @@ async def resolve_node(info: Info, node_id: str) -> Node:
     return await loader(info, decoded.upstream_id)
 
 
+async def viewer_flarum(info: Info) -> FlarumUser | None:
+    context = info.context
+    if not context.has_identity("flarum"):
+        return None
+    actor = await context.flarum_actor()
+    if actor is None:
+        raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
+    context.flarum_loaders.full_users.prime(actor.id, actor)
+    return FlarumUser.of(actor)
+
+
+async def viewer_moodle(info: Info) -> MoodleUser | None:
+    context = info.context
+    if not context.has_identity("moodle"):
+        return None
+    site = await context.once("viewer.moodle", context.moodle.site_info)
+    return MoodleUser.of(await context.moodle_loaders.users.load(site.user_id))
+
+
+async def viewer_civicrm(info: Info) -> Contact | None:
+    if not info.context.has_identity("civicrm"):
+        return None
+    me = await info.context.once("viewer.civicrm", info.context.civicrm.me)
+    return Contact.of(me) if me else None
+
+
+async def viewer_elgg(info: Info) -> ElggUser | None:
+    if not info.context.has_identity("elgg"):
+        return None
+    return ElggUser.of(await info.context.once("viewer.elgg", info.context.elgg.profile))
+
+
+async def viewer_eqsash(info: Info) -> EqsashUser | None:
+    if not info.context.has_identity("eqsash"):
+        return None
+    return EqsashUser.of(await info.context.once("viewer.eqsash", info.context.eqsash.current_user))
+
+
 @strawberry.type(description="Who the caller is on each source, from the credentials they sent.")
 class Viewer:
     @strawberry.field(description="Null when the request carries no Flarum token.")
     async def flarum(self, info: Info) -> FlarumUser | None:
-        context = info.context
-        if not context.has_identity("flarum"):
-            return None
-        forum = await context.flarum.forum()
-        if forum.actor is None:
-            raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
-        context.flarum_loaders.full_users.prime(forum.actor.id, forum.actor)
-        return FlarumUser.of(forum.actor)
+        return await viewer_flarum(info)
+
+    @strawberry.field(description="Null when the request carries no Moodle token.")
+    async def moodle(self, info: Info) -> MoodleUser | None:
+        return await viewer_moodle(info)
 
     @strawberry.field(
         description="Null when the request carries no CiviCRM api key, or the site speaks only "
         "the 3.2-era API (which cannot say whose key it is)."
     )
     async def civicrm(self, info: Info) -> Contact | None:
-        if not info.context.has_identity("civicrm"):
-            return None
-        me = await info.context.civicrm.me()
-        return Contact.of(me) if me else None
-
-    @strawberry.field(description="Null when the request carries no Eqsash token.")
-    async def eqsash(self, info: Info) -> EqsashUser | None:
-        if not info.context.has_identity("eqsash"):
-            return None
-        return EqsashUser.of(await info.context.eqsash.current_user())
+        return await viewer_civicrm(info)
 
     @strawberry.field(description="Null when the request carries no Elgg token.")
     async def elgg(self, info: Info) -> ElggUser | None:
-        if not info.context.has_identity("elgg"):
-            return None
-        return ElggUser.of(await info.context.elgg.profile())
+        return await viewer_elgg(info)
 
-    @strawberry.field(description="Null when the request carries no Moodle token.")
-    async def moodle(self, info: Info) -> MoodleUser | None:
-        context = info.context
-        if not context.has_identity("moodle"):
-            return None
-        site = await context.moodle.site_info()
-        return MoodleUser.of(await context.moodle_loaders.users.load(site.user_id))
+    @strawberry.field(description="Null when the request carries no Eqsash token.")
+    async def eqsash(self, info: Info) -> EqsashUser | None:
+        return await viewer_eqsash(info)
+
+    @strawberry.field(description="The person the caller's accounts share an e-mail with.")
+    async def person(self, info: Info) -> Person | None:
+        viewers = (viewer_flarum, viewer_moodle, viewer_civicrm, viewer_elgg, viewer_eqsash)
+        accounts = await asyncio.gather(*(v(info) for v in viewers), return_exceptions=True)
+        for account in accounts:
+            if isinstance(account, Account):
+                email = await account.account_email(info)
+                if email:
+                    return Person.of(info, email)
+        return None
 
 
 @strawberry.type
@@ -214,6 +251,54 @@ class LoginPayload:
             return MoodleUser.of(moodle_user)
         user = await info.context.flarum_as(self.token).user(self.user_id)
         return FlarumUser.of(user)
+
+
+async def login_on(info: Info, source: Source, username: str, password: str) -> LoginPayload:
+    """Sign in on one source with its own login call."""
+    if source is Source.FLARUM:
+        token = await info.context.flarum_as(None).login(username, password)
+        return LoginPayload(
+            token=token.token, expires_at=None, source_=source, user_id=token.user_id
+        )
+    if source is Source.MOODLE:
+        settings = info.context.settings.sources.moodle
+        service = settings.service if settings else "moodle_mobile_app"
+        moodle_token = await info.context.moodle_as(None).login(username, password, service)
+        return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+    if source is Source.EQSASH:
+        eqsash_token = await info.context.eqsash_as(None).login(username, password)
+        return LoginPayload(
+            token=eqsash_token.token,
+            expires_at=eqsash_token.expires_at,
+            source_=source,
+            user_id=str(eqsash_token.user_id),
+        )
+    if source is Source.ELGG:
+        elgg_token = await info.context.elgg_as(None).get_token(username, password)
+        return LoginPayload(
+            token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source, user_id=""
+        )
+    if source is Source.CIVICRM:
+        api_key = await info.context.civicrm_as(None).login(username, password)
+        return LoginPayload(token=api_key, expires_at=None, source_=source, user_id="")
+    raise UserInputError(f"login on {source.name} is not available yet")
+
+
+@strawberry.type(description="How signing in on one source went.")
+class SourceLogin:
+    source: Source
+    login: LoginPayload | None
+    error: str | None
+    error_code: str | None
+
+
+@strawberry.type
+class LoginAllPayload:
+    logins: list[SourceLogin]
+    session_token: str | None = strawberry.field(
+        description="Null where gateway sessions are off or no source accepted the login."
+    )
+    session_expires_at: datetime | None
 
 
 @strawberry.type
@@ -343,6 +428,45 @@ class Query:
             raise InvalidId(f"{id!r} is not a group id")
         return typing.cast(Group, await resolve_node(info, id))
 
+    @strawberry.field(
+        description="One human across systems, by e-mail; null if no source the "
+        "caller may search has an account for it."
+    )
+    async def person(self, info: Info, email: str) -> Person | None:
+        found = Person.of(info, email)
+        return found if await found.find_accounts(info) else None
+
+    @strawberry.field(
+        description="The people in the CRM (CiviCRM individuals with an e-mail), "
+        "each with their accounts elsewhere."
+    )
+    async def people(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Person] | None:
+        limits = info.context.settings.graphql
+        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        found = await info.context.civicrm.contacts(
+            search=search,
+            contact_type="Individual",
+            with_email=True,
+            limit=at.limit + 1,
+            offset=at.offset,
+        )
+        people = info.context.people_loaders
+        for contact in found:
+            if contact.email:
+                people.civicrm.prime(people.key(contact.email), contact)
+        return connection(
+            [c for c in found[: at.limit] if c.email],
+            at,
+            has_next=len(found) > at.limit,
+            node=lambda contact: Person.of(info, contact.email or ""),
+        )
+
     @strawberry.field(description="Eqsash articles, newest first.")
     async def articles(
         self,
@@ -384,33 +508,38 @@ class Mutation:
     async def login(
         self, info: Info, source: Source, username: str, password: str
     ) -> LoginPayload | None:
-        if source is Source.FLARUM:
-            token = await info.context.flarum_as(None).login(username, password)
-            return LoginPayload(
-                token=token.token, expires_at=None, source_=source, user_id=token.user_id
-            )
-        if source is Source.MOODLE:
-            settings = info.context.settings.sources.moodle
-            service = settings.service if settings else "moodle_mobile_app"
-            moodle_token = await info.context.moodle_as(None).login(username, password, service)
-            return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
-        if source is Source.EQSASH:
-            eqsash_token = await info.context.eqsash_as(None).login(username, password)
-            return LoginPayload(
-                token=eqsash_token.token,
-                expires_at=eqsash_token.expires_at,
-                source_=source,
-                user_id=str(eqsash_token.user_id),
-            )
-        if source is Source.ELGG:
-            elgg_token = await info.context.elgg_as(None).get_token(username, password)
-            return LoginPayload(
-                token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source, user_id=""
-            )
-        if source is Source.CIVICRM:
-            api_key = await info.context.civicrm_as(None).login(username, password)
-            return LoginPayload(token=api_key, expires_at=None, source_=source, user_id="")
-        raise UserInputError(f"login on {source.name} is not available yet")
+        return await login_on(info, source, username, password)
+
+    @strawberry.mutation(
+        description="Sign in on every configured source with one username and password. With "
+        "gateway sessions enabled, also returns one token (send it as `Authorization: Bearer`) "
+        "that carries the source tokens, encrypted."
+    )
+    async def login_all(self, info: Info, username: str, password: str) -> LoginAllPayload:
+        sources = [Source(name) for name in info.context.settings.sources.configured()]
+        results = await asyncio.gather(
+            *(login_on(info, source, username, password) for source in sources),
+            return_exceptions=True,
+        )
+        logins = []
+        tokens: dict[str, str] = {}
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, LoginPayload):
+                tokens[source.value] = result.token
+                logins.append(SourceLogin(source=source, login=result, error=None, error_code=None))
+            elif isinstance(result, UpstreamError):
+                code = CODE_BY_KIND.get(result.kind, "INTERNAL")
+                logins.append(
+                    SourceLogin(source=source, login=None, error=result.message, error_code=code)
+                )
+            else:
+                raise typing.cast(BaseException, result)
+        sessions = info.context.gateway.sessions
+        session = sessions.issue(tokens) if sessions is not None and tokens else None
+        expires = None
+        if session is not None and sessions is not None:
+            expires = datetime.now(UTC) + timedelta(seconds=sessions.ttl_s)
+        return LoginAllPayload(logins=logins, session_token=session, session_expires_at=expires)
 
     @strawberry.mutation(description="Create a CiviCRM contact as the caller.")
     async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
@@ -494,6 +623,7 @@ schema = GatewaySchema(
         EqsashUser,
         Article,
         Section,
+        Person,
     ],
     # Apps send the same few documents again and again: parse and validate each one once.
     # (The caches are module-level in Strawberry, shared by the per-request instances.)

@@ -19,6 +19,7 @@ from graph.config import (
     FlarumSettings,
     GraphQLSettings,
     MoodleSettings,
+    SessionSettings,
     Settings,
     SourcesSettings,
 )
@@ -102,6 +103,7 @@ def running_gateway(
     elgg_options: dict[str, Any] | None = None,
     eqsash_url: str | None = None,
     eqsash_options: dict[str, Any] | None = None,
+    session: SessionSettings | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
@@ -114,6 +116,7 @@ def running_gateway(
         options = {"api_key": ELGG_API_KEY, "secret": ELGG_SECRET, **(elgg_options or {})}
         elgg = ElggSettings(url=elgg_url, **options)
     settings = Settings(
+        session=session or SessionSettings(),
         graphql=GraphQLSettings(),
         sources=SourcesSettings(
             flarum=FlarumSettings(url=flarum_url, **flarum_options),

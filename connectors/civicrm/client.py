@@ -52,6 +52,8 @@ class Civicrm:
         ids: Sequence[int] | None = None,
         emails: Sequence[str] | None = None,
         search: str | None = None,
+        contact_type: str | None = None,
+        with_email: bool = False,
         group_id: int | None = None,
         limit: int = 25,
         offset: int = 0,
@@ -71,6 +73,8 @@ class Civicrm:
             params = {"offset": str(offset), "rowCount": str(limit), "sort": "sort_name ASC"}
             if search:
                 params["sort_name"] = search
+            if contact_type:
+                params["contact_type"] = contact_type
             if group_id is not None:
                 params[f"group[{group_id}]"] = "1"
             return await self._v2_contacts(params)
@@ -87,6 +91,10 @@ class Civicrm:
             filters["display_name"] = {"LIKE": f"%{search}%"}
         if group_id is not None:
             filters["group"] = {"IN": [group_id]}
+        if contact_type:
+            filters["contact_type"] = contact_type
+        if with_email:
+            filters["email"] = {"IS NOT NULL": 1}
         return [_contact(r) for r in _records(await self._v3("Contact", "get", filters))]
 
     async def me(self) -> Contact | None:

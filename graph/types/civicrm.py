@@ -77,8 +77,7 @@ class Contact(Account):
             data=contact,
         )
 
-    @strawberry.field(description="The primary e-mail address.")
-    async def email(self, info: Info) -> str | None:
+    async def account_email(self, info: Info) -> str | None:
         return self.data.email
 
     @strawberry.field

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 
 from ..context import Context
 from ..ids import GlobalId
 from ..pagination import Connection
+
+if TYPE_CHECKING:
+    from .person import Person
 
 __all__ = ["Account", "Group", "Info", "Node", "Source", "global_id"]
 
@@ -40,10 +43,22 @@ class Account(Node):
     username: str | None
     display_name: str
 
-    @strawberry.field
-    async def email(self, info: Info) -> str | None:
-        """Declared as a resolver: where a source shows it depends on who asks."""
+    async def account_email(self, info: Info) -> str | None:
+        """The e-mail address, where the source shows it to this caller."""
         raise NotImplementedError
+
+    @strawberry.field(description="Where the source shows it to the caller.")
+    async def email(self, info: Info) -> str | None:
+        return await self.account_email(info)
+
+    @strawberry.field(description="The person behind this account, by its e-mail address.")
+    async def person(
+        self, info: Info
+    ) -> Annotated[Person, strawberry.lazy("graph.types.person")] | None:
+        from .person import Person  # the person module needs every account type
+
+        email = await self.account_email(info)
+        return Person.of(info, email) if email else None
 
 
 @strawberry.interface(description="A group of people on one source (CiviCRM groups, Elgg groups).")

@@ -37,8 +37,7 @@ class ElggUser(Account):
             data=user,
         )
 
-    @strawberry.field(description="Only for the user themself and site administrators.")
-    async def email(self, info: Info) -> str | None:
+    async def account_email(self, info: Info) -> str | None:
         return self.data.email
 
     @strawberry.field(description="Their groups (someone else's closed groups only if shared).")

@@ -39,8 +39,7 @@ class EqsashUser(Account):
             data=user,
         )
 
-    @strawberry.field(description="Only for the user themself and administrators.")
-    async def email(self, info: Info) -> str | None:
+    async def account_email(self, info: Info) -> str | None:
         return self.data.email
 
 

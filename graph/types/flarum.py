@@ -45,8 +45,8 @@ class FlarumUser(Account):
             return self.data
         return await info.context.flarum_loaders.full_users.load(self.data.id)
 
-    @strawberry.field(description="Only where the caller is this user or may edit their account.")
-    async def email(self, info: Info) -> str | None:
+    async def account_email(self, info: Info) -> str | None:
+        """Flarum shows it to the user themself and to those who may edit their account."""
         return (await self._full(info)).email
 
     @strawberry.field

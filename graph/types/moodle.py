@@ -77,8 +77,7 @@ class MoodleUser(Account):
             data=user,
         )
 
-    @strawberry.field(description="Only where the caller may see it (themself, their teachers).")
-    async def email(self, info: Info) -> str | None:
+    async def account_email(self, info: Info) -> str | None:
         return self.data.email
 
     @strawberry.field(description="The courses this user is enrolled in.")

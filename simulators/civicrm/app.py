@@ -186,6 +186,8 @@ def create_app(
             elif isinstance(value, dict) and "IN" in value:
                 where.append(f"{column} IN ({','.join('?' * len(value['IN'])) or 'NULL'})")
                 args += list(value["IN"])
+            elif isinstance(value, dict) and "IS NOT NULL" in value:
+                where.append(f"({column} IS NOT NULL AND {column} != '')")
             elif isinstance(value, dict) and "LIKE" in value:
                 where.append(f"{column} LIKE ?")
                 args.append(value["LIKE"])
