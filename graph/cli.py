@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 import uvicorn
 
 from connectors.civicrm import Civicrm, CivicrmAuth
@@ -136,8 +137,13 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
             name: stack.enter_context(serve_in_thread(sim.app(world), port=ports.get(name, 0)))
             for name, sim in SIMULATORS.items()
         }
+        # Over the simulators, gateway sessions are on with a key that lives as long as the process.
+        session = settings.session
+        if not session.keys:
+            session = dataclasses.replace(session, keys=(Fernet.generate_key().decode(),))
         yield dataclasses.replace(
             settings,
+            session=session,
             sources=SourcesSettings(
                 flarum=FlarumSettings(url=urls["flarum"]),
                 moodle=MoodleSettings(url=urls["moodle"]),
