@@ -13,8 +13,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
 import uvicorn
+from cryptography.fernet import Fernet
 
 from connectors.civicrm import Civicrm, CivicrmAuth
 from connectors.elgg import Elgg, ElggAuth
