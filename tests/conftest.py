@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,14 @@ class Gateway:
         return body
 
 
+@contextmanager
+def running(create: Callable[..., Starlette], world: World, **options: Any) -> Iterator[Simulator]:
+    """A simulator app on a free loopback port, for as long as the block runs."""
+    app = create(world, **options)
+    with serve_in_thread(app) as url:
+        yield Simulator(url, app)
+
+
 def flarum_headers(token: str) -> dict[str, str]:
     return {"X-Flarum-Token": token}
 
@@ -84,11 +92,8 @@ def world() -> World:
     return build_world()
 
 
-@contextmanager
-def running_flarum(world: World, **options: Any) -> Iterator[Simulator]:
-    app = create_flarum(world, **options)
-    with serve_in_thread(app) as url:
-        yield Simulator(url, app)
+def running_flarum(world: World, **options: Any) -> AbstractContextManager[Simulator]:
+    return running(create_flarum, world, **options)
 
 
 @contextmanager
@@ -134,11 +139,8 @@ def running_gateway(
         yield Gateway(url)
 
 
-@contextmanager
-def running_moodle(world: World, **options: Any) -> Iterator[Simulator]:
-    app = create_moodle(world, **options)
-    with serve_in_thread(app) as url:
-        yield Simulator(url, app)
+def running_moodle(world: World, **options: Any) -> AbstractContextManager[Simulator]:
+    return running(create_moodle, world, **options)
 
 
 @pytest.fixture(scope="module")
@@ -161,11 +163,8 @@ def school(flarum: Simulator, moodle: Simulator) -> Iterator[Gateway]:
         yield running
 
 
-@contextmanager
-def running_civicrm(world: World, **options: Any) -> Iterator[Simulator]:
-    app = create_civicrm(world, **options)
-    with serve_in_thread(app) as url:
-        yield Simulator(url, app)
+def running_civicrm(world: World, **options: Any) -> AbstractContextManager[Simulator]:
+    return running(create_civicrm, world, **options)
 
 
 @pytest.fixture(scope="module")
@@ -180,11 +179,8 @@ def fresh_civicrm(world: World) -> Iterator[Simulator]:
         yield simulator
 
 
-@contextmanager
-def running_elgg(world: World, **options: Any) -> Iterator[Simulator]:
-    app = create_elgg(world, **options)
-    with serve_in_thread(app) as url:
-        yield Simulator(url, app)
+def running_elgg(world: World, **options: Any) -> AbstractContextManager[Simulator]:
+    return running(create_elgg, world, **options)
 
 
 @pytest.fixture(scope="module")
@@ -193,11 +189,8 @@ def elgg(world: World) -> Iterator[Simulator]:
         yield simulator
 
 
-@contextmanager
-def running_eqsash(world: World, **options: Any) -> Iterator[Simulator]:
-    app = create_eqsash(world, **options)
-    with serve_in_thread(app) as url:
-        yield Simulator(url, app)
+def running_eqsash(world: World, **options: Any) -> AbstractContextManager[Simulator]:
+    return running(create_eqsash, world, **options)
 
 
 @pytest.fixture(scope="module")

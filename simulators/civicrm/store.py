@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..database import Database
 from ..world import DEMO_PASSWORD, World
 
 __all__ = ["CivicrmStore", "api_key_of", "contact_id_of"]
@@ -51,16 +51,11 @@ def display_name(contact_type: str, values: Mapping[str, Any]) -> str:
     )
 
 
-class CivicrmStore:
+class CivicrmStore(Database):
     def __init__(self, world: World, path: str = ":memory:") -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'contacts'").fetchone():
-            self._db.executescript(SCHEMA)
-            self._seed(world)
+        super().__init__(path, SCHEMA, lambda db: self._seed(db, world))
 
-    def _seed(self, world: World) -> None:
+    def _seed(self, db: sqlite3.Connection, world: World) -> None:
         people = {p.id: p for p in world.people}
         rows = []
         for c in world.contacts:
@@ -92,27 +87,17 @@ class CivicrmStore:
                     int(person is not None and person.id <= 5),
                 )
             )
-        self._db.execute("BEGIN")
-        self._db.executemany(f"INSERT INTO contacts VALUES ({','.join('?' * 20)})", rows)
-        self._db.executemany(
+        db.executemany(f"INSERT INTO contacts VALUES ({','.join('?' * 20)})", rows)
+        db.executemany(
             "INSERT INTO groups VALUES (?,?,?,?,1,?,?)",
             [
                 (g.id, g.name, g.title, g.description, g.visibility, "2")
                 for g in world.contact_groups
             ],
         )
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO group_contact (group_id, contact_id) VALUES (?,?)", list(world.memberships)
         )
-        self._db.execute("COMMIT")
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = self.all(sql, params)
-        return rows[0] if rows else None
 
     def create_contact(self, contact_type: str, values: Mapping[str, str]) -> int:
         now = civi_time(datetime.now(UTC))
@@ -123,30 +108,30 @@ class CivicrmStore:
             "created_date": now,
             "modified_date": now,
         }
-        with self._lock:
-            cursor = self._db.execute(
+        with self.transaction() as db:
+            cursor = db.execute(
                 f"INSERT INTO contacts ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
                 list(columns.values()),
             )
             return int(cursor.lastrowid or 0)
 
     def update_contact(self, contact_id: int, values: Mapping[str, str]) -> None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
             merged = {**dict(row), **values}
             columns = {
                 **values,
                 "display_name": display_name(row["contact_type"], merged),
                 "modified_date": civi_time(datetime.now(UTC)),
             }
-            self._db.execute(
+            db.execute(
                 f"UPDATE contacts SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
                 [*columns.values(), contact_id],
             )
 
     def create_group(self, title: str, description: str) -> int:
-        with self._lock:
-            cursor = self._db.execute(
+        with self.transaction() as db:
+            cursor = db.execute(
                 "INSERT INTO groups (name, title, description, visibility, group_type) VALUES (?,?,?,?,?)",
                 (title.replace(" ", "_"), title, description, "User and User Admin Only", "2"),
             )
@@ -154,8 +139,8 @@ class CivicrmStore:
 
     def add_member(self, group_id: int, contact_id: int) -> int:
         """1 if the contact was added, 0 if already a member."""
-        with self._lock:
-            cursor = self._db.execute(
+        with self.transaction() as db:
+            cursor = db.execute(
                 "INSERT OR IGNORE INTO group_contact (group_id, contact_id) VALUES (?,?)",
                 (group_id, contact_id),
             )

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
+from ..database import Database
 from ..world import DEMO_PASSWORD, World, build_world
 
 __all__ = ["API_KEY", "SECRET", "create_app", "user_guid"]
@@ -93,11 +94,8 @@ def create_app(
     """The simulator app. `legacy_hmac` accepts the older nonce-less hex signature instead;
     `legacy_envelope` wraps answers as `{"api": [...]}` like Elgg 1.5/1.6."""
     world = world or build_world()
-    lock = threading.Lock()
-    db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone():
-        db.executescript(SCHEMA)
+
+    def seed(db: sqlite3.Connection) -> None:
         db.executemany(
             "INSERT INTO users VALUES (?,?,?,?,?,?,?)",
             [
@@ -145,14 +143,16 @@ def create_app(
                 for a in world.activities
             ],
         )
+
+    store = Database(database, SCHEMA, seed)
     seen_signatures: set[str] = set()
+    replay_lock = threading.Lock()
     refusals: list[str] = []
     counter = RequestCounter()
     calls = RequestCounter()
 
     def rows(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with lock:
-            return db.execute(sql, params).fetchall()
+        return store.all(sql, params)
 
     def one(sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         found = rows(sql, params)
@@ -226,7 +226,7 @@ def create_app(
         if row is None or row["password"] != p["password"]:
             raise ApiError("Authentication failed")
         token = secrets.token_hex(16)
-        with lock:
+        with store.transaction() as db:
             db.execute(
                 "INSERT INTO tokens VALUES (?,?,?)",
                 (token, row["guid"], int(clock()) + TOKEN_LIFETIME_S),
@@ -276,7 +276,7 @@ def create_app(
         group = group_row(p["guid"])
         if not group["open"] and not viewer["admin"]:
             raise ApiError("This is a closed group. You need an invitation to join.")
-        with lock:
+        with store.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO members VALUES (?,?)", (group["guid"], viewer["guid"])
             )
@@ -419,7 +419,7 @@ def create_app(
         sent = request.headers.get("x-elgg-hmac", "")
         if not hmac.compare_digest(sent, expected):
             raise refuse("HMAC mismatch")
-        with lock:
+        with replay_lock:
             if sent in seen_signatures:
                 raise refuse("replayed signature")
             seen_signatures.add(sent)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
+from ..database import Database
 from ..world import DEMO_PASSWORD, World, build_world
 
 __all__ = ["API_KEY", "API_PATH", "PROVISIONAL", "SESSION_NAME", "create_app"]
@@ -73,11 +73,8 @@ def create_app(
     world: World | None = None, *, database: str = ":memory:", api_key: str = API_KEY
 ) -> Starlette:
     world = world or build_world()
-    lock = threading.Lock()
-    db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone():
-        db.executescript(SCHEMA)
+
+    def seed(db: sqlite3.Connection) -> None:
         db.executemany(
             "INSERT INTO users VALUES (?,?,?,?,?,?,?)",
             [
@@ -113,12 +110,13 @@ def create_app(
                 for a in world.articles
             ],
         )
+
+    store = Database(database, SCHEMA, seed)
     counter = RequestCounter()
     calls = RequestCounter()
 
     def rows(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with lock:
-            return db.execute(sql, params).fetchall()
+        return store.all(sql, params)
 
     def ids_of(data: Mapping[str, Any], name: str = "ids") -> list[int]:
         value = data.get(name)
@@ -195,7 +193,7 @@ def create_app(
             raise ApiError(401, "bad_credentials", "wrong login or password")
         token = secrets.token_hex(20)
         expires = int(time.time()) + TOKEN_LIFETIME_S
-        with lock:
+        with store.transaction() as db:
             db.execute(
                 "INSERT INTO sessions VALUES (?,?,?,?)", (token, found[0]["id"], expires, "token")
             )

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from ..database import Database
 from ..world import World
 
 __all__ = ["SERVICE_API_KEY", "SESSION_LIFETIME", "FlarumStore"]
@@ -61,8 +59,8 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-class FlarumStore:
-    """A Flarum database. Thread-safe: one connection behind a lock (the simulator is small)."""
+class FlarumStore(Database):
+    """A Flarum database."""
 
     def __init__(
         self,
@@ -72,98 +70,65 @@ class FlarumStore:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.clock = clock
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        fresh = not self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='users'"
-        ).fetchone()
-        if fresh:
-            self._db.executescript(SCHEMA)
-            self._seed(world)
+        super().__init__(path, SCHEMA, lambda db: self._seed(db, world))
 
-    def _seed(self, world: World) -> None:
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT INTO users VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        p.id,
-                        p.username,
-                        p.email,
-                        p.display_name,
-                        hash_password("demo-password", p.username),
-                        iso(p.joined_at),
-                        int(p.is_admin),
-                        int(p.is_admin),
-                    )
-                    for p in world.people
-                ],
-            )
-            db.execute("INSERT INTO api_keys VALUES (?, NULL)", (SERVICE_API_KEY,))
-            db.executemany(
-                "INSERT INTO tags VALUES (?,?,?,?,?,?)",
-                [(t.id, t.name, t.slug, t.color, t.description, t.position) for t in world.tags],
-            )
-            db.executemany(
-                "INSERT INTO discussions VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        d.id,
-                        d.title,
-                        d.author_id,
-                        iso(d.created_at),
-                        int(d.is_sticky),
-                        int(d.is_locked),
-                        int(d.is_hidden),
-                        int(d.is_private),
-                    )
-                    for d in world.discussions
-                ],
-            )
-            db.executemany(
-                "INSERT INTO discussion_tag VALUES (?,?)",
-                [(d.id, tag) for d in world.discussions for tag in d.tag_ids],
-            )
-            db.executemany(
-                "INSERT INTO posts VALUES (?,?,?,?,?,?,?)",
-                [
-                    (
-                        p.id,
-                        p.discussion_id,
-                        p.number,
-                        p.author_id,
-                        p.content,
-                        iso(p.created_at),
-                        None,
-                    )
-                    for p in world.posts
-                ],
-            )
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
-            return row
-
-    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self.one(sql, params)
-        return None if row is None else row[0]
+    def _seed(self, db: sqlite3.Connection, world: World) -> None:
+        db.executemany(
+            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    p.id,
+                    p.username,
+                    p.email,
+                    p.display_name,
+                    hash_password("demo-password", p.username),
+                    iso(p.joined_at),
+                    int(p.is_admin),
+                    int(p.is_admin),
+                )
+                for p in world.people
+            ],
+        )
+        db.execute("INSERT INTO api_keys VALUES (?, NULL)", (SERVICE_API_KEY,))
+        db.executemany(
+            "INSERT INTO tags VALUES (?,?,?,?,?,?)",
+            [(t.id, t.name, t.slug, t.color, t.description, t.position) for t in world.tags],
+        )
+        db.executemany(
+            "INSERT INTO discussions VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    d.id,
+                    d.title,
+                    d.author_id,
+                    iso(d.created_at),
+                    int(d.is_sticky),
+                    int(d.is_locked),
+                    int(d.is_hidden),
+                    int(d.is_private),
+                )
+                for d in world.discussions
+            ],
+        )
+        db.executemany(
+            "INSERT INTO discussion_tag VALUES (?,?)",
+            [(d.id, tag) for d in world.discussions for tag in d.tag_ids],
+        )
+        db.executemany(
+            "INSERT INTO posts VALUES (?,?,?,?,?,?,?)",
+            [
+                (
+                    p.id,
+                    p.discussion_id,
+                    p.number,
+                    p.author_id,
+                    p.content,
+                    iso(p.created_at),
+                    None,
+                )
+                for p in world.posts
+            ],
+        )
 
     # Authentication -----------------------------------------------------------------------------
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
-from collections.abc import Sequence
 from typing import Any
 
+from ..database import Database
 from ..world import DEMO_PASSWORD, World
 
 __all__ = ["MoodleStore", "moodle_user_id"]
@@ -36,21 +35,14 @@ def moodle_user_id(person_id: int) -> int:
     return person_id + 1
 
 
-class MoodleStore:
+class MoodleStore(Database):
     def __init__(self, world: World, path: str = ":memory:") -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone():
-            self._db.executescript(SCHEMA)
-            self._seed(world)
+        super().__init__(path, SCHEMA, lambda db: self._seed(db, world))
 
-    def _seed(self, world: World) -> None:
+    def _seed(self, db: sqlite3.Connection, world: World) -> None:
         def ts(moment: Any) -> int:
             return 0 if moment is None else int(moment.timestamp())
 
-        db = self._db
-        db.execute("BEGIN")
         db.executemany(
             "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?)",
             [
@@ -133,26 +125,17 @@ class MoodleStore:
                 for c in world.completions
             ],
         )
-        db.execute("COMMIT")
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = self.all(sql, params)
-        return rows[0] if rows else None
 
     def token_for(self, userid: int, service: str) -> str:
         """The user's token for the service, the same one on every login (as Moodle reuses it)."""
-        with self._lock:
-            row = self._db.execute(
+        with self.transaction() as db:
+            row = db.execute(
                 "SELECT token FROM tokens WHERE userid = ? AND service = ?", (userid, service)
             ).fetchone()
             if row is not None:
                 return str(row[0])
             token = secrets.token_hex(16)
-            self._db.execute("INSERT INTO tokens VALUES (?,?,?)", (token, userid, service))
+            db.execute("INSERT INTO tokens VALUES (?,?,?)", (token, userid, service))
             return token
 
     def user_of_token(self, token: str) -> tuple[sqlite3.Row, str] | None:
