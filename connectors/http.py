@@ -19,6 +19,10 @@ import httpx
 
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DECODED = {"content-encoding", "content-length", "transfer-encoding"}
+"""Headers that no longer describe the body once httpx has decoded it."""
+
 __all__ = ["CallStats", "Upstream", "decode_json", "new_client", "rebuilt", "with_form_fields"]
 
 
@@ -66,6 +70,8 @@ class Upstream:
     base_url: str
     auth: httpx.Auth
     stats: CallStats | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Answers larger than this are refused as they stream in, not read whole into memory."""
 
     async def request(
         self,
@@ -80,14 +86,21 @@ class Upstream:
         url = self.base_url.rstrip("/") + path
         started = time.perf_counter()
         try:
-            return await self.client.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                data=form,
-                headers=headers,
-                auth=self.auth,
+            request = self.client.build_request(
+                method, url, params=params, json=json_body, data=form, headers=headers
+            )
+            response = await self.client.send(request, auth=self.auth, stream=True)
+            try:
+                body = await self._read_capped(response)
+            finally:
+                await response.aclose()
+            return httpx.Response(
+                response.status_code,
+                headers=[
+                    (k, v) for k, v in response.headers.multi_items() if k.lower() not in DECODED
+                ],
+                content=body,
+                request=response.request,
             )
         except httpx.TimeoutException as exc:
             # The message names no URL: for some systems the URL carries the caller's token.
@@ -99,6 +112,24 @@ class Upstream:
         finally:
             if self.stats is not None:
                 self.stats.record(self.source, time.perf_counter() - started)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_large()
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> ProtocolError:
+        return ProtocolError(
+            self.source,
+            f"{self.source} answered more than {self.max_response_bytes} bytes; refused",
+        )
 
 
 def decode_json(response: httpx.Response, source: str) -> Any:

@@ -102,6 +102,8 @@ class SourceSettings:
     url: str = ""
     timeout_s: float = 10.0
     max_concurrency: int = 8
+    max_response_bytes: int = 16 * 1024 * 1024
+    """A larger answer from the source is refused (`UPSTREAM_PROTOCOL_ERROR`)."""
     allow_service_fallback: bool = False
     """Act as the configured service identity for callers who send no credential of their own."""
 
@@ -113,6 +115,8 @@ class SourceSettings:
             raise ValueError(f"{where}.timeout_s: must be positive, got {self.timeout_s}")
         if self.max_concurrency < 1:
             raise ValueError(f"{where}.max_concurrency: must be at least 1")
+        if self.max_response_bytes < 1024:
+            raise ValueError(f"{where}.max_response_bytes: must be at least 1024")
 
 
 @dataclass(frozen=True)

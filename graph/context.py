@@ -25,7 +25,7 @@ from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
-from .config import Settings
+from .config import Settings, SourceSettings
 from .loaders import CivicrmLoaders, ElggLoaders, EqsashLoaders, FlarumLoaders, MoodleLoaders
 from .people import PeopleLoaders
 from .session import SessionCodec
@@ -160,6 +160,17 @@ class Context:
             return False
         return source in self.credentials.tokens or configured.allow_service_fallback
 
+    def _upstream(self, settings: SourceSettings, source: str, auth: httpx.Auth) -> Upstream:
+        """How to reach `source` as this request: its shared client, its limits, this auth."""
+        return Upstream(
+            source,
+            self.gateway.clients[source],
+            settings.url,
+            auth,
+            self.stats,
+            max_response_bytes=settings.max_response_bytes,
+        )
+
     @cached_property
     def flarum(self) -> Flarum:
         """Flarum as this caller: their token, else the service key if allowed, else a guest."""
@@ -175,9 +186,7 @@ class Context:
             auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
         else:
             auth = FlarumAuth()
-        upstream = Upstream(
-            "flarum", self.gateway.clients["flarum"], settings.url, auth, self.stats
-        )
+        upstream = self._upstream(settings, "flarum", auth)
         return Flarum(upstream)
 
     @cached_property
@@ -195,8 +204,7 @@ class Context:
         settings = self.settings.sources.moodle
         if settings is None:
             raise Unavailable("moodle", "Moodle is not configured on this gateway")
-        client = self.gateway.clients["moodle"]
-        upstream = Upstream("moodle", client, settings.url, MoodleAuth(token), self.stats)
+        upstream = self._upstream(settings, "moodle", MoodleAuth(token))
         return Moodle(
             upstream,
             no_multicall=self.gateway.no_multicall,
@@ -219,9 +227,7 @@ class Context:
         if settings is None:
             raise Unavailable("civicrm", "CiviCRM is not configured on this gateway")
         auth = CivicrmAuth(settings.site_key, api_key)
-        upstream = Upstream(
-            "civicrm", self.gateway.clients["civicrm"], settings.url, auth, self.stats
-        )
+        upstream = self._upstream(settings, "civicrm", auth)
         style: ApiStyle = "q" if settings.api_style == "q" else "entity"
         return Civicrm(upstream, rest_path=settings.rest_path, style=style)
 
@@ -241,7 +247,7 @@ class Context:
             variant="legacy" if settings.hmac_variant == "legacy" else "standard",
             user_token=token,
         )
-        upstream = Upstream("elgg", self.gateway.clients["elgg"], settings.url, auth, self.stats)
+        upstream = self._upstream(settings, "elgg", auth)
         return Elgg(upstream, methods=self.gateway.elgg_methods)
 
     @cached_property
@@ -254,7 +260,5 @@ class Context:
         if settings is None:
             raise Unavailable("eqsash", "Eqsash is not configured on this gateway")
         auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
-        upstream = Upstream(
-            "eqsash", self.gateway.clients["eqsash"], settings.url, auth, self.stats
-        )
+        upstream = self._upstream(settings, "eqsash", auth)
         return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)
