@@ -1,0 +1,137 @@
+"""A fault matrix: each source, each way a legacy server misbehaves. The failing source's field
+gets the right code within its timeout + 1 s; the other four sources still answer, and the next
+query works."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from simulators.civicrm import api_key_of
+from simulators.serve import serve_in_thread
+from tests.conftest import Simulator, errors_by_path, moodle_login, running_gateway
+
+TIMEOUT_S = 0.5
+CAP = 64 * 1024
+FIELDS = {
+    "flarum": "flarum: discussions(first: 1) { nodes { title } }",
+    "moodle": "moodle: courses(first: 1) { nodes { fullName } }",
+    "civicrm": "civicrm: contacts(first: 1) { nodes { displayName } }",
+    "elgg": "elgg: groups(source: ELGG, first: 1) { nodes { name } }",
+    "eqsash": "eqsash: articles(first: 1) { nodes { title } }",
+}
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    "<ResultSet><Result><x>&lol3;</x></Result></ResultSet>"
+)
+FAULTS = {
+    "refused": "UPSTREAM_UNAVAILABLE",
+    "hang": "UPSTREAM_TIMEOUT",
+    "http500": "UPSTREAM_UNAVAILABLE",
+    "html": "UPSTREAM_PROTOCOL_ERROR",
+    "truncated": "UPSTREAM_PROTOCOL_ERROR",
+    "oversized": "UPSTREAM_PROTOCOL_ERROR",
+    "xmlbomb": "UPSTREAM_PROTOCOL_ERROR",
+}
+XML_SOURCES = {"civicrm", "elgg"}  # the ones that parse XML answers
+REASONS = {
+    "refused": "could not be reached",
+    "hang": "did not answer in time",
+    "oversized": f"answered more than {64 * 1024} bytes",
+    "xmlbomb": "unusable XML",
+}
+"""What the message must say, where a wrong reason could give the same code."""
+
+
+async def misbehave(request: Request) -> Response:
+    mode = request.path_params["mode"]
+    if mode == "hang":
+        await asyncio.sleep(TIMEOUT_S * 4)
+        return Response("{}", media_type="application/json")
+    if mode == "http500":
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    if mode == "html":
+        return Response(
+            "<!DOCTYPE html><html><body>Please log in</body></html>", media_type="text/html"
+        )
+    if mode == "truncated":
+        return Response(
+            '{"data": [{"type": "discussions", "id": "1", "attrib', media_type="application/json"
+        )
+    if mode == "oversized":
+        return Response('{"data": "' + "x" * (CAP * 4) + '"}', media_type="application/json")
+    return Response(BOMB, media_type="text/xml")
+
+
+@pytest.fixture(scope="module")
+def bad() -> Iterator[str]:
+    app = Starlette(routes=[Route("/{mode}/{rest:path}", misbehave, methods=["GET", "POST"])])
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def healthy(
+    flarum: Simulator, moodle: Simulator, civicrm: Simulator, elgg: Simulator, eqsash: Simulator
+) -> dict[str, Simulator]:
+    return {"flarum": flarum, "moodle": moodle, "civicrm": civicrm, "elgg": elgg, "eqsash": eqsash}
+
+
+def closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+CASES = [(s, f) for s in FIELDS for f in FAULTS if f != "xmlbomb" or s in XML_SOURCES]
+
+
+@pytest.mark.parametrize(("source", "fault"), CASES, ids=[f"{s}-{f}" for s, f in CASES])
+def test_a_fault_fails_its_own_source_only(
+    source: str, fault: str, bad: str, healthy: dict[str, Simulator]
+) -> None:
+    urls = {name: sim.url for name, sim in healthy.items()}
+    urls[source] = closed_port() if fault == "refused" else f"{bad}/{fault}"
+    options: dict[str, Any] = {"timeout_s": TIMEOUT_S, "max_response_bytes": CAP}
+    headers = {
+        "X-Moodle-Token": moodle_login(healthy["moodle"].url, "ada.costa"),
+        "X-Civicrm-Api-Key": api_key_of("ada.costa"),
+    }
+    with running_gateway(
+        urls["flarum"],
+        urls["moodle"],
+        {**options},
+        civicrm_url=urls["civicrm"],
+        civicrm_options={**options},
+        elgg_url=urls["elgg"],
+        elgg_options={**options},
+        eqsash_url=urls["eqsash"],
+        eqsash_options={**options},
+        **options,
+    ) as gateway:
+        started = time.monotonic()
+        response = gateway.post("{ " + " ".join(FIELDS.values()) + " }", **headers)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200
+        body = response.json()
+        errors = errors_by_path(body)
+        assert set(errors) == {source}, errors
+        assert errors[source]["extensions"] == {"code": FAULTS[fault], "source": source.upper()}
+        assert REASONS.get(fault, "") in errors[source]["message"]
+        assert body["data"][source] is None
+        assert all(body["data"][name] for name in FIELDS if name != source)
+        assert elapsed < TIMEOUT_S + 1
+        others = " ".join(field for name, field in FIELDS.items() if name != source)
+        again = gateway.query("{ " + others + " }", **headers)
+        assert "errors" not in again and all(again["data"].values())
