@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 
 from .config import Settings
 from .context import Context, Credentials, Gateway
-from .schema import schema
+from .schema import build_schema
 from .session import InvalidSession
 
 __all__ = ["create_app"]
@@ -107,6 +107,56 @@ class AccessLog:
             )
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
+class LimitBody:
+    """Refuse a request body larger than `max_bytes` (413, in GraphQL's error format), whether
+    it says its length up front or streams it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, noting_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = {
+            "message": f"The request body is larger than {self.max_bytes} bytes",
+            "extensions": {"code": "QUERY_TOO_COMPLEX", "limit": "body", "max": self.max_bytes},
+        }
+        await JSONResponse({"errors": [refusal]}, status_code=413)(scope, receive, send)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -121,7 +171,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
 
     graphql = GraphQLEndpoint(
-        schema,
+        build_schema(settings.limits),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
         allow_queries_via_get=True,
     )
@@ -130,6 +180,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
         ],
-        middleware=[Middleware(AccessLog)],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(LimitBody, max_bytes=settings.limits.max_body_bytes),
+        ],
         lifespan=lifespan,
     )

@@ -24,6 +24,7 @@ __all__ = [
     "EqsashSettings",
     "FlarumSettings",
     "GraphQLSettings",
+    "LimitsSettings",
     "MoodleSettings",
     "PeopleSettings",
     "ServerSettings",
@@ -64,6 +65,19 @@ class GraphQLSettings:
                 f"{where}: need 1 <= default_page_size <= max_page_size, got "
                 f"{self.default_page_size} and {self.max_page_size}"
             )
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    """What a request may ask for, refused with QUERY_TOO_COMPLEX before any upstream call."""
+
+    max_depth: int = 15
+    max_aliases: int = 50
+    max_body_bytes: int = 100_000
+
+    def check(self, where: str) -> None:
+        if min(self.max_depth, self.max_aliases, self.max_body_bytes) < 1:
+            raise ValueError(f"{where}: limits must be positive")
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,7 @@ class SourcesSettings:
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     people: PeopleSettings = field(default_factory=PeopleSettings)
     session: SessionSettings = field(default_factory=SessionSettings)

@@ -65,11 +65,12 @@ def give_codes(errors: Iterable[GraphQLError]) -> None:
     Called from `Schema.process_errors`, the one hook that sees every error: syntax and
     validation errors as well as those raised by resolvers."""
     for error in errors:
-        extensions = classify(error)
+        # A code set where the error was made (a query limit) stands; otherwise classify it.
+        extensions = {**classify(error), **(error.extensions or {})}
         original = error.original_error
         if extensions["code"] == "INTERNAL":
             logger.error("internal error at %s", error.path, exc_info=original)
             error.message = "Internal error in the gateway"
         elif isinstance(original, UpstreamError):
             logger.info("upstream error at %s: %r", error.path, original)
-        error.extensions = {**(error.extensions or {}), **extensions}
+        error.extensions = extensions

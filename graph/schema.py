@@ -10,15 +10,22 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
 from connectors.errors import NotFound, Unauthenticated, UpstreamError
 
+from .config import LimitsSettings
 from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .ids import GlobalId, InvalidId
+from .limits import query_limits
 from .pagination import Connection, connection, window
 from .selection import node_paths
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
@@ -605,34 +612,43 @@ class GatewaySchema(strawberry.Schema):
         give_codes(errors)
 
 
-schema = GatewaySchema(
-    query=Query,
-    mutation=Mutation,
-    types=[
-        FlarumUser,
-        Discussion,
-        Post,
-        Tag,
-        MoodleUser,
-        Course,
-        Assignment,
-        Contact,
-        CivicrmGroup,
-        ElggUser,
-        ElggGroup,
-        EqsashUser,
-        Article,
-        Section,
-        Person,
-    ],
-    # Apps send the same few documents again and again: parse and validate each one once.
-    # (The caches are module-level in Strawberry, shared by the per-request instances.)
-    extensions=[
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        RecordOperation,
-    ],
-)
+def build_schema(limits: LimitsSettings) -> GatewaySchema:
+    """The schema, with the query limits of this deployment."""
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        types=[
+            FlarumUser,
+            Discussion,
+            Post,
+            Tag,
+            MoodleUser,
+            Course,
+            Assignment,
+            Contact,
+            CivicrmGroup,
+            ElggUser,
+            ElggGroup,
+            EqsashUser,
+            Article,
+            Section,
+            Person,
+        ],
+        # Apps send the same few documents again and again: parse and validate each one once.
+        # (The caches are module-level in Strawberry, shared by the per-request instances.)
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: AddValidationRules(
+                [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
+            ),
+            lambda: ValidationCache(maxsize=256),
+            RecordOperation,
+        ],
+    )
+
+
+schema = build_schema(LimitsSettings())
+"""The schema with default limits: what `export-schema` writes (limits do not change the SDL)."""
 
 
 def export_sdl() -> str:

@@ -1,0 +1,105 @@
+"""Query limits: refused with QUERY_TOO_COMPLEX before any upstream request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from graph.app import create_app
+from graph.config import FlarumSettings, LimitsSettings, Settings, SourcesSettings
+from simulators.serve import serve_in_thread
+from tests.conftest import Gateway, Simulator
+
+
+@pytest.fixture(scope="module")
+def strict(flarum: Simulator) -> Iterator[Gateway]:
+    settings = Settings(
+        limits=LimitsSettings(max_depth=6, max_aliases=10, max_body_bytes=4_000),
+        sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield Gateway(url)
+
+
+def refused(gateway: Gateway, query: str) -> dict[str, object]:
+    body = gateway.query(query)
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    extensions: dict[str, object] = error["extensions"]
+    assert extensions["code"] == "QUERY_TOO_COMPLEX"
+    return extensions
+
+
+def test_a_depth_bomb_is_refused_before_any_request(strict: Gateway, flarum: Simulator) -> None:
+    deep = (
+        '{ discussion(id: "x") { ' + "firstPost { discussion { " * 4 + "title" + " } }" * 4 + " } }"
+    )
+    flarum.counter.reset()
+    assert refused(strict, deep) == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "depth",
+        "found": 10,
+        "max": 6,
+    }
+    assert flarum.counter.total == 0
+
+
+def test_an_alias_bomb_is_refused_also_through_fragments(
+    strict: Gateway, flarum: Simulator
+) -> None:
+    flarum.counter.reset()
+    plain = (
+        "{ " + " ".join(f"a{i}: discussions(first: 1) {{ totalCount }}" for i in range(11)) + " }"
+    )
+    assert refused(strict, plain)["found"] == 11
+    fragments = "query { ...F ...F ...F } fragment F on Query { a: viewer { flarum { id } } b: viewer { flarum { id } } c: viewer { flarum { id } } d: viewer { flarum { id } } }"
+    assert refused(strict, fragments)["found"] == 12
+    assert flarum.counter.total == 0
+
+
+def test_nested_fragments_are_measured_quickly(strict: Gateway) -> None:
+    # Each fragment spreads the next one ten times: 10^8 aliased fields if expanded naively.
+    names = [f"F{i}" for i in range(8)]
+    parts = [
+        f"fragment {names[i]} on Query {{ "
+        + " ".join(f"...{names[i + 1]}" for _ in range(10))
+        + " }"
+        for i in range(7)
+    ]
+    parts.append(f"fragment {names[7]} on Query {{ x: viewer {{ flarum {{ id }} }} }}")
+    started = time.monotonic()
+    response = httpx.post(f"{strict.url}/graphql", json={"query": "{ ...F0 } " + " ".join(parts)})
+    assert time.monotonic() - started < 2
+    assert response.json()["errors"][0]["extensions"]["code"] in (
+        "QUERY_TOO_COMPLEX",
+        "BAD_USER_INPUT",
+    )
+
+
+def test_normal_queries_pass(strict: Gateway) -> None:
+    body = strict.query("{ a: discussions(first: 2) { nodes { title author { username } } } }")
+    assert "errors" not in body and len(body["data"]["a"]["nodes"]) == 2
+
+
+def test_a_body_over_the_limit_is_refused(strict: Gateway) -> None:
+    query = "{ discussions(first: 1) { nodes { title } } }" + " " * 5_000
+    answer = httpx.post(f"{strict.url}/graphql", json={"query": query})
+    assert answer.status_code == 413
+    assert answer.json()["errors"][0]["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "body",
+        "max": 4_000,
+    }
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"query": "{ discussions(first: 1) { nodes { title } } }'
+        yield b" " * 5_000
+        yield b'"}'
+
+    streamed = httpx.post(
+        f"{strict.url}/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
