@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 
 from .config import Settings
 from .context import Context, Credentials, Gateway
+from .health import readiness
 from .schema import build_schema
 from .session import InvalidSession
 
@@ -158,7 +159,15 @@ class LimitBody:
 
 
 async def healthz(request: Request) -> Response:
+    """The process is up."""
     return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Every configured source answers within its timeout (503 with per-source detail if not)."""
+    gateway = request.app.state.gateway
+    report = await readiness(gateway.settings, gateway.clients)
+    return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -179,6 +188,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
         ],
         middleware=[
             Middleware(AccessLog),
