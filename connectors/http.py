@@ -8,6 +8,7 @@ place where httpx exceptions become `UpstreamError`s, and where requests are cou
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,23 +20,45 @@ import httpx
 
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
+NUMERIC = re.compile(r"/\d+(?=/|$)")
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DECODED = {"content-encoding", "content-length", "transfer-encoding"}
 """Headers that no longer describe the body once httpx has decoded it."""
 
-__all__ = ["CallStats", "Upstream", "decode_json", "new_client", "rebuilt", "with_form_fields"]
+__all__ = [
+    "Call",
+    "CallStats",
+    "Upstream",
+    "decode_json",
+    "new_client",
+    "rebuilt",
+    "with_form_fields",
+]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One upstream request: which source, which call, how it ended, how long it took."""
+
+    source: str
+    name: str
+    status: str
+    """The HTTP status, or how it failed before one: `timeout`, `unavailable`, `too_large`."""
+    seconds: float
 
 
 @dataclass
 class CallStats:
-    """Upstream requests made on behalf of one gateway request, per source."""
+    """Upstream requests made on behalf of one gateway request."""
 
+    calls: list[Call] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def record(self, source: str, elapsed: float) -> None:
-        self.requests[source] = self.requests.get(source, 0) + 1
-        self.seconds[source] = self.seconds.get(source, 0.0) + elapsed
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+        self.requests[call.source] = self.requests.get(call.source, 0) + 1
+        self.seconds[call.source] = self.seconds.get(call.source, 0.0) + call.seconds
 
     @property
     def total(self) -> int:
@@ -82,18 +105,24 @@ class Upstream:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        call: str | None = None,
     ) -> httpx.Response:
+        """`call` names the request in statistics (a function or method name); by default the
+        HTTP method and path, with numeric ids folded."""
         url = self.base_url.rstrip("/") + path
         started = time.perf_counter()
+        status = "unavailable"
         try:
             request = self.client.build_request(
                 method, url, params=params, json=json_body, data=form, headers=headers
             )
             response = await self.client.send(request, auth=self.auth, stream=True)
+            status = "too_large"
             try:
                 body = await self._read_capped(response)
             finally:
                 await response.aclose()
+            status = str(response.status_code)
             return httpx.Response(
                 response.status_code,
                 headers=[
@@ -103,6 +132,7 @@ class Upstream:
                 request=response.request,
             )
         except httpx.TimeoutException as exc:
+            status = "timeout"
             # The message names no URL: for some systems the URL carries the caller's token.
             raise UpstreamTimeout(self.source, f"{self.source} did not answer in time") from exc
         except httpx.TransportError as exc:
@@ -111,7 +141,8 @@ class Upstream:
             ) from exc
         finally:
             if self.stats is not None:
-                self.stats.record(self.source, time.perf_counter() - started)
+                name = call or f"{method} {NUMERIC.sub('/{id}', path)}"
+                self.stats.record(Call(self.source, name, status, time.perf_counter() - started))
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException  # what Strawberry's HTTP views raise
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from strawberry.asgi import GraphQL
 from .config import Settings
 from .context import Context, Credentials, Gateway
 from .health import readiness
+from .metrics import Metrics
 from .schema import build_schema
 from .session import InvalidSession
 
@@ -72,8 +74,9 @@ class AccessLog:
     """One line per request: method, path, operation, status, time, upstream calls. The query
     string is left out (a GET query's variables may hold a password), and so are all headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,16 +97,19 @@ class AccessLog:
             context = scope.get("state", {}).get(CONTEXT_KEY)
             upstream = "-"
             operation = "-"
+            seconds = time.perf_counter() - started
             if isinstance(context, Context):
                 operation = context.operation_name or "-"
                 upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
+                outcome = context.outcome if status < 400 else "failed"
+                self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
             access_log.info(
                 "%s %s op=%s status=%d %.1fms upstream=%s",
                 scope["method"],
                 scope["path"],
                 operation,
                 status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 upstream,
             )
 
@@ -179,6 +185,11 @@ def create_app(settings: Settings) -> Starlette:
             app.state.gateway = gateway
             yield
 
+    metrics = Metrics()
+
+    async def scrape(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
     graphql = GraphQLEndpoint(
         build_schema(settings.limits),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
@@ -189,9 +200,10 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", scrape),
         ],
         middleware=[
-            Middleware(AccessLog),
+            Middleware(AccessLog, metrics=metrics),
             Middleware(LimitBody, max_bytes=settings.limits.max_body_bytes),
         ],
         lifespan=lifespan,

@@ -115,6 +115,8 @@ class Context:
         self.credentials = credentials
         self.stats = CallStats()
         self.operation_name: str | None = None
+        self.outcome = "ok"
+        """ok, partial (some fields failed) or failed (no data)."""
         self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
         self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
         self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)

@@ -596,13 +596,20 @@ class Mutation:
 
 
 class RecordOperation(SchemaExtension):
-    """Note the operation's name in the context, for the access log."""
+    """Note the operation's name and outcome in the context, for the access log and metrics."""
 
     def on_operation(self) -> Iterator[None]:
-        yield  # the name is known once the document is parsed
         context = self.execution_context.context
-        if isinstance(context, Context):
-            context.operation_name = self.execution_context.operation_name
+        try:
+            yield  # the name is known once the document is parsed
+        finally:  # also when a syntax error is raised through the hooks
+            if isinstance(context, Context):
+                context.operation_name = self.execution_context.operation_name
+                result = self.execution_context.result
+                if result is None or (result.errors and result.data is None):
+                    context.outcome = "failed"
+                elif result.errors:
+                    context.outcome = "partial"
 
 
 class GatewaySchema(strawberry.Schema):

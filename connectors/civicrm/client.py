@@ -38,11 +38,13 @@ class Civicrm:
 
     async def _v3(self, entity: str, action: str, params: Mapping[str, Any]) -> Any:
         form = {"entity": entity, "action": action, "json": json.dumps({"sequential": 1, **params})}
-        return read(await self.upstream.request("POST", self.rest_path, form=form))
+        call = f"{entity}.{action}"
+        return read(await self.upstream.request("POST", self.rest_path, form=form, call=call))
 
     async def _v2(self, function: str, params: Mapping[str, str]) -> Any:
         form = {"q": f"civicrm/{function}", "json": "1", **params}
-        return read(await self.upstream.request("POST", self.rest_path, form=form))
+        call = function.replace("/", ".")
+        return read(await self.upstream.request("POST", self.rest_path, form=form, call=call))
 
     # Contacts ----------------------------------------------------------------------------------
 

@@ -142,7 +142,7 @@ class Elgg:
         fields = {k: str(v) for k, v in (params or {}).items() if v is not None}
         if post:
             response = await self.upstream.request(
-                "POST", ENDPOINT, params={"method": method}, form=fields
+                "POST", ENDPOINT, params={"method": method}, form=fields, call=method
             )
             return read(response)
         key = (method, tuple(sorted(fields.items())))
@@ -151,7 +151,9 @@ class Elgg:
         return await asyncio.shield(self._reads[key])
 
     async def _get(self, method: str, fields: Mapping[str, str]) -> Any:
-        response = await self.upstream.request("GET", ENDPOINT, params={"method": method, **fields})
+        response = await self.upstream.request(
+            "GET", ENDPOINT, params={"method": method, **fields}, call=method
+        )
         return read(response)
 
     async def exposed(self) -> Mapping[str, MethodInfo]:

@@ -75,9 +75,13 @@ class Eqsash:
         """Any external method, with `data` sent as a JSON document."""
         fields = {"module": module, "method": method, "data": json.dumps(dict(data or {}))}
         if f"{module}.{method}" in self.get_methods:
-            response = await self.upstream.request("GET", self.path, params=fields)
+            response = await self.upstream.request(
+                "GET", self.path, params=fields, call=f"{module}.{method}"
+            )
         else:
-            response = await self.upstream.request("POST", self.path, form=fields)
+            response = await self.upstream.request(
+                "POST", self.path, form=fields, call=f"{module}.{method}"
+            )
         return read(response)
 
     async def login(self, login: str, password: str) -> Token:

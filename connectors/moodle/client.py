@@ -113,7 +113,7 @@ class Moodle:
             "moodlewsrestformat": "json",
             **dict(encode(arguments or {})),
         }
-        response = await self.upstream.request("POST", SERVER, form=form)
+        response = await self.upstream.request("POST", SERVER, form=form, call=function)
         if response.status_code >= 500:
             raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
         body = decode_json(response, SOURCE)

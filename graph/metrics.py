@@ -1,0 +1,69 @@
+"""Prometheus metrics: GraphQL requests by operation and outcome, and every upstream request by
+source, call and status, with latencies. Labels carry names only, never a credential."""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from connectors.http import CallStats
+
+__all__ = ["Metrics"]
+
+OPERATION = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MOST_OPERATIONS = 500
+"""Operation names are chosen by clients: past this many distinct ones, new ones count as other."""
+
+
+class Metrics:
+    """One set of metrics per app (its own registry, so several apps can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._operations: set[str] = set()
+        self.requests = Counter(
+            "legacygraph_requests",
+            "GraphQL requests, by operation name and outcome (ok, partial, failed).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "legacygraph_request_seconds",
+            "Time to answer a GraphQL request.",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.upstream_requests = Counter(
+            "legacygraph_upstream_requests",
+            "Requests to legacy systems, by source, call and HTTP status (or how they failed).",
+            ["source", "call", "status"],
+            registry=self.registry,
+        )
+        self.upstream_seconds = Histogram(
+            "legacygraph_upstream_seconds",
+            "Time a legacy system took to answer one request.",
+            ["source", "call"],
+            registry=self.registry,
+        )
+
+    def operation(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if not OPERATION.fullmatch(name):
+            return "other"
+        if name not in self._operations and len(self._operations) >= MOST_OPERATIONS:
+            return "other"
+        self._operations.add(name)
+        return name
+
+    def observe(self, name: str | None, outcome: str, seconds: float, stats: CallStats) -> None:
+        operation = self.operation(name)
+        self.requests.labels(operation, outcome).inc()
+        self.request_seconds.labels(operation).observe(seconds)
+        for call in stats.calls:
+            self.upstream_requests.labels(call.source, call.name, call.status).inc()
+            self.upstream_seconds.labels(call.source, call.name).observe(call.seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,66 @@
+"""/metrics after real traffic: the expected counters, and no credential anywhere in them."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from simulators.civicrm import api_key_of
+from tests.conftest import Simulator, login, moodle_login, running_gateway
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_counters_after_a_run(
+    flarum: Simulator, moodle: Simulator, civicrm: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    flarum_token = login(flarum.url, "bea.abebe")
+    moodle_token = moodle_login(moodle.url, "bea.abebe")
+    civicrm_key = api_key_of("bea.abebe")
+    headers = {
+        "X-Flarum-Token": flarum_token,
+        "X-Moodle-Token": moodle_token,
+        "X-Civicrm-Api-Key": civicrm_key,
+    }
+    with (
+        caplog.at_level(logging.INFO),
+        running_gateway(flarum.url, moodle.url, civicrm_url=civicrm.url) as gateway,
+    ):
+        gateway.query("query Front { discussions(first: 3) { nodes { title } } }", **headers)
+        gateway.query("query Front { discussions(first: 3) { nodes { title } } }", **headers)
+        gateway.query(
+            'query Mixed { courses(first: 1) { nodes { fullName } } contact(id: "bm9wZQ") { id } }',
+            **headers,
+        )
+        gateway.post("{ syntax error")
+        text = httpx.get(f"{gateway.url}/metrics").text
+    found = samples(text)
+    assert found[("legacygraph_requests_total", (("operation", "Front"), ("outcome", "ok")))] == 2
+    assert (
+        found[("legacygraph_requests_total", (("operation", "Mixed"), ("outcome", "partial")))] == 1
+    )
+    assert (
+        found[("legacygraph_requests_total", (("operation", "anonymous"), ("outcome", "failed")))]
+        == 1
+    )
+    flarum_calls = (("call", "GET /api/discussions"), ("source", "flarum"), ("status", "200"))
+    assert found[("legacygraph_upstream_requests_total", flarum_calls)] == 2
+    moodle_calls = (
+        ("call", "core_course_get_courses_by_field"),
+        ("source", "moodle"),
+        ("status", "200"),
+    )
+    assert found[("legacygraph_upstream_requests_total", moodle_calls)] == 1
+    assert found[("legacygraph_request_seconds_count", (("operation", "Front"),))] == 2
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (flarum_token, moodle_token, civicrm_key):
+        assert secret not in text and secret not in logs
