@@ -6,12 +6,13 @@ import asyncio
 import typing
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -621,6 +622,16 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(limits: LimitsSettings) -> GatewaySchema:
     """The schema, with the query limits of this deployment."""
+    extensions: list[Any] = [
+        # Apps send the same few documents again and again: parse and validate each one once.
+        # (The caches are module-level in Strawberry, shared by the per-request instances.)
+        lambda: ParserCache(maxsize=256),
+        lambda: AddValidationRules(
+            [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
+        ),
+        lambda: ValidationCache(maxsize=256),
+        RecordOperation,
+    ]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -641,16 +652,7 @@ def build_schema(limits: LimitsSettings) -> GatewaySchema:
             Section,
             Person,
         ],
-        # Apps send the same few documents again and again: parse and validate each one once.
-        # (The caches are module-level in Strawberry, shared by the per-request instances.)
-        extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: AddValidationRules(
-                [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
-            ),
-            lambda: ValidationCache(maxsize=256),
-            RecordOperation,
-        ],
+        extensions=[*extensions, *([] if limits.introspection else [DisableIntrospection])],
     )
 
 

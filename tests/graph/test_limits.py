@@ -103,3 +103,21 @@ def test_a_body_over_the_limit_is_refused(strict: Gateway) -> None:
         f"{strict.url}/graphql", content=chunks(), headers={"content-type": "application/json"}
     )
     assert streamed.status_code == 413
+
+
+def test_introspection_can_be_turned_off(flarum: Simulator) -> None:
+    query = "{ __schema { queryType { name } } }"
+    for enabled in (True, False):
+        settings = Settings(
+            limits=LimitsSettings(introspection=enabled),
+            sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
+        )
+        with serve_in_thread(create_app(settings)) as url:
+            body = httpx.post(f"{url}/graphql", json={"query": query}).json()
+        if enabled:
+            assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        else:
+            assert (
+                body.get("data") is None
+                and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+            )
