@@ -241,7 +241,8 @@ class LoginPayload:
         description="Null where the source renews the token on use (Flarum: one idle hour)."
     )
     source_: strawberry.Private[Source]
-    user_id: strawberry.Private[str]
+    user_id: strawberry.Private[str | None] = None
+    """Flarum says whose token it is at login; other sources are asked when `account` is."""
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
@@ -257,8 +258,11 @@ class LoginPayload:
             site = await moodle.site_info()
             (moodle_user,) = await moodle.users([site.user_id])
             return MoodleUser.of(moodle_user)
-        user = await info.context.flarum_as(self.token).user(self.user_id)
-        return FlarumUser.of(user)
+        flarum = info.context.flarum_as(self.token)
+        if self.user_id:
+            return FlarumUser.of(await flarum.user(self.user_id))
+        forum = await flarum.forum()  # who the token belongs to
+        return FlarumUser.of(forum.actor) if forum.actor else None
 
 
 async def login_on(info: Info, source: Source, username: str, password: str) -> LoginPayload:
@@ -272,7 +276,7 @@ async def login_on(info: Info, source: Source, username: str, password: str) -> 
         settings = info.context.settings.sources.moodle
         service = settings.service if settings else "moodle_mobile_app"
         moodle_token = await info.context.moodle_as(None).login(username, password, service)
-        return LoginPayload(token=moodle_token, expires_at=None, source_=source, user_id="")
+        return LoginPayload(token=moodle_token, expires_at=None, source_=source)
     if source is Source.EQSASH:
         eqsash_token = await info.context.eqsash_as(None).login(username, password)
         return LoginPayload(
@@ -284,11 +288,11 @@ async def login_on(info: Info, source: Source, username: str, password: str) -> 
     if source is Source.ELGG:
         elgg_token = await info.context.elgg_as(None).get_token(username, password)
         return LoginPayload(
-            token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source, user_id=""
+            token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source
         )
     if source is Source.CIVICRM:
         api_key = await info.context.civicrm_as(None).login(username, password)
-        return LoginPayload(token=api_key, expires_at=None, source_=source, user_id="")
+        return LoginPayload(token=api_key, expires_at=None, source_=source)
     raise UserInputError(f"login on {source.name} is not available yet")
 
 
