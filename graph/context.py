@@ -117,13 +117,33 @@ class Context:
         self.operation_name: str | None = None
         self.outcome = "ok"
         """ok, partial (some fields failed) or failed (no data)."""
-        self.flarum_loaders = FlarumLoaders(lambda: self.flarum)
-        self.moodle_loaders = MoodleLoaders(lambda: self.moodle)
-        self.civicrm_loaders = CivicrmLoaders(lambda: self.civicrm)
-        self.elgg_loaders = ElggLoaders(lambda: self.elgg)
-        self.eqsash_loaders = EqsashLoaders(lambda: self.eqsash)
         self._once: dict[str, asyncio.Future[Any]] = {}
-        self.people_loaders = PeopleLoaders(
+
+    # Loaders are made on first use: most requests touch one or two sources.
+
+    @cached_property
+    def flarum_loaders(self) -> FlarumLoaders:
+        return FlarumLoaders(lambda: self.flarum)
+
+    @cached_property
+    def moodle_loaders(self) -> MoodleLoaders:
+        return MoodleLoaders(lambda: self.moodle)
+
+    @cached_property
+    def civicrm_loaders(self) -> CivicrmLoaders:
+        return CivicrmLoaders(lambda: self.civicrm)
+
+    @cached_property
+    def elgg_loaders(self) -> ElggLoaders:
+        return ElggLoaders(lambda: self.elgg)
+
+    @cached_property
+    def eqsash_loaders(self) -> EqsashLoaders:
+        return EqsashLoaders(lambda: self.eqsash)
+
+    @cached_property
+    def people_loaders(self) -> PeopleLoaders:
+        return PeopleLoaders(
             flarum_site=self._connect("flarum"),
             flarum_own=self.flarum_actor,
             moodle_site=self._connect("moodle"),
