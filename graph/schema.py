@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
+from aiodataloader import DataLoader
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -61,28 +62,23 @@ def discussion_includes(info: Info, *, connection: bool) -> list[str]:
 NodeLoader = Callable[[Info, str], Awaitable[Node]]
 
 
-async def _discussion(info: Info, upstream_id: str) -> Node:
-    return Discussion.of(await info.context.flarum_loaders.discussions.load(upstream_id))
+def _number(upstream_id: str) -> int:
+    if not upstream_id.isdigit():
+        raise InvalidId(f"{upstream_id!r} is not a numeric id")
+    return int(upstream_id)
 
 
-async def _post(info: Info, upstream_id: str) -> Node:
-    return Post.of(await info.context.flarum_loaders.posts.load(upstream_id))
+def _by(
+    loader: Callable[[Context], DataLoader[Any, Any]],
+    make: Callable[[Any], Node],
+    key: Callable[[str], Any] = str,
+) -> NodeLoader:
+    """Resolve an id through one of the request's loaders."""
 
+    async def load(info: Info, upstream_id: str) -> Node:
+        return make(await loader(info.context).load(key(upstream_id)))
 
-async def _flarum_user(info: Info, upstream_id: str) -> Node:
-    return FlarumUser.of(await info.context.flarum_loaders.users.load(upstream_id))
-
-
-async def _tag(info: Info, upstream_id: str) -> Node:
-    return Tag.of(await info.context.flarum_loaders.tags.load(upstream_id))
-
-
-async def _course(info: Info, upstream_id: str) -> Node:
-    return Course.of(await info.context.moodle_loaders.courses.load(_number(upstream_id)))
-
-
-async def _moodle_user(info: Info, upstream_id: str) -> Node:
-    return MoodleUser.of(await info.context.moodle_loaders.users.load(_number(upstream_id)))
+    return load
 
 
 async def _assignment(info: Info, upstream_id: str) -> Node:
@@ -95,60 +91,29 @@ async def _assignment(info: Info, upstream_id: str) -> Node:
     raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
 
 
-ELGG_GROUPS_AT_MOST = 500
-"""Elgg lists groups by page; the gateway reads up to this many to merge and search them."""
-
-
-def _number(upstream_id: str) -> int:
-    if not upstream_id.isdigit():
-        raise InvalidId(f"{upstream_id!r} is not a Moodle id")
-    return int(upstream_id)
-
-
-async def _contact(info: Info, upstream_id: str) -> Node:
-    return Contact.of(await info.context.civicrm_loaders.contacts.load(_number(upstream_id)))
-
-
-async def _civicrm_group(info: Info, upstream_id: str) -> Node:
-    return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(_number(upstream_id)))
-
-
-async def _elgg_group(info: Info, upstream_id: str) -> Node:
-    return ElggGroup.of(await info.context.elgg_loaders.groups.load(_number(upstream_id)))
-
-
-async def _article(info: Info, upstream_id: str) -> Node:
-    return Article.of(await info.context.eqsash_loaders.articles.load(_number(upstream_id)))
-
-
-async def _eqsash_user(info: Info, upstream_id: str) -> Node:
-    return EqsashUser.of(await info.context.eqsash_loaders.users.load(_number(upstream_id)))
-
-
-async def _section(info: Info, upstream_id: str) -> Node:
-    return Section.of(await info.context.eqsash_loaders.sections.load(_number(upstream_id)))
-
-
 async def _person(info: Info, email: str) -> Node:
     return Person.of(info, email)
 
 
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
     ("legacygraph", "Person"): _person,
-    ("eqsash", "Article"): _article,
-    ("eqsash", "EqsashUser"): _eqsash_user,
-    ("eqsash", "Section"): _section,
-    ("elgg", "ElggGroup"): _elgg_group,
-    ("civicrm", "Contact"): _contact,
-    ("civicrm", "CivicrmGroup"): _civicrm_group,
-    ("moodle", "Course"): _course,
-    ("moodle", "MoodleUser"): _moodle_user,
+    ("flarum", "Discussion"): _by(lambda c: c.flarum_loaders.discussions, Discussion.of),
+    ("flarum", "Post"): _by(lambda c: c.flarum_loaders.posts, Post.of),
+    ("flarum", "FlarumUser"): _by(lambda c: c.flarum_loaders.users, FlarumUser.of),
+    ("flarum", "Tag"): _by(lambda c: c.flarum_loaders.tags, Tag.of),
+    ("moodle", "Course"): _by(lambda c: c.moodle_loaders.courses, Course.of, _number),
+    ("moodle", "MoodleUser"): _by(lambda c: c.moodle_loaders.users, MoodleUser.of, _number),
     ("moodle", "Assignment"): _assignment,
-    ("flarum", "Discussion"): _discussion,
-    ("flarum", "Post"): _post,
-    ("flarum", "FlarumUser"): _flarum_user,
-    ("flarum", "Tag"): _tag,
+    ("civicrm", "Contact"): _by(lambda c: c.civicrm_loaders.contacts, Contact.of, _number),
+    ("civicrm", "CivicrmGroup"): _by(lambda c: c.civicrm_loaders.groups, CivicrmGroup.of, _number),
+    ("elgg", "ElggGroup"): _by(lambda c: c.elgg_loaders.groups, ElggGroup.of, _number),
+    ("eqsash", "Article"): _by(lambda c: c.eqsash_loaders.articles, Article.of, _number),
+    ("eqsash", "EqsashUser"): _by(lambda c: c.eqsash_loaders.users, EqsashUser.of, _number),
+    ("eqsash", "Section"): _by(lambda c: c.eqsash_loaders.sections, Section.of, _number),
 }
+
+ELGG_GROUPS_AT_MOST = 500
+"""Elgg lists groups by page; the gateway reads up to this many to merge and search them."""
 
 
 async def resolve_node(info: Info, node_id: str) -> Node:
