@@ -10,7 +10,16 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-__all__ = ["Connection", "Edge", "InvalidPage", "PageInfo", "Window", "connection", "window"]
+__all__ = [
+    "Connection",
+    "Edge",
+    "InvalidPage",
+    "PageInfo",
+    "Window",
+    "connection",
+    "sliced",
+    "window",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -89,4 +98,15 @@ def connection(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
         total_count=total_count,
+    )
+
+
+def sliced(items: Sequence[U], at: Window, *, node: Callable[[U], T]) -> Connection[T]:
+    """A window of a list the gateway holds whole (the upstream has no paging for it)."""
+    return connection(
+        items[at.offset : at.offset + at.limit],
+        at,
+        has_next=at.offset + at.limit < len(items),
+        node=node,
+        total_count=len(items),
     )

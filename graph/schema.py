@@ -28,10 +28,10 @@ from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
-from .pagination import Connection, connection, window
+from .pagination import Connection, connection, sliced
 from .selection import node_paths
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
-from .types.common import Account, Group, Info, Node, Source
+from .types.common import Account, Group, Info, Node, Source, page_window
 from .types.elgg import ElggGroup, ElggUser
 from .types.eqsash import Article, EqsashUser, Section, articles_connection
 from .types.flarum import Discussion, FlarumUser, Post, Tag
@@ -304,8 +304,7 @@ class Query:
         search: str | None = None,
         tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
     ) -> Connection[Discussion] | None:
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         page = await info.context.flarum.discussions(
             offset=at.offset,
             limit=at.limit,
@@ -346,8 +345,7 @@ class Query:
         search: str | None = None,
         group_id: strawberry.ID | None = None,
     ) -> Connection[Contact] | None:
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
         found = await info.context.civicrm.contacts(
             search=search, group_id=group, limit=at.limit + 1, offset=at.offset
@@ -375,8 +373,7 @@ class Query:
         if source not in (None, Source.CIVICRM, Source.ELGG):
             raise UserInputError(f"source: {source.name} has no groups", field="source")
         context = info.context
-        limits = context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         found: list[Group] = []
         configured = context.settings.sources.configured()
         if source is Source.CIVICRM or (source is None and context.has_identity("civicrm")):
@@ -390,13 +387,7 @@ class Query:
                 for g in await context.elgg.groups(limit=ELGG_GROUPS_AT_MOST)
                 if needle in g.name.lower()
             ]
-        return connection(
-            found[at.offset : at.offset + at.limit],
-            at,
-            has_next=at.offset + at.limit < len(found),
-            node=lambda group: group,
-            total_count=len(found),
-        )
+        return sliced(found, at, node=lambda group: group)
 
     @strawberry.field
     async def group(self, info: Info, id: strawberry.ID) -> Group | None:
@@ -424,8 +415,7 @@ class Query:
         after: str | None = None,
         search: str | None = None,
     ) -> Connection[Person] | None:
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         found = await info.context.civicrm.contacts(
             search=search,
             contact_type="Individual",

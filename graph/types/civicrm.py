@@ -11,8 +11,8 @@ import strawberry
 from connectors import civicrm
 
 from ..errors import UserInputError
-from ..pagination import Connection, connection, window
-from .common import Account, Group, Info, Source, global_id
+from ..pagination import Connection, connection
+from .common import Account, Group, Info, Source, global_id, page_window
 
 __all__ = ["Address", "CivicrmGroup", "Contact", "ContactInput", "ContactType", "contact_fields"]
 
@@ -117,8 +117,7 @@ class CivicrmGroup(Group):
     ) -> Connection[Account] | None:
         loaders = info.context.civicrm_loaders
         member_ids = await loaders.members_of_group.load(self.data.id)
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         page = await loaders.contacts.load_many(member_ids[at.offset : at.offset + at.limit])
         return connection(
             page,

@@ -9,12 +9,12 @@ import strawberry
 
 from ..context import Context
 from ..ids import GlobalId
-from ..pagination import Connection
+from ..pagination import Connection, Window, window
 
 if TYPE_CHECKING:
     from .person import Person
 
-__all__ = ["Account", "Group", "Info", "Node", "Source", "global_id"]
+__all__ = ["Account", "Group", "Info", "Node", "Source", "global_id", "page_window"]
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -26,6 +26,12 @@ class Source(Enum):
     CIVICRM = "civicrm"
     ELGG = "elgg"
     EQSASH = "eqsash"
+
+
+def page_window(info: Info, first: int | None, after: str | None) -> Window:
+    """Where a page of a list starts and how long it is, within this gateway's limits."""
+    limits = info.context.settings.graphql
+    return window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:

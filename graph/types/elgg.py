@@ -9,8 +9,8 @@ import strawberry
 
 from connectors import elgg
 
-from ..pagination import Connection, connection, window
-from .common import Account, Group, Info, Source, global_id
+from ..pagination import Connection, connection
+from .common import Account, Group, Info, Source, global_id, page_window
 
 __all__ = ["ElggActivity", "ElggGroup", "ElggUser"]
 
@@ -95,8 +95,7 @@ class ElggGroup(Group):
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Account] | None:
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         key = (self.data.guid, at.offset, at.limit + 1)
         found = await info.context.elgg_loaders.members.load(key)
         return connection(

@@ -9,8 +9,8 @@ import strawberry
 
 from connectors import eqsash
 
-from ..pagination import Connection, connection, window
-from .common import Account, Info, Node, Source, global_id
+from ..pagination import Connection, connection
+from .common import Account, Info, Node, Source, global_id, page_window
 
 __all__ = ["Article", "EqsashUser", "Section", "articles_connection"]
 
@@ -115,8 +115,7 @@ async def articles_connection(
     search: str | None = None,
     section: int | None = None,
 ) -> Connection[Article]:
-    limits = info.context.settings.graphql
-    at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+    at = page_window(info, first, after)
     total, found = await info.context.eqsash.articles(
         limit=at.limit, offset=at.offset, search=search, section=section
     )

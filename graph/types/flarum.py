@@ -13,8 +13,8 @@ import strawberry
 
 from connectors import flarum
 
-from ..pagination import Connection, connection, window
-from .common import Account, Info, Node, Source, global_id
+from ..pagination import Connection, connection
+from .common import Account, Info, Node, Source, global_id, page_window
 
 __all__ = ["Discussion", "FlarumUser", "Post", "Tag"]
 
@@ -195,8 +195,7 @@ class Discussion(Node):
     async def posts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Post] | None:
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         key = (self.data.id, at.offset, at.limit)
         page = await info.context.flarum_loaders.discussion_posts.load(key)
         return connection(page.items, at, has_next=page.has_next, node=Post.of)

@@ -11,8 +11,8 @@ import strawberry
 from connectors import moodle
 
 from ..ids import GlobalId
-from ..pagination import Connection, connection, window
-from .common import Account, Info, Node, Source, global_id
+from ..pagination import Connection, sliced
+from .common import Account, Info, Node, Source, global_id, page_window
 
 __all__ = [
     "Assignment",
@@ -41,16 +41,7 @@ def courses_connection(
     info: Info, courses: list[moodle.Course], first: int | None, after: str | None
 ) -> Connection[Course]:
     """A window of a list Moodle answers whole (it has no paging for these)."""
-    limits = info.context.settings.graphql
-    at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-    page = courses[at.offset : at.offset + at.limit]
-    return connection(
-        page,
-        at,
-        has_next=at.offset + at.limit < len(courses),
-        node=Course.of,
-        total_count=len(courses),
-    )
+    return sliced(courses, page_window(info, first, after), node=Course.of)
 
 
 @strawberry.type(description="A person's Moodle account.")
@@ -256,15 +247,8 @@ class Course(Node):
         users = await info.context.moodle_loaders.participants.load(self.data.id)
         if role is not None:
             users = [u for u in users if role.matches(u.roles)]
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-        return connection(
-            users[at.offset : at.offset + at.limit],
-            at,
-            has_next=at.offset + at.limit < len(users),
-            node=MoodleUser.of,
-            total_count=len(users),
-        )
+        at = page_window(info, first, after)
+        return sliced(users, at, node=MoodleUser.of)
 
     @strawberry.field
     async def assignments(self, info: Info) -> list[Assignment] | None:

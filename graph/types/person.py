@@ -8,9 +8,9 @@ from typing import Any
 import strawberry
 
 from ..ids import GlobalId
-from ..pagination import Connection, connection, window
+from ..pagination import Connection, connection, sliced
 from .civicrm import CivicrmGroup, Contact
-from .common import Account, Group, Info, Node
+from .common import Account, Group, Info, Node, page_window
 from .elgg import ElggGroup, ElggUser
 from .eqsash import EqsashUser
 from .flarum import Discussion, FlarumUser
@@ -90,8 +90,7 @@ class Person(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Discussion] | None:
         user = await info.context.people_loaders.flarum.load(self.email)
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+        at = page_window(info, first, after)
         if user is None:
             return connection([], at, has_next=False, node=Discussion.of, total_count=0)
         page = await info.context.flarum.discussions(
@@ -124,12 +123,5 @@ class Person(Node):
         if member is not None:
             groups = await info.context.elgg_loaders.user_groups.load(member.username)
             found += [ElggGroup.of(g) for g in groups]
-        limits = info.context.settings.graphql
-        at = window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
-        return connection(
-            found[at.offset : at.offset + at.limit],
-            at,
-            has_next=at.offset + at.limit < len(found),
-            node=lambda group: group,
-            total_count=len(found),
-        )
+        at = page_window(info, first, after)
+        return sliced(found, at, node=lambda group: group)
