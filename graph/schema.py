@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import typing
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
-from aiodataloader import DataLoader
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,22 +20,25 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from connectors.errors import NotFound, Unauthenticated, UpstreamError
+from connectors.errors import UpstreamError
 
 from .config import LimitsSettings
 from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
+from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
+from .nodes import resolve_node
 from .pagination import Connection, connection, sliced
 from .selection import node_paths
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
-from .types.common import Account, Group, Info, Node, Source, page_window
+from .types.common import Group, Info, Node, Source, page_window
 from .types.elgg import ElggGroup, ElggUser
 from .types.eqsash import Article, EqsashUser, Section, articles_connection
 from .types.flarum import Discussion, FlarumUser, Post, Tag
 from .types.moodle import Assignment, Course, MoodleUser, courses_connection
 from .types.person import Person
+from .viewer import Viewer
 
 __all__ = ["schema"]
 
@@ -59,223 +61,8 @@ def discussion_includes(info: Info, *, connection: bool) -> list[str]:
     ]
 
 
-NodeLoader = Callable[[Info, str], Awaitable[Node]]
-
-
-def _number(upstream_id: str) -> int:
-    if not upstream_id.isdigit():
-        raise InvalidId(f"{upstream_id!r} is not a numeric id")
-    return int(upstream_id)
-
-
-def _by(
-    loader: Callable[[Context], DataLoader[Any, Any]],
-    make: Callable[[Any], Node],
-    key: Callable[[str], Any] = str,
-) -> NodeLoader:
-    """Resolve an id through one of the request's loaders."""
-
-    async def load(info: Info, upstream_id: str) -> Node:
-        return make(await loader(info.context).load(key(upstream_id)))
-
-    return load
-
-
-async def _assignment(info: Info, upstream_id: str) -> Node:
-    """Moodle lists assignments by course only: look in the caller's courses."""
-    wanted = _number(upstream_id)
-    for assignments in (await info.context.moodle.assignments([])).values():
-        for assignment in assignments:
-            if assignment.id == wanted:
-                return Assignment.of(assignment)
-    raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
-
-
-async def _person(info: Info, email: str) -> Node:
-    return Person.of(info, email)
-
-
-NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
-    ("legacygraph", "Person"): _person,
-    ("flarum", "Discussion"): _by(lambda c: c.flarum_loaders.discussions, Discussion.of),
-    ("flarum", "Post"): _by(lambda c: c.flarum_loaders.posts, Post.of),
-    ("flarum", "FlarumUser"): _by(lambda c: c.flarum_loaders.users, FlarumUser.of),
-    ("flarum", "Tag"): _by(lambda c: c.flarum_loaders.tags, Tag.of),
-    ("moodle", "Course"): _by(lambda c: c.moodle_loaders.courses, Course.of, _number),
-    ("moodle", "MoodleUser"): _by(lambda c: c.moodle_loaders.users, MoodleUser.of, _number),
-    ("moodle", "Assignment"): _assignment,
-    ("civicrm", "Contact"): _by(lambda c: c.civicrm_loaders.contacts, Contact.of, _number),
-    ("civicrm", "CivicrmGroup"): _by(lambda c: c.civicrm_loaders.groups, CivicrmGroup.of, _number),
-    ("elgg", "ElggGroup"): _by(lambda c: c.elgg_loaders.groups, ElggGroup.of, _number),
-    ("eqsash", "Article"): _by(lambda c: c.eqsash_loaders.articles, Article.of, _number),
-    ("eqsash", "EqsashUser"): _by(lambda c: c.eqsash_loaders.users, EqsashUser.of, _number),
-    ("eqsash", "Section"): _by(lambda c: c.eqsash_loaders.sections, Section.of, _number),
-}
-
 ELGG_GROUPS_AT_MOST = 500
 """Elgg lists groups by page; the gateway reads up to this many to merge and search them."""
-
-
-async def resolve_node(info: Info, node_id: str) -> Node:
-    decoded = GlobalId.decode(node_id)
-    loader = NODE_LOADERS.get((decoded.source, decoded.type_name))
-    if loader is None:
-        raise InvalidId(f"{node_id!r} names no type this gateway serves")
-    return await loader(info, decoded.upstream_id)
-
-
-async def viewer_flarum(info: Info) -> FlarumUser | None:
-    context = info.context
-    if not context.has_identity("flarum"):
-        return None
-    actor = await context.flarum_actor()
-    if actor is None:
-        raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
-    context.flarum_loaders.full_users.prime(actor.id, actor)
-    return FlarumUser.of(actor)
-
-
-async def viewer_moodle(info: Info) -> MoodleUser | None:
-    context = info.context
-    if not context.has_identity("moodle"):
-        return None
-    site = await context.once("viewer.moodle", context.moodle.site_info)
-    return MoodleUser.of(await context.moodle_loaders.users.load(site.user_id))
-
-
-async def viewer_civicrm(info: Info) -> Contact | None:
-    if not info.context.has_identity("civicrm"):
-        return None
-    me = await info.context.once("viewer.civicrm", info.context.civicrm.me)
-    return Contact.of(me) if me else None
-
-
-async def viewer_elgg(info: Info) -> ElggUser | None:
-    if not info.context.has_identity("elgg"):
-        return None
-    return ElggUser.of(await info.context.once("viewer.elgg", info.context.elgg.profile))
-
-
-async def viewer_eqsash(info: Info) -> EqsashUser | None:
-    if not info.context.has_identity("eqsash"):
-        return None
-    return EqsashUser.of(await info.context.once("viewer.eqsash", info.context.eqsash.current_user))
-
-
-@strawberry.type(description="Who the caller is on each source, from the credentials they sent.")
-class Viewer:
-    @strawberry.field(description="Null when the request carries no Flarum token.")
-    async def flarum(self, info: Info) -> FlarumUser | None:
-        return await viewer_flarum(info)
-
-    @strawberry.field(description="Null when the request carries no Moodle token.")
-    async def moodle(self, info: Info) -> MoodleUser | None:
-        return await viewer_moodle(info)
-
-    @strawberry.field(
-        description="Null when the request carries no CiviCRM api key, or the site speaks only "
-        "the 3.2-era API (which cannot say whose key it is)."
-    )
-    async def civicrm(self, info: Info) -> Contact | None:
-        return await viewer_civicrm(info)
-
-    @strawberry.field(description="Null when the request carries no Elgg token.")
-    async def elgg(self, info: Info) -> ElggUser | None:
-        return await viewer_elgg(info)
-
-    @strawberry.field(description="Null when the request carries no Eqsash token.")
-    async def eqsash(self, info: Info) -> EqsashUser | None:
-        return await viewer_eqsash(info)
-
-    @strawberry.field(description="The person the caller's accounts share an e-mail with.")
-    async def person(self, info: Info) -> Person | None:
-        viewers = (viewer_flarum, viewer_moodle, viewer_civicrm, viewer_elgg, viewer_eqsash)
-        accounts = await asyncio.gather(*(v(info) for v in viewers), return_exceptions=True)
-        for account in accounts:
-            if isinstance(account, Account):
-                email = await account.account_email(info)
-                if email:
-                    return Person.of(info, email)
-        return None
-
-
-@strawberry.type
-class LoginPayload:
-    token: str = strawberry.field(description="Send it as the source's caller header.")
-    expires_at: datetime | None = strawberry.field(
-        description="Null where the source renews the token on use (Flarum: one idle hour)."
-    )
-    source_: strawberry.Private[Source]
-    user_id: strawberry.Private[str | None] = None
-    """Flarum says whose token it is at login; other sources are asked when `account` is."""
-
-    @strawberry.field(description="The account the token acts as.")
-    async def account(self, info: Info) -> Account | None:
-        if self.source_ is Source.EQSASH:
-            return EqsashUser.of(await info.context.eqsash_as(self.token).current_user())
-        if self.source_ is Source.ELGG:
-            return ElggUser.of(await info.context.elgg_as(self.token).profile())
-        if self.source_ is Source.CIVICRM:
-            me = await info.context.civicrm_as(self.token).me()
-            return Contact.of(me) if me else None
-        if self.source_ is Source.MOODLE:
-            moodle = info.context.moodle_as(self.token)
-            site = await moodle.site_info()
-            (moodle_user,) = await moodle.users([site.user_id])
-            return MoodleUser.of(moodle_user)
-        flarum = info.context.flarum_as(self.token)
-        if self.user_id:
-            return FlarumUser.of(await flarum.user(self.user_id))
-        forum = await flarum.forum()  # who the token belongs to
-        return FlarumUser.of(forum.actor) if forum.actor else None
-
-
-async def login_on(info: Info, source: Source, username: str, password: str) -> LoginPayload:
-    """Sign in on one source with its own login call."""
-    if source is Source.FLARUM:
-        token = await info.context.flarum_as(None).login(username, password)
-        return LoginPayload(
-            token=token.token, expires_at=None, source_=source, user_id=token.user_id
-        )
-    if source is Source.MOODLE:
-        settings = info.context.settings.sources.moodle
-        service = settings.service if settings else "moodle_mobile_app"
-        moodle_token = await info.context.moodle_as(None).login(username, password, service)
-        return LoginPayload(token=moodle_token, expires_at=None, source_=source)
-    if source is Source.EQSASH:
-        eqsash_token = await info.context.eqsash_as(None).login(username, password)
-        return LoginPayload(
-            token=eqsash_token.token,
-            expires_at=eqsash_token.expires_at,
-            source_=source,
-            user_id=str(eqsash_token.user_id),
-        )
-    if source is Source.ELGG:
-        elgg_token = await info.context.elgg_as(None).get_token(username, password)
-        return LoginPayload(
-            token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source
-        )
-    if source is Source.CIVICRM:
-        api_key = await info.context.civicrm_as(None).login(username, password)
-        return LoginPayload(token=api_key, expires_at=None, source_=source)
-    raise UserInputError(f"login on {source.name} is not available yet")
-
-
-@strawberry.type(description="How signing in on one source went.")
-class SourceLogin:
-    source: Source
-    login: LoginPayload | None
-    error: str | None
-    error_code: str | None
-
-
-@strawberry.type
-class LoginAllPayload:
-    logins: list[SourceLogin]
-    session_token: str | None = strawberry.field(
-        description="Null where gateway sessions are off or no source accepted the login."
-    )
-    session_expires_at: datetime | None
 
 
 @strawberry.type
