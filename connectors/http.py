@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -17,6 +18,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from circuitbreaker import CircuitBreaker
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
@@ -28,7 +36,9 @@ DECODED = {"content-encoding", "content-length", "transfer-encoding"}
 __all__ = [
     "Call",
     "CallStats",
+    "Resilience",
     "Upstream",
+    "breaker_for",
     "decode_json",
     "new_client",
     "rebuilt",
@@ -84,6 +94,47 @@ def new_client(*, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
     )
 
 
+class _ServerFailure(Exception):
+    """A 5xx answer, raised so that the breaker counts it and retries can see it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+RETRY_STATUSES = {502, 503, 504}
+"""Answers that say "try again": a proxy or an overloaded server, nothing done."""
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    """Only where nothing reached the server, or it asked to try again; never after a read
+    timeout, which would spend the caller's time budget twice."""
+    if isinstance(error, _ServerFailure):
+        return error.response.status_code in RETRY_STATUSES
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def breaker_for(source: str, *, failures: int, reset_s: float) -> CircuitBreaker:
+    """A circuit breaker for one source, shared by every request to it: it opens after
+    `failures` transport failures or 5xx answers in a row, and lets a call through again after
+    `reset_s` seconds."""
+    return CircuitBreaker(
+        failure_threshold=failures,
+        recovery_timeout=reset_s,
+        expected_exception=(httpx.TransportError, _ServerFailure),
+        name=source,
+    )
+
+
+@dataclass(frozen=True)
+class Resilience:
+    """How requests to one source cope with failure (decided outside the connector)."""
+
+    breaker: CircuitBreaker | None = None
+    read_retries: int = 0
+    """Extra attempts for an idempotent request, when a retry is worth it."""
+
+
 @dataclass(frozen=True)
 class Upstream:
     """Everything a connector needs to reach one source as one caller."""
@@ -95,6 +146,7 @@ class Upstream:
     stats: CallStats | None = None
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """Answers larger than this are refused as they stream in, not read whole into memory."""
+    resilience: Resilience = field(default_factory=lambda: Resilience())
 
     async def request(
         self,
@@ -106,15 +158,73 @@ class Upstream:
         form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         call: str | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """`call` names the request in statistics (a function or method name); by default the
-        HTTP method and path, with numeric ids folded."""
-        url = self.base_url.rstrip("/") + path
+        """Send one request and read its answer (capped). `call` names it in statistics (a
+        function or method name; by default the method and path, numeric ids folded).
+        `idempotent` (by default: a GET) allows retries; a read sent by POST says so."""
+        name = call or f"{method} {NUMERIC.sub('/{id}', path)}"
+        breaker = self.resilience.breaker
+        if breaker is not None and breaker.opened:
+            self._record(name, "circuit_open", 0.0)
+            raise Unavailable(
+                self.source,
+                f"{self.source} keeps failing; the gateway is not calling it for a moment",
+                upstream_code="circuit_open",
+            )
+        retries = self.resilience.read_retries
+        if not (method == "GET" if idempotent is None else idempotent):
+            retries = 0
+
+        async def exchange() -> httpx.Response:
+            return await self._exchange(method, path, params, json_body, form, headers, name)
+
+        async def retried() -> httpx.Response:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(retries + 1),
+                wait=wait_random_exponential(multiplier=0.05, max=0.5),
+                retry=retry_if_exception(_worth_retrying),
+                reraise=True,
+            ):
+                with attempt:
+                    return await exchange()
+            raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+        try:
+            if breaker is None:
+                return await retried()
+            return typing.cast(httpx.Response, await breaker.call_async(retried))
+        except _ServerFailure as failure:  # counted by the breaker; the connector maps it
+            return failure.response
+        except httpx.TimeoutException as exc:
+            # The message names no URL: for some systems the URL carries the caller's token.
+            raise UpstreamTimeout(self.source, f"{self.source} did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(
+                self.source, f"{self.source} could not be reached ({type(exc).__name__})"
+            ) from exc
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        name: str,
+    ) -> httpx.Response:
+        """One HTTP exchange, counted; a 5xx answer is raised as `_ServerFailure`."""
         started = time.perf_counter()
         status = "unavailable"
         try:
             request = self.client.build_request(
-                method, url, params=params, json=json_body, data=form, headers=headers
+                method,
+                self.base_url.rstrip("/") + path,
+                params=params,
+                json=json_body,
+                data=form,
+                headers=headers,
             )
             response = await self.client.send(request, auth=self.auth, stream=True)
             status = "too_large"
@@ -123,26 +233,24 @@ class Upstream:
             finally:
                 await response.aclose()
             status = str(response.status_code)
-            return httpx.Response(
-                response.status_code,
-                headers=[
-                    (k, v) for k, v in response.headers.multi_items() if k.lower() not in DECODED
-                ],
-                content=body,
-                request=response.request,
-            )
-        except httpx.TimeoutException as exc:
+        except httpx.TimeoutException:
             status = "timeout"
-            # The message names no URL: for some systems the URL carries the caller's token.
-            raise UpstreamTimeout(self.source, f"{self.source} did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise Unavailable(
-                self.source, f"{self.source} could not be reached ({type(exc).__name__})"
-            ) from exc
+            raise
         finally:
-            if self.stats is not None:
-                name = call or f"{method} {NUMERIC.sub('/{id}', path)}"
-                self.stats.record(Call(self.source, name, status, time.perf_counter() - started))
+            self._record(name, status, time.perf_counter() - started)
+        answer = httpx.Response(
+            response.status_code,
+            headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in DECODED],
+            content=body,
+            request=response.request,
+        )
+        if answer.status_code >= 500:
+            raise _ServerFailure(answer)
+        return answer
+
+    def _record(self, name: str, status: str, seconds: float) -> None:
+        if self.stats is not None:
+            self.stats.record(Call(self.source, name, status, seconds))
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")

@@ -120,6 +120,12 @@ class SourceSettings:
     max_concurrency: int = 8
     max_response_bytes: int = 16 * 1024 * 1024
     """A larger answer from the source is refused (`UPSTREAM_PROTOCOL_ERROR`)."""
+    read_retries: int = 1
+    """Extra attempts for a read that could not connect or got 502/503/504 (with jitter)."""
+    breaker_failures: int = 5
+    """Failures in a row (unreachable, timeout, 5xx) that open the source's circuit breaker."""
+    breaker_reset_s: float = 30.0
+    """How long an open breaker fails fast before it lets a call through again."""
     allow_service_fallback: bool = False
     """Act as the configured service identity for callers who send no credential of their own."""
 
@@ -133,6 +139,10 @@ class SourceSettings:
             raise ValueError(f"{where}.max_concurrency: must be at least 1")
         if self.max_response_bytes < 1024:
             raise ValueError(f"{where}.max_response_bytes: must be at least 1024")
+        if self.read_retries < 0 or self.breaker_failures < 1 or self.breaker_reset_s <= 0:
+            raise ValueError(
+                f"{where}: read_retries >= 0, breaker_failures >= 1, breaker_reset_s > 0"
+            )
 
 
 @dataclass(frozen=True)

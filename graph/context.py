@@ -16,13 +16,14 @@ from typing import Any, TypeVar
 
 import httpx
 from cachetools import TTLCache
+from circuitbreaker import CircuitBreaker
 
 from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
 from connectors.elgg import Elgg, ElggAuth, MethodInfo
 from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
-from connectors.http import CallStats, Upstream, new_client
+from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings, SourceSettings
@@ -90,6 +91,8 @@ class Gateway:
     """What Elgg's `system.api.list` said the site exposes, for ten minutes."""
     sessions: SessionCodec | None = None
     """Reads and issues gateway session tokens; None when no key is configured."""
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    """One circuit breaker per source, shared by every caller."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
@@ -104,7 +107,18 @@ class Gateway:
                 )
                 for name, source in settings.sources.configured().items()
             }
-            yield cls(settings, clients, sessions=SessionCodec.from_settings(settings.session))
+            breakers = {
+                name: breaker_for(
+                    name, failures=source.breaker_failures, reset_s=source.breaker_reset_s
+                )
+                for name, source in settings.sources.configured().items()
+            }
+            yield cls(
+                settings,
+                clients,
+                sessions=SessionCodec.from_settings(settings.session),
+                breakers=breakers,
+            )
 
 
 class Context:
@@ -191,6 +205,9 @@ class Context:
             auth,
             self.stats,
             max_response_bytes=settings.max_response_bytes,
+            resilience=Resilience(
+                breaker=self.gateway.breakers.get(source), read_retries=settings.read_retries
+            ),
         )
 
     @cached_property

@@ -39,12 +39,19 @@ class Civicrm:
     async def _v3(self, entity: str, action: str, params: Mapping[str, Any]) -> Any:
         form = {"entity": entity, "action": action, "json": json.dumps({"sequential": 1, **params})}
         call = f"{entity}.{action}"
-        return read(await self.upstream.request("POST", self.rest_path, form=form, call=call))
+        response = await self.upstream.request(
+            "POST", self.rest_path, form=form, call=call, idempotent=action == "get"
+        )
+        return read(response)
 
     async def _v2(self, function: str, params: Mapping[str, str]) -> Any:
         form = {"q": f"civicrm/{function}", "json": "1", **params}
         call = function.replace("/", ".")
-        return read(await self.upstream.request("POST", self.rest_path, form=form, call=call))
+        reads = function.endswith(("/get", "/search"))
+        response = await self.upstream.request(
+            "POST", self.rest_path, form=form, call=call, idempotent=reads
+        )
+        return read(response)
 
     # Contacts ----------------------------------------------------------------------------------
 

@@ -71,8 +71,16 @@ class Eqsash:
         self.path = path
         self.get_methods = frozenset(get_methods)
 
-    async def call(self, module: str, method: str, data: Mapping[str, Any] | None = None) -> Any:
-        """Any external method, with `data` sent as a JSON document."""
+    async def call(
+        self,
+        module: str,
+        method: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        reads: bool = False,
+    ) -> Any:
+        """Any external method, with `data` sent as a JSON document. `reads` says it changes
+        nothing, so it may be tried again (an arbitrary method is not assumed to)."""
         fields = {"module": module, "method": method, "data": json.dumps(dict(data or {}))}
         if f"{module}.{method}" in self.get_methods:
             response = await self.upstream.request(
@@ -80,7 +88,7 @@ class Eqsash:
             )
         else:
             response = await self.upstream.request(
-                "POST", self.path, form=fields, call=f"{module}.{method}"
+                "POST", self.path, form=fields, call=f"{module}.{method}", idempotent=reads
             )
         return read(response)
 
@@ -98,17 +106,20 @@ class Eqsash:
             raise ProtocolError(SOURCE, "Eqsash's login answer has no token") from exc
 
     async def current_user(self) -> EqsashUser:
-        return _user(await self.call("users", "current"))
+        return _user(await self.call("users", "current", reads=True))
 
     async def users(self, ids: Sequence[int]) -> list[EqsashUser]:
         """Users by id, in one call (`users.get_many`)."""
-        return [_user(u) for u in _list(await self.call("users", "get_many", {"ids": list(ids)}))]
+        return [
+            _user(u)
+            for u in _list(await self.call("users", "get_many", {"ids": list(ids)}, reads=True))
+        ]
 
     async def users_by_email(self, emails: Sequence[str]) -> list[EqsashUser]:
         """Users by e-mail in one call (`users.get_by_email`)."""
         if not emails:
             return []
-        found = await self.call("users", "get_by_email", {"emails": list(emails)})
+        found = await self.call("users", "get_by_email", {"emails": list(emails)}, reads=True)
         return [_user(u) for u in _list(found)]
 
     async def articles(
@@ -124,18 +135,19 @@ class Eqsash:
             data["search"] = search
         if section is not None:
             data["section_id"] = section
-        found = await self.call("articles", "list", data)
+        found = await self.call("articles", "list", data, reads=True)
         if not isinstance(found, dict):
             raise ProtocolError(SOURCE, "Eqsash's articles.list answer is not an object")
         return int(found.get("total", 0)), [_article(a) for a in _list(found.get("items"))]
 
     async def articles_by_ids(self, ids: Sequence[int]) -> list[Article]:
         return [
-            _article(a) for a in _list(await self.call("articles", "get_many", {"ids": list(ids)}))
+            _article(a)
+            for a in _list(await self.call("articles", "get_many", {"ids": list(ids)}, reads=True))
         ]
 
     async def sections(self) -> list[Section]:
-        return [_section(s) for s in _list(await self.call("sections", "list"))]
+        return [_section(s) for s in _list(await self.call("sections", "list", reads=True))]
 
 
 def _list(value: Any) -> list[Any]:

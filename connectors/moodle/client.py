@@ -113,7 +113,10 @@ class Moodle:
             "moodlewsrestformat": "json",
             **dict(encode(arguments or {})),
         }
-        response = await self.upstream.request("POST", SERVER, form=form, call=function)
+        # Every function this client calls reads; Moodle takes them by POST all the same.
+        response = await self.upstream.request(
+            "POST", SERVER, form=form, call=function, idempotent=True
+        )
         if response.status_code >= 500:
             raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
         body = decode_json(response, SOURCE)
