@@ -368,13 +368,14 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(limits: LimitsSettings) -> GatewaySchema:
     """The schema, with the query limits of this deployment."""
+    # Made once: the validation cache is keyed by the rules too, so a rule class made per
+    # request would make every request a miss (and fill the cache with dead entries).
+    rules = [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
     extensions: list[Any] = [
         # Apps send the same few documents again and again: parse and validate each one once.
         # (The caches are module-level in Strawberry, shared by the per-request instances.)
         lambda: ParserCache(maxsize=256),
-        lambda: AddValidationRules(
-            [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
-        ),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RecordOperation,
     ]
