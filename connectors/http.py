@@ -7,17 +7,20 @@ place where httpx exceptions become `UpstreamError`s, and where requests are cou
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import re
 import time
 import typing
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from cachetools import TLRUCache
 from circuitbreaker import CircuitBreaker
 from tenacity import (
     AsyncRetrying,
@@ -30,6 +33,7 @@ from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
 NUMERIC = re.compile(r"/\d+(?=/|$)")
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+CACHE_KEY = "legacygraph.cache_key"
 DECODED = {"content-encoding", "content-length", "transfer-encoding"}
 """Headers that no longer describe the body once httpx has decoded it."""
 
@@ -37,6 +41,7 @@ __all__ = [
     "Call",
     "CallStats",
     "Resilience",
+    "ResponseCache",
     "Upstream",
     "breaker_for",
     "decode_json",
@@ -64,6 +69,16 @@ class CallStats:
     calls: list[Call] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    """Reads answered from the cache (or shared with an identical read in flight)."""
+    misses: dict[str, int] = field(default_factory=dict)
+    """Reads the cache could not answer, so they went to the source."""
+
+    def hit(self, source: str) -> None:
+        self.hits[source] = self.hits.get(source, 0) + 1
+
+    def miss(self, source: str) -> None:
+        self.misses[source] = self.misses.get(source, 0) + 1
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
@@ -126,6 +141,62 @@ def breaker_for(source: str, *, failures: int, reset_s: float) -> CircuitBreaker
     )
 
 
+CacheKey = tuple[str, str, str]
+"""(caller key, call name, digest of the request as built before auth)."""
+
+
+class ResponseCache:
+    """Answers to reads from one source, for a short time, kept apart per caller.
+
+    A key is (caller key, call, digest of the request before auth adds the credential): the
+    caller key is a keyed hash the gateway makes from the caller's credential, and the digest
+    hides whatever else a request carries. An answer is kept only once its connector has read
+    it without error (`Upstream.keep`); identical reads in flight share one exchange; a write
+    to the source clears it all.
+    """
+
+    def __init__(
+        self,
+        ttl_s: float,
+        *,
+        ttl_by_call: Mapping[str, float] | None = None,
+        maxsize: int = 10_000,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.ttl_by_call = dict(ttl_by_call or {})
+        self._answers: TLRUCache[CacheKey, tuple[int, list[tuple[str, str]], bytes]] = TLRUCache(
+            maxsize=maxsize, ttu=self._expiry, timer=time.monotonic
+        )
+        self._flights: dict[CacheKey, asyncio.Future[httpx.Response]] = {}
+        self.generation = 0
+        """Counts clears: a read that began before a write is not kept after it."""
+
+    def _expiry(self, key: CacheKey, _value: object, now: float) -> float:
+        return now + self.ttl_by_call.get(key[1], self.ttl_s)
+
+    def keys(self) -> list[CacheKey]:
+        return list(self._answers.keys())
+
+    def get(self, key: CacheKey) -> httpx.Response | None:
+        kept = self._answers.get(key)
+        if kept is None:
+            return None
+        status_code, headers, content = kept
+        return httpx.Response(status_code, headers=headers, content=content)
+
+    def put(self, key: CacheKey, response: httpx.Response, generation: int) -> None:
+        if generation == self.generation and self.ttl_by_call.get(key[1], self.ttl_s) > 0:
+            self._answers[key] = (
+                response.status_code,
+                list(response.headers.multi_items()),
+                response.content,
+            )
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._answers.clear()
+
+
 @dataclass(frozen=True)
 class Resilience:
     """How requests to one source cope with failure (decided outside the connector)."""
@@ -147,6 +218,16 @@ class Upstream:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """Answers larger than this are refused as they stream in, not read whole into memory."""
     resilience: Resilience = field(default_factory=lambda: Resilience())
+    cache: ResponseCache | None = None
+    caller_key: str = ""
+    """A keyed hash of the credential this Upstream acts with: what keeps cached answers apart."""
+
+    def keep(self, response: httpx.Response) -> None:
+        """Cache `response` (a read its connector has accepted) for this caller."""
+        kept = response.extensions.get(CACHE_KEY)
+        if self.cache is not None and kept is not None and response.status_code < 400:
+            key, generation = kept
+            self.cache.put(key, response, generation)
 
     async def request(
         self,
@@ -164,6 +245,26 @@ class Upstream:
         function or method name; by default the method and path, numeric ids folded).
         `idempotent` (by default: a GET) allows retries; a read sent by POST says so."""
         name = call or f"{method} {NUMERIC.sub('/{id}', path)}"
+        reads = method == "GET" if idempotent is None else idempotent
+        cache = self.cache if self.caller_key else None
+        key: CacheKey | None = None
+        if cache is not None and reads:
+            key = (self.caller_key, name, _digest(method, path, params, form, json_body))
+            cached = cache.get(key)
+            if cached is not None:
+                self._hit()
+                return cached
+            flight = cache._flights.get(key)
+            if flight is not None:  # the same read by the same caller is on its way
+                self._hit()
+                shared = await asyncio.shield(flight)
+                return httpx.Response(
+                    shared.status_code, headers=shared.headers, content=shared.content
+                )
+            if self.stats is not None:
+                self.stats.miss(self.source)
+        elif cache is not None:
+            cache.clear()  # a write may change what any cached read would say
         breaker = self.resilience.breaker
         if breaker is not None and breaker.opened:
             self._record(name, "circuit_open", 0.0)
@@ -172,9 +273,7 @@ class Upstream:
                 f"{self.source} keeps failing; the gateway is not calling it for a moment",
                 upstream_code="circuit_open",
             )
-        retries = self.resilience.read_retries
-        if not (method == "GET" if idempotent is None else idempotent):
-            retries = 0
+        retries = self.resilience.read_retries if reads else 0
 
         async def exchange() -> httpx.Response:
             return await self._exchange(method, path, params, json_body, form, headers, name)
@@ -190,10 +289,26 @@ class Upstream:
                     return await exchange()
             raise AssertionError("unreachable: tenacity re-raises the last failure")
 
-        try:
+        async def guarded() -> httpx.Response:
             if breaker is None:
                 return await retried()
             return typing.cast(httpx.Response, await breaker.call_async(retried))
+
+        if key is None or cache is None:
+            return await self._answer(guarded)
+        generation = cache.generation
+        flight = asyncio.ensure_future(self._answer(guarded))
+        cache._flights[key] = flight
+        try:
+            response = await asyncio.shield(flight)
+        finally:
+            cache._flights.pop(key, None)
+        response.extensions[CACHE_KEY] = (key, generation)
+        return response
+
+    async def _answer(self, guarded: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        try:
+            return await guarded()
         except _ServerFailure as failure:  # counted by the breaker; the connector maps it
             return failure.response
         except httpx.TimeoutException as exc:
@@ -247,6 +362,10 @@ class Upstream:
         if answer.status_code >= 500:
             raise _ServerFailure(answer)
         return answer
+
+    def _hit(self) -> None:
+        if self.stats is not None:
+            self.stats.hit(self.source)
 
     def _record(self, name: str, status: str, seconds: float) -> None:
         if self.stats is not None:
@@ -320,3 +439,18 @@ def with_form_fields(request: httpx.Request, fields: Mapping[str, str]) -> httpx
     return rebuilt(
         request, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
+
+
+def _digest(
+    method: str,
+    path: str,
+    params: Mapping[str, str] | None,
+    form: Mapping[str, str] | None,
+    json_body: Any,
+) -> str:
+    described = json.dumps(
+        [method, path, sorted((params or {}).items()), sorted((form or {}).items()), json_body],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(described.encode()).hexdigest()

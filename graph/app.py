@@ -96,21 +96,24 @@ class AccessLog:
         finally:
             context = scope.get("state", {}).get(CONTEXT_KEY)
             upstream = "-"
+            cached = "-"
             operation = "-"
             seconds = time.perf_counter() - started
             if isinstance(context, Context):
                 operation = context.operation_name or "-"
                 upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
+                cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
                 outcome = context.outcome if status < 400 else "failed"
                 self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
             access_log.info(
-                "%s %s op=%s status=%d %.1fms upstream=%s",
+                "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
                 scope["method"],
                 scope["path"],
                 operation,
                 status,
                 seconds * 1000,
                 upstream,
+                cached,
             )
 
 

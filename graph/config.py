@@ -128,8 +128,31 @@ class SourceSettings:
     """How long an open breaker fails fast before it lets a call through again."""
     allow_service_fallback: bool = False
     """Act as the configured service identity for callers who send no credential of their own."""
+    cache_ttl_s: float = 30.0
+    """How long a read's answer is reused for the same caller; 0 turns the cache off."""
+    cache_ttl_by_call: tuple[str, ...] = ()
+    """Per kind of call, as "call=seconds" (say "core_course_get_contents=300")."""
+
+    def call_ttls(self) -> dict[str, float]:
+        """`cache_ttl_by_call` read into call name -> seconds."""
+        ttls = {}
+        for entry in self.cache_ttl_by_call:
+            call, _, seconds = entry.partition("=")
+            ttls[call.strip()] = float(seconds)
+        return ttls
 
     def check(self, where: str) -> None:
+        if self.cache_ttl_s < 0:
+            raise ValueError(f"{where}.cache_ttl_s: must not be negative, got {self.cache_ttl_s}")
+        for entry in self.cache_ttl_by_call:
+            call, _, seconds = entry.partition("=")
+            try:
+                if not call.strip() or float(seconds) < 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"{where}.cache_ttl_by_call: {entry!r} is not call=seconds"
+                ) from None
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{where}.url: must be an http(s) URL, got {self.url!r}")

@@ -23,7 +23,14 @@ from connectors.elgg import Elgg, ElggAuth, MethodInfo
 from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
-from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
+from connectors.http import (
+    CallStats,
+    Resilience,
+    ResponseCache,
+    Upstream,
+    breaker_for,
+    new_client,
+)
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings, SourceSettings
@@ -93,6 +100,8 @@ class Gateway:
     """Reads and issues gateway session tokens; None when no key is configured."""
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     """One circuit breaker per source, shared by every caller."""
+    caches: dict[str, ResponseCache] = field(default_factory=dict)
+    """One response cache per source whose cache is on, keyed per caller inside."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
@@ -113,11 +122,17 @@ class Gateway:
                 )
                 for name, source in settings.sources.configured().items()
             }
+            caches = {
+                name: ResponseCache(source.cache_ttl_s, ttl_by_call=source.call_ttls())
+                for name, source in settings.sources.configured().items()
+                if source.cache_ttl_s > 0 or source.cache_ttl_by_call
+            }
             yield cls(
                 settings,
                 clients,
                 sessions=SessionCodec.from_settings(settings.session),
                 breakers=breakers,
+                caches=caches,
             )
 
 
@@ -196,8 +211,12 @@ class Context:
             return False
         return source in self.credentials.tokens or configured.allow_service_fallback
 
-    def _upstream(self, settings: SourceSettings, source: str, auth: httpx.Auth) -> Upstream:
-        """How to reach `source` as this request: its shared client, its limits, this auth."""
+    def _upstream(
+        self, settings: SourceSettings, source: str, auth: httpx.Auth, identity: str
+    ) -> Upstream:
+        """How to reach `source` as this request: its shared client, its limits, this auth.
+        `identity` names who the auth acts as (it holds the credential); cached answers are
+        kept under a keyed hash of it."""
         return Upstream(
             source,
             self.gateway.clients[source],
@@ -208,6 +227,8 @@ class Context:
             resilience=Resilience(
                 breaker=self.gateway.breakers.get(source), read_retries=settings.read_retries
             ),
+            cache=self.gateway.caches.get(source),
+            caller_key=self.gateway.caller_key(source, identity),
         )
 
     @cached_property
@@ -220,12 +241,13 @@ class Context:
         if settings is None:
             raise Unavailable("flarum", "Flarum is not configured on this gateway")
         if token:
-            auth = FlarumAuth(token=token)
+            auth, identity = FlarumAuth(token=token), f"token:{token}"
         elif settings.allow_service_fallback:
             auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
+            identity = f"service:{settings.api_key}:{settings.api_user_id}"
         else:
-            auth = FlarumAuth()
-        upstream = self._upstream(settings, "flarum", auth)
+            auth, identity = FlarumAuth(), "guest"
+        upstream = self._upstream(settings, "flarum", auth, identity)
         return Flarum(upstream)
 
     @cached_property
@@ -243,7 +265,7 @@ class Context:
         settings = self.settings.sources.moodle
         if settings is None:
             raise Unavailable("moodle", "Moodle is not configured on this gateway")
-        upstream = self._upstream(settings, "moodle", MoodleAuth(token))
+        upstream = self._upstream(settings, "moodle", MoodleAuth(token), f"token:{token or ''}")
         return Moodle(
             upstream,
             no_multicall=self.gateway.no_multicall,
@@ -266,7 +288,7 @@ class Context:
         if settings is None:
             raise Unavailable("civicrm", "CiviCRM is not configured on this gateway")
         auth = CivicrmAuth(settings.site_key, api_key)
-        upstream = self._upstream(settings, "civicrm", auth)
+        upstream = self._upstream(settings, "civicrm", auth, f"api_key:{api_key}")
         style: ApiStyle = "q" if settings.api_style == "q" else "entity"
         return Civicrm(upstream, rest_path=settings.rest_path, style=style)
 
@@ -286,7 +308,8 @@ class Context:
             variant="legacy" if settings.hmac_variant == "legacy" else "standard",
             user_token=token,
         )
-        upstream = self._upstream(settings, "elgg", auth)
+        identity = f"token:{token}" if token else "application"
+        upstream = self._upstream(settings, "elgg", auth, identity)
         return Elgg(upstream, methods=self.gateway.elgg_methods)
 
     @cached_property
@@ -299,5 +322,5 @@ class Context:
         if settings is None:
             raise Unavailable("eqsash", "Eqsash is not configured on this gateway")
         auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
-        upstream = self._upstream(settings, "eqsash", auth)
+        upstream = self._upstream(settings, "eqsash", auth, f"token:{token}" if token else "guest")
         return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)

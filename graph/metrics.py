@@ -1,5 +1,6 @@
 """Prometheus metrics: GraphQL requests by operation and outcome, and every upstream request by
-source, call and status, with latencies. Labels carry names only, never a credential."""
+source, call and status, with latencies; and how often the response cache answered. Labels
+carry names only, never a credential."""
 
 from __future__ import annotations
 
@@ -47,6 +48,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.cache_reads = Counter(
+            "legacygraph_cache_reads",
+            "Reads that could use the per-caller response cache, by source and result (hit, miss).",
+            ["source", "result"],
+            registry=self.registry,
+        )
+
     def operation(self, name: str | None) -> str:
         if not name:
             return "anonymous"
@@ -64,6 +72,10 @@ class Metrics:
         for call in stats.calls:
             self.upstream_requests.labels(call.source, call.name, call.status).inc()
             self.upstream_seconds.labels(call.source, call.name).observe(call.seconds)
+        for source, count in stats.hits.items():
+            self.cache_reads.labels(source, "hit").inc(count)
+        for source, count in stats.misses.items():
+            self.cache_reads.labels(source, "miss").inc(count)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -42,7 +42,9 @@ class Civicrm:
         response = await self.upstream.request(
             "POST", self.rest_path, form=form, call=call, idempotent=action == "get"
         )
-        return read(response)
+        result = read(response)
+        self.upstream.keep(response)
+        return result
 
     async def _v2(self, function: str, params: Mapping[str, str]) -> Any:
         form = {"q": f"civicrm/{function}", "json": "1", **params}
@@ -51,7 +53,9 @@ class Civicrm:
         response = await self.upstream.request(
             "POST", self.rest_path, form=form, call=call, idempotent=reads
         )
-        return read(response)
+        result = read(response)
+        self.upstream.keep(response)
+        return result
 
     # Contacts ----------------------------------------------------------------------------------
 

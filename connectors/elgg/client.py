@@ -154,7 +154,9 @@ class Elgg:
         response = await self.upstream.request(
             "GET", ENDPOINT, params={"method": method, **fields}, call=method
         )
-        return read(response)
+        result = read(response)
+        self.upstream.keep(response)
+        return result
 
     async def exposed(self) -> Mapping[str, MethodInfo]:
         """The methods the site exposes (`system.api.list`, asked once and remembered)."""

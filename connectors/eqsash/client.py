@@ -90,7 +90,9 @@ class Eqsash:
             response = await self.upstream.request(
                 "POST", self.path, form=fields, call=f"{module}.{method}", idempotent=reads
             )
-        return read(response)
+        result = read(response)
+        self.upstream.keep(response)
+        return result
 
     async def login(self, login: str, password: str) -> Token:
         found = await self.call("users", "login", {"login": login, "password": password})

@@ -53,7 +53,10 @@ def test_counters_after_a_run(
         == 1
     )
     flarum_calls = (("call", "GET /api/discussions"), ("source", "flarum"), ("status", "200"))
-    assert found[("legacygraph_upstream_requests_total", flarum_calls)] == 2
+    # The second Front query was answered by the cache, for the same caller.
+    assert found[("legacygraph_upstream_requests_total", flarum_calls)] == 1
+    assert found[("legacygraph_cache_reads_total", (("result", "hit"), ("source", "flarum")))] == 1
+    assert found[("legacygraph_cache_reads_total", (("result", "miss"), ("source", "flarum")))] == 1
     moodle_calls = (
         ("call", "core_course_get_courses_by_field"),
         ("source", "moodle"),

@@ -1,0 +1,135 @@
+"""The per-caller response cache in `Upstream.request`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+
+from connectors.http import CallStats, ResponseCache, Upstream
+from tests.connectors.recording import Recorder
+
+ANSWERS = itertools.count()
+
+
+def counting(request: httpx.Request) -> httpx.Response:
+    """A fresh answer every time, so a cached one can be told apart."""
+    return httpx.Response(200, json={"answer": next(ANSWERS), "path": request.url.path})
+
+
+def upstream(
+    transport: httpx.MockTransport,
+    cache: ResponseCache,
+    caller_key: str,
+    stats: CallStats | None = None,
+) -> Upstream:
+    client = httpx.AsyncClient(transport=transport)
+    return Upstream(
+        "lms", client, "http://lms.test", httpx.Auth(), stats, cache=cache, caller_key=caller_key
+    )
+
+
+async def read(source: Upstream, path: str = "/courses", **params: str) -> object:
+    response = await source.request("GET", path, params=params or None)
+    body = response.json()
+    source.keep(response)
+    return body
+
+
+async def test_a_repeated_read_by_the_same_caller_is_answered_from_the_cache() -> None:
+    recorder = Recorder(counting)
+    stats = CallStats()
+    source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a", stats)
+    first = await read(source, category="3")
+    again = await read(source, category="3")
+    other = await read(source, category="4")
+    assert again == first and other != first
+    assert len(recorder.requests) == 2
+    assert stats.hits == {"lms": 1} and stats.misses == {"lms": 2}
+
+
+async def test_callers_never_share_an_answer() -> None:
+    recorder = Recorder(counting)
+    cache = ResponseCache(30)
+    transport = httpx.MockTransport(recorder)
+    first = await read(upstream(transport, cache, "caller-a"))
+    second = await read(upstream(transport, cache, "caller-b"))
+    assert first != second
+    assert len(recorder.requests) == 2
+
+
+async def test_an_answer_the_connector_did_not_keep_is_asked_again() -> None:
+    recorder = Recorder(counting)
+    source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
+    await source.request("GET", "/courses")  # say its body held an error: no keep()
+    await read(source)
+    assert len(recorder.requests) == 2
+
+
+async def test_a_write_clears_what_was_kept() -> None:
+    recorder = Recorder(counting)
+    source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
+    before = await read(source)
+    await source.request("POST", "/courses", form={"name": "New"})
+    after = await read(source)
+    assert after != before
+    assert [r.method for r in recorder.requests] == ["GET", "POST", "GET"]
+
+
+async def test_a_read_that_began_before_a_write_is_not_kept_after_it() -> None:
+    recorder = Recorder(counting)
+    source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
+    response = await source.request("GET", "/courses")
+    await source.request("POST", "/courses", form={"name": "New"})
+    source.keep(response)  # the connector finishes reading only now
+    await read(source)
+    assert len(recorder.requests) == 3
+
+
+async def test_answers_expire_and_a_call_kind_can_be_left_out() -> None:
+    recorder = Recorder(counting)
+    cache = ResponseCache(0.05, ttl_by_call={"GET /live": 0})
+    source = upstream(httpx.MockTransport(recorder), cache, "caller-a")
+    await read(source)
+    await read(source, "/live")
+    await read(source, "/live")
+    assert len(recorder.requests) == 3  # /live is never kept
+    await asyncio.sleep(0.1)
+    await read(source)
+    assert len(recorder.requests) == 4
+
+
+async def test_identical_reads_in_flight_share_one_exchange() -> None:
+    sent: list[httpx.Request] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        await asyncio.sleep(0.05)
+        return counting(request)
+
+    cache = ResponseCache(30)
+    transport = httpx.MockTransport(slow)
+    same = upstream(transport, cache, "caller-a")
+    other = upstream(transport, cache, "caller-b")
+    answers = await asyncio.gather(read(same), read(same), read(same), read(other))
+    assert answers[0] == answers[1] == answers[2] != answers[3]
+    assert len(sent) == 2  # one for caller a, one for caller b
+
+
+async def test_keys_hold_no_part_of_the_request() -> None:
+    recorder = Recorder(counting)
+    cache = ResponseCache(30)
+    source = upstream(httpx.MockTransport(recorder), cache, "keyed-hash-of-caller")
+    await read(source, "/login", password="hunter2-secret")
+    (key,) = cache.keys()
+    assert "hunter2-secret" not in repr(key)
+    assert key[0] == "keyed-hash-of-caller"
+
+
+async def test_without_a_caller_key_nothing_is_cached() -> None:
+    recorder = Recorder(counting)
+    source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "")
+    await read(source)
+    await read(source)
+    assert len(recorder.requests) == 2

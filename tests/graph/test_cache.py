@@ -1,0 +1,95 @@
+"""The per-caller response cache, end to end: faster for one caller, never shared between two."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+
+from graph.ids import GlobalId
+from simulators.world import World
+from tests.conftest import Simulator, flarum_headers, login, moodle_login, running_gateway
+
+MINE = """
+query Mine {
+  viewer { flarum { username } moodle { username } }
+  discussions(first: 12) { nodes { title } }
+  courses(first: 5) { nodes { fullName } }
+}
+"""
+
+OFF = {"cache_ttl_s": 0.0}
+
+
+def headers_of(flarum: Simulator, moodle: Simulator, username: str) -> dict[str, str]:
+    return {
+        **flarum_headers(login(flarum.url, username)),
+        "X-Moodle-Token": moodle_login(moodle.url, username),
+    }
+
+
+async def ask_many(url: str, plan: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+    """Send every (caller, headers) of `plan`, sixteen at a time, in the plan's order."""
+    gate = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(headers: dict[str, str]) -> dict[str, Any]:
+            async with gate:
+                response = await client.post(
+                    f"{url}/graphql", json={"query": MINE}, headers=headers
+                )
+                assert response.status_code == 200, response.text
+                body: dict[str, Any] = response.json()
+                return body
+
+        return await asyncio.gather(*(one(headers) for _, headers in plan))
+
+
+def test_two_callers_interleaved_never_see_each_others_data(
+    world: World, flarum: Simulator, moodle: Simulator
+) -> None:
+    callers = {
+        name: headers_of(flarum, moodle, name) for name in (world.admin.username, "bea.abebe")
+    }
+    with running_gateway(flarum.url, moodle.url, moodle_options=OFF, **OFF) as uncached:
+        expected = {name: uncached.query(MINE, **headers) for name, headers in callers.items()}
+    admin, bea = (expected[name] for name in callers)
+    assert "errors" not in admin and "errors" not in bea
+    assert admin["data"]["discussions"] != bea["data"]["discussions"]  # admin sees private ones
+    assert admin["data"]["viewer"] != bea["data"]["viewer"]
+
+    pick = random.Random(10).choice
+    plan = [pick(list(callers.items())) for _ in range(2_000)]
+    flarum_before, moodle_before = flarum.counter.total, moodle.counter.total
+    with running_gateway(flarum.url, moodle.url) as cached:
+        answers = asyncio.run(ask_many(cached.url, plan))
+    wrong = [
+        n
+        for n, ((name, _), body) in enumerate(zip(plan, answers, strict=True))
+        if body != expected[name]
+    ]
+    assert wrong == []
+    # The cache did answer: each caller's reads went upstream about once, not 1,000 times.
+    assert flarum.counter.total - flarum_before < 40
+    assert moodle.counter.total - moodle_before < 40
+
+
+def test_a_write_through_the_gateway_is_seen_by_the_next_read(
+    world: World, fresh_flarum: Simulator
+) -> None:
+    headers = flarum_headers(login(fresh_flarum.url, "bea.abebe"))
+    titles = "{ discussions(first: 50) { nodes { title } } }"
+    with running_gateway(fresh_flarum.url) as gateway:
+        before = gateway.query(titles, **headers)["data"]["discussions"]["nodes"]
+        assert gateway.query(titles, **headers)["data"]["discussions"]["nodes"] == before
+        started = gateway.query(
+            "mutation($tags: [ID!]) {"
+            ' startDiscussion(title: "Cached no more", content: "Hello", tags: $tags) { title } }',
+            {"tags": [GlobalId("flarum", "Tag", "1").encode()]},
+            **headers,
+        )
+        assert "errors" not in started, started
+        after = gateway.query(titles, **headers)["data"]["discussions"]["nodes"]
+    assert {"title": "Cached no more"} in after and {"title": "Cached no more"} not in before
