@@ -3,7 +3,7 @@
 Runs the Flarum simulator and the gateway as separate processes on loopback ports, then times
 the same page read straight from the simulator and through the gateway, one request at a time.
 Overhead = gateway latency - direct latency (medians). Usage: `make bench` or
-`python -m bench.discussions [--requests N] [--scale N]`.
+`python -m bench.discussions [--requests N] [--scale N] [--cache-ttl S]`.
 """
 
 from __future__ import annotations
@@ -80,13 +80,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument(
+        "--cache-ttl", type=float, default=0, help="the gateway's response cache (0: off)"
+    )
     args = parser.parse_args()
     flarum_port, gateway_port = free_port(), free_port()
     flarum = f"http://127.0.0.1:{flarum_port}"
     gateway = f"http://127.0.0.1:{gateway_port}"
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
-        config.write_text(f'[server]\nport = {gateway_port}\n[sources.flarum]\nurl = "{flarum}"\n')
+        config.write_text(
+            f'[server]\nport = {gateway_port}\n[sources.flarum]\nurl = "{flarum}"\n'
+            f"cache_ttl_s = {args.cache_ttl}\n"
+        )
         simulator = [sys.executable, "-m", "simulators", "flarum", "--port", str(flarum_port)]
         with (
             process([*simulator, "--scale", str(args.scale)], f"{flarum}/api") as flarum_pid,
@@ -114,7 +120,10 @@ def main() -> None:
     served = args.requests + min(20, args.requests)
     gateway_cpu, flarum_cpu = ((a - b) * 1000 / served for a, b in zip(after, before, strict=True))
     overhead = statistics.median(gateway_ms) - statistics.median(direct_ms)
-    print(f"front page (20 discussions + author, tags, first post), {args.requests} requests")
+    print(
+        f"front page (20 discussions + author, tags, first post), {args.requests} requests,"
+        f" cache {'off' if not args.cache_ttl else f'{args.cache_ttl:g} s'}"
+    )
     print(f"  upstream requests per query: {sum(upstream.values())}  {upstream}")
     print(f"  direct to Flarum simulator:  {describe(direct_ms)}")
     print(f"  through the gateway:         {describe(gateway_ms)}")
