@@ -18,6 +18,8 @@ api_key = "k"
 api_user_id = 1
 allow_service_fallback = true
 timeout_s = 5
+cache_ttl_s = 15
+cache_ttl_by_call = ["GET /api = 300", "GET /api/discussions=0"]
 """
 
 
@@ -39,6 +41,8 @@ def test_a_good_file_is_read_into_typed_settings(tmp_path: Path) -> None:
         True,
     )
     assert "api_key" not in repr(flarum)  # secrets stay out of reprs and logs
+    assert flarum.cache_ttl_s == 15.0
+    assert flarum.call_ttls() == {"GET /api": 300.0, "GET /api/discussions": 0.0}
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -84,6 +88,16 @@ def test_no_file_and_no_environment_means_no_sources() -> None:
             "sources.flarum.timeout_s: must be a number",
         ),
         ("[server]\nport = 70000", {}, "server.port: must be between 1 and 65535"),
+        (
+            "[sources.flarum]\nurl = 'http://x'\ncache_ttl_by_call = ['GET /api']",
+            {},
+            "sources.flarum.cache_ttl_by_call: 'GET /api' is not call=seconds",
+        ),
+        (
+            "[sources.flarum]\nurl = 'http://x'\ncache_ttl_s = -1",
+            {},
+            "sources.flarum.cache_ttl_s: must not be negative",
+        ),
         (
             "[sources.flarum]\nurl = 'http://x'\nallow_service_fallback = true",
             {},
