@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from cachetools import TLRUCache
 from circuitbreaker import CircuitBreaker
 from tenacity import (
     AsyncRetrying,
@@ -29,6 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .cache import CacheKey, ResponseCache
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 
 NUMERIC = re.compile(r"/\d+(?=/|$)")
@@ -41,7 +41,6 @@ __all__ = [
     "Call",
     "CallStats",
     "Resilience",
-    "ResponseCache",
     "Upstream",
     "breaker_for",
     "decode_json",
@@ -141,62 +140,6 @@ def breaker_for(source: str, *, failures: int, reset_s: float) -> CircuitBreaker
     )
 
 
-CacheKey = tuple[str, str, str]
-"""(caller key, call name, digest of the request as built before auth)."""
-
-
-class ResponseCache:
-    """Answers to reads from one source, for a short time, kept apart per caller.
-
-    A key is (caller key, call, digest of the request before auth adds the credential): the
-    caller key is a keyed hash the gateway makes from the caller's credential, and the digest
-    hides whatever else a request carries. An answer is kept only once its connector has read
-    it without error (`Upstream.keep`); identical reads in flight share one exchange; a write
-    to the source clears it all.
-    """
-
-    def __init__(
-        self,
-        ttl_s: float,
-        *,
-        ttl_by_call: Mapping[str, float] | None = None,
-        maxsize: int = 10_000,
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.ttl_by_call = dict(ttl_by_call or {})
-        self._answers: TLRUCache[CacheKey, tuple[int, list[tuple[str, str]], bytes]] = TLRUCache(
-            maxsize=maxsize, ttu=self._expiry, timer=time.monotonic
-        )
-        self._flights: dict[CacheKey, asyncio.Future[httpx.Response]] = {}
-        self.generation = 0
-        """Counts clears: a read that began before a write is not kept after it."""
-
-    def _expiry(self, key: CacheKey, _value: object, now: float) -> float:
-        return now + self.ttl_by_call.get(key[1], self.ttl_s)
-
-    def keys(self) -> list[CacheKey]:
-        return list(self._answers.keys())
-
-    def get(self, key: CacheKey) -> httpx.Response | None:
-        kept = self._answers.get(key)
-        if kept is None:
-            return None
-        status_code, headers, content = kept
-        return httpx.Response(status_code, headers=headers, content=content)
-
-    def put(self, key: CacheKey, response: httpx.Response, generation: int) -> None:
-        if generation == self.generation and self.ttl_by_call.get(key[1], self.ttl_s) > 0:
-            self._answers[key] = (
-                response.status_code,
-                list(response.headers.multi_items()),
-                response.content,
-            )
-
-    def clear(self) -> None:
-        self.generation += 1
-        self._answers.clear()
-
-
 @dataclass(frozen=True)
 class Resilience:
     """How requests to one source cope with failure (decided outside the connector)."""
@@ -222,12 +165,12 @@ class Upstream:
     caller_key: str = ""
     """A keyed hash of the credential this Upstream acts with: what keeps cached answers apart."""
 
-    def keep(self, response: httpx.Response) -> None:
+    async def keep(self, response: httpx.Response) -> None:
         """Cache `response` (a read its connector has accepted) for this caller."""
         kept = response.extensions.get(CACHE_KEY)
         if self.cache is not None and kept is not None and response.status_code < 400:
             key, generation = kept
-            self.cache.put(key, response, generation)
+            await self.cache.put(key, response, generation)
 
     async def request(
         self,
@@ -250,11 +193,11 @@ class Upstream:
         key: CacheKey | None = None
         if cache is not None and reads:
             key = (self.caller_key, name, _digest(method, path, params, form, json_body))
-            cached = cache.get(key)
+            cached, generation = await cache.get(key)
             if cached is not None:
                 self._hit()
                 return cached
-            flight = cache._flights.get(key)
+            flight = cache.flights.get(key)
             if flight is not None:  # the same read by the same caller is on its way
                 self._hit()
                 shared = await asyncio.shield(flight)
@@ -264,7 +207,7 @@ class Upstream:
             if self.stats is not None:
                 self.stats.miss(self.source)
         elif cache is not None:
-            cache.clear()  # a write may change what any cached read would say
+            await cache.clear()  # a write may change what any cached read would say
         breaker = self.resilience.breaker
         if breaker is not None and breaker.opened:
             self._record(name, "circuit_open", 0.0)
@@ -296,13 +239,12 @@ class Upstream:
 
         if key is None or cache is None:
             return await self._answer(guarded)
-        generation = cache.generation
         flight = asyncio.ensure_future(self._answer(guarded))
-        cache._flights[key] = flight
+        cache.flights[key] = flight
         try:
             response = await asyncio.shield(flight)
         finally:
-            cache._flights.pop(key, None)
+            cache.flights.pop(key, None)
         response.extensions[CACHE_KEY] = (key, generation)
         return response
 

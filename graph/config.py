@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "CacheSettings",
     "CivicrmSettings",
     "ConfigError",
     "ElggSettings",
@@ -80,6 +81,27 @@ class LimitsSettings:
     def check(self, where: str) -> None:
         if min(self.max_depth, self.max_aliases, self.max_body_bytes) < 1:
             raise ValueError(f"{where}: limits must be positive")
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Where answers to reads are kept (every source's TTL is in its own section)."""
+
+    url: str = field(default="", repr=False)
+    """redis://… or rediss://… to share the cache between gateway processes; empty: in process."""
+    secret: str = field(default="", repr=False)
+    """Keys the hash of each caller's credential; processes sharing a Redis need the same one.
+    Empty: a random secret per process (fine for the in-process cache)."""
+    namespace: str = "legacygraph"
+    """Prefix of every Redis key."""
+
+    def check(self, where: str) -> None:
+        if self.url and urlsplit(self.url).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{where}.url: must be a redis://, rediss:// or unix:// URL")
+        if self.url and len(self.secret) < 16:
+            raise ValueError(
+                f"{where}.secret: a shared cache needs a secret of at least 16 characters"
+            )
 
 
 @dataclass(frozen=True)
@@ -282,6 +304,7 @@ class Settings:
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     people: PeopleSettings = field(default_factory=PeopleSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
 
 

@@ -17,20 +17,15 @@ from typing import Any, TypeVar
 import httpx
 from cachetools import TTLCache
 from circuitbreaker import CircuitBreaker
+from redis.asyncio import Redis
 
+from connectors.cache import MemoryStore, RedisStore, ResponseCache
 from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
 from connectors.elgg import Elgg, ElggAuth, MethodInfo
 from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
-from connectors.http import (
-    CallStats,
-    Resilience,
-    ResponseCache,
-    Upstream,
-    breaker_for,
-    new_client,
-)
+from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
 from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings, SourceSettings
@@ -122,17 +117,29 @@ class Gateway:
                 )
                 for name, source in settings.sources.configured().items()
             }
+            redis = None
+            if settings.cache.url:
+                redis = Redis.from_url(settings.cache.url)
+                stack.push_async_callback(redis.aclose)
             caches = {
-                name: ResponseCache(source.cache_ttl_s, ttl_by_call=source.call_ttls())
+                name: ResponseCache(
+                    source.cache_ttl_s,
+                    ttl_by_call=source.call_ttls(),
+                    store=RedisStore(redis, f"{settings.cache.namespace}:{name}")
+                    if redis is not None
+                    else MemoryStore(),
+                )
                 for name, source in settings.sources.configured().items()
                 if source.cache_ttl_s > 0 or source.cache_ttl_by_call
             }
+            secret = settings.cache.secret.encode() or secrets.token_bytes(32)
             yield cls(
                 settings,
                 clients,
                 sessions=SessionCodec.from_settings(settings.session),
                 breakers=breakers,
                 caches=caches,
+                secret=secret,
             )
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -13,6 +18,7 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.config import (
+    CacheSettings,
     CivicrmSettings,
     ElggSettings,
     EqsashSettings,
@@ -109,6 +115,7 @@ def running_gateway(
     eqsash_url: str | None = None,
     eqsash_options: dict[str, Any] | None = None,
     session: SessionSettings | None = None,
+    cache: CacheSettings | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
@@ -122,6 +129,7 @@ def running_gateway(
         elgg = ElggSettings(url=elgg_url, **options)
     settings = Settings(
         session=session or SessionSettings(),
+        cache=cache or CacheSettings(),
         graphql=GraphQLSettings(),
         sources=SourcesSettings(
             flarum=FlarumSettings(url=flarum_url, **flarum_options),
@@ -259,3 +267,34 @@ def login(flarum_url: str, username: str, password: str = DEMO_PASSWORD) -> str:
     response.raise_for_status()
     token: str = response.json()["token"]
     return token
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server of its own on a free loopback port, nothing saved to disk."""
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing: .ci/run installs Debian's redis-server")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

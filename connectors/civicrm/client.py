@@ -43,7 +43,7 @@ class Civicrm:
             "POST", self.rest_path, form=form, call=call, idempotent=action == "get"
         )
         result = read(response)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return result
 
     async def _v2(self, function: str, params: Mapping[str, str]) -> Any:
@@ -54,7 +54,7 @@ class Civicrm:
             "POST", self.rest_path, form=form, call=call, idempotent=reads
         )
         result = read(response)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return result
 
     # Contacts ----------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class Elgg:
             "GET", ENDPOINT, params={"method": method, **fields}, call=method
         )
         result = read(response)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return result
 
     async def exposed(self) -> Mapping[str, MethodInfo]:

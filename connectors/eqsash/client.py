@@ -91,7 +91,7 @@ class Eqsash:
                 "POST", self.path, form=fields, call=f"{module}.{method}", idempotent=reads
             )
         result = read(response)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return result
 
     async def login(self, login: str, password: str) -> Token:

@@ -29,7 +29,7 @@ class Flarum:
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Document:
         response = await self.upstream.request("GET", f"/api{path}", params=params)
         document = read_document(response)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return document
 
     async def _post(self, path: str, document: dict[str, Any]) -> Document:

@@ -122,7 +122,7 @@ class Moodle:
         body = decode_json(response, SOURCE)
         if isinstance(body, dict) and "exception" in body:
             raise error_from(body)
-        self.upstream.keep(response)
+        await self.upstream.keep(response)
         return body
 
     async def call_many(self, calls: Sequence[Call]) -> list[Any]:

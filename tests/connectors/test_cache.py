@@ -6,8 +6,10 @@ import asyncio
 import itertools
 
 import httpx
+from redis.asyncio import Redis
 
-from connectors.http import CallStats, ResponseCache, Upstream
+from connectors.cache import MemoryStore, RedisStore, ResponseCache
+from connectors.http import CallStats, Upstream
 from tests.connectors.recording import Recorder
 
 ANSWERS = itertools.count()
@@ -33,7 +35,7 @@ def upstream(
 async def read(source: Upstream, path: str = "/courses", **params: str) -> object:
     response = await source.request("GET", path, params=params or None)
     body = response.json()
-    source.keep(response)
+    await source.keep(response)
     return body
 
 
@@ -82,7 +84,7 @@ async def test_a_read_that_began_before_a_write_is_not_kept_after_it() -> None:
     source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
     response = await source.request("GET", "/courses")
     await source.request("POST", "/courses", form={"name": "New"})
-    source.keep(response)  # the connector finishes reading only now
+    await source.keep(response)  # the connector finishes reading only now
     await read(source)
     assert len(recorder.requests) == 3
 
@@ -119,10 +121,12 @@ async def test_identical_reads_in_flight_share_one_exchange() -> None:
 
 async def test_keys_hold_no_part_of_the_request() -> None:
     recorder = Recorder(counting)
-    cache = ResponseCache(30)
-    source = upstream(httpx.MockTransport(recorder), cache, "keyed-hash-of-caller")
+    store = MemoryStore()
+    source = upstream(
+        httpx.MockTransport(recorder), ResponseCache(30, store=store), "keyed-hash-of-caller"
+    )
     await read(source, "/login", password="hunter2-secret")
-    (key,) = cache.keys()
+    (key,) = store.keys()
     assert "hunter2-secret" not in repr(key)
     assert key[0] == "keyed-hash-of-caller"
 
@@ -133,3 +137,30 @@ async def test_without_a_caller_key_nothing_is_cached() -> None:
     await read(source)
     await read(source)
     assert len(recorder.requests) == 2
+
+
+async def test_answers_kept_in_redis_are_apart_per_caller_and_forgotten_on_a_write(
+    redis_url: str,
+) -> None:
+    recorder = Recorder(counting)
+    transport = httpx.MockTransport(recorder)
+    redis = Redis.from_url(redis_url)
+    try:
+        store = RedisStore(redis, f"test:{next(ANSWERS)}")
+        cache = ResponseCache(30, ttl_by_call={"GET /short": 0.2}, store=store)
+        one, two = upstream(transport, cache, "caller-a"), upstream(transport, cache, "caller-b")
+        first = await read(one, token_like="not-in-keys")
+        assert await read(one, token_like="not-in-keys") == first
+        assert await read(two, token_like="not-in-keys") != first
+        assert len(recorder.requests) == 2
+        await one.request("POST", "/courses", form={"name": "New"})
+        assert await read(one, token_like="not-in-keys") != first
+        assert len(recorder.requests) == 4
+        await read(one, "/short")
+        await asyncio.sleep(0.3)
+        await read(one, "/short")
+        assert len(recorder.requests) == 6  # expired in Redis
+        names = [name.decode() async for name in redis.scan_iter(f"{store.namespace}:*")]
+        assert names and not any("not-in-keys" in name for name in names)
+    finally:
+        await redis.aclose()

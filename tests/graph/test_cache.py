@@ -7,7 +7,10 @@ import random
 from typing import Any
 
 import httpx
+import pytest
+import redis
 
+from graph.config import CacheSettings
 from graph.ids import GlobalId
 from simulators.world import World
 from tests.conftest import Simulator, flarum_headers, login, moodle_login, running_gateway
@@ -47,9 +50,16 @@ async def ask_many(url: str, plan: list[tuple[str, dict[str, str]]]) -> list[dic
         return await asyncio.gather(*(one(headers) for _, headers in plan))
 
 
+@pytest.mark.parametrize("kept_in", ["process", "redis"])
 def test_two_callers_interleaved_never_see_each_others_data(
-    world: World, flarum: Simulator, moodle: Simulator
+    world: World, flarum: Simulator, moodle: Simulator, kept_in: str, request: pytest.FixtureRequest
 ) -> None:
+    cache = CacheSettings()
+    if kept_in == "redis":
+        url = request.getfixturevalue("redis_url")
+        cache = CacheSettings(
+            url=url, secret="a-secret-for-tests", namespace=f"interleave{id(cache)}"
+        )
     callers = {
         name: headers_of(flarum, moodle, name) for name in (world.admin.username, "bea.abebe")
     }
@@ -63,7 +73,7 @@ def test_two_callers_interleaved_never_see_each_others_data(
     pick = random.Random(10).choice
     plan = [pick(list(callers.items())) for _ in range(2_000)]
     flarum_before, moodle_before = flarum.counter.total, moodle.counter.total
-    with running_gateway(flarum.url, moodle.url) as cached:
+    with running_gateway(flarum.url, moodle.url, cache=cache) as cached:
         answers = asyncio.run(ask_many(cached.url, plan))
     wrong = [
         n
@@ -71,6 +81,11 @@ def test_two_callers_interleaved_never_see_each_others_data(
         if body != expected[name]
     ]
     assert wrong == []
+    if kept_in == "redis":  # what Redis holds is named by keyed hashes, never by a credential
+        with redis.Redis.from_url(cache.url) as server:
+            names = [name.decode() for name in server.scan_iter(f"{cache.namespace}:*")]
+        secrets = [value for headers in callers.values() for value in headers.values()]
+        assert names and not [name for name in names if any(s in name for s in secrets)]
     # The cache did answer: each caller's reads went upstream about once, not 1,000 times.
     assert flarum.counter.total - flarum_before < 40
     assert moodle.counter.total - moodle_before < 40

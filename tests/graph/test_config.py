@@ -94,6 +94,12 @@ def test_no_file_and_no_environment_means_no_sources() -> None:
             "sources.flarum.cache_ttl_by_call: 'GET /api' is not call=seconds",
         ),
         (
+            "[cache]\nurl = 'redis://127.0.0.1:6379/0'",
+            {},
+            "cache.secret: a shared cache needs a secret of at least 16 characters",
+        ),
+        ("[cache]\nurl = 'http://cache'", {}, "cache.url: must be a redis://"),
+        (
             "[sources.flarum]\nurl = 'http://x'\ncache_ttl_s = -1",
             {},
             "sources.flarum.cache_ttl_s: must not be negative",

@@ -1,0 +1,136 @@
+"""Answers to reads, kept a short time and apart per caller: in the process or in Redis.
+
+A key is (caller key, call, digest of the request before auth adds the credential). The caller
+key is a keyed hash the gateway makes from the caller's credential, and the digest hides whatever
+else a request carries: no key holds a secret. Each source's answers live under a generation that
+a write moves on, so a write forgets every answer the source gave before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+from cachetools import TLRUCache
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["AnswerStore", "CacheKey", "MemoryStore", "RedisStore", "ResponseCache"]
+
+CacheKey = tuple[str, str, str]
+"""(caller key, call name, digest of the request as built before auth)."""
+
+
+class AnswerStore(Protocol):
+    """Where answers are kept: bytes under (generation, key), each with its own lifetime."""
+
+    async def generation(self) -> int: ...
+
+    async def get(self, generation: int, key: CacheKey) -> bytes | None: ...
+
+    async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None: ...
+
+    async def forget_all(self) -> None:
+        """Move on to a new generation: nothing kept before is answered again."""
+
+
+class MemoryStore:
+    """In this process (cachetools TLRU): one per source."""
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        self._generation = 0
+        self._answers: TLRUCache[tuple[int, CacheKey], tuple[float, bytes]] = TLRUCache(
+            maxsize=maxsize, ttu=lambda _key, value, now: now + value[0], timer=time.monotonic
+        )
+
+    async def generation(self) -> int:
+        return self._generation
+
+    async def get(self, generation: int, key: CacheKey) -> bytes | None:
+        kept = self._answers.get((generation, key))
+        return None if kept is None else kept[1]
+
+    async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
+        if generation == self._generation:
+            self._answers[(generation, key)] = (ttl_s, value)
+
+    async def forget_all(self) -> None:
+        self._generation += 1
+        self._answers.clear()
+
+    def keys(self) -> list[CacheKey]:
+        return [key for _, key in self._answers]
+
+
+class RedisStore:
+    """In Redis, shared by every gateway process that uses the same `namespace` and secret."""
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis = redis
+        self.namespace = namespace
+
+    def _name(self, generation: int, key: CacheKey) -> str:
+        return f"{self.namespace}:{generation}:" + ":".join(key)
+
+    async def generation(self) -> int:
+        return int(await self.redis.get(f"{self.namespace}:generation") or 0)
+
+    async def get(self, generation: int, key: CacheKey) -> bytes | None:
+        value = await self.redis.get(self._name(generation, key))
+        return value if isinstance(value, bytes) else None
+
+    async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
+        await self.redis.set(self._name(generation, key), value, px=max(1, int(ttl_s * 1000)))
+
+    async def forget_all(self) -> None:
+        await self.redis.incr(f"{self.namespace}:generation")
+
+
+class ResponseCache:
+    """The answers of one source: where they are kept, for how long, and reads in flight."""
+
+    def __init__(
+        self,
+        ttl_s: float,
+        *,
+        ttl_by_call: Mapping[str, float] | None = None,
+        store: AnswerStore | None = None,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.ttl_by_call = dict(ttl_by_call or {})
+        self.store: AnswerStore = store if store is not None else MemoryStore()
+        self.flights: dict[CacheKey, asyncio.Future[httpx.Response]] = {}
+        """Reads on their way, by key: an identical read of the same caller waits for it."""
+
+    def ttl_for(self, call: str) -> float:
+        return self.ttl_by_call.get(call, self.ttl_s)
+
+    async def get(self, key: CacheKey) -> tuple[httpx.Response | None, int]:
+        """The kept answer for `key` (or None), and the generation it was looked up in."""
+        generation = await self.store.generation()
+        kept = await self.store.get(generation, key)
+        return (None if kept is None else _response(kept)), generation
+
+    async def put(self, key: CacheKey, response: httpx.Response, generation: int) -> None:
+        ttl_s = self.ttl_for(key[1])
+        if ttl_s > 0:
+            await self.store.put(generation, key, _bytes(response), ttl_s)
+
+    async def clear(self) -> None:
+        await self.store.forget_all()
+
+
+def _bytes(response: httpx.Response) -> bytes:
+    head = json.dumps([response.status_code, response.headers.multi_items()]).encode()
+    return head + b"\n" + response.content
+
+
+def _response(kept: bytes) -> httpx.Response:
+    head, _, content = kept.partition(b"\n")
+    status_code, headers = json.loads(head)
+    return httpx.Response(status_code, headers=[tuple(h) for h in headers], content=content)
