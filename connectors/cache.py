@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from cachetools import TLRUCache
+from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["AnswerStore", "CacheKey", "MemoryStore", "RedisStore", "ResponseCache"]
+
+log = logging.getLogger("legacygraph.cache")
 
 CacheKey = tuple[str, str, str]
 """(caller key, call name, digest of the request as built before auth)."""
@@ -68,7 +72,12 @@ class MemoryStore:
 
 
 class RedisStore:
-    """In Redis, shared by every gateway process that uses the same `namespace` and secret."""
+    """In Redis, shared by every gateway process that uses the same `namespace` and secret.
+
+    Redis failing is not the caller's problem: a read it cannot answer goes to the source, and
+    the failure is logged. (A write whose generation could not be moved on is logged as such:
+    other processes may answer from before it until the TTL runs out.)
+    """
 
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
@@ -78,17 +87,43 @@ class RedisStore:
         return f"{self.namespace}:{generation}:" + ":".join(key)
 
     async def generation(self) -> int:
-        return int(await self.redis.get(f"{self.namespace}:generation") or 0)
+        try:
+            return int(await self.redis.get(f"{self.namespace}:generation") or 0)
+        except RedisError as exc:
+            log.warning(
+                "cache: Redis unavailable (%s), reading from the source", type(exc).__name__
+            )
+            return -1
 
     async def get(self, generation: int, key: CacheKey) -> bytes | None:
-        value = await self.redis.get(self._name(generation, key))
+        if generation < 0:
+            return None
+        try:
+            value = await self.redis.get(self._name(generation, key))
+        except RedisError as exc:
+            log.warning(
+                "cache: Redis unavailable (%s), reading from the source", type(exc).__name__
+            )
+            return None
         return value if isinstance(value, bytes) else None
 
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
-        await self.redis.set(self._name(generation, key), value, px=max(1, int(ttl_s * 1000)))
+        if generation < 0:
+            return
+        try:
+            await self.redis.set(self._name(generation, key), value, px=max(1, int(ttl_s * 1000)))
+        except RedisError as exc:
+            log.warning("cache: Redis unavailable (%s), answer not kept", type(exc).__name__)
 
     async def forget_all(self) -> None:
-        await self.redis.incr(f"{self.namespace}:generation")
+        try:
+            await self.redis.incr(f"{self.namespace}:generation")
+        except RedisError as exc:
+            log.error(
+                "cache: Redis unavailable (%s), a write could not clear %s",
+                type(exc).__name__,
+                self.namespace,
+            )
 
 
 class ResponseCache:

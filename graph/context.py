@@ -119,7 +119,9 @@ class Gateway:
             }
             redis = None
             if settings.cache.url:
-                redis = Redis.from_url(settings.cache.url)
+                redis = Redis.from_url(
+                    settings.cache.url, socket_timeout=0.5, socket_connect_timeout=0.5
+                )
                 stack.push_async_callback(redis.aclose)
             caches = {
                 name: ResponseCache(

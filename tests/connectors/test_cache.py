@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 
 import httpx
 from redis.asyncio import Redis
@@ -162,5 +163,22 @@ async def test_answers_kept_in_redis_are_apart_per_caller_and_forgotten_on_a_wri
         assert len(recorder.requests) == 6  # expired in Redis
         names = [name.decode() async for name in redis.scan_iter(f"{store.namespace}:*")]
         assert names and not any("not-in-keys" in name for name in names)
+    finally:
+        await redis.aclose()
+
+
+async def test_with_redis_down_reads_go_to_the_source() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    recorder = Recorder(counting)
+    redis = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
+    try:
+        cache = ResponseCache(30, store=RedisStore(redis, "down"))
+        source = upstream(httpx.MockTransport(recorder), cache, "caller-a")
+        first = await read(source)
+        assert await read(source) != first
+        await source.request("POST", "/courses", form={"name": "New"})
+        assert len(recorder.requests) == 3
     finally:
         await redis.aclose()
