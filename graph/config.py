@@ -74,12 +74,14 @@ class LimitsSettings:
 
     max_depth: int = 15
     max_aliases: int = 50
+    max_tokens: int = 5_000
+    """Names, punctuation and values in the document: a bound on parsing itself."""
     max_body_bytes: int = 100_000
     introspection: bool = True
     """Off in production if the schema should not be browsable by anyone who can reach it."""
 
     def check(self, where: str) -> None:
-        if min(self.max_depth, self.max_aliases, self.max_body_bytes) < 1:
+        if min(self.max_depth, self.max_aliases, self.max_tokens, self.max_body_bytes) < 1:
             raise ValueError(f"{where}: limits must be positive")
 
 

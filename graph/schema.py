@@ -13,6 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
+    MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -374,6 +375,7 @@ def build_schema(limits: LimitsSettings) -> GatewaySchema:
     extensions: list[Any] = [
         # Apps send the same few documents again and again: parse and validate each one once.
         # (The caches are module-level in Strawberry, shared by the per-request instances.)
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),

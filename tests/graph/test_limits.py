@@ -17,7 +17,7 @@ from tests.conftest import Gateway, Simulator
 @pytest.fixture(scope="module")
 def strict(flarum: Simulator) -> Iterator[Gateway]:
     settings = Settings(
-        limits=LimitsSettings(max_depth=6, max_aliases=10, max_body_bytes=4_000),
+        limits=LimitsSettings(max_depth=6, max_aliases=10, max_tokens=300, max_body_bytes=4_000),
         sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
     )
     with serve_in_thread(create_app(settings)) as url:
@@ -77,6 +77,17 @@ def test_nested_fragments_are_measured_quickly(strict: Gateway) -> None:
         "QUERY_TOO_COMPLEX",
         "BAD_USER_INPUT",
     )
+
+
+def test_a_document_of_too_many_tokens_is_refused_while_parsing(
+    strict: Gateway, flarum: Simulator
+) -> None:
+    flarum.counter.reset()
+    # Shallow, no aliases, under the body limit: only its length in tokens gives it away.
+    wide = "{ discussions(first: 1) { nodes { " + "id title " * 200 + "} } }"
+    assert len(wide) < 4_000
+    assert refused(strict, wide) == {"code": "QUERY_TOO_COMPLEX", "limit": "tokens", "max": 300}
+    assert flarum.counter.total == 0
 
 
 def test_normal_queries_pass(strict: Gateway) -> None:
