@@ -114,6 +114,15 @@ class AccessLog:
                 seconds * 1000,
                 upstream,
                 cached,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "operation": operation,
+                    "status": status,
+                    "ms": round(seconds * 1000, 1),
+                    "upstream": upstream,
+                    "cached": cached,
+                },
             )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -28,8 +27,10 @@ from .config import (
     Settings,
     SourcesSettings,
     load_settings,
+    secrets_in,
 )
 from .health import ping
+from .logs import configure_logging
 
 __all__ = ["main"]
 
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> int:
     from .app import create_app
 
-    configure_logging()
+    configure_logging(settings.server.log_format, secrets_in(settings))
     with ExitStack() as stack:
         if not settings.sources.configured():
             settings = stack.enter_context(embedded_simulators(settings, simulator_ports))
@@ -99,19 +100,9 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
             host=settings.server.host,
             port=settings.server.port,
             access_log=False,
-            log_level="info",
+            log_config=None,  # uvicorn's own lines go through the same handler: format, redaction
         )
     return 0
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every upstream URL at INFO, and some legacy protocols carry the caller's token
-    # in the URL: the gateway's own access log says what happened instead.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextmanager

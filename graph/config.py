@@ -33,6 +33,7 @@ __all__ = [
     "Settings",
     "SourcesSettings",
     "load_settings",
+    "secrets_in",
 ]
 
 ENV_PREFIX = "LEGACYGRAPH_"
@@ -47,8 +48,12 @@ class ConfigError(Exception):
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
+    log_format: str = "text"
+    """"text", or "json" for one JSON object a line (for a log collector)."""
 
     def check(self, where: str) -> None:
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"{where}.log_format: must be text or json, got {self.log_format!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"{where}.port: must be between 1 and 65535, got {self.port}")
 
@@ -308,6 +313,20 @@ class Settings:
     people: PeopleSettings = field(default_factory=PeopleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
+
+
+def secrets_in(settings: object) -> list[str]:
+    """Every configured secret (the fields kept out of reprs), so logs can take them out."""
+    found: list[str] = []
+    for f in dataclasses.fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            found.extend(secrets_in(value))
+        elif not f.repr and isinstance(value, str) and value:
+            found.append(value)
+        elif not f.repr and isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, str) and v)
+    return found
 
 
 class _FromEnv(str):
