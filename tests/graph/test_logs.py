@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -79,6 +80,10 @@ def test_the_access_log_in_json_names_the_request_and_no_token(flarum: Simulator
         gateway.query(
             "query Front { discussions(first: 2) { nodes { title } } }", **flarum_headers(token)
         )
+        # The access line is written once the response has gone out: wait for it.
+        deadline = time.monotonic() + 5
+        while "legacygraph.access" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     (access,) = [e for e in entries if e["logger"] == "legacygraph.access"]
     assert access["operation"] == "Front" and access["status"] == 200
