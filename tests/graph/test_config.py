@@ -128,3 +128,11 @@ def test_every_mistake_is_one_line_naming_file_key_and_problem(
     assert "\n" not in line
     if path is not None:
         assert line.startswith(str(path))
+
+
+def test_the_readme_sample_production_config_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    sample = readme.split("A production config", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    settings = load_settings(write(tmp_path, sample))
+    assert settings.cache.url.startswith("redis://") and settings.server.log_format == "json"
+    assert set(settings.sources.configured()) == {"moodle", "civicrm"}
