@@ -200,7 +200,8 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics()
 
     async def scrape(request: Request) -> Response:
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        breakers = request.app.state.gateway.breakers
+        return Response(metrics.exposition(breakers), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLEndpoint(
         build_schema(settings.limits),

@@ -5,8 +5,10 @@ carry names only, never a credential."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from circuitbreaker import STATE_CLOSED, CircuitBreaker
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from connectors.http import CallStats
 
@@ -55,6 +57,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.breaker_open = Gauge(
+            "legacygraph_breaker_open",
+            "1 while a source's circuit breaker is open or half-open (calls fail fast), else 0.",
+            ["source"],
+            registry=self.registry,
+        )
+
     def operation(self, name: str | None) -> str:
         if not name:
             return "anonymous"
@@ -77,5 +86,7 @@ class Metrics:
         for source, count in stats.misses.items():
             self.cache_reads.labels(source, "miss").inc(count)
 
-    def exposition(self) -> bytes:
+    def exposition(self, breakers: Mapping[str, CircuitBreaker] | None = None) -> bytes:
+        for source, breaker in (breakers or {}).items():
+            self.breaker_open.labels(source).set(0 if breaker.state == STATE_CLOSED else 1)
         return generate_latest(self.registry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import httpx
 import pytest
@@ -64,6 +65,23 @@ def test_counters_after_a_run(
     )
     assert found[("legacygraph_upstream_requests_total", moodle_calls)] == 1
     assert found[("legacygraph_request_seconds_count", (("operation", "Front"),))] == 2
+    assert found[("legacygraph_breaker_open", (("source", "flarum"),))] == 0
     logs = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (flarum_token, moodle_token, civicrm_key):
         assert secret not in text and secret not in logs
+
+
+def test_an_open_breaker_fails_fast_and_shows_in_the_metrics() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    query = "{ discussions(first: 1) { nodes { title } } }"
+    with running_gateway(nowhere, breaker_failures=2, read_retries=0) as gateway:
+        codes = [gateway.query(query)["errors"][0]["extensions"] for _ in range(3)]
+        text = httpx.get(f"{gateway.url}/metrics").text
+    assert [c.get("upstreamCode") for c in codes] == [None, None, "circuit_open"]
+    assert {c["code"] for c in codes} == {"UPSTREAM_UNAVAILABLE"}
+    found = samples(text)
+    assert found[("legacygraph_breaker_open", (("source", "flarum"),))] == 1
+    refused = (("call", "GET /api/discussions"), ("source", "flarum"), ("status", "unavailable"))
+    assert found[("legacygraph_upstream_requests_total", refused)] == 2
