@@ -204,7 +204,7 @@ def create_app(settings: Settings) -> Starlette:
         return Response(metrics.exposition(breakers), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLEndpoint(
-        build_schema(settings.limits),
+        build_schema(settings.limits, settings.graphql),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
         allow_queries_via_get=True,
     )

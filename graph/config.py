@@ -79,6 +79,8 @@ class LimitsSettings:
 
     max_depth: int = 15
     max_aliases: int = 50
+    max_cost: int = 20_000
+    """Estimated work: 1 per field with fields below it, times `first` below a connection."""
     max_tokens: int = 5_000
     """Names, punctuation and values in the document: a bound on parsing itself."""
     max_body_bytes: int = 100_000
@@ -86,7 +88,8 @@ class LimitsSettings:
     """Off in production if the schema should not be browsable by anyone who can reach it."""
 
     def check(self, where: str) -> None:
-        if min(self.max_depth, self.max_aliases, self.max_tokens, self.max_body_bytes) < 1:
+        limits = (self.max_depth, self.max_aliases, self.max_cost, self.max_tokens)
+        if min(*limits, self.max_body_bytes) < 1:
             raise ValueError(f"{where}: limits must be positive")
 
 

@@ -1,8 +1,12 @@
 """Query limits, checked while the document is validated: before anything reaches a legacy server.
 
 Depth counts nested fields; aliases count every aliased field as the query would run, so a
-fragment spread ten times counts ten times. Each fragment is measured once (memoised), so a
-document of nested fragments cannot make the measuring itself explode.
+fragment spread ten times counts ten times. Cost estimates the work: each field with fields
+below it (an object, a list, a connection: what may need an upstream call) costs 1, and what is
+below a field taking `first` counts `first` times (the page cap when `first` is a variable, the
+default page size for a connection without `first`).
+Each fragment is measured once (memoised), so a document of nested fragments cannot make the
+measuring itself explode.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
@@ -26,22 +31,28 @@ from graphql.validation import ASTValidationRule
 __all__ = ["query_limits"]
 
 
-def query_limits(*, max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
-    """A validation rule refusing documents deeper or with more aliases than allowed."""
+def query_limits(
+    *, max_depth: int, max_aliases: int, max_cost: int, page_size: int, default_page_size: int
+) -> type[ASTValidationRule]:
+    """A validation rule refusing documents deeper, with more aliases or costlier than allowed.
+    `page_size` is the most a `first` given by a variable can be (the page cap), and
+    `default_page_size` what a connection (a field selecting `nodes` or `edges`) without
+    `first` returns."""
 
     class QueryLimits(ASTValidationRule):
         def enter_document(self, node: DocumentNode, *_: Any) -> None:
             fragments = {
                 d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
             }
-            measure = _measurer(fragments)
+            measure = _measurer(fragments, page_size, default_page_size)
             for definition in node.definitions:
                 if not isinstance(definition, OperationDefinitionNode):
                     continue
-                depth, aliases = measure(definition.selection_set)
+                depth, aliases, cost = measure(definition.selection_set)
                 for limit, found, most in (
                     ("depth", depth, max_depth),
                     ("aliases", aliases, max_aliases),
+                    ("cost", cost, max_cost),
                 ):
                     if found > most:
                         self.report_error(
@@ -61,38 +72,53 @@ def query_limits(*, max_depth: int, max_aliases: int) -> type[ASTValidationRule]
 
 
 def _measurer(
-    fragments: dict[str, FragmentDefinitionNode],
-) -> Callable[[SelectionSetNode | None], tuple[int, int]]:
+    fragments: dict[str, FragmentDefinitionNode], page_size: int, default_page_size: int
+) -> Callable[[SelectionSetNode | None], tuple[int, int, int]]:
     visiting: set[str] = set()
 
     @cache
-    def fragment(name: str) -> tuple[int, int]:
+    def fragment(name: str) -> tuple[int, int, int]:
         if name in visiting or name not in fragments:  # a cycle is the validator's to report
-            return 0, 0
+            return 0, 0, 0
         visiting.add(name)
         try:
             return selections(fragments[name].selection_set)
         finally:
             visiting.discard(name)
 
-    def selections(selection_set: SelectionSetNode | None) -> tuple[int, int]:
-        """(depth, aliases) of a selection set."""
+    def times(field: FieldNode) -> int:
+        """How many times what is below `field` runs: its `first`, if it takes one."""
+        for argument in field.arguments or ():
+            if argument.name.value == "first":
+                if isinstance(argument.value, IntValueNode):
+                    return max(0, min(int(argument.value.value), page_size))
+                return page_size
+        below = field.selection_set.selections if field.selection_set else ()
+        if any(isinstance(s, FieldNode) and s.name.value in ("nodes", "edges") for s in below):
+            return default_page_size
+        return 1
+
+    def selections(selection_set: SelectionSetNode | None) -> tuple[int, int, int]:
+        """(depth, aliases, cost) of a selection set."""
         if selection_set is None:
-            return 0, 0
-        depth = aliases = 0
+            return 0, 0, 0
+        depth = aliases = cost = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                below_depth, below_aliases = selections(selection.selection_set)
+                below_depth, below_aliases, below_cost = selections(selection.selection_set)
                 depth = max(depth, 1 + below_depth)
                 aliases += below_aliases + (1 if selection.alias else 0)
+                if selection.selection_set is not None:
+                    cost += 1 + times(selection) * below_cost
             else:
                 if isinstance(selection, InlineFragmentNode):
-                    below_depth, below_aliases = selections(selection.selection_set)
+                    below_depth, below_aliases, below_cost = selections(selection.selection_set)
                 else:
                     assert isinstance(selection, FragmentSpreadNode)
-                    below_depth, below_aliases = fragment(selection.name.value)
+                    below_depth, below_aliases, below_cost = fragment(selection.name.value)
                 depth = max(depth, below_depth)
                 aliases += below_aliases
-        return depth, aliases
+                cost += below_cost
+        return depth, aliases, cost
 
     return selections

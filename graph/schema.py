@@ -23,7 +23,7 @@ from strawberry.types import ExecutionContext
 
 from connectors.errors import UpstreamError
 
-from .config import LimitsSettings
+from .config import GraphQLSettings, LimitsSettings
 from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .ids import GlobalId, InvalidId
@@ -367,11 +367,20 @@ class GatewaySchema(strawberry.Schema):
         give_codes(errors)
 
 
-def build_schema(limits: LimitsSettings) -> GatewaySchema:
-    """The schema, with the query limits of this deployment."""
+def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -> GatewaySchema:
+    """The schema, with the query limits of this deployment (and its page sizes, for cost)."""
+    pages = pages or GraphQLSettings()
     # Made once: the validation cache is keyed by the rules too, so a rule class made per
     # request would make every request a miss (and fill the cache with dead entries).
-    rules = [query_limits(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
+    rules = [
+        query_limits(
+            max_depth=limits.max_depth,
+            max_aliases=limits.max_aliases,
+            max_cost=limits.max_cost,
+            page_size=pages.max_page_size,
+            default_page_size=pages.default_page_size,
+        )
+    ]
     extensions: list[Any] = [
         # Apps send the same few documents again and again: parse and validate each one once.
         # (The caches are module-level in Strawberry, shared by the per-request instances.)

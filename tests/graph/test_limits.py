@@ -17,7 +17,9 @@ from tests.conftest import Gateway, Simulator
 @pytest.fixture(scope="module")
 def strict(flarum: Simulator) -> Iterator[Gateway]:
     settings = Settings(
-        limits=LimitsSettings(max_depth=6, max_aliases=10, max_tokens=300, max_body_bytes=4_000),
+        limits=LimitsSettings(
+            max_depth=6, max_aliases=10, max_cost=500, max_tokens=300, max_body_bytes=4_000
+        ),
         sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
     )
     with serve_in_thread(create_app(settings)) as url:
@@ -88,6 +90,26 @@ def test_a_document_of_too_many_tokens_is_refused_while_parsing(
     assert len(wide) < 4_000
     assert refused(strict, wide) == {"code": "QUERY_TOO_COMPLEX", "limit": "tokens", "max": 300}
     assert flarum.counter.total == 0
+
+
+def test_a_costly_query_is_refused_with_its_estimate(strict: Gateway, flarum: Simulator) -> None:
+    flarum.counter.reset()
+    nested = "{ discussions(first: 30) { nodes { posts(first: 20) { nodes { number } } } } }"
+    # 1 (discussions) + 30 x (1 (nodes) + 1 (posts) + 20 x 1 (their nodes)) = 661
+    assert refused(strict, nested) == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "cost",
+        "found": 661,
+        "max": 500,
+    }
+    by_variable = (
+        "query($n: Int) { discussions(first: $n) { nodes { posts { nodes { number } } } } }"
+    )
+    # first: $n counts as the page cap (100); posts without first as the default page (20)
+    assert refused(strict, by_variable)["found"] == 1 + 100 * (1 + 1 + 20 * 1)
+    assert flarum.counter.total == 0
+    fine = "{ discussions(first: 10) { nodes { posts(first: 20) { nodes { number } } } } }"
+    assert "errors" not in strict.query(fine)
 
 
 def test_normal_queries_pass(strict: Gateway) -> None:
