@@ -278,7 +278,7 @@ class Context:
         return Moodle(
             upstream,
             no_multicall=self.gateway.no_multicall,
-            caller_key=self.gateway.caller_key("moodle", token or ""),
+            caller_key=upstream.caller_key,
         )
 
     @cached_property
