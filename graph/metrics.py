@@ -56,10 +56,9 @@ class Metrics:
             ["source", "result"],
             registry=self.registry,
         )
-
         self.breaker_open = Gauge(
             "legacygraph_breaker_open",
-            "1 while a source's circuit breaker is open or half-open (calls fail fast), else 0.",
+            "1 while a source's circuit breaker is not closed (open: calls fail fast), else 0.",
             ["source"],
             registry=self.registry,
         )
