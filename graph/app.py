@@ -17,11 +17,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from .config import Settings
 from .context import Context, Credentials, Gateway
 from .health import readiness
 from .metrics import Metrics
+from .persisted import PersistedQueries, PersistedQueryError
 from .schema import build_schema
 from .session import InvalidSession
 
@@ -33,6 +35,16 @@ SESSION_KEY = "legacygraph.session"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, schema: Any, persisted: PersistedQueries, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.persisted = persisted
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            data.query = self.persisted.resolve(data.query, data.extensions)
+        return data
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -53,6 +65,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 return
         try:
             response = await self.run(request)
+        except PersistedQueryError as error:
+            refusal = {"message": str(error), "extensions": {"code": error.code}}
+            response = JSONResponse({"errors": [refusal]})
         except HTTPException as error:
             # Not GraphQL at all (a body that is not JSON, no query): still answer in GraphQL's
             # error format, so that every client can read what went wrong.
@@ -205,6 +220,7 @@ def create_app(settings: Settings) -> Starlette:
 
     graphql = GraphQLEndpoint(
         build_schema(settings.limits, settings.graphql),
+        PersistedQueries(settings.graphql.persisted_queries, only=settings.graphql.persisted_only),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
         allow_queries_via_get=True,
     )

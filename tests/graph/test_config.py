@@ -99,6 +99,7 @@ def test_no_file_and_no_environment_means_no_sources() -> None:
             "cache.secret: a shared cache needs a secret of at least 16 characters",
         ),
         ("[cache]\nurl = 'http://cache'", {}, "cache.url: must be a redis://"),
+        ("[graphql]\npersisted_only = true", {}, "graphql.persisted_only: needs persisted_queries"),
         ("[server]\nlog_format = 'xml'", {}, "server.log_format: must be text or json, got 'xml'"),
         (
             "[sources.flarum]\nurl = 'http://x'\ncache_ttl_s = -1",

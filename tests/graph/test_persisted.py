@@ -1,0 +1,75 @@
+"""Persisted queries (APQ): by hash from a directory, learned from clients, or those only."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from graph.app import create_app
+from graph.config import FlarumSettings, GraphQLSettings, Settings, SourcesSettings
+from simulators.serve import serve_in_thread
+from tests.conftest import Simulator
+
+SAVED = "query Titles { discussions(first: 2) { nodes { title } } }\n"
+OTHER = "{ discussions(first: 1) { nodes { id } } }"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextmanager
+def gateway(flarum: Simulator, directory: Path, *, only: bool) -> Iterator[str]:
+    (directory / "titles.graphql").write_text(SAVED)
+    settings = Settings(
+        graphql=GraphQLSettings(persisted_queries=str(directory), persisted_only=only),
+        sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+def ask(url: str, **body: Any) -> dict[str, Any]:
+    response = httpx.post(f"{url}/graphql", json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def by_hash(digest: str) -> dict[str, Any]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+
+def code_of(answer: dict[str, Any]) -> str:
+    (error,) = answer["errors"]
+    code: str = error["extensions"]["code"]
+    return code
+
+
+def test_a_saved_document_runs_by_its_hash(flarum: Simulator, tmp_path: Path) -> None:
+    with gateway(flarum, tmp_path, only=False) as url:
+        saved = ask(url, extensions=by_hash(sha(SAVED)))
+        assert len(saved["data"]["discussions"]["nodes"]) == 2
+        assert code_of(ask(url, extensions=by_hash(sha(OTHER)))) == "PERSISTED_QUERY_NOT_FOUND"
+        # The APQ round: the client sends the query with its hash once, then the hash alone.
+        assert "errors" not in ask(url, query=OTHER, extensions=by_hash(sha(OTHER)))
+        learned = ask(url, extensions=by_hash(sha(OTHER)))
+        assert len(learned["data"]["discussions"]["nodes"]) == 1
+        assert code_of(ask(url, query=OTHER, extensions=by_hash(sha(SAVED)))) == "BAD_USER_INPUT"
+
+
+def test_only_saved_documents_run_when_so_configured(flarum: Simulator, tmp_path: Path) -> None:
+    with gateway(flarum, tmp_path, only=True) as url:
+        flarum.counter.reset()
+        assert code_of(ask(url, query=OTHER)) == "FORBIDDEN"
+        refused = ask(url, query=OTHER, extensions=by_hash(sha(OTHER)))
+        assert code_of(refused) == "FORBIDDEN"
+        assert code_of(ask(url, extensions=by_hash(sha(OTHER)))) == "PERSISTED_QUERY_NOT_FOUND"
+        assert flarum.counter.total == 0
+        assert "errors" not in ask(url, query=SAVED)  # the saved text itself may be sent
+        assert "errors" not in ask(url, extensions=by_hash(sha(SAVED)))
