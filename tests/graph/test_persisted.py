@@ -70,6 +70,8 @@ def test_only_saved_documents_run_when_so_configured(flarum: Simulator, tmp_path
         refused = ask(url, query=OTHER, extensions=by_hash(sha(OTHER)))
         assert code_of(refused) == "FORBIDDEN"
         assert code_of(ask(url, extensions=by_hash(sha(OTHER)))) == "PERSISTED_QUERY_NOT_FOUND"
+        batch = httpx.post(f"{url}/graphql", json=[{"query": OTHER}])  # batches are off
+        assert batch.status_code == 400 and "data" not in batch.json()
         assert flarum.counter.total == 0
         assert "errors" not in ask(url, query=SAVED)  # the saved text itself may be sent
         assert "errors" not in ask(url, extensions=by_hash(sha(SAVED)))
