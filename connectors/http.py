@@ -73,11 +73,9 @@ class CallStats:
     misses: dict[str, int] = field(default_factory=dict)
     """Reads the cache could not answer, so they went to the source."""
 
-    def hit(self, source: str) -> None:
-        self.hits[source] = self.hits.get(source, 0) + 1
-
-    def miss(self, source: str) -> None:
-        self.misses[source] = self.misses.get(source, 0) + 1
+    def cache_read(self, source: str, *, hit: bool) -> None:
+        counts = self.hits if hit else self.misses
+        counts[source] = counts.get(source, 0) + 1
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
@@ -195,17 +193,16 @@ class Upstream:
             key = (self.caller_key, name, _digest(method, path, params, form, json_body))
             cached, generation = await cache.get(key)
             if cached is not None:
-                self._hit()
+                self._cache_read(hit=True)
                 return cached
             flight = cache.flights.get(key)
             if flight is not None:  # the same read by the same caller is on its way
-                self._hit()
+                self._cache_read(hit=True)
                 shared = await asyncio.shield(flight)
                 return httpx.Response(
                     shared.status_code, headers=shared.headers, content=shared.content
                 )
-            if self.stats is not None:
-                self.stats.miss(self.source)
+            self._cache_read(hit=False)
         elif cache is not None:
             await cache.clear()  # a write may change what any cached read would say
         breaker = self.resilience.breaker
@@ -305,9 +302,9 @@ class Upstream:
             raise _ServerFailure(answer)
         return answer
 
-    def _hit(self) -> None:
+    def _cache_read(self, *, hit: bool) -> None:
         if self.stats is not None:
-            self.stats.hit(self.source)
+            self.stats.cache_read(self.source, hit=hit)
 
     def _record(self, name: str, status: str, seconds: float) -> None:
         if self.stats is not None:
