@@ -3,7 +3,7 @@
 Runs the Flarum simulator and the gateway as separate processes on loopback ports, then times
 the same page read straight from the simulator and through the gateway, one request at a time.
 Overhead = gateway latency - direct latency (medians). Usage: `make bench` or
-`python -m bench.discussions [--requests N] [--scale N] [--cache-ttl S]`.
+`python -m bench.discussions [--requests N] [--scale N] [--cache-ttl S] [--traces]`.
 """
 
 from __future__ import annotations
@@ -83,6 +83,11 @@ def main() -> None:
     parser.add_argument(
         "--cache-ttl", type=float, default=0, help="the gateway's response cache (0: off)"
     )
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="trace every operation and upstream request (console exporter, output discarded)",
+    )
     args = parser.parse_args()
     flarum_port, gateway_port = free_port(), free_port()
     flarum = f"http://127.0.0.1:{flarum_port}"
@@ -92,6 +97,7 @@ def main() -> None:
         config.write_text(
             f'[server]\nport = {gateway_port}\n[sources.flarum]\nurl = "{flarum}"\n'
             f"cache_ttl_s = {args.cache_ttl}\n"
+            + ('[tracing]\nexporter = "console"\n' if args.traces else "")
         )
         simulator = [sys.executable, "-m", "simulators", "flarum", "--port", str(flarum_port)]
         with (
@@ -122,7 +128,8 @@ def main() -> None:
     overhead = statistics.median(gateway_ms) - statistics.median(direct_ms)
     print(
         f"front page (20 discussions + author, tags, first post), {args.requests} requests,"
-        f" cache {'off' if not args.cache_ttl else f'{args.cache_ttl:g} s'}"
+        f" cache {'off' if not args.cache_ttl else f'{args.cache_ttl:g} s'},"
+        f" traces {'on' if args.traces else 'off'}"
     )
     print(f"  upstream requests per query: {sum(upstream.values())}  {upstream}")
     print(f"  direct to Flarum simulator:  {describe(direct_ms)}")

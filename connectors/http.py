@@ -14,6 +14,7 @@ import re
 import time
 import typing
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 from circuitbreaker import CircuitBreaker
+from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -162,6 +164,8 @@ class Upstream:
     cache: ResponseCache | None = None
     caller_key: str = ""
     """A keyed hash of the credential this Upstream acts with: what keeps cached answers apart."""
+    tracer: Tracer | None = None
+    """Where each HTTP exchange becomes a span, when the deployment traces."""
 
     async def keep(self, response: httpx.Response) -> None:
         """Cache `response` (a read its connector has accepted) for this caller."""
@@ -271,27 +275,24 @@ class Upstream:
         """One HTTP exchange, counted; a 5xx answer is raised as `_ServerFailure`."""
         started = time.perf_counter()
         status = "unavailable"
-        try:
-            request = self.client.build_request(
-                method,
-                self.base_url.rstrip("/") + path,
-                params=params,
-                json=json_body,
-                data=form,
-                headers=headers,
-            )
-            response = await self.client.send(request, auth=self.auth, stream=True)
-            status = "too_large"
+        with self._span(method, name) as span:
             try:
-                body = await self._read_capped(response)
+                response, body = await self._send(method, path, params, json_body, form, headers)
+                status = str(response.status_code)
+            except httpx.TimeoutException:
+                status = "timeout"
+                raise
+            except ProtocolError:
+                status = "too_large"
+                raise
             finally:
-                await response.aclose()
-            status = str(response.status_code)
-        except httpx.TimeoutException:
-            status = "timeout"
-            raise
-        finally:
-            self._record(name, status, time.perf_counter() - started)
+                self._record(name, status, time.perf_counter() - started)
+                if span is not None:
+                    span.set_attribute("legacygraph.status", status)
+                    if status.isdigit():
+                        span.set_attribute("http.response.status_code", int(status))
+                    if not status.isdigit() or int(status) >= 500:
+                        span.set_status(StatusCode.ERROR, status)
         answer = httpx.Response(
             response.status_code,
             headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() not in DECODED],
@@ -301,6 +302,48 @@ class Upstream:
         if answer.status_code >= 500:
             raise _ServerFailure(answer)
         return answer
+
+    def _span(self, method: str, name: str) -> AbstractContextManager[Span | None]:
+        """A client span for one exchange: the source, the call and the host, never the URL
+        (some systems carry the caller's token in it) nor any header."""
+        if self.tracer is None:
+            return nullcontext()
+        return self.tracer.start_as_current_span(
+            f"{self.source} {name}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "legacygraph.source": self.source,
+                "legacygraph.call": name,
+                "http.request.method": method,
+                "server.address": httpx.URL(self.base_url).host,
+            },
+            record_exception=False,  # exception texts are not ours to vouch for
+            set_status_on_exception=False,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send, and read the answer within the size cap."""
+        request = self.client.build_request(
+            method,
+            self.base_url.rstrip("/") + path,
+            params=params,
+            json=json_body,
+            data=form,
+            headers=headers,
+        )
+        response = await self.client.send(request, auth=self.auth, stream=True)
+        try:
+            return response, await self._read_capped(response)
+        finally:
+            await response.aclose()
 
     def _cache_read(self, *, hit: bool) -> None:
         if self.stats is not None:

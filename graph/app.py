@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException  # what Strawberry's HTTP views raise
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -26,6 +27,10 @@ from .metrics import Metrics
 from .persisted import PersistedQueries, PersistedQueryError
 from .schema import build_schema
 from .session import InvalidSession
+from .tracing import TRACE_HEADER, tracer_provider
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = ["create_app"]
 
@@ -80,7 +85,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         session = request.scope.get("state", {}).get(SESSION_KEY)
         credentials = Credentials.from_headers(request.headers, session)
-        context = Context(request.app.state.gateway, credentials)
+        traced = request.headers.get(TRACE_HEADER, "").strip() == "1"
+        context = Context(request.app.state.gateway, credentials, traced=traced)
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
 
@@ -203,14 +209,21 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The gateway app; the per-source HTTP clients open and close with its lifespan."""
+def create_app(settings: Settings, traces: TracerProvider | None = None) -> Starlette:
+    """The gateway app; the per-source HTTP clients open and close with its lifespan, and so
+    does the tracer provider (`traces`, or the one `[tracing]` configures), which is flushed."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Gateway.open(settings) as gateway:
-            app.state.gateway = gateway
-            yield
+        provider = traces or tracer_provider(settings.tracing)
+        tracer = provider.get_tracer("legacygraph") if provider is not None else None
+        try:
+            async with Gateway.open(settings, tracer) as gateway:
+                app.state.gateway = gateway
+                yield
+        finally:
+            if provider is not None:  # flushes the spans still queued: it may wait on a network
+                await asyncio.to_thread(provider.shutdown)
 
     metrics = Metrics()
 

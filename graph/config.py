@@ -8,6 +8,7 @@ message is one line naming the file, the key and the problem.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import tomllib
 import types
 import typing
@@ -32,6 +33,7 @@ __all__ = [
     "SessionSettings",
     "Settings",
     "SourcesSettings",
+    "TracingSettings",
     "load_settings",
     "secrets_in",
 ]
@@ -120,6 +122,27 @@ class CacheSettings:
             raise ValueError(
                 f"{where}.secret: a shared cache needs a secret of at least 16 characters"
             )
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry traces: one span per GraphQL operation and one per upstream request."""
+
+    exporter: str = ""
+    """Empty: no traces. `otlp`: OTLP over HTTP to `endpoint`. `console`: spans on stdout."""
+    endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    service_name: str = "legacygraph"
+
+    def check(self, where: str) -> None:
+        if self.exporter not in ("", "otlp", "console"):
+            raise ValueError(f"{where}.exporter: must be otlp, console or empty: {self.exporter!r}")
+        needs = {"otlp": "opentelemetry.exporter.otlp.proto.http", "console": "opentelemetry.sdk"}
+        if self.exporter and not _installed(needs[self.exporter]):
+            raise ValueError(
+                f"{where}.exporter: traces need the otel extra (pip install 'legacygraph[otel]')"
+            )
+        if self.exporter == "otlp" and urlsplit(self.endpoint).scheme not in ("http", "https"):
+            raise ValueError(f"{where}.endpoint: must be an http(s) URL")
 
 
 @dataclass(frozen=True)
@@ -324,6 +347,7 @@ class Settings:
     people: PeopleSettings = field(default_factory=PeopleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
 
 def secrets_in(settings: object) -> list[str]:
@@ -338,6 +362,13 @@ def secrets_in(settings: object) -> list[str]:
         elif not f.repr and isinstance(value, tuple):
             found.extend(v for v in value if isinstance(v, str) and v)
     return found
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 class _FromEnv(str):

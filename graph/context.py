@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from cachetools import TTLCache
 from circuitbreaker import CircuitBreaker
+from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 
 from connectors.cache import MemoryStore, RedisStore, ResponseCache
@@ -97,13 +98,15 @@ class Gateway:
     """One circuit breaker per source, shared by every caller."""
     caches: dict[str, ResponseCache] = field(default_factory=dict)
     """One response cache per source whose cache is on, keyed per caller inside."""
+    tracer: Tracer | None = None
+    """Spans for operations and upstream requests; None when the deployment does not trace."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[Gateway]:
+    async def open(cls, settings: Settings, tracer: Tracer | None = None) -> AsyncIterator[Gateway]:
         async with AsyncExitStack() as stack:
             clients = {
                 name: await stack.enter_async_context(
@@ -142,15 +145,18 @@ class Gateway:
                 breakers=breakers,
                 caches=caches,
                 secret=secret,
+                tracer=tracer,
             )
 
 
 class Context:
     """Per request: who the caller is on each source and how to reach it as them."""
 
-    def __init__(self, gateway: Gateway, credentials: Credentials) -> None:
+    def __init__(self, gateway: Gateway, credentials: Credentials, *, traced: bool = False) -> None:
         self.gateway = gateway
         self.credentials = credentials
+        self.traced = traced
+        """The caller asked for `extensions.upstream` (what the request cost upstream)."""
         self.stats = CallStats()
         self.operation_name: str | None = None
         self.outcome = "ok"
@@ -238,6 +244,7 @@ class Context:
             ),
             cache=self.gateway.caches.get(source),
             caller_key=self.gateway.caller_key(source, identity),
+            tracer=self.gateway.tracer,
         )
 
     @cached_property

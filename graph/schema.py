@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import SpanKind
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -32,6 +33,7 @@ from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
 from .nodes import resolve_node
 from .pagination import Connection, connection, sliced
 from .selection import node_paths
+from .tracing import upstream_report
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
 from .types.common import Group, Info, Node, Source, page_window
 from .types.elgg import ElggGroup, ElggUser
@@ -344,10 +346,38 @@ class Mutation:
 
 
 class RecordOperation(SchemaExtension):
-    """Note the operation's name and outcome in the context, for the access log and metrics."""
+    """Note the operation's name and outcome in the context, for the access log and metrics;
+    trace it when the deployment traces; report its upstream cost when the caller asks."""
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
+        tracer = context.gateway.tracer if isinstance(context, Context) else None
+        if tracer is None:
+            yield from self._record(context)
+            return
+        # The span is current while the operation runs, so upstream spans become its children.
+        with tracer.start_as_current_span("graphql", kind=SpanKind.SERVER) as span:
+            try:
+                yield from self._record(context)
+            finally:
+                kind = self._operation_type()
+                name = self.execution_context.operation_name
+                span.update_name(f"{kind} {name}" if name else kind)
+                span.set_attribute("graphql.operation.type", kind)
+                if name:
+                    span.set_attribute("graphql.operation.name", name)
+                if isinstance(context, Context):
+                    span.set_attribute("legacygraph.outcome", context.outcome)
+                    span.set_attribute("legacygraph.upstream.requests", context.stats.total)
+                    span.set_attribute("legacygraph.cache.hits", sum(context.stats.hits.values()))
+
+    def _operation_type(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except Exception:  # no document (a syntax error), or no operation by that name
+            return "graphql"
+
+    def _record(self, context: Any) -> Iterator[None]:
         try:
             yield  # the name is known once the document is parsed
         finally:  # also when a syntax error is raised through the hooks
@@ -358,6 +388,12 @@ class RecordOperation(SchemaExtension):
                     context.outcome = "failed"
                 elif result.errors:
                     context.outcome = "partial"
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.traced:
+            return {"upstream": upstream_report(context.stats)}
+        return {}
 
 
 class GatewaySchema(strawberry.Schema):

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 
 from graph.app import create_app
@@ -116,6 +117,7 @@ def running_gateway(
     eqsash_options: dict[str, Any] | None = None,
     session: SessionSettings | None = None,
     cache: CacheSettings | None = None,
+    traces: TracerProvider | None = None,
     **flarum_options: Any,
 ) -> Iterator[Gateway]:
     moodle = MoodleSettings(url=moodle_url, **(moodle_options or {})) if moodle_url else None
@@ -143,7 +145,7 @@ def running_gateway(
             else None,
         ),
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_in_thread(create_app(settings, traces)) as url:
         yield Gateway(url)
 
 
