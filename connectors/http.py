@@ -68,6 +68,7 @@ class CallStats:
     """Upstream requests made on behalf of one gateway request."""
 
     calls: list[Call] = field(default_factory=list)
+    """Every call, including those the circuit breaker refused without a request."""
     requests: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
@@ -81,6 +82,8 @@ class CallStats:
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
+        if call.status == "circuit_open":  # refused by the breaker: no request went out
+            return
         self.requests[call.source] = self.requests.get(call.source, 0) + 1
         self.seconds[call.source] = self.seconds.get(call.source, 0.0) + call.seconds
 

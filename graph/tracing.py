@@ -50,7 +50,9 @@ def upstream_report(stats: CallStats) -> dict[str, Any]:
     """Per source: the HTTP requests made (each with its call, status and time), their total
     time, and the reads the cache answered."""
     report: dict[str, Any] = {}
-    for source in {**stats.requests, **stats.hits, **stats.misses}:
+    for source in dict.fromkeys(
+        [*(call.source for call in stats.calls), *stats.hits, *stats.misses]
+    ):
         report[source] = {
             "requests": stats.requests.get(source, 0),
             "ms": round(stats.seconds.get(source, 0.0) * 1000, 1),

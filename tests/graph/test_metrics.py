@@ -77,8 +77,14 @@ def test_an_open_breaker_fails_fast_and_shows_in_the_metrics() -> None:
         nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
     query = "{ discussions(first: 1) { nodes { title } } }"
     with running_gateway(nowhere, breaker_failures=2, read_retries=0) as gateway:
-        codes = [gateway.query(query)["errors"][0]["extensions"] for _ in range(3)]
+        codes = [gateway.query(query)["errors"][0]["extensions"] for _ in range(2)]
+        failing_fast = gateway.query(query, **{"X-Legacygraph-Trace": "1"})
+        codes.append(failing_fast["errors"][0]["extensions"])
         text = httpx.get(f"{gateway.url}/metrics").text
+    # No request went out for the third: the caller's cost report says so.
+    (call,) = failing_fast["extensions"]["upstream"]["flarum"]["calls"]
+    assert call["status"] == "circuit_open"
+    assert failing_fast["extensions"]["upstream"]["flarum"]["requests"] == 0
     assert [c.get("upstreamCode") for c in codes] == [None, None, "circuit_open"]
     assert {c["code"] for c in codes} == {"UPSTREAM_UNAVAILABLE"}
     found = samples(text)
