@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CODE := connectors graph simulators
 
-.PHONY: install demo test lint schema bench clean
+.PHONY: install demo test lint schema bench playground clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: lint
 
 schema: $(STAMP)
 	$(BIN)/legacygraph export-schema
+
+# Rebuilds playground/dist (committed, so that nothing else needs Node) from the pinned lockfile.
+playground:
+	cd playground && npm ci --no-audit --no-fund && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.discussions

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -25,6 +25,7 @@ from .context import Context, Credentials, Gateway
 from .health import readiness
 from .metrics import Metrics
 from .persisted import PersistedQueries, PersistedQueryError
+from .playground import playground_routes
 from .schema import build_schema
 from .session import InvalidSession
 from .tracing import TRACE_HEADER, tracer_provider
@@ -40,9 +41,13 @@ SESSION_KEY = "legacygraph.session"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, schema: Any, persisted: PersistedQueries, **options: Any) -> None:
+    def __init__(
+        self, schema: Any, persisted: PersistedQueries, *, playground: bool, **options: Any
+    ) -> None:
         super().__init__(schema, **options)
         self.persisted = persisted
+        self.playground = playground
+        """Send a browser that opens /graphql to the playground."""
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
@@ -55,6 +60,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if self.playground and opened_in_a_browser(request):
+            root = scope.get("root_path", "")
+            await RedirectResponse(f"{root}/playground/")(scope, receive, send)
+            return
         authorization = request.headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
             sessions = request.app.state.gateway.sessions
@@ -89,6 +98,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         context = Context(request.app.state.gateway, credentials, traced=traced)
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
+
+
+def opened_in_a_browser(request: Request) -> bool:
+    """A page load (GET, asking for HTML, no query), not a GraphQL request sent by GET."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )
 
 
 class AccessLog:
@@ -231,9 +249,11 @@ def create_app(settings: Settings, traces: TracerProvider | None = None) -> Star
         breakers = request.app.state.gateway.breakers
         return Response(metrics.exposition(breakers), media_type=CONTENT_TYPE_LATEST)
 
+    playground = playground_routes(settings.playground)
     graphql = GraphQLEndpoint(
         build_schema(settings.limits, settings.graphql),
         PersistedQueries(settings.graphql.persisted_queries, only=settings.graphql.persisted_only),
+        playground=bool(playground),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
         allow_queries_via_get=True,
     )
@@ -243,6 +263,7 @@ def create_app(settings: Settings, traces: TracerProvider | None = None) -> Star
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", scrape),
+            *playground,
         ],
         middleware=[
             Middleware(AccessLog, metrics=metrics),

@@ -29,6 +29,7 @@ __all__ = [
     "LimitsSettings",
     "MoodleSettings",
     "PeopleSettings",
+    "PlaygroundSettings",
     "ServerSettings",
     "SessionSettings",
     "Settings",
@@ -143,6 +144,20 @@ class TracingSettings:
             )
         if self.exporter == "otlp" and urlsplit(self.endpoint).scheme not in ("http", "https"):
             raise ValueError(f"{where}.endpoint: must be an http(s) URL")
+
+
+@dataclass(frozen=True)
+class PlaygroundSettings:
+    """The GraphiQL playground at `/playground/` (served from the gateway, nothing from outside)."""
+
+    enabled: bool = True
+    """Off in production if nobody should explore the graph from a browser."""
+    examples: str = ""
+    """A directory of `.graphql` files to list in the playground; empty: the ones shipped."""
+
+    def check(self, where: str) -> None:
+        if self.examples and not Path(self.examples).is_dir():
+            raise ValueError(f"{where}.examples: {self.examples} is no directory")
 
 
 @dataclass(frozen=True)
@@ -348,6 +363,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)
 
 
 def secrets_in(settings: object) -> list[str]:
