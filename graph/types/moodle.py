@@ -20,6 +20,7 @@ __all__ = [
     "CourseCompletion",
     "CourseRole",
     "Grade",
+    "LearnerCompletion",
     "MoodleUser",
     "Submission",
 ]
@@ -207,6 +208,12 @@ class CourseCompletion:
         )
 
 
+@strawberry.type(description="One learner's completion of one course.")
+class LearnerCompletion:
+    learner: MoodleUser
+    completion: CourseCompletion
+
+
 @strawberry.type(description="A Moodle course.")
 class Course(Node):
     source: Source
@@ -260,3 +267,24 @@ class Course(Node):
         user = GlobalId.expect_int(user_id, "moodle", "MoodleUser")
         completions = info.context.moodle_loaders.completions
         return CourseCompletion.of(await completions.load((self.data.id, user)))
+
+    @strawberry.field(
+        description="Each participant's completion (students by default); `completed: false` "
+        "keeps those who have not completed it. Fails whole if any completion cannot be read."
+    )
+    async def completions(
+        self,
+        info: Info,
+        role: CourseRole | None = CourseRole.STUDENT,
+        completed: bool | None = None,
+    ) -> list[LearnerCompletion] | None:
+        loaders = info.context.moodle_loaders
+        users = await loaders.participants.load(self.data.id)
+        if role is not None:
+            users = [u for u in users if role.matches(u.roles)]
+        found = await loaders.completions.load_many([(self.data.id, u.id) for u in users])
+        return [
+            LearnerCompletion(learner=MoodleUser.of(user), completion=CourseCompletion.of(c))
+            for user, c in zip(users, found, strict=True)
+            if completed is None or c.completed == completed
+        ]

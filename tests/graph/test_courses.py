@@ -326,3 +326,28 @@ def test_flarum_and_moodle_in_one_query(
         "moodle": {"username": person.username},
     }
     assert json.dumps(body).count(person.username) == 2
+
+
+def test_students_who_have_not_completed_each_course_cost_three_requests(
+    school: Gateway, moodle: Simulator, world: World
+) -> None:
+    query = """{ courses(first: 50) { nodes { upstreamId
+      open: completions(completed: false) { learner { email } completion { completed } }
+      all: completions { completion { completed } }
+    } } }"""
+    token = moodle_login(moodle.url, world.admin.username)  # a manager in every course
+    moodle.counter.reset()
+    body = school.query(query, **moodle_headers(token))
+    assert "errors" not in body, body["errors"]
+    # The courses, one multi-call with every participant list, one with every completion.
+    assert moodle.counter.total == 3
+    email_of = {p.id: p.email for p in world.people}
+    courses = body["data"]["courses"]["nodes"]
+    assert len(courses) == len({c.course_id for c in world.completions})
+    for course in courses:
+        kept = [c for c in world.completions if c.course_id == int(course["upstreamId"])]
+        unfinished = {email_of[c.person_id] for c in kept if c.completed_at is None}
+        assert {row["learner"]["email"] for row in course["open"]} == unfinished
+        assert all(row["completion"]["completed"] is False for row in course["open"])
+        assert len(course["all"]) == len(kept)  # students only, by default
+    assert any(row["completion"]["completed"] for course in courses for row in course["all"])
