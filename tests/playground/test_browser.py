@@ -129,9 +129,16 @@ def test_the_playground_runs_an_example_signs_in_and_shows_the_cost(
     page.wait_for_function(  # GraphiQL saves its tabs a moment after an edit
         "() => JSON.stringify(Object.assign({}, sessionStorage)).includes('X-Flarum-Token')"
     )
-    assert "X-Flarum-Token" not in page.evaluate(
-        "JSON.stringify(Object.assign({}, window.localStorage))"
-    )
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('graphiql:headers'))")[
+        "X-Flarum-Token"
+    ]
+    assert isinstance(token, str) and len(token) > 10
+    kept_for_good = page.evaluate("JSON.stringify(Object.assign({}, window.localStorage))")
+    assert "X-Flarum-Token" not in kept_for_good and token not in kept_for_good
+
+    # The Explorer knows the schema (read by introspection through the gateway).
+    open_panel(page, "GraphiQL Explorer")
+    expect(page.locator(".graphiql-plugin")).to_contain_text("discussions")
 
     # A query only a signed-in caller can answer: who am I on Flarum.
     open_panel(page, "Examples")
@@ -148,6 +155,6 @@ def test_the_playground_runs_an_example_signs_in_and_shows_the_cost(
     assert recorder.elsewhere == []
     assert any(url.endswith("/graphql") for url in recorder.seen)
     assert all(url.startswith(playground.url) for url in recorder.seen)
-    password_in_url = [url for url in recorder.seen if DEMO_PASSWORD in url]
-    assert password_in_url == []
+    secret_in_url = [url for url in recorder.seen if DEMO_PASSWORD in url or token in url]
+    assert secret_in_url == []
     assert problems == []
