@@ -222,8 +222,18 @@ class Upstream:
             )
         retries = self.resilience.read_retries if reads else 0
 
+        # Built once: a retry sends it again (the auth signs each sending afresh).
+        outgoing = self.client.build_request(
+            method,
+            self.base_url.rstrip("/") + path,
+            params=params,
+            json=json_body,
+            data=form,
+            headers=headers,
+        )
+
         async def exchange() -> httpx.Response:
-            return await self._exchange(method, path, params, json_body, form, headers, name)
+            return await self._exchange(outgoing, name)
 
         async def retried() -> httpx.Response:
             async for attempt in AsyncRetrying(
@@ -265,22 +275,13 @@ class Upstream:
                 self.source, f"{self.source} could not be reached ({type(exc).__name__})"
             ) from exc
 
-    async def _exchange(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        name: str,
-    ) -> httpx.Response:
+    async def _exchange(self, outgoing: httpx.Request, name: str) -> httpx.Response:
         """One HTTP exchange, counted; a 5xx answer is raised as `_ServerFailure`."""
         started = time.perf_counter()
         status = "unavailable"
-        with self._span(method, name) as span:
+        with self._span(outgoing.method, name) as span:
             try:
-                response, body = await self._send(method, path, params, json_body, form, headers)
+                response, body = await self._send(outgoing)
                 status = str(response.status_code)
             except httpx.TimeoutException:
                 status = "timeout"
@@ -324,24 +325,8 @@ class Upstream:
             set_status_on_exception=False,
         )
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-    ) -> tuple[httpx.Response, bytes]:
+    async def _send(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         """Send, and read the answer within the size cap."""
-        request = self.client.build_request(
-            method,
-            self.base_url.rstrip("/") + path,
-            params=params,
-            json=json_body,
-            data=form,
-            headers=headers,
-        )
         response = await self.client.send(request, auth=self.auth, stream=True)
         try:
             return response, await self._read_capped(response)
