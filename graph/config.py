@@ -90,6 +90,8 @@ class LimitsSettings:
 
     max_depth: int = 15
     max_aliases: int = 50
+    max_fields: int = 1_000
+    """Fields as the query runs (a fragment counts each time it is spread), before paging."""
     max_cost: int = 20_000
     """Estimated work: 1 per field with fields below it, times `first` below a connection."""
     max_tokens: int = 5_000
@@ -99,7 +101,7 @@ class LimitsSettings:
     """Off in production if the schema should not be browsable by anyone who can reach it."""
 
     def check(self, where: str) -> None:
-        limits = (self.max_depth, self.max_aliases, self.max_cost, self.max_tokens)
+        limits = (self.max_depth, self.max_aliases, self.max_fields, self.max_cost, self.max_tokens)
         if min(*limits, self.max_body_bytes) < 1:
             raise ValueError(f"{where}: limits must be positive")
 

@@ -1,10 +1,11 @@
 """Query limits, checked while the document is validated: before anything reaches a legacy server.
 
 Depth counts nested fields; aliases count every aliased field as the query would run, so a
-fragment spread ten times counts ten times. Cost estimates the work: each field with fields
-below it (an object, a list, a connection: what may need an upstream call) costs 1, and what is
-below a field taking `first` counts `first` times (the page cap when `first` is a variable, the
-default page size for a connection without `first`).
+fragment spread ten times counts ten times; fields count every field the same way. Cost
+estimates the work: each field with fields below it (an object, a list, a connection: what may
+need an upstream call) costs 1, and what is below a field taking `first` counts `first` times
+(the page cap when `first` is a variable, the default page size for a connection without
+`first`).
 Each fragment is measured once (memoised), so a document of nested fragments cannot make the
 measuring itself explode.
 """
@@ -30,11 +31,21 @@ from graphql.validation import ASTValidationRule
 
 __all__ = ["query_limits"]
 
+Measure = tuple[int, int, int, int]
+"""(depth, aliases, fields, cost)"""
+
 
 def query_limits(
-    *, max_depth: int, max_aliases: int, max_cost: int, page_size: int, default_page_size: int
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_fields: int,
+    max_cost: int,
+    page_size: int,
+    default_page_size: int,
 ) -> type[ASTValidationRule]:
-    """A validation rule refusing documents deeper, with more aliases or costlier than allowed.
+    """A validation rule refusing documents deeper, with more aliases or fields, or costlier
+    than allowed.
     `page_size` is the most a `first` given by a variable can be (the page cap), and
     `default_page_size` what a connection (a field selecting `nodes` or `edges`) without
     `first` returns."""
@@ -48,10 +59,11 @@ def query_limits(
             for definition in node.definitions:
                 if not isinstance(definition, OperationDefinitionNode):
                     continue
-                depth, aliases, cost = measure(definition.selection_set)
+                depth, aliases, fields, cost = measure(definition.selection_set)
                 for limit, found, most in (
                     ("depth", depth, max_depth),
                     ("aliases", aliases, max_aliases),
+                    ("fields", fields, max_fields),
                     ("cost", cost, max_cost),
                 ):
                     if found > most:
@@ -73,13 +85,13 @@ def query_limits(
 
 def _measurer(
     fragments: dict[str, FragmentDefinitionNode], page_size: int, default_page_size: int
-) -> Callable[[SelectionSetNode | None], tuple[int, int, int]]:
+) -> Callable[[SelectionSetNode | None], Measure]:
     visiting: set[str] = set()
 
     @cache
-    def fragment(name: str) -> tuple[int, int, int]:
+    def fragment(name: str) -> Measure:
         if name in visiting or name not in fragments:  # a cycle is the validator's to report
-            return 0, 0, 0
+            return 0, 0, 0, 0
         visiting.add(name)
         try:
             return selections(fragments[name].selection_set)
@@ -98,27 +110,29 @@ def _measurer(
             return default_page_size
         return 1
 
-    def selections(selection_set: SelectionSetNode | None) -> tuple[int, int, int]:
-        """(depth, aliases, cost) of a selection set."""
+    def selections(selection_set: SelectionSetNode | None) -> Measure:
+        """(depth, aliases, fields, cost) of a selection set."""
         if selection_set is None:
-            return 0, 0, 0
-        depth = aliases = cost = 0
+            return 0, 0, 0, 0
+        depth = aliases = fields = cost = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                below_depth, below_aliases, below_cost = selections(selection.selection_set)
-                depth = max(depth, 1 + below_depth)
-                aliases += below_aliases + (1 if selection.alias else 0)
+                below = selections(selection.selection_set)
+                depth = max(depth, 1 + below[0])
+                aliases += below[1] + (1 if selection.alias else 0)
+                fields += 1 + below[2]
                 if selection.selection_set is not None:
-                    cost += 1 + times(selection) * below_cost
+                    cost += 1 + times(selection) * below[3]
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                below = selections(selection.selection_set)
             else:
-                if isinstance(selection, InlineFragmentNode):
-                    below_depth, below_aliases, below_cost = selections(selection.selection_set)
-                else:
-                    assert isinstance(selection, FragmentSpreadNode)
-                    below_depth, below_aliases, below_cost = fragment(selection.name.value)
-                depth = max(depth, below_depth)
-                aliases += below_aliases
-                cost += below_cost
-        return depth, aliases, cost
+                assert isinstance(selection, FragmentSpreadNode)
+                below = fragment(selection.name.value)
+            depth = max(depth, below[0])
+            aliases += below[1]
+            fields += below[2]
+            cost += below[3]
+        return depth, aliases, fields, cost
 
     return selections

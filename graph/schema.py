@@ -412,6 +412,7 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
         query_limits(
             max_depth=limits.max_depth,
             max_aliases=limits.max_aliases,
+            max_fields=limits.max_fields,
             max_cost=limits.max_cost,
             page_size=pages.max_page_size,
             default_page_size=pages.default_page_size,

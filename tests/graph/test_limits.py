@@ -18,7 +18,12 @@ from tests.conftest import Gateway, Simulator
 def strict(flarum: Simulator) -> Iterator[Gateway]:
     settings = Settings(
         limits=LimitsSettings(
-            max_depth=6, max_aliases=10, max_cost=500, max_tokens=300, max_body_bytes=4_000
+            max_depth=6,
+            max_aliases=10,
+            max_fields=40,
+            max_cost=500,
+            max_tokens=300,
+            max_body_bytes=4_000,
         ),
         sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
     )
@@ -60,6 +65,26 @@ def test_an_alias_bomb_is_refused_also_through_fragments(
     fragments = "query { ...F ...F ...F } fragment F on Query { a: viewer { flarum { id } } b: viewer { flarum { id } } c: viewer { flarum { id } } d: viewer { flarum { id } } }"
     assert refused(strict, fragments)["found"] == 12
     assert flarum.counter.total == 0
+
+
+def test_too_many_fields_are_refused_also_through_fragments(
+    strict: Gateway, flarum: Simulator
+) -> None:
+    flarum.counter.reset()
+    fields = "id title slug commentCount createdAt lastPostedAt isSticky isLocked"
+    spread = "{ discussions(first: 1) { nodes { ...D ...D ...D ...D ...D } } }"
+    document = f"{spread} fragment D on Discussion {{ {fields} }}"
+    assert refused(strict, document) == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "fields",
+        "found": 2 + 5 * 8,
+        "max": 40,
+    }
+    assert flarum.counter.total == 0
+    once = strict.query(
+        f"{{ discussions(first: 1) {{ nodes {{ ...D }} }} }} fragment D on Discussion {{ {fields} }}"
+    )
+    assert "errors" not in once, once
 
 
 def test_nested_fragments_are_measured_quickly(strict: Gateway) -> None:
