@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .persisted import read_persisted
+
 __all__ = [
     "CacheSettings",
     "CivicrmSettings",
@@ -68,15 +70,19 @@ class GraphQLSettings:
     max_page_size: int = 100
     """The cap on `first`; larger values are reduced to it."""
     persisted_queries: str = ""
-    """A directory of `.graphql` files, each known by the SHA-256 of its text (APQ hashes)."""
+    """A directory of `.graphql` files, each known by the SHA-256 of its text (APQ hashes), or
+    a JSON manifest of id -> document (Apollo's persisted query manifest, or a plain object)."""
     persisted_only: bool = False
     """Run only those documents: any other query is refused (production mobile apps)."""
 
     def check(self, where: str) -> None:
-        if self.persisted_queries and not Path(self.persisted_queries).is_dir():
-            raise ValueError(f"{where}.persisted_queries: {self.persisted_queries} is no directory")
+        if self.persisted_queries:
+            try:
+                read_persisted(Path(self.persisted_queries))
+            except ValueError as exc:
+                raise ValueError(f"{where}.persisted_queries: {exc}") from None
         if self.persisted_only and not self.persisted_queries:
-            raise ValueError(f"{where}.persisted_only: needs persisted_queries, a directory")
+            raise ValueError(f"{where}.persisted_only: needs persisted_queries")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError(
                 f"{where}: need 1 <= default_page_size <= max_page_size, got "

@@ -1,19 +1,20 @@
 """Persisted queries: documents known by the SHA-256 of their text (Apollo's APQ protocol).
 
 A client sends `extensions.persistedQuery.sha256Hash` with or without the query. Known hashes
-come from a directory of `.graphql` files and, unless only those may run, from clients that sent
-a query with its hash once (kept in a bounded cache).
+come from a directory of `.graphql` files or a JSON manifest and, unless only those may run, from
+clients that sent a query with its hash once (kept in a bounded cache).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
 
-__all__ = ["PersistedQueries", "PersistedQueryError"]
+__all__ = ["PersistedQueries", "PersistedQueryError", "read_persisted"]
 
 
 class PersistedQueryError(Exception):
@@ -23,13 +24,9 @@ class PersistedQueryError(Exception):
 
 
 class PersistedQueries:
-    def __init__(self, directory: str = "", *, only: bool = False) -> None:
+    def __init__(self, source: str = "", *, only: bool = False) -> None:
         self.only = only
-        self.known: dict[str, str] = {}
-        if directory:
-            for path in sorted(Path(directory).glob("*.graphql")):
-                text = path.read_text(encoding="utf-8")
-                self.known[sha256(text)] = text
+        self.known: dict[str, str] = read_persisted(Path(source)) if source else {}
         self.learned: LRUCache[str, str] = LRUCache(maxsize=1_000)
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
@@ -54,6 +51,34 @@ class PersistedQueries:
                 raise PersistedQueryError("FORBIDDEN", "only persisted queries run on this gateway")
             self.learned[digest] = query
         return query
+
+
+def read_persisted(source: Path) -> dict[str, str]:
+    """Hash -> document, from a directory of `.graphql` files (each known by the SHA-256 of its
+    text) or a JSON manifest: Apollo's (`{"operations": [{"id": …, "body": …}]}`) or a plain
+    object of id -> document. Raises `ValueError` saying what is wrong with it."""
+    if source.is_dir():
+        texts = (path.read_text(encoding="utf-8") for path in sorted(source.glob("*.graphql")))
+        return {sha256(text): text for text in texts}
+    try:
+        manifest = json.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {source}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source} is not JSON: {exc}") from None
+    if isinstance(manifest, dict) and isinstance(manifest.get("operations"), list):
+        pairs = [
+            (op.get("id"), op.get("body")) if isinstance(op, dict) else (None, None)
+            for op in manifest["operations"]
+        ]
+    elif isinstance(manifest, dict):
+        pairs = list(manifest.items())
+    else:
+        pairs = [(None, None)]
+    known = {i: b for i, b in pairs if isinstance(i, str) and isinstance(b, str)}
+    if len(known) != len(pairs):
+        raise ValueError(f"{source}: every operation needs a string id and body")
+    return known
 
 
 def sha256(text: str) -> str:

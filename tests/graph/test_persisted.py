@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from graph.app import create_app
-from graph.config import FlarumSettings, GraphQLSettings, Settings, SourcesSettings
+from graph.config import (
+    ConfigError,
+    FlarumSettings,
+    GraphQLSettings,
+    Settings,
+    SourcesSettings,
+    load_settings,
+)
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 
@@ -75,3 +84,45 @@ def test_only_saved_documents_run_when_so_configured(flarum: Simulator, tmp_path
         assert flarum.counter.total == 0
         assert "errors" not in ask(url, query=SAVED)  # the saved text itself may be sent
         assert "errors" not in ask(url, extensions=by_hash(sha(SAVED)))
+
+
+def test_a_json_manifest_of_operations_is_the_allow_list(flarum: Simulator, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "format": "apollo-persisted-query-manifest",
+                "version": 1,
+                "operations": [
+                    {"id": sha(SAVED), "name": "Titles", "type": "query", "body": SAVED},
+                    {"id": "release-7-titles", "name": "Titles", "type": "query", "body": SAVED},
+                ],
+            }
+        )
+    )
+    settings = Settings(
+        graphql=GraphQLSettings(persisted_queries=str(manifest), persisted_only=True),
+        sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)),
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        for digest in (sha(SAVED), "release-7-titles"):
+            answer = ask(url, extensions=by_hash(digest))
+            assert len(answer["data"]["discussions"]["nodes"]) == 2
+        assert code_of(ask(url, query=OTHER)) == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"operations": [{"id": "a"}]}', "every operation needs a string id and body"),
+        ("[1, 2]", "every operation needs a string id and body"),
+    ],
+)
+def test_a_broken_manifest_stops_the_gateway(tmp_path: Path, content: str, problem: str) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(content)
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[graphql]\npersisted_queries = "{manifest}"\n')
+    with pytest.raises(ConfigError, match=f"graphql.persisted_queries: .*{problem}"):
+        load_settings(config)
