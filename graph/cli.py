@@ -86,6 +86,8 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
             settings = stack.enter_context(embedded_simulators(settings, simulator_ports))
         base = f"http://{settings.server.host}:{settings.server.port}"
         print(f"legacygraph: GraphQL endpoint {base}/graphql", flush=True)
+        if settings.playground.enabled:
+            print(f"legacygraph: playground {base}/playground/ (in a browser)", flush=True)
         for name, source in settings.sources.configured().items():
             print(f"legacygraph: {name} at {source.url}", flush=True)
         if demo:
