@@ -31,11 +31,13 @@ CacheKey = tuple[str, str, str]
 
 
 class AnswerStore(Protocol):
-    """Where answers are kept: bytes under (generation, key), each with its own lifetime."""
+    """Where answers are kept: bytes under a key, each with its own lifetime, each answered only
+    while the generation it was kept in is the current one."""
 
-    async def generation(self) -> int: ...
-
-    async def get(self, generation: int, key: CacheKey) -> bytes | None: ...
+    async def lookup(self, key: CacheKey) -> tuple[int, bytes | None]:
+        """The current generation (-1: the store cannot be reached), and the answer kept for
+        `key` in that generation, if any."""
+        ...
 
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None: ...
 
@@ -52,12 +54,9 @@ class MemoryStore:
             maxsize=maxsize, ttu=lambda _key, value, now: now + value[0], timer=time.monotonic
         )
 
-    async def generation(self) -> int:
-        return self._generation
-
-    async def get(self, generation: int, key: CacheKey) -> bytes | None:
-        kept = self._answers.get((generation, key))
-        return None if kept is None else kept[1]
+    async def lookup(self, key: CacheKey) -> tuple[int, bytes | None]:
+        kept = self._answers.get((self._generation, key))
+        return self._generation, None if kept is None else kept[1]
 
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
         if generation == self._generation:
@@ -74,50 +73,47 @@ class MemoryStore:
 class RedisStore:
     """In Redis, shared by every gateway process that uses the same `namespace` and secret.
 
-    Redis failing is not the caller's problem: a read it cannot answer goes to the source, and
-    the failure is logged. (A write whose generation could not be moved on is logged as such:
-    other processes may answer from before it until the TTL runs out.)
+    Each answer is kept with the generation it belongs to, so one MGET of the source's
+    generation and the answer is one round trip per read. Redis failing is not the caller's
+    problem: a read it cannot answer goes to the source, and the failure is logged. (A write
+    whose generation could not be moved on is logged as such: other processes may answer from
+    before it until the TTL runs out.)
     """
 
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.namespace = namespace
+        self._generation_key = f"{namespace}:generation"
 
-    def _name(self, generation: int, key: CacheKey) -> str:
-        return f"{self.namespace}:{generation}:" + ":".join(key)
+    def _name(self, key: CacheKey) -> str:
+        return f"{self.namespace}:" + ":".join(key)
 
-    async def generation(self) -> int:
+    async def lookup(self, key: CacheKey) -> tuple[int, bytes | None]:
         try:
-            return int(await self.redis.get(f"{self.namespace}:generation") or 0)
+            generation, kept = await self.redis.mget([self._generation_key, self._name(key)])
         except RedisError as exc:
             log.warning(
                 "cache: Redis unavailable (%s), reading from the source", type(exc).__name__
             )
-            return -1
-
-    async def get(self, generation: int, key: CacheKey) -> bytes | None:
-        if generation < 0:
-            return None
-        try:
-            value = await self.redis.get(self._name(generation, key))
-        except RedisError as exc:
-            log.warning(
-                "cache: Redis unavailable (%s), reading from the source", type(exc).__name__
-            )
-            return None
-        return value if isinstance(value, bytes) else None
+            return -1, None
+        current = int(generation or 0)
+        if not isinstance(kept, bytes):
+            return current, None
+        stamp, _, value = kept.partition(b"\n")
+        return current, value if stamp == str(current).encode() else None
 
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
         if generation < 0:
             return
+        stamped = str(generation).encode() + b"\n" + value
         try:
-            await self.redis.set(self._name(generation, key), value, px=max(1, int(ttl_s * 1000)))
+            await self.redis.set(self._name(key), stamped, px=max(1, int(ttl_s * 1000)))
         except RedisError as exc:
             log.warning("cache: Redis unavailable (%s), answer not kept", type(exc).__name__)
 
     async def forget_all(self) -> None:
         try:
-            await self.redis.incr(f"{self.namespace}:generation")
+            await self.redis.incr(self._generation_key)
         except RedisError as exc:
             log.error(
                 "cache: Redis unavailable (%s), a write could not clear %s",
@@ -147,8 +143,7 @@ class ResponseCache:
 
     async def get(self, key: CacheKey) -> tuple[httpx.Response | None, int]:
         """The kept answer for `key` (or None), and the generation it was looked up in."""
-        generation = await self.store.generation()
-        kept = await self.store.get(generation, key)
+        generation, kept = await self.store.lookup(key)
         return (None if kept is None else _response(kept)), generation
 
     async def put(self, key: CacheKey, response: httpx.Response, generation: int) -> None:

@@ -182,3 +182,28 @@ async def test_with_redis_down_reads_go_to_the_source() -> None:
         assert len(recorder.requests) == 3
     finally:
         await redis.aclose()
+
+
+async def test_a_write_in_one_process_clears_redis_for_all_and_a_hit_is_one_round_trip(
+    redis_url: str,
+) -> None:
+    recorder = Recorder(counting)
+    transport = httpx.MockTransport(recorder)
+    redis = Redis.from_url(redis_url)
+    try:
+        namespace = f"test:{next(ANSWERS)}"
+        # Two gateway processes: each its own cache object, one Redis namespace between them.
+        here = upstream(transport, ResponseCache(30, store=RedisStore(redis, namespace)), "a")
+        there = upstream(transport, ResponseCache(30, store=RedisStore(redis, namespace)), "a")
+        first = await read(here)
+        assert await read(there) == first  # shared
+        await redis.config_resetstat()
+        assert await read(here) == first
+        stats = await redis.info("commandstats")
+        assert stats["cmdstat_mget"]["calls"] == 1  # the generation and the answer together
+        assert "cmdstat_get" not in stats
+        await there.request("POST", "/courses", form={"name": "New"})
+        assert await read(here) != first  # the other process's write is seen here
+        assert len(recorder.requests) == 3
+    finally:
+        await redis.aclose()
