@@ -49,6 +49,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.playground = playground
         """Send a browser that opens /graphql to the playground."""
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Never: there is no IDE here (browsers are sent to the playground before this), and a
+        GET with only `extensions` is an APQ request by hash, not a page load."""
+        return False
+
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):

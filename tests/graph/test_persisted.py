@@ -126,3 +126,12 @@ def test_a_broken_manifest_stops_the_gateway(tmp_path: Path, content: str, probl
     config.write_text(f'[graphql]\npersisted_queries = "{manifest}"\n')
     with pytest.raises(ConfigError, match=f"graphql.persisted_queries: .*{problem}"):
         load_settings(config)
+
+
+def test_a_saved_document_runs_by_its_hash_sent_by_get(flarum: Simulator, tmp_path: Path) -> None:
+    with gateway(flarum, tmp_path, only=True) as url:
+        extensions = json.dumps(by_hash(sha(SAVED)))
+        answer = httpx.get(f"{url}/graphql", params={"extensions": extensions}).json()
+        assert len(answer["data"]["discussions"]["nodes"]) == 2
+        refused = httpx.get(f"{url}/graphql", params={"query": OTHER}).json()
+        assert code_of(refused) == "FORBIDDEN"
