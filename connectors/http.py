@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 from circuitbreaker import CircuitBreaker
+from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from tenacity import (
     AsyncRetrying,
@@ -280,6 +281,8 @@ class Upstream:
         started = time.perf_counter()
         status = "unavailable"
         with self._span(outgoing.method, name) as span:
+            if span is not None:  # W3C trace context, for legacy servers behind a tracing proxy
+                propagate.inject(outgoing.headers)
             try:
                 response, body = await self._send(outgoing)
                 status = str(response.status_code)
