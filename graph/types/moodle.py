@@ -251,9 +251,7 @@ class Course(Node):
         after: str | None = None,
         role: CourseRole | None = None,
     ) -> Connection[MoodleUser] | None:
-        users = await info.context.moodle_loaders.participants.load(self.data.id)
-        if role is not None:
-            users = [u for u in users if role.matches(u.roles)]
+        users = await self._participants(info, role)
         at = page_window(info, first, after)
         return sliced(users, at, node=MoodleUser.of)
 
@@ -278,13 +276,15 @@ class Course(Node):
         role: CourseRole | None = CourseRole.STUDENT,
         completed: bool | None = None,
     ) -> list[LearnerCompletion] | None:
-        loaders = info.context.moodle_loaders
-        users = await loaders.participants.load(self.data.id)
-        if role is not None:
-            users = [u for u in users if role.matches(u.roles)]
-        found = await loaders.completions.load_many([(self.data.id, u.id) for u in users])
+        users = await self._participants(info, role)
+        keys = [(self.data.id, u.id) for u in users]
+        found = await info.context.moodle_loaders.completions.load_many(keys)
         return [
             LearnerCompletion(learner=MoodleUser.of(user), completion=CourseCompletion.of(c))
             for user, c in zip(users, found, strict=True)
             if completed is None or c.completed == completed
         ]
+
+    async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:
+        users = await info.context.moodle_loaders.participants.load(self.data.id)
+        return users if role is None else [u for u in users if role.matches(u.roles)]
