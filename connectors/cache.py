@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from cachetools import TLRUCache
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
@@ -74,23 +79,29 @@ class RedisStore:
     """In Redis, shared by every gateway process that uses the same `namespace` and secret.
 
     Each answer is kept with the generation it belongs to, so one MGET of the source's
-    generation and the answer is one round trip per read. Redis failing is not the caller's
-    problem: a read it cannot answer goes to the source, and the failure is logged. (A write
-    whose generation could not be moved on is logged as such: other processes may answer from
-    before it until the TTL runs out.)
+    generation and the answer is one round trip per read. Answers are sealed (AES-GCM, a key
+    derived from the cache secret) and bound to their key name and generation: whoever can read
+    Redis cannot read the answers, and an answer copied under another caller's key fails its
+    check instead of being served to them. Redis failing is not the caller's problem: a read it
+    cannot answer goes to the source, and the failure is logged. (A write whose generation could
+    not be moved on is logged as such: other processes may answer from before it until the TTL
+    runs out.)
     """
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, secret: bytes) -> None:
         self.redis = redis
         self.namespace = namespace
         self._generation_key = f"{namespace}:generation"
+        key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"legacygraph cache answers")
+        self._seal = AESGCM(key.derive(secret))
 
     def _name(self, key: CacheKey) -> str:
         return f"{self.namespace}:" + ":".join(key)
 
     async def lookup(self, key: CacheKey) -> tuple[int, bytes | None]:
+        name = self._name(key)
         try:
-            generation, kept = await self.redis.mget([self._generation_key, self._name(key)])
+            generation, kept = await self.redis.mget([self._generation_key, name])
         except RedisError as exc:
             log.warning(
                 "cache: Redis unavailable (%s), reading from the source", type(exc).__name__
@@ -99,15 +110,22 @@ class RedisStore:
         current = int(generation or 0)
         if not isinstance(kept, bytes):
             return current, None
-        stamp, _, value = kept.partition(b"\n")
-        return current, value if stamp == str(current).encode() else None
+        stamp, _, sealed = kept.partition(b"\n")
+        if stamp != str(current).encode():
+            return current, None
+        try:
+            return current, self._seal.decrypt(sealed[:12], sealed[12:], _bound(name, stamp))
+        except (InvalidTag, ValueError):
+            log.warning("cache: an answer in Redis failed its check and was ignored")
+            return current, None
 
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
         if generation < 0:
             return
-        stamped = str(generation).encode() + b"\n" + value
+        name, stamp, nonce = self._name(key), str(generation).encode(), os.urandom(12)
+        sealed = stamp + b"\n" + nonce + self._seal.encrypt(nonce, value, _bound(name, stamp))
         try:
-            await self.redis.set(self._name(key), stamped, px=max(1, int(ttl_s * 1000)))
+            await self.redis.set(name, sealed, px=max(1, int(ttl_s * 1000)))
         except RedisError as exc:
             log.warning("cache: Redis unavailable (%s), answer not kept", type(exc).__name__)
 
@@ -153,6 +171,11 @@ class ResponseCache:
 
     async def clear(self) -> None:
         await self.store.forget_all()
+
+
+def _bound(name: str, stamp: bytes) -> bytes:
+    """What a sealed answer is bound to: its key name and its generation."""
+    return name.encode() + b"\n" + stamp
 
 
 def _bytes(response: httpx.Response) -> bytes:

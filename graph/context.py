@@ -126,18 +126,18 @@ class Gateway:
                     settings.cache.url, socket_timeout=0.5, socket_connect_timeout=0.5
                 )
                 stack.push_async_callback(redis.aclose)
+            secret = settings.cache.secret.encode() or secrets.token_bytes(32)
             caches = {
                 name: ResponseCache(
                     source.cache_ttl_s,
                     ttl_by_call=source.call_ttls(),
-                    store=RedisStore(redis, f"{settings.cache.namespace}:{name}")
+                    store=RedisStore(redis, f"{settings.cache.namespace}:{name}", secret)
                     if redis is not None
                     else MemoryStore(),
                 )
                 for name, source in settings.sources.configured().items()
                 if source.cache_ttl_s > 0 or source.cache_ttl_by_call
             }
-            secret = settings.cache.secret.encode() or secrets.token_bytes(32)
             yield cls(
                 settings,
                 clients,

@@ -14,6 +14,7 @@ from connectors.http import CallStats, Upstream
 from tests.connectors.recording import Recorder
 
 ANSWERS = itertools.count()
+SECRET = b"a cache secret for the tests"
 
 
 def counting(request: httpx.Request) -> httpx.Response:
@@ -147,7 +148,7 @@ async def test_answers_kept_in_redis_are_apart_per_caller_and_forgotten_on_a_wri
     transport = httpx.MockTransport(recorder)
     redis = Redis.from_url(redis_url)
     try:
-        store = RedisStore(redis, f"test:{next(ANSWERS)}")
+        store = RedisStore(redis, f"test:{next(ANSWERS)}", SECRET)
         cache = ResponseCache(30, ttl_by_call={"GET /short": 0.2}, store=store)
         one, two = upstream(transport, cache, "caller-a"), upstream(transport, cache, "caller-b")
         first = await read(one, token_like="not-in-keys")
@@ -174,7 +175,7 @@ async def test_with_redis_down_reads_go_to_the_source() -> None:
     recorder = Recorder(counting)
     redis = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
     try:
-        cache = ResponseCache(30, store=RedisStore(redis, "down"))
+        cache = ResponseCache(30, store=RedisStore(redis, "down", SECRET))
         source = upstream(httpx.MockTransport(recorder), cache, "caller-a")
         first = await read(source)
         assert await read(source) != first
@@ -193,8 +194,12 @@ async def test_a_write_in_one_process_clears_redis_for_all_and_a_hit_is_one_roun
     try:
         namespace = f"test:{next(ANSWERS)}"
         # Two gateway processes: each its own cache object, one Redis namespace between them.
-        here = upstream(transport, ResponseCache(30, store=RedisStore(redis, namespace)), "a")
-        there = upstream(transport, ResponseCache(30, store=RedisStore(redis, namespace)), "a")
+        here = upstream(
+            transport, ResponseCache(30, store=RedisStore(redis, namespace, SECRET)), "a"
+        )
+        there = upstream(
+            transport, ResponseCache(30, store=RedisStore(redis, namespace, SECRET)), "a"
+        )
         first = await read(here)
         assert await read(there) == first  # shared
         await redis.config_resetstat()
@@ -205,5 +210,37 @@ async def test_a_write_in_one_process_clears_redis_for_all_and_a_hit_is_one_roun
         await there.request("POST", "/courses", form={"name": "New"})
         assert await read(here) != first  # the other process's write is seen here
         assert len(recorder.requests) == 3
+    finally:
+        await redis.aclose()
+
+
+async def test_answers_in_redis_are_sealed_and_bound_to_their_caller(redis_url: str) -> None:
+    recorder = Recorder(
+        lambda request: httpx.Response(200, json={"grade": "B+", "who": request.url.path})
+    )
+    transport = httpx.MockTransport(recorder)
+    redis = Redis.from_url(redis_url)
+    try:
+        store = RedisStore(redis, f"test:{next(ANSWERS)}", SECRET)
+        cache = ResponseCache(30, store=store)
+        one, two = upstream(transport, cache, "caller-a"), upstream(transport, cache, "caller-b")
+        await read(one, "/grades/7")
+        (name,) = [n async for n in redis.scan_iter(f"{store.namespace}:caller-a:*")]
+        kept = await redis.get(name)
+        assert b"B+" not in kept and b"grades" not in kept  # unreadable without the secret
+        # Someone who can write to Redis copies caller A's answer under caller B's key:
+        await read(two, "/grades/7")
+        (other,) = [n async for n in redis.scan_iter(f"{store.namespace}:caller-b:*")]
+        await redis.set(other, kept)
+        assert await read(two, "/grades/7") == {"grade": "B+", "who": "/grades/7"}
+        assert len(recorder.requests) == 3  # B's read failed its check and went to the source
+        # A process with another secret cannot use what this one kept.
+        stranger = upstream(
+            transport,
+            ResponseCache(30, store=RedisStore(redis, store.namespace, b"another secret, 16+")),
+            "caller-a",
+        )
+        await read(stranger, "/grades/7")
+        assert len(recorder.requests) == 4
     finally:
         await redis.aclose()
