@@ -1,6 +1,6 @@
-// Sign in to one source: the page calls Mutation.login and puts the token into that source's
-// header in GraphiQL's headers editor. The password is sent once, in a POST body, and forgotten;
-// the token lives in the headers, which GraphiQL keeps in sessionStorage only.
+// Sign in to one source (Mutation.login: its token into its header) or to every source at once
+// (Mutation.loginAll: one gateway session token as Authorization, or each token into its header).
+// The password is sent once, in a POST body, and forgotten; the headers are kept in sessionStorage.
 import { useState } from "react";
 import { useGraphiQL } from "@graphiql/react";
 
@@ -20,7 +20,16 @@ const LOGIN = `mutation PlaygroundLogin($source: Source!, $username: String!, $p
   }
 }`;
 
-function withHeader(text, name, value) {
+const LOGIN_ALL = `mutation PlaygroundLoginAll($username: String!, $password: String!) {
+  loginAll(username: $username, password: $password) {
+    logins { source login { token } error }
+    sessionToken
+  }
+}`;
+
+const EVERYWHERE = "ALL";
+
+function withHeaders(text, added) {
   let headers = {};
   try {
     const parsed = JSON.parse(text || "{}");
@@ -28,8 +37,46 @@ function withHeader(text, name, value) {
   } catch {
     // What was typed there is not JSON: start again rather than send it broken.
   }
-  headers[name] = value;
-  return JSON.stringify(headers, null, 2);
+  return JSON.stringify({ ...headers, ...added }, null, 2);
+}
+
+async function ask(query, variables) {
+  const response = await fetch("../graphql", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (!body.data) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+  return body.data;
+}
+
+/** One source: its token into its header. */
+async function signInTo(source, username, password) {
+  const { login } = await ask(LOGIN, { source, username, password });
+  if (!login) throw new Error(`${source.toLowerCase()} refused the sign-in`);
+  const who = login.account?.displayName ?? username;
+  return {
+    headers: { [HEADERS[source]]: login.token },
+    said: `Signed in to ${source.toLowerCase()} as ${who}; ${HEADERS[source]} is set.`,
+  };
+}
+
+/** Every source at once: one gateway session token if the gateway issues them, else each
+ * source's token into its own header. */
+async function signInEverywhere(username, password) {
+  const { loginAll } = await ask(LOGIN_ALL, { username, password });
+  const accepted = loginAll.logins.filter((entry) => entry.login);
+  const refused = loginAll.logins.filter((entry) => !entry.login);
+  if (accepted.length === 0) throw new Error("no source accepted the sign-in");
+  const headers = loginAll.sessionToken
+    ? { Authorization: `Bearer ${loginAll.sessionToken}` }
+    : Object.fromEntries(accepted.map((entry) => [HEADERS[entry.source], entry.login.token]));
+  const names = accepted.map((entry) => entry.source.toLowerCase()).join(", ");
+  const notes = refused.map((entry) => `${entry.source.toLowerCase()}: ${entry.error}`).join("; ");
+  const how = loginAll.sessionToken ? "Authorization (one session for all) is set" : "their headers are set";
+  return { headers, said: `Signed in to ${names}; ${how}.${notes ? ` Not signed in: ${notes}.` : ""}` };
 }
 
 function SignIn() {
@@ -45,22 +92,13 @@ function SignIn() {
     setBusy(true);
     setStatus("");
     try {
-      const response = await fetch("../graphql", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ query: LOGIN, variables: { source, username, password } }),
-      });
-      const body = await response.json();
-      const login = body.data?.login;
-      if (!login) {
-        setStatus(body.errors?.[0]?.message ?? `Sign-in failed (HTTP ${response.status})`);
-        return;
-      }
-      headerEditor.setValue(withHeader(headerEditor.getValue(), HEADERS[source], login.token));
+      const done =
+        source === EVERYWHERE
+          ? await signInEverywhere(username, password)
+          : await signInTo(source, username, password);
+      headerEditor.setValue(withHeaders(headerEditor.getValue(), done.headers));
       setPassword("");
-      const who = login.account?.displayName ?? username;
-      setStatus(`Signed in to ${source.toLowerCase()} as ${who}; ${HEADERS[source]} is set.`);
+      setStatus(done.said);
     } catch (error) {
       setStatus(`Sign-in failed: ${error.message}`);
     } finally {
@@ -83,6 +121,7 @@ function SignIn() {
               {name.charAt(0) + name.slice(1).toLowerCase()}
             </option>
           ))}
+          <option value={EVERYWHERE}>Every source at once</option>
         </select>
       </label>
       <label>
