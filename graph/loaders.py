@@ -24,10 +24,22 @@ V = TypeVar("V")
 BatchLoad = Callable[[list[K]], Awaitable[list[V | BaseException]]]
 
 
-def loader(batch: BatchLoad[K, V]) -> DataLoader[K, V]:
-    """A DataLoader over `batch`, which answers one slot per key: the value, or the exception
+class Loader(DataLoader[K, V]):
+    """A DataLoader that can also say what it already holds: a resolver whose data came along
+    (primed from `included`, or loaded earlier) answers at once, without a task."""
+
+    def held(self, key: K) -> V | None:
+        future = self._cache.get(self.get_cache_key(key))
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return None
+        value: V = future.result()
+        return value
+
+
+def loader(batch: BatchLoad[K, V]) -> Loader[K, V]:
+    """A loader over `batch`, which answers one slot per key: the value, or the exception
     that key failed with (the loader raises it to that key's caller only)."""
-    return DataLoader(cast(Any, batch))
+    return Loader(cast(Any, batch))
 
 
 async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V | BaseException]:
@@ -38,12 +50,12 @@ async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V 
 class FlarumLoaders:
     def __init__(self, flarum: Callable[[], Flarum]) -> None:
         self._flarum = flarum
-        self.users: DataLoader[str, User] = loader(self._users)
+        self.users: Loader[str, User] = loader(self._users)
         """Users as best known: the short form from `included`, else the full document."""
         self.full_users: DataLoader[str, User] = loader(self._full_users)
-        self.posts: DataLoader[str, Post] = loader(self._posts)
+        self.posts: Loader[str, Post] = loader(self._posts)
         self.discussions: DataLoader[str, Discussion] = loader(self._discussions)
-        self.tags: DataLoader[str, Tag] = loader(self._tags)
+        self.tags: Loader[str, Tag] = loader(self._tags)
         self.discussion_posts: DataLoader[tuple[str, int, int], Page[Post]] = loader(
             self._discussion_posts
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import TYPE_CHECKING, Annotated, TypeAlias, TypeVar
 
 import strawberry
 
@@ -14,9 +15,23 @@ from ..pagination import Connection, Window, window
 if TYPE_CHECKING:
     from .person import Person
 
-__all__ = ["Account", "Group", "Info", "Node", "Source", "global_id", "page_window"]
+__all__ = [
+    "Account",
+    "Group",
+    "Info",
+    "MaybeAwaitable",
+    "Node",
+    "Source",
+    "global_id",
+    "page_window",
+]
 
 Info: TypeAlias = strawberry.Info[Context, None]
+T = TypeVar("T")
+MaybeAwaitable: TypeAlias = T | Awaitable[T]
+"""What a resolver returns that answers at once when it can, and awaits only when it must
+(graphql-core awaits an awaitable; a plain value costs no task). Its field names the GraphQL
+type with `graphql_type=`."""
 
 
 @strawberry.enum(description="A legacy system behind the gateway.")

@@ -14,7 +14,7 @@ import strawberry
 from connectors import flarum
 
 from ..pagination import Connection, connection
-from .common import Account, Info, Node, Source, global_id, page_window
+from .common import Account, Info, MaybeAwaitable, Node, Source, global_id, page_window
 
 __all__ = ["Discussion", "FlarumUser", "Post", "Tag"]
 
@@ -119,8 +119,17 @@ class Post(Node):
             data=post,
         )
 
-    @strawberry.field
-    async def author(self, info: Info) -> FlarumUser | None:
+    @strawberry.field(graphql_type=FlarumUser | None)
+    def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
+        if "user" in self.data.relationships:  # answers at once when the author came along
+            if self.data.author_id is None:
+                return None
+            user = info.context.flarum_loaders.users.held(self.data.author_id)
+            if user is not None:
+                return FlarumUser.of(user)
+        return self._author(info)
+
+    async def _author(self, info: Info) -> FlarumUser | None:
         post = self.data
         if "user" not in post.relationships:
             post = await info.context.flarum_loaders.posts.load(post.id)
@@ -173,17 +182,46 @@ class Discussion(Node):
             return self.data
         return await info.context.flarum_loaders.discussions.load(self.data.id)
 
-    @strawberry.field
-    async def author(self, info: Info) -> FlarumUser | None:
+    # The three below answer at once when the list brought their data along (Flarum's
+    # `include`), and only otherwise make a task that may call Flarum.
+
+    @strawberry.field(graphql_type=FlarumUser | None)
+    def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
+        if "user" in self.data.relationships:
+            if self.data.author_id is None:
+                return None
+            user = info.context.flarum_loaders.users.held(self.data.author_id)
+            if user is not None:
+                return FlarumUser.of(user)
+        return self._author(info)
+
+    async def _author(self, info: Info) -> FlarumUser | None:
         return await load_user(info, (await self._with(info, "user")).author_id)
 
-    @strawberry.field
-    async def tags(self, info: Info) -> list[Tag] | None:
+    @strawberry.field(graphql_type=list[Tag] | None)
+    def tags(self, info: Info) -> MaybeAwaitable[list[Tag] | None]:
+        if "tags" in self.data.relationships:
+            loader = info.context.flarum_loaders.tags
+            held = [loader.held(tag_id) for tag_id in self.data.tag_ids or ()]
+            if all(tag is not None for tag in held):
+                return [Tag.of(tag) for tag in held if tag is not None]
+        return self._tags(info)
+
+    async def _tags(self, info: Info) -> list[Tag] | None:
         tag_ids = (await self._with(info, "tags")).tag_ids or ()
         return [Tag.of(tag) for tag in await info.context.flarum_loaders.tags.load_many(tag_ids)]
 
-    @strawberry.field
-    async def first_post(self, info: Info) -> Post | None:
+    @strawberry.field(graphql_type=Post | None)
+    def first_post(self, info: Info) -> MaybeAwaitable[Post | None]:
+        if "firstPost" in self.data.relationships:
+            if self.data.first_post_id is None:
+                return None
+            post = info.context.flarum_loaders.posts.held(self.data.first_post_id)
+            if post is not None:
+                return Post.of(post)
+        return self._first_post(info)
+
+    async def _first_post(self, info: Info) -> Post | None:
         post_id = (await self._with(info, "firstPost")).first_post_id
         if post_id is None:
             return None
