@@ -35,6 +35,7 @@ playground:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.discussions
+	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.courses
 
 clean:
