@@ -6,6 +6,7 @@ upstream call are resolvers. (Plain attributes also resolve several times faster
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -68,6 +69,21 @@ async def load_user(info: Info, user_id: str | None) -> FlarumUser | None:
     return FlarumUser.of(await info.context.flarum_loaders.users.load(user_id))
 
 
+def author_of(
+    info: Info,
+    item: flarum.Post | flarum.Discussion,
+    otherwise: Callable[[], Awaitable[FlarumUser | None]],
+) -> MaybeAwaitable[FlarumUser | None]:
+    """The author of `item` at once when it came along with it (no task), else `otherwise()`."""
+    if "user" in item.relationships:
+        if item.author_id is None:
+            return None
+        user = info.context.flarum_loaders.users.held(item.author_id)
+        if user is not None:
+            return FlarumUser.of(user)
+    return otherwise()
+
+
 @strawberry.type(description="A Flarum tag (category) that discussions are filed under.")
 class Tag(Node):
     source: Source
@@ -121,13 +137,7 @@ class Post(Node):
 
     @strawberry.field(graphql_type=FlarumUser | None)
     def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
-        if "user" in self.data.relationships:  # answers at once when the author came along
-            if self.data.author_id is None:
-                return None
-            user = info.context.flarum_loaders.users.held(self.data.author_id)
-            if user is not None:
-                return FlarumUser.of(user)
-        return self._author(info)
+        return author_of(info, self.data, lambda: self._author(info))
 
     async def _author(self, info: Info) -> FlarumUser | None:
         post = self.data
@@ -187,13 +197,7 @@ class Discussion(Node):
 
     @strawberry.field(graphql_type=FlarumUser | None)
     def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
-        if "user" in self.data.relationships:
-            if self.data.author_id is None:
-                return None
-            user = info.context.flarum_loaders.users.held(self.data.author_id)
-            if user is not None:
-                return FlarumUser.of(user)
-        return self._author(info)
+        return author_of(info, self.data, lambda: self._author(info))
 
     async def _author(self, info: Info) -> FlarumUser | None:
         return await load_user(info, (await self._with(info, "user")).author_id)
