@@ -93,12 +93,17 @@ class CallStats:
         return sum(self.requests.values())
 
 
-def new_client(*, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
+def new_client(
+    *,
+    timeout_s: float,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
     """The pooled client for one source, opened once at start-up.
 
     It keeps no cookies: the client is shared by every caller, and a session cookie a legacy
     system sets for one caller (CiviCRM's PHPSESSID at login, Flarum's session) must never ride
-    along with another caller's request.
+    along with another caller's request. `transport` stands in for the network (replay tests).
     """
     return httpx.AsyncClient(
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
@@ -109,6 +114,7 @@ def new_client(*, timeout_s: float, max_connections: int) -> httpx.AsyncClient:
         headers={"User-Agent": "legacygraph"},
         follow_redirects=False,
         trust_env=False,
+        transport=transport,
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from cross_web import HTTPException  # what Strawberry's HTTP views raise
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -232,16 +233,21 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
-def create_app(settings: Settings, traces: TracerProvider | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    traces: TracerProvider | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Starlette:
     """The gateway app; the per-source HTTP clients open and close with its lifespan, and so
-    does the tracer provider (`traces`, or the one `[tracing]` configures), which is flushed."""
+    does the tracer provider (`traces`, or the one `[tracing]` configures), which is flushed.
+    `transports` stands in for the network of the sources it names (replay tests, benches)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         provider = traces or tracer_provider(settings.tracing)
         tracer = provider.get_tracer("legacygraph") if provider is not None else None
         try:
-            async with Gateway.open(settings, tracer) as gateway:
+            async with Gateway.open(settings, tracer, transports) as gateway:
                 app.state.gateway = gateway
                 yield
         finally:

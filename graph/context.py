@@ -106,11 +106,22 @@ class Gateway:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings, tracer: Tracer | None = None) -> AsyncIterator[Gateway]:
+    async def open(
+        cls,
+        settings: Settings,
+        tracer: Tracer | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> AsyncIterator[Gateway]:
+        """`transports` replaces the network of the sources it names (replay tests)."""
+        transports = transports or {}
         async with AsyncExitStack() as stack:
             clients = {
                 name: await stack.enter_async_context(
-                    new_client(timeout_s=source.timeout_s, max_connections=source.max_concurrency)
+                    new_client(
+                        timeout_s=source.timeout_s,
+                        max_connections=source.max_concurrency,
+                        transport=transports.get(name),
+                    )
                 )
                 for name, source in settings.sources.configured().items()
             }

@@ -130,16 +130,18 @@ class MoodleLoaders:
             self.users.prime(user.id, user)
 
     def remember_courses(self, courses: list[moodle.Course]) -> None:
+        """Courses as a lookup would answer them; the enrolled-courses list, which names the
+        category by id only, is not."""
         for course in courses:
-            self.courses.prime(course.id, course)
+            if course.category is not None:
+                self.courses.prime(course.id, course)
 
     async def _users(self, ids: list[int]) -> list[moodle.User | BaseException]:
         found = {user.id: user for user in await self._moodle().users(ids)}
         return [found.get(i) or NotFound("moodle", f"Moodle shows no user {i}") for i in ids]
 
     async def _courses(self, ids: list[int]) -> list[moodle.Course | BaseException]:
-        found = {course.id: course for course in await self._moodle().courses(ids)}
-        return [found.get(i) or NotFound("moodle", f"Moodle shows no course {i}") for i in ids]
+        return list(await self._moodle().courses_by_id(ids))
 
     async def _participants(self, ids: list[int]) -> list[list[moodle.User] | BaseException]:
         results = await self._moodle().enrolled_users(ids)
@@ -177,8 +179,8 @@ class MoodleLoaders:
 
     async def _submissions(self, ids: list[int]) -> list[list[moodle.Submission] | BaseException]:
         """Everyone's submissions where the caller grades; elsewhere only the caller's own."""
-        found = await self._moodle().submissions(ids)
-        own = await self._own(set(ids) - set(found))
+        found, denied = await self._moodle().submissions(ids)
+        own = await self._own(denied)
         results: list[list[moodle.Submission] | BaseException] = []
         for i in ids:
             status = own.get(i)

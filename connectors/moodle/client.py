@@ -37,7 +37,13 @@ __all__ = ["MULTICALL", "Call", "Moodle", "error_from"]
 SOURCE = "moodle"
 SERVER = "/webservice/rest/server.php"
 MULTICALL = "tool_mobile_call_external_functions"
+COURSES_BY_FIELD = "core_course_get_courses_by_field"
 T = TypeVar("T")
+
+PHP_ERROR = "generalexceptionmessage"
+"""A PHP `Error` inside Moodle: `{"exception": "Error", "message": ...}` with no errorcode when
+alone, `generalexceptionmessage` inside a multi-call (4.5.6 answers so for `field=ids` with one
+unknown id)."""
 
 ERRORS: Mapping[str, type[UpstreamError]] = {
     "invalidtoken": Unauthenticated,
@@ -45,22 +51,56 @@ ERRORS: Mapping[str, type[UpstreamError]] = {
     "accessexception": Forbidden,
     "requireloginerror": Forbidden,
     "nopermissions": Forbidden,
+    # `mod_assign_get_submission_status` for a classmate: singular, message "error/nopermission".
+    "nopermission": Forbidden,
+    "errorcoursecontextnotvalid": Forbidden,
+    # A classmate's completion, and also any completion where the course has it switched off.
+    "cannotviewreport": Forbidden,
     "invalidparameter": BadRequest,
+    "dmlreadexception": BadRequest,
     "invalidrecord": NotFound,
     "invalidrecordunknown": NotFound,
+    "invaliduser": NotFound,
     "nottracked": NotFound,
+    # Completion that cannot be read for one learner: none to read, not an error of the class.
+    "nocriteriaset": NotFound,
+    "usernotenroled": NotFound,
 }
-LOGIN_UNAVAILABLE = {"servicenotavailable", "enablewsdescription", "sitemaintenance"}
+LOGIN_ERRORS: Mapping[str, type[UpstreamError]] = {
+    "servicenotavailable": Unavailable,
+    "enablewsdescription": Unavailable,
+    "sitemaintenance": Unavailable,
+    "cannotcreatetoken": Forbidden,
+    "missingparam": BadRequest,
+}
+"""`login/token.php`'s codes other than `invalidlogin`/`noguest` (both unauthenticated)."""
+ACCESS_DENIED = "1"
+"""`warningcode` of "No access rights in module/course context"."""
+NOT_ENROLLED = "2"
+"""`warningcode` of `mod_assign_get_assignments`' "User is not enrolled or does not have
+requested capability"."""
 
 
 def error_from(body: Mapping[str, Any]) -> UpstreamError:
     """Moodle's `{exception, errorcode, message}` as our error; unknown codes: protocol errors."""
-    code = str(body.get("errorcode") or body.get("exception") or "unknown")
+    if not body.get("errorcode") and body.get("exception") == "Error":
+        code = PHP_ERROR
+    else:
+        code = str(body.get("errorcode") or body.get("exception") or "unknown")
     message = str(body.get("message") or code)
     kind = ERRORS.get(code, ProtocolError)
     if kind is ProtocolError:
         message = f"Moodle answered error {code}: {message}"
     return kind(SOURCE, message, upstream_code=code)
+
+
+def _warned(body: Mapping[str, Any], item: str, code: str) -> set[int]:
+    """The ids of `item`s that a batch answer's warnings name with `code`."""
+    return {
+        int(w["itemid"])
+        for w in body.get("warnings") or []
+        if w.get("item") == item and str(w.get("warningcode")) == code
+    }
 
 
 def _time(seconds: Any) -> datetime | None:
@@ -86,6 +126,9 @@ class Call:
 
 class Moodle:
     """A Moodle site, seen by the token in `upstream.auth`.
+
+    Batch calls send their ids in ascending order, whatever order the graph asked for them in:
+    the same set of ids is the same request, and so the same cache entry.
 
     `no_multicall` is shared by every request of the gateway: the callers (by a keyed hash of
     their token, `caller_key`) for whom the site refused `tool_mobile_call_external_functions`,
@@ -135,7 +178,7 @@ class Moodle:
         """
         if len(calls) > 1 and not self._no_multicall.get(self._caller_key):
             try:
-                return await self._multicall(calls)
+                return await self.multicall(calls)
             except (Forbidden, NotFound) as refusal:
                 if refusal.upstream_code not in ("accessexception", "invalidrecord"):
                     raise
@@ -146,20 +189,27 @@ class Moodle:
             )
         )
 
-    async def _multicall(self, calls: Sequence[Call]) -> list[Any]:
+    async def multicall(self, calls: Sequence[Call]) -> list[Any]:
+        """`calls` through `tool_mobile_call_external_functions`, however few; one slot each."""
         results: list[Any] = [None] * len(calls)
         start = 0
         while start < len(calls):
             batch = calls[start:]
-            answer = await self.call(
-                MULTICALL,
-                {
-                    "requests": [
-                        {"function": c.function, "arguments": json.dumps(dict(c.arguments))}
-                        for c in batch
-                    ]
-                },
-            )
+            try:
+                answer = await self.call(
+                    MULTICALL,
+                    {
+                        "requests": [
+                            {"function": c.function, "arguments": json.dumps(dict(c.arguments))}
+                            for c in batch
+                        ]
+                    },
+                )
+            except UpstreamError as error:
+                if start == 0:
+                    raise
+                results[start:] = [error] * len(batch)  # keep what the first rounds answered
+                break
             responses = answer.get("responses") if isinstance(answer, dict) else None
             if not isinstance(responses, list) or not responses or len(responses) > len(batch):
                 raise ProtocolError(SOURCE, "Moodle's multi-call answer has no usable responses")
@@ -197,16 +247,38 @@ class Moodle:
         message = (
             str(body.get("error", "Moodle refused the login")) if isinstance(body, dict) else ""
         )
-        kind = Unavailable if code in LOGIN_UNAVAILABLE else Unauthenticated
+        kind = LOGIN_ERRORS.get(code, Unauthenticated)
         raise kind(SOURCE, message or "Moodle refused the login", upstream_code=code)
 
-    async def courses(self, ids: Sequence[int] | None = None) -> list[Course]:
-        """Courses by id in one call; all the caller may see when `ids` is None."""
-        arguments = {"field": "ids", "value": ",".join(map(str, ids))} if ids is not None else {}
-        if ids is not None and not ids:
+    async def courses(self) -> list[Course]:
+        """Every course the caller may see, without the site's front page (course 1, format
+        `site`, category 0), which Moodle lists first but which is no course."""
+        body = await self.call(COURSES_BY_FIELD)
+        return [_course(c) for c in body.get("courses", []) if not _is_site(c)]
+
+    async def courses_by_id(self, ids: Sequence[int]) -> list[Course | UpstreamError]:
+        """Courses by id, one slot per id, in one call where every id exists.
+
+        Moodle 4.5 fails a whole `field=ids` call with a PHP error when any one id is unknown;
+        then each id is asked alone (`field=id`, one multi-call), so one deleted course is
+        `NotFound` and the others answer.
+        """
+        if not ids:
             return []
-        body = await self.call("core_course_get_courses_by_field", arguments)
-        return [_course(c) for c in body.get("courses", [])]
+        try:
+            body = await self.call(
+                COURSES_BY_FIELD,
+                {"field": "ids", "value": ",".join(map(str, sorted(ids)))},
+            )
+        except ProtocolError as error:
+            if error.upstream_code != PHP_ERROR:
+                raise
+            by_id = [Call(COURSES_BY_FIELD, {"field": "id", "value": i}) for i in ids]
+            answers = await self._many(by_id, lambda body: [_course(c) for c in body["courses"]])
+            return [_only_course(i, answer) for i, answer in zip(ids, answers, strict=True)]
+        found = {course.id: course for course in map(_course, body.get("courses", []))}
+        hidden = _warned(body, "course", ACCESS_DENIED)
+        return [found.get(i) or _no_course(i, hidden=i in hidden) for i in ids]
 
     async def search_courses(self, text: str) -> tuple[int, list[Course]]:
         body = await self.call(
@@ -252,18 +324,23 @@ class Moodle:
 
     async def own_statuses(self, assignment_ids: Sequence[int]) -> list[OwnStatus | UpstreamError]:
         """The caller's own submission and grade in each assignment: what a student may read
-        (no array form: one multi-call)."""
-        return await self._many(
-            [self.own_submission_call(a) for a in assignment_ids],
-            lambda body: _own_status(body),
-        )
+        (no array form: one multi-call).
+
+        Moodle writes while answering: it adds a `new` submission for the caller where they have
+        none. Ask it only for the caller's own status, and only where no other read answers.
+        """
+        answers = await self.call_many([self.own_submission_call(a) for a in assignment_ids])
+        return [
+            answer if isinstance(answer, UpstreamError) else _parsed(_own_status, answer, a)
+            for a, answer in zip(assignment_ids, answers, strict=True)
+        ]
 
     async def users(self, ids: Sequence[int]) -> list[User]:
         """Users by id in one call; ids the caller may not see are left out, as Moodle does."""
         if not ids:
             return []
         body = await self.call(
-            "core_user_get_users_by_field", {"field": "id", "values": [str(i) for i in ids]}
+            "core_user_get_users_by_field", {"field": "id", "values": [str(i) for i in sorted(ids)]}
         )
         return [_user(u) for u in body]
 
@@ -277,53 +354,70 @@ class Moodle:
         return [_user(u) for u in body]
 
     async def assignments(self, course_ids: Sequence[int]) -> dict[int, list[Assignment]]:
-        """Assignments of many courses in one call; courses the caller cannot see are absent."""
-        body = await self.call("mod_assign_get_assignments", {"courseids": list(course_ids)})
-        return {
-            int(course["id"]): [_assignment(a) for a in course.get("assignments", [])]
-            for course in body.get("courses", [])
-        }
+        """Assignments of many courses in one call (the caller's courses when `course_ids` is
+        empty); courses the caller cannot see are absent.
 
-    async def submissions(self, assignment_ids: Sequence[int]) -> dict[int, list[Submission]]:
-        """Submissions of many assignments in one call (graders only; others are absent)."""
+        Courses Moodle answers "not enrolled" are asked once more with
+        `includenotenrolledcourses`, which is how a site administrator, enrolled nowhere,
+        reads them; for anyone else the second answer is a warning again.
+        """
+        body = await self.call("mod_assign_get_assignments", {"courseids": sorted(course_ids)})
+        found = _assignments_by_course(body)
+        again = sorted(_warned(body, "course", NOT_ENROLLED) - set(found))
+        if again:
+            body = await self.call(
+                "mod_assign_get_assignments", {"courseids": again, "includenotenrolledcourses": 1}
+            )
+            found.update(_assignments_by_course(body))
+        return found
+
+    async def submissions(
+        self, assignment_ids: Sequence[int]
+    ) -> tuple[dict[int, list[Submission]], set[int]]:
+        """Submissions of many assignments in one call, and the ids the caller may not grade.
+
+        An assignment with nothing to list comes with an empty list (and a warning "3"); an
+        unknown id comes with nothing at all.
+        """
         body = await self.call(
-            "mod_assign_get_submissions", {"assignmentids": list(assignment_ids)}
+            "mod_assign_get_submissions", {"assignmentids": sorted(assignment_ids)}
         )
-        return {
+        found = {
             int(item["assignmentid"]): [
                 _submission(int(item["assignmentid"]), s) for s in item.get("submissions", [])
             ]
             for item in body.get("assignments", [])
         }
+        return found, _warned(body, "assignment", ACCESS_DENIED) - set(found)
 
     async def grades(
         self, assignment_ids: Sequence[int]
     ) -> tuple[dict[int, list[Grade]], set[int]]:
-        """Grades of many assignments in one call, and the ids the caller may not grade (Moodle
-        answers those with a warning; a student reads their own grade with `own_grades`)."""
-        body = await self.call("mod_assign_get_grades", {"assignmentids": list(assignment_ids)})
+        """Grades of many assignments in one call, and the ids the caller may not grade
+        (warning "1"; a student reads their own grade with `own_statuses`). Warning "3", "No
+        grades found" (also Moodle's answer for unknown ids), leaves an id out of both."""
+        body = await self.call("mod_assign_get_grades", {"assignmentids": sorted(assignment_ids)})
         found = {
-            int(item["assignmentid"]): [_grade_of(g) for g in item.get("grades", [])]
+            int(item["assignmentid"]): [
+                _grade_of(int(item["assignmentid"]), g) for g in item.get("grades", [])
+            ]
             for item in body.get("assignments", [])
         }
-        denied = {
-            int(w["itemid"])
-            for w in body.get("warnings", [])
-            if w.get("item") == "assignment" and int(w.get("itemid", 0)) not in found
-        }
-        return found, denied
+        return found, _warned(body, "assignment", ACCESS_DENIED) - set(found)
 
     async def _many(self, calls: list[Call], parse: Callable[[Any], T]) -> list[T | UpstreamError]:
         results: list[T | UpstreamError] = []
         for answer in await self.call_many(calls):
-            if isinstance(answer, UpstreamError):
-                results.append(answer)
-                continue
-            try:
-                results.append(parse(answer))
-            except (KeyError, TypeError, ValueError, AttributeError):
-                results.append(ProtocolError(SOURCE, "Moodle answered a malformed structure"))
+            results.append(answer if isinstance(answer, UpstreamError) else _parsed(parse, answer))
         return results
+
+
+def _parsed(parse: Callable[..., T], *args: Any) -> T | UpstreamError:
+    """`parse(*args)`, or a protocol error where the answer lacks what the parser reads."""
+    try:
+        return parse(*args)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ProtocolError(SOURCE, "Moodle answered a malformed structure")
 
 
 def _response(response: Any) -> Any:
@@ -343,10 +437,35 @@ def _course(c: Mapping[str, Any]) -> Course:
         full_name=str(c.get("fullname", "")),
         summary=c.get("summary") or None,
         category=c.get("categoryname"),
+        category_id=_category_id(c),
         start_date=_time(c.get("startdate")),
         end_date=_time(c.get("enddate")),
-        visible=bool(c.get("visible", 1)),
+        # Callers who are not enrolled get no `visible` (nor dates): unknown, not invented.
+        visible=bool(c["visible"]) if "visible" in c else None,
     )
+
+
+def _category_id(c: Mapping[str, Any]) -> int | None:
+    """`categoryid` in course lookups; `core_enrol_get_users_courses` sends `category`."""
+    value = c.get("categoryid", c.get("category"))
+    return int(value) if value is not None else None
+
+
+def _is_site(c: Mapping[str, Any]) -> bool:
+    return c.get("format") == "site" or c.get("categoryid") == 0
+
+
+def _no_course(course_id: int, *, hidden: bool = False) -> UpstreamError:
+    if hidden:
+        return Forbidden(SOURCE, f"Moodle allows no access to course {course_id}")
+    return NotFound(SOURCE, f"Moodle shows no course {course_id}")
+
+
+def _only_course(course_id: int, answer: list[Course] | UpstreamError) -> Course | UpstreamError:
+    """A `field=id` answer: the course, or why there is none."""
+    if isinstance(answer, UpstreamError):
+        return answer
+    return answer[0] if answer else _no_course(course_id)
 
 
 def _courses(body: Any) -> list[Course]:
@@ -379,6 +498,13 @@ def _assignment(a: Mapping[str, Any]) -> Assignment:
     )
 
 
+def _assignments_by_course(body: Mapping[str, Any]) -> dict[int, list[Assignment]]:
+    return {
+        int(course["id"]): [_assignment(a) for a in course.get("assignments", [])]
+        for course in body.get("courses", [])
+    }
+
+
 def _submission(assignment_id: int, s: Mapping[str, Any]) -> Submission:
     return Submission(
         id=int(s["id"]),
@@ -389,10 +515,11 @@ def _submission(assignment_id: int, s: Mapping[str, Any]) -> Submission:
     )
 
 
-def _grade_of(g: Mapping[str, Any]) -> Grade:
+def _grade_of(assignment_id: int, g: Mapping[str, Any]) -> Grade:
+    """A grade item. `mod_assign_get_grades` puts the assignment on the parent only."""
     return Grade(
         id=int(g["id"]),
-        assignment_id=int(g["assignment"]),
+        assignment_id=assignment_id,
         user_id=int(g["userid"]),
         grade=_grade(g.get("grade")),
         grader_id=int(g["grader"]) if int(g.get("grader") or 0) > 0 else None,
@@ -400,12 +527,12 @@ def _grade_of(g: Mapping[str, Any]) -> Grade:
     )
 
 
-def _own_status(body: Mapping[str, Any]) -> OwnStatus:
+def _own_status(body: Mapping[str, Any], assignment_id: int) -> OwnStatus:
     grade = (body.get("feedback") or {}).get("grade")
     submission = (body.get("lastattempt") or {}).get("submission")
     return OwnStatus(
-        submission=_submission(int(submission["assignment"]), submission) if submission else None,
-        grade=_grade_of(grade) if grade else None,
+        submission=_submission(assignment_id, submission) if submission else None,
+        grade=_grade_of(assignment_id, grade) if grade else None,
     )
 
 

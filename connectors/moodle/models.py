@@ -46,6 +46,9 @@ class User:
 
 @dataclass(frozen=True)
 class Course:
+    """Moodle sends a caller only the fields their role may read: a caller not enrolled gets no
+    dates and no `visible`, and the enrolled-courses list names the category by id only."""
+
     id: int
     short_name: str
     full_name: str
@@ -53,7 +56,8 @@ class Course:
     category: str | None
     start_date: datetime | None
     end_date: datetime | None
-    visible: bool
+    visible: bool | None
+    category_id: int | None = None
 
 
 @dataclass(frozen=True)

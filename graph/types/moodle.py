@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -211,7 +212,16 @@ class CourseCompletion:
 @strawberry.type(description="One learner's completion of one course.")
 class LearnerCompletion:
     learner: MoodleUser
-    completion: CourseCompletion
+    outcome: strawberry.Private[moodle.CourseCompletion | BaseException]
+
+    @strawberry.field(
+        description="Null, with an error saying why, where Moodle cannot tell for this learner "
+        "(no completion criteria, completion switched off, not enrolled as a learner)."
+    )
+    def completion(self) -> CourseCompletion | None:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return CourseCompletion.of(self.outcome)
 
 
 @strawberry.type(description="A Moodle course.")
@@ -221,10 +231,15 @@ class Course(Node):
     short_name: str
     full_name: str
     summary: str | None
-    category: str | None
-    start_date: datetime | None
-    end_date: datetime | None
-    visible: bool
+    start_date: datetime | None = strawberry.field(
+        description="Null where the caller's role does not get it (not enrolled)."
+    )
+    end_date: datetime | None = strawberry.field(
+        description="Null where the caller's role does not get it (not enrolled)."
+    )
+    visible: bool | None = strawberry.field(
+        description="Null where the caller's role does not get it (not enrolled)."
+    )
     data: strawberry.Private[moodle.Course]
 
     @classmethod
@@ -236,12 +251,18 @@ class Course(Node):
             short_name=course.short_name,
             full_name=course.full_name,
             summary=course.summary,
-            category=course.category,
             start_date=course.start_date,
             end_date=course.end_date,
             visible=course.visible,
             data=course,
         )
+
+    @strawberry.field(description="The name of the course's category.")
+    async def category(self, info: Info) -> str | None:
+        if self.data.category is not None or self.data.category_id is None:
+            return self.data.category
+        # The enrolled-courses list names the category by id only: a lookup names it.
+        return (await info.context.moodle_loaders.courses.load(self.data.id)).category
 
     @strawberry.field(description="The people enrolled, optionally only students or teachers.")
     async def participants(
@@ -268,7 +289,8 @@ class Course(Node):
 
     @strawberry.field(
         description="Each participant's completion (students by default); `completed: false` "
-        "keeps those who have not completed it. Fails whole if any completion cannot be read."
+        "keeps those who have not completed it. A learner whose completion Moodle cannot tell "
+        "is kept, with a null `completion` and an error saying why."
     )
     async def completions(
         self,
@@ -277,12 +299,16 @@ class Course(Node):
         completed: bool | None = None,
     ) -> list[LearnerCompletion] | None:
         users = await self._participants(info, role)
-        keys = [(self.data.id, u.id) for u in users]
-        found = await info.context.moodle_loaders.completions.load_many(keys)
+        completions = info.context.moodle_loaders.completions
+        found = await asyncio.gather(
+            *(completions.load((self.data.id, u.id)) for u in users), return_exceptions=True
+        )
         return [
-            LearnerCompletion(learner=MoodleUser.of(user), completion=CourseCompletion.of(c))
-            for user, c in zip(users, found, strict=True)
-            if completed is None or c.completed == completed
+            LearnerCompletion(learner=MoodleUser.of(user), outcome=outcome)
+            for user, outcome in zip(users, found, strict=True)
+            if completed is None
+            or isinstance(outcome, BaseException)
+            or outcome.completed == completed
         ]
 
     async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:

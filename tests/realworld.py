@@ -1,0 +1,140 @@
+"""The real systems' recorded answers (`../shared/realworld/`), served to connectors in tests.
+
+The recordings are the contract with the real legacy systems: a replay test feeds a connector
+what a real Moodle, Flarum or CiviCRM answered, as the role that was recorded, and fails on any
+request the recordings do not hold, so that a test can only pass on what the real system said.
+`LEGACYGRAPH_REALWORLD` points elsewhere when the corpus is not beside the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+__all__ = ["RecordedMoodle", "corpus", "exchanges", "flatten"]
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+REALWORLD = Path(
+    os.environ.get("LEGACYGRAPH_REALWORLD") or CHECKOUT.parent / "shared" / "realworld"
+)
+
+
+def corpus(name: str) -> Path:
+    path = REALWORLD / name
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"the recorded corpus {path} is missing: the replay tests need ../shared/realworld "
+            "beside the checkout (or LEGACYGRAPH_REALWORLD)"
+        )
+    return path
+
+
+@cache
+def exchanges(name: str) -> tuple[dict[str, Any], ...]:
+    """Every recorded exchange of corpus `name`, in recording order."""
+    with (corpus(name) / "exchanges.jsonl").open(encoding="utf-8") as lines:
+        return tuple(json.loads(line) for line in lines if line.strip())
+
+
+def flatten(arguments: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Arguments as PHP form fields (`courseids[0]=2`), written independently of the connector's
+    own encoder so that the two are checked against each other."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in arguments.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, Mapping):
+            pairs += flatten(value, name)
+        elif isinstance(value, list | tuple):
+            pairs += flatten(dict(enumerate(value)), name)
+        elif isinstance(value, bool):
+            pairs.append((name, "1" if value else "0"))
+        elif value is not None:
+            pairs.append((name, str(value)))
+    return pairs
+
+
+MOODLE_RESERVED = {"wstoken", "wsfunction", "moodlewsrestformat"}
+MULTICALL = "tool_mobile_call_external_functions"
+
+
+def _form_key(pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    return frozenset((k, v) for k, v in pairs if k not in MOODLE_RESERVED)
+
+
+class RecordedMoodle:
+    """The recorded Moodle 4.5.6 site as an httpx handler.
+
+    A request's `wstoken` names the recorded user (`teacher1`, `student1`, `admin`; `badtoken`
+    for the unknown token). It is answered with the body recorded for that user, function and
+    exactly those parameters; a multi-call is answered from its own recording, or composed from
+    the single calls recorded for each of its requests, stopping at the first failure as Moodle
+    does (fact 22). A request nobody recorded is kept in `missing` and answered with an error
+    document, so a test that strays from the recordings fails.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str, frozenset[tuple[str, str]]], Any] = {}
+        for exchange in exchanges("moodle-4.5.6"):
+            if exchange["function"] == "login/token.php" or exchange["method"] != "POST":
+                continue
+            if exchange["params"].get("moodlewsrestformat") != "json":
+                continue
+            user = exchange["user"] or exchange["as"]
+            key = (user, exchange["function"], _form_key(exchange["params"].items()))
+            self.answers.setdefault(key, exchange["body"])
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.missing: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        user, function = form.get("wstoken", "notoken"), form.get("wsfunction", "<none>")
+        self.requests.append((user, function, form))
+        body = self.answer(user, function, _form_key(form.items()))
+        if body is None and function == MULTICALL:
+            body = self.compose(user, form)
+        if body is None:
+            self.missing.append(f"{user}: {function} {sorted(_form_key(form.items()))}")
+            body = {
+                "exception": "notrecorded",
+                "errorcode": "notrecorded",
+                "message": "not recorded",
+            }
+        return httpx.Response(200, json=body)
+
+    def answer(self, user: str, function: str, form: frozenset[tuple[str, str]]) -> Any:
+        return self.answers.get((user, function, form))
+
+    def compose(self, user: str, form: Mapping[str, str]) -> Any:
+        responses: list[dict[str, Any]] = []
+        index = 0
+        while f"requests[{index}][function]" in form:
+            function = form[f"requests[{index}][function]"]
+            arguments = json.loads(form.get(f"requests[{index}][arguments]", "{}"))
+            body = self.answer(user, function, _form_key(flatten(arguments)))
+            if body is None:
+                return None
+            if isinstance(body, dict) and "exception" in body:
+                inner = {"message": body["message"], "errorcode": body.get("errorcode")}
+                responses.append({"error": True, "exception": json.dumps(inner)})
+                break
+            responses.append({"error": False, "data": json.dumps(body)})
+            index += 1
+        return {"responses": responses}
+
+    def functions(self) -> list[str]:
+        """The functions asked, in order, with each multi-call's inner functions after it."""
+        asked = []
+        for _, function, form in self.requests:
+            asked.append(function)
+            index = 0
+            while f"requests[{index}][function]" in form:
+                asked.append("  " + form[f"requests[{index}][function]"])
+                index += 1
+        return asked
