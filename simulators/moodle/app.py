@@ -13,6 +13,7 @@ import asyncio
 import html
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from ..counting import CountRequests, RequestCounter
 from ..world import World, build_world
 from .params import Bool, Int, InvalidParameter, ListOf, Str, Struct, parse_php_form
-from .store import MoodleStore
+from .store import GUEST, SITE_COURSE, MoodleStore
 
 __all__ = ["MOBILE_SERVICE", "create_app"]
 
@@ -46,30 +47,57 @@ RESERVED = {
 }
 
 
+SITE_URL = "https://moodle.invalid"
+OUTSIDE_THE_SERVICE = {
+    "core_user_create_users",
+    "core_user_delete_users",
+    "core_course_create_courses",
+    "core_role_assign_roles",
+}
+"""Functions every Moodle has that no token of the mobile service may call (fact 4)."""
+RELEASE, VERSION = "4.5.6 (Build: 20250811)", "2024100706"
+INSTALLED_LANGUAGES = {"en"}
+
+
 class MoodleError(Exception):
+    """A Moodle exception as the web service layer sends it. `exception` is the PHP class name:
+    namespaced for the core exceptions of 4.x, plain for the `dml_*` and web service ones.
+    `module` is the string component that `moreinfourl` names inside a multi-call."""
+
     def __init__(
-        self, exception: str, errorcode: str, message: str, debuginfo: str | None = None
+        self, exception: str, errorcode: str, message: str, module: str = "moodle"
     ) -> None:
         self.exception = exception
         self.errorcode = errorcode
         self.message = message
-        self.debuginfo = debuginfo
+        self.module = module
 
 
-def invalid_parameter(debuginfo: str) -> MoodleError:
+class PhpError(Exception):
+    """A PHP `Error` (not an exception Moodle threw on purpose): no errorcode when alone."""
+
+
+INVALID_PARAMETER = MoodleError(
+    "core\\exception\\invalid_parameter_exception",
+    "invalidparameter",
+    "Invalid parameter value detected",
+    "debug",
+)
+ACCESS_EXCEPTION = MoodleError(
+    "webservice_access_exception", "accessexception", "Access control exception", "webservice"
+)
+NOT_ACCESSIBLE = MoodleError(
+    "core\\exception\\require_login_exception",
+    "requireloginerror",
+    "Course or activity not accessible.",
+)
+
+
+def no_permission(what: str) -> MoodleError:
     return MoodleError(
-        "invalid_parameter_exception",
-        "invalidparameter",
-        "Invalid parameter value detected",
-        debuginfo,
-    )
-
-
-def no_permission(capability: str) -> MoodleError:
-    return MoodleError(
-        "required_capability_exception",
+        "core\\exception\\required_capability_exception",
         "nopermissions",
-        f"Sorry, but you do not currently have permissions to do that ({capability}).",
+        f"Sorry, but you do not currently have permissions to do that ({what}).",
     )
 
 
@@ -81,9 +109,79 @@ def missing_record(table: str) -> MoodleError:
     )
 
 
-NOT_ACCESSIBLE = MoodleError(
-    "require_login_exception", "requireloginerror", "Course or activity not accessible."
-)
+def moodle_exception(errorcode: str, message: str, module: str = "moodle") -> MoodleError:
+    return MoodleError("core\\exception\\moodle_exception", errorcode, message, module)
+
+
+def warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
+    return {"item": item, "itemid": itemid, "warningcode": code, "message": message}
+
+
+PUBLIC_COURSE_FIELDS = [
+    "id",
+    "fullname",
+    "displayname",
+    "shortname",
+    "courseimage",
+    "categoryid",
+    "categoryname",
+    "sortorder",
+    "summary",
+    "summaryformat",
+    "summaryfiles",
+    "overviewfiles",
+    "showactivitydates",
+    "showcompletionconditions",
+    "contacts",
+    "enrollmentmethods",
+]
+"""What anyone may read of a course, and all that `core_course_search_courses` sends."""
+ENROLLED_COURSE_FIELDS = [
+    "format",
+    "showgrades",
+    "newsitems",
+    "startdate",
+    "enddate",
+    "maxbytes",
+    "showreports",
+    "visible",
+    "groupmode",
+    "groupmodeforce",
+    "defaultgroupingid",
+    "enablecompletion",
+    "completionnotify",
+    "lang",
+    "theme",
+    "marker",
+    "courseformatoptions",
+    "filters",
+]
+"""What participants (and administrators) read on top of the public fields."""
+EDITOR_COURSE_FIELDS = [
+    "idnumber",
+    "timecreated",
+    "timemodified",
+    "cacherev",
+    "calendartype",
+    "legacyfiles",
+    "requested",
+]
+"""What those who may update the course (editing teachers, administrators) read on top."""
+ENROLLED_USERS_OPTIONS = {
+    "withcapability",
+    "groupid",
+    "onlyactive",
+    "onlysuspended",
+    "userfields",
+    "limitfrom",
+    "limitnumber",
+    "sortby",
+    "sortdirection",
+}
+SORTABLE = {"id": "u.id", "firstname": "u.firstname", "lastname": "u.lastname", "siteorder": "u.id"}
+ROLE_IDS = {"editingteacher": 3, "teacher": 4, "student": 5}
+GRADERS = ("editingteacher", "teacher")
+"""Roles with `mod/assign:grade` and `report/completion:view` in a course."""
 
 
 @dataclass(frozen=True)
@@ -120,40 +218,57 @@ def create_app(
     store = MoodleStore(world, database)
     calls = RequestCounter()
 
-    # Visibility ------------------------------------------------------------------------------
+    # Who may do what -------------------------------------------------------------------------
 
     def role(caller: Caller, courseid: int) -> str | None:
-        return "manager" if caller.is_admin else store.role(courseid, caller.id)
+        """The caller's enrolment in the course (an administrator is enrolled nowhere)."""
+        return store.role(courseid, caller.id)
 
-    def can_grade(caller: Caller, courseid: int) -> bool:
-        return role(caller, courseid) in ("manager", "editingteacher")
+    def grades_in(caller: Caller, courseid: int) -> bool:
+        return caller.is_admin or role(caller, courseid) in GRADERS
 
-    def visible_course(caller: Caller, row: sqlite3.Row) -> bool:
-        return bool(row["visible"]) or can_grade(caller, row["id"])
+    def sees_hidden(caller: Caller, courseid: int) -> bool:
+        return caller.is_admin or role(caller, courseid) == "editingteacher"
 
-    def shares_course(caller: Caller, userid: int, *, as_teacher: bool = False) -> bool:
-        if caller.is_admin or caller.id == userid:
+    def may_see(caller: Caller, course: sqlite3.Row) -> bool:
+        return bool(course["visible"]) or sees_hidden(caller, course["id"])
+
+    def may_enter(caller: Caller, course: sqlite3.Row) -> bool:
+        """`validate_context` on the course: participants (of a course they may see) and
+        administrators."""
+        if caller.is_admin:
             return True
-        roles = ("editingteacher",) if as_teacher else ("editingteacher", "student")
+        return role(caller, course["id"]) is not None and may_see(caller, course)
+
+    def shared_courses(caller: Caller, userid: int) -> list[sqlite3.Row]:
+        return store.all(
+            "SELECT c.* FROM courses c JOIN enrolments mine ON mine.courseid = c.id"
+            " JOIN enrolments theirs ON theirs.courseid = c.id"
+            " WHERE mine.userid = ? AND theirs.userid = ? ORDER BY c.fullname",
+            (caller.id, userid),
+        )
+
+    def is_contact(userid: int) -> bool:
         return (
             store.one(
-                "SELECT 1 FROM enrolments mine JOIN enrolments theirs ON mine.courseid = theirs.courseid"
-                f" WHERE mine.userid = ? AND theirs.userid = ? AND mine.role IN ({','.join('?' * len(roles))})",
-                (caller.id, userid, *roles),
+                "SELECT 1 FROM enrolments e JOIN courses c ON c.id = e.courseid"
+                " WHERE e.userid = ? AND e.role = 'editingteacher' AND c.visible = 1",
+                (userid,),
             )
             is not None
         )
 
-    def record(table: str, record_id: int, moodle_table: str) -> sqlite3.Row:
-        """A row, or Moodle's answer for a missing one (`MUST_EXIST` in its code)."""
-        row = store.one(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+    def course_row(courseid: int) -> sqlite3.Row:
+        """A course, or Moodle's answer for a missing one (`MUST_EXIST` in its code)."""
+        row = store.one("SELECT * FROM courses WHERE id = ?", (courseid,))
         if row is None:
-            raise missing_record(moodle_table)
+            raise missing_record("course")
         return row
 
     # JSON shapes -------------------------------------------------------------------------------
 
-    def course_json(row: sqlite3.Row) -> dict[str, Any]:
+    def full_course(row: sqlite3.Row) -> dict[str, Any]:
+        site = row["id"] == SITE_COURSE
         teachers = store.all(
             "SELECT u.id, u.firstname, u.lastname FROM enrolments e JOIN users u ON u.id = e.userid"
             " WHERE e.courseid = ? AND e.role = 'editingteacher' ORDER BY u.id",
@@ -164,61 +279,137 @@ def create_app(
             "fullname": row["fullname"],
             "displayname": row["fullname"],
             "shortname": row["shortname"],
+            "courseimage": f"{SITE_URL}/pluginfile.php/{row['id']}/course/generated/course.svg",
             "categoryid": row["categoryid"],
             "categoryname": row["categoryname"],
-            "sortorder": 10000 + row["id"],
+            "sortorder": 1 if site else 10000 + row["id"],
             "summary": row["summary"],
             "summaryformat": 1,
             "summaryfiles": [],
             "overviewfiles": [],
+            "showactivitydates": False,
+            "showcompletionconditions": None if site else True,
             "contacts": [
                 {"id": t["id"], "fullname": f"{t['firstname']} {t['lastname']}"} for t in teachers
             ],
-            "enrollmentmethods": ["manual"],
+            "enrollmentmethods": [] if site else ["manual"],
             "idnumber": "",
-            "format": "topics",
+            "format": "site" if site else "topics",
             "showgrades": 1,
+            "newsitems": 3 if site else 5,
             "startdate": row["startdate"],
             "enddate": row["enddate"],
+            "maxbytes": 0,
+            "showreports": 0,
             "visible": row["visible"],
-            "enablecompletion": 1,
+            "groupmode": 0,
+            "groupmodeforce": 0,
+            "defaultgroupingid": 0,
+            "enablecompletion": row["enablecompletion"],
+            "completionnotify": 0,
             "lang": "",
-            "timecreated": row["startdate"] - 86400 * 30,
-            "timemodified": row["startdate"] - 86400,
+            "theme": "",
+            "marker": 0,
+            "courseformatoptions": [],
+            "filters": [],
+            "timecreated": max(row["startdate"] - 86400 * 30, 0),
+            "timemodified": max(row["startdate"] - 86400, 0),
+            "cacherev": max(row["startdate"] - 86400, 0),
+            "calendartype": "",
+            "legacyfiles": 0,
+            "requested": 0,
         }
 
-    def user_json(caller: Caller, row: sqlite3.Row, courseid: int | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "id": row["id"],
-            "username": row["username"],
+    def course_json(caller: Caller, row: sqlite3.Row) -> dict[str, Any]:
+        """The fields of a course lookup, by what the caller is in the course (fact 9)."""
+        fields = list(PUBLIC_COURSE_FIELDS)
+        if caller.is_admin or role(caller, row["id"]) is not None or row["id"] == SITE_COURSE:
+            fields += ENROLLED_COURSE_FIELDS
+        if caller.is_admin or role(caller, row["id"]) == "editingteacher":
+            fields += EDITOR_COURSE_FIELDS
+        course = full_course(row)
+        if row["id"] == SITE_COURSE:
+            fields = [f for f in fields if f not in ("courseformatoptions",)]
+        return {name: course[name] for name in fields if name in course}
+
+    def picture(userid: int) -> dict[str, str]:
+        base = f"{SITE_URL}/theme/image.php/boost/core/1/u"
+        return {"profileimageurlsmall": f"{base}/f2?u={userid}", "profileimageurl": f"{base}/f1"}
+
+    def user_json(caller: Caller, row: sqlite3.Row) -> dict[str, Any] | None:
+        """A user as `core_user_get_users_by_field` shows them to the caller (fact 15), or None
+        where the caller may not see them."""
+        own, shared = row["id"] == caller.id, bool(shared_courses(caller, row["id"]))
+        if not (caller.is_admin or own or shared):
+            if not is_contact(row["id"]):
+                return None
+            return {
+                "id": row["id"],
+                "firstname": row["firstname"],
+                "lastname": row["lastname"],
+                "fullname": f"{row['firstname']} {row['lastname']}",
+                "firstaccess": row["firstaccess"],
+                "lastaccess": row["lastaccess"],
+                "suspended": bool(row["suspended"]),
+                "timezone": "99",
+                **picture(row["id"]),
+            }
+        found: dict[str, Any] = {"id": row["id"]}
+        if caller.is_admin or own:
+            found["username"] = row["username"]
+        found |= {
             "firstname": row["firstname"],
             "lastname": row["lastname"],
             "fullname": f"{row['firstname']} {row['lastname']}",
+            "email": row["email"],
+        }
+        if caller.is_admin or own:
+            found |= {"department": "", "auth": "manual", "confirmed": True, "lang": "en"}
+        found |= {
             "firstaccess": row["firstaccess"],
             "lastaccess": row["lastaccess"],
-            "auth": "manual",
-            "suspended": False,
-            "confirmed": True,
-            "lang": "en",
+            "suspended": bool(row["suspended"]),
             "theme": "",
             "timezone": "99",
             "description": "",
             "descriptionformat": 1,
-            "profileimageurlsmall": f"https://moodle.invalid/theme/image.php/boost/core/1/u/f2?u={row['id']}",
-            "profileimageurl": f"https://moodle.invalid/theme/image.php/boost/core/1/u/f1?u={row['id']}",
+            **picture(row["id"]),
         }
-        if shares_course(caller, row["id"], as_teacher=True):
-            found["email"] = row["email"]
-        if courseid is not None:
-            enrolment = store.role(courseid, row["id"])
+        return found
+
+    def participant_json(caller: Caller, row: sqlite3.Row, courseid: int) -> dict[str, Any]:
+        """A user as `core_enrol_get_enrolled_users` lists them (fact 13): classmates see each
+        other's e-mail; usernames are the administrator's and the user's own."""
+        own = row["id"] == caller.id
+        found: dict[str, Any] = {"id": row["id"]}
+        if caller.is_admin or own:
+            found["username"] = row["username"]
+        found |= {
+            "firstname": row["firstname"],
+            "lastname": row["lastname"],
+            "fullname": f"{row['firstname']} {row['lastname']}",
+            "email": row["email"],
+        }
+        if caller.is_admin or own:
+            found["department"] = ""
+        found |= {
+            "firstaccess": row["firstaccess"],
+            "lastaccess": row["lastaccess"],
+            "lastcourseaccess": row["lastaccess"],
+            **picture(row["id"]),
+        }
+        enrolment = store.role(courseid, row["id"])
+        if enrolment is not None:
             found["roles"] = [
-                {
-                    "roleid": 3 if enrolment == "editingteacher" else 5,
-                    "name": "",
-                    "shortname": enrolment,
-                    "sortorder": 0,
-                }
+                {"roleid": ROLE_IDS[enrolment], "name": "", "shortname": enrolment, "sortorder": 0}
             ]
+        if own:
+            found["preferences"] = []
+        found["enrolledcourses"] = [
+            {"id": c["id"], "fullname": c["fullname"], "shortname": c["shortname"]}
+            for c in shared_courses(caller, row["id"])
+            if may_see(caller, c)
+        ]
         return found
 
     # Functions ---------------------------------------------------------------------------------
@@ -233,130 +424,225 @@ def create_app(
             "fullname": f"{user['firstname']} {user['lastname']}",
             "lang": "en",
             "userid": caller.id,
-            "siteurl": "https://moodle.invalid",
-            "userpictureurl": "",
+            "siteurl": SITE_URL,
+            "userpictureurl": f"{SITE_URL}/theme/image.php/boost/core/1/u/f1",
             "functions": [
-                {"name": name, "version": "2024042200"}
-                for name in service_functions(caller.service)
+                {"name": name, "version": VERSION} for name in service_functions(caller.service)
             ],
             "downloadfiles": 1,
             "uploadfiles": 1,
-            "release": "4.4 (Build: 20240422)",
-            "version": "2024042200",
+            "release": RELEASE,
+            "version": VERSION,
+            "mobilecssurl": "",
+            "advancedfeatures": [{"name": "enablecompletion", "value": 1}],
+            "usercanmanageownfiles": True,
+            "userquota": 104857600,
+            "usermaxuploadfilesize": 2097152,
+            "userhomepage": 1,
+            "userprivateaccesskey": store.token_for(caller.id, "private")[:32],
+            "siteid": SITE_COURSE,
+            "sitecalendartype": "gregorian",
+            "usercalendartype": "gregorian",
             "userissiteadmin": caller.is_admin,
+            "theme": "boost",
+            "limitconcurrentlogins": 0,
+            "policyagreed": 0,
         }
 
     def courses_by_field(caller: Caller, p: dict[str, Any]) -> Any:
         field, value = p["field"], p["value"]
-        where, args = "1", []
-        if field == "id":
-            where, args = "id = ?", [value]
-        elif field == "ids":
-            ids = [v for v in value.split(",") if v.strip()]
-            if not all(v.strip().isdigit() for v in ids):
-                raise invalid_parameter(f"value => Invalid parameter value detected ({value})")
-            where, args = f"id IN ({','.join('?' * len(ids)) or 'NULL'})", ids
-        elif field == "shortname":
-            where, args = "shortname = ?", [value]
-        elif field == "category":
-            where, args = "categoryid = ?", [value]
-        elif field:
-            raise invalid_parameter(f"field => Invalid parameter value detected ({field})")
-        rows = store.all(f"SELECT * FROM courses WHERE {where} ORDER BY id", args)
+        if field not in ("", "id", "ids", "shortname", "idnumber", "category", "sectionid"):
+            raise INVALID_PARAMETER
+        warnings: list[dict[str, Any]] = []
+        if field == "ids":
+            parts = [v.strip() for v in value.split(",")]
+            if not all(part.isdigit() for part in parts):
+                raise MoodleError(
+                    "dml_read_exception", "dmlreadexception", "Error reading from database"
+                )
+            rows = []
+            for courseid in map(int, parts):  # in the order given (fact 10)
+                row = store.one("SELECT * FROM courses WHERE id = ?", (courseid,))
+                if row is None:  # 4.5.6 validates a context that is not there (fact 6)
+                    raise PhpError('Attempt to assign property "contextvalidated" on null')
+                if may_see(caller, row):
+                    rows.append(row)
+                else:
+                    warnings.append(
+                        warning("course", courseid, "1", "No access rights in course context")
+                    )
+        elif field == "":
+            rows = store.all("SELECT * FROM courses ORDER BY id")
+        else:
+            column = {"id": "id", "shortname": "shortname", "category": "categoryid"}.get(field)
+            if column is None or (field in ("id", "category") and not value.isdigit()):
+                rows = []
+            else:
+                rows = store.all(f"SELECT * FROM courses WHERE {column} = ? ORDER BY id", (value,))
+            # One course by id is not shown hidden, even to its students (fact 8).
+            rows = [r for r in rows if r["visible"] or caller.is_admin]
         return {
-            "courses": [course_json(r) for r in rows if visible_course(caller, r)],
-            "warnings": [],
+            "courses": [course_json(caller, r) for r in rows if may_see(caller, r)],
+            "warnings": warnings,
         }
 
     def search_courses(caller: Caller, p: dict[str, Any]) -> Any:
+        if p["criterianame"] not in ("search", "modulelist", "blocklist", "tagid"):
+            raise INVALID_PARAMETER
         if p["criterianame"] != "search":
-            raise invalid_parameter(
-                f"criterianame => Invalid parameter value detected ({p['criterianame']})"
-            )
+            if not caller.is_admin:
+                raise no_permission("Change site configuration")
+            return {"total": 0, "courses": [], "warnings": []}
         needle = f"%{p['criteriavalue']}%"
         rows = [
             r
             for r in store.all(
-                "SELECT * FROM courses WHERE fullname LIKE ? OR shortname LIKE ? OR summary LIKE ?"
-                " ORDER BY fullname",
-                (needle, needle, needle),
+                "SELECT * FROM courses WHERE id != ? AND (fullname LIKE ? OR shortname LIKE ?"
+                " OR summary LIKE ?) ORDER BY fullname",
+                (SITE_COURSE, needle, needle, needle),
             )
-            if visible_course(caller, r)
+            if (r["visible"] or caller.is_admin)
+            and (not p["limittoenrolled"] or role(caller, r["id"]) is not None)
+            and (not p["onlywithcompletion"] or r["enablecompletion"])
+            and (
+                not p["requiredcapabilities"]
+                or caller.is_admin
+                or role(caller, r["id"]) == "editingteacher"
+            )
         ]
         page, perpage = p["page"], p["perpage"]
         window = rows[page * perpage : (page + 1) * perpage] if perpage else rows
-        return {"total": len(rows), "courses": [course_json(r) for r in window], "warnings": []}
+        public = [{k: full_course(r)[k] for k in PUBLIC_COURSE_FIELDS} for r in window]
+        return {"total": len(rows), "courses": public, "warnings": []}
 
     def users_courses(caller: Caller, p: dict[str, Any]) -> Any:
-        if p["userid"] != caller.id and not caller.is_admin:
-            raise no_permission("moodle/user:viewdetails")
+        """Never an error: the user's courses the caller can see and view participants in,
+        hidden courses left out even for an administrator (fact 12)."""
         rows = store.all(
             "SELECT c.*, (SELECT COUNT(*) FROM enrolments x WHERE x.courseid = c.id) AS users,"
             " (SELECT timecompleted FROM completions m WHERE m.courseid = c.id AND m.userid = e.userid) AS done"
-            " FROM courses c JOIN enrolments e ON e.courseid = c.id WHERE e.userid = ? ORDER BY c.id",
+            " FROM courses c JOIN enrolments e ON e.courseid = c.id WHERE e.userid = ? AND c.visible = 1"
+            " ORDER BY c.fullname",
             (p["userid"],),
         )
         result = []
         for row in rows:
-            course = course_json(row)
-            course.update(
-                enrolledusercount=row["users"],
-                completed=bool(row["done"]),
-                progress=100.0 if row["done"] else None,
-                hidden=False,
-                isfavourite=False,
-                lastaccess=row["startdate"],
-                category=row["categoryid"],
-            )
-            result.append(course)
+            if not (caller.is_admin or role(caller, row["id"]) is not None):
+                continue
+            tracked = bool(row["enablecompletion"])
+            course = full_course(row)
+            listed = {
+                k: course[k]
+                for k in [
+                    "id",
+                    "shortname",
+                    "fullname",
+                    "displayname",
+                    "idnumber",
+                    "visible",
+                    "summary",
+                    "summaryformat",
+                    "format",
+                    "courseimage",
+                    "showgrades",
+                    "lang",
+                    "enablecompletion",
+                ]
+            }
+            if p["returnusercount"]:
+                listed["enrolledusercount"] = row["users"]
+            listed |= {
+                "completionhascriteria": bool(row["criteria"]) and tracked,
+                "completionusertracked": tracked,
+                "category": row["categoryid"],
+                "progress": (100 if row["done"] else 0) if tracked else None,
+                "completed": bool(row["done"]) if tracked else None,
+                "startdate": row["startdate"],
+                "enddate": row["enddate"],
+                "marker": 0,
+                "lastaccess": None,
+                "isfavourite": False,
+                "hidden": False,
+                "overviewfiles": [],
+                "showactivitydates": False,
+                "showcompletionconditions": True,
+                "timemodified": course["timemodified"],
+            }
+            result.append(listed)
         return result
 
     def enrolled_users(caller: Caller, p: dict[str, Any]) -> Any:
-        course = record("courses", p["courseid"], "course")
-        if role(caller, course["id"]) is None or not visible_course(caller, course):
-            raise NOT_ACCESSIBLE
-        options = {o["name"]: o["value"] for o in p["options"]}
-        unknown = set(options) - {
-            "withcapability",
-            "groupid",
-            "onlyactive",
-            "onlysuspended",
-            "userfields",
-            "limitfrom",
-            "limitnumber",
-            "sortby",
-            "sortdirection",
+        course = course_row(p["courseid"])
+        if course["id"] == SITE_COURSE:
+            if not caller.is_admin:
+                raise no_permission("View participants")
+        elif not may_enter(caller, course):
+            raise moodle_exception(
+                "errorcoursecontextnotvalid",
+                f"You cannot execute functions in the course context (course id:{course['id']})."
+                " The context error message was: Course or activity not accessible.",
+                "webservice",
+            )
+        # Unknown option names are ignored (fact 14).
+        options = {
+            o["name"]: o["value"] for o in p["options"] if o["name"] in ENROLLED_USERS_OPTIONS
         }
-        if unknown:
-            raise invalid_parameter(f"Invalid option {sorted(unknown)[0]}")
-        sort = {
-            "id": "u.id",
-            "firstname": "u.firstname",
-            "lastname": "u.lastname",
-            "siteorder": "u.id",
-        }.get(options.get("sortby", "id"), "u.id")
+        sort = SORTABLE.get(options.get("sortby", "id"))
+        if sort is None:
+            raise INVALID_PARAMETER
+        direction = "DESC" if options.get("sortdirection", "ASC").upper() == "DESC" else "ASC"
+        if options.get("withcapability") and not grades_in(caller, course["id"]):
+            raise no_permission("Review permissions for others")
+        if options.get("onlysuspended") in ("1", "true"):
+            return []
         limit = int(options.get("limitnumber", 0) or 0)
+        if course["id"] == SITE_COURSE:
+            query, args = "SELECT u.* FROM users u", []
+        else:
+            query = (
+                "SELECT u.* FROM users u JOIN enrolments e ON e.userid = u.id WHERE e.courseid = ?"
+            )
+            args = [course["id"]]
+            if options.get("withcapability"):
+                query += " AND e.role IN ('editingteacher', 'teacher')"
         rows = store.all(
-            f"SELECT u.* FROM users u JOIN enrolments e ON e.userid = u.id WHERE e.courseid = ? ORDER BY {sort}"
-            " LIMIT ? OFFSET ?",
-            (course["id"], limit or -1, int(options.get("limitfrom", 0) or 0)),
+            f"{query} ORDER BY {sort} {direction} LIMIT ? OFFSET ?",
+            (*args, limit or -1, int(options.get("limitfrom", 0) or 0)),
         )
-        return [user_json(caller, row, course["id"]) for row in rows]
+        users = [participant_json(caller, row, course["id"]) for row in rows]
+        if options.get("userfields"):
+            wanted = {f.strip() for f in options["userfields"].split(",")} | {"id"}
+            users = [{k: v for k, v in u.items() if k in wanted} for u in users]
+        return users
 
     def users_by_field(caller: Caller, p: dict[str, Any]) -> Any:
         column = {"id": "id", "username": "username", "email": "email", "idnumber": None}.get(
             p["field"], ""
         )
         if column == "":
-            raise invalid_parameter(f"field => Invalid parameter value detected ({p['field']})")
+            raise MoodleError(
+                "core\\exception\\coding_exception",
+                "codingerror",
+                "Coding error detected, it must be fixed by a programmer: invalid field parameter",
+                "debug",
+            )
+        if column == "id" and not all(str(v).isdigit() for v in p["values"]):
+            raise INVALID_PARAMETER
         if column is None or not p["values"]:
             return []
         rows = store.all(
-            f"SELECT * FROM users WHERE {column} IN ({','.join('?' * len(p['values']))}) ORDER BY id",
-            p["values"],
+            f"SELECT * FROM users WHERE {column} IN ({','.join('?' * len(p['values']))})"
+            " AND id != ? ORDER BY id",
+            (*p["values"], GUEST),
         )
-        # Users the caller may not see are left out silently, as Moodle does.
-        return [user_json(caller, row) for row in rows if shares_course(caller, row["id"])]
+        found = []
+        # Users the caller may not see are left out silently, and so are those whose searched
+        # field the caller may not see (fact 15).
+        for row in rows:
+            shown = user_json(caller, row)
+            if shown is not None and (column == "id" or column in shown):
+                found.append(shown)
+        return found
 
     def assignment_json(row: sqlite3.Row) -> dict[str, Any]:
         return {
@@ -367,41 +653,69 @@ def create_app(
             "nosubmissions": 0,
             "submissiondrafts": 1,
             "sendnotifications": 0,
+            "sendlatenotifications": 0,
+            "sendstudentnotifications": 1,
             "duedate": row["duedate"],
             "allowsubmissionsfromdate": row["duedate"] - 86400 * 14,
             "grade": row["grade"],
             "timemodified": row["duedate"] - 86400 * 20,
+            "completionsubmit": 0,
             "cutoffdate": row["cutoffdate"] or 0,
             "gradingduedate": row["duedate"] + 86400 * 7,
             "teamsubmission": 0,
+            "requireallteammemberssubmit": 0,
+            "teamsubmissiongroupingid": 0,
+            "blindmarking": 0,
+            "hidegrader": 0,
+            "revealidentities": 0,
+            "attemptreopenmethod": "untilpass",
             "maxattempts": -1,
+            "markingworkflow": 0,
+            "markingallocation": 0,
+            "markinganonymous": 0,
+            "requiresubmissionstatement": 0,
+            "preventsubmissionnotingroup": 0,
+            "configs": [],
             "intro": row["intro"],
             "introformat": 1,
-            "configs": [],
+            "introfiles": [],
+            "introattachments": [],
+            "timelimit": 0,
+            "submissionattachments": 0,
         }
 
     def assignments(caller: Caller, p: dict[str, Any]) -> Any:
-        ids = p["courseids"] or [
-            r["courseid"]
-            for r in store.all("SELECT courseid FROM enrolments WHERE userid = ?", (caller.id,))
+        """Fact 16: the caller's enrolled, visible courses only, unless an administrator asks
+        with `includenotenrolledcourses`."""
+        mine = [
+            r["id"]
+            for r in store.all(
+                "SELECT c.id FROM courses c JOIN enrolments e ON e.courseid = c.id"
+                " WHERE e.userid = ? AND (c.visible = 1 OR e.role = 'editingteacher')"
+                " ORDER BY c.id",
+                (caller.id,),
+            )
         ]
         courses, warnings = [], []
-        for courseid in ids:
+        for courseid in p["courseids"] or mine:
             course = store.one("SELECT * FROM courses WHERE id = ?", (courseid,))
-            if (
-                course is None
-                or role(caller, courseid) is None
-                or not visible_course(caller, course)
-            ):
+            if courseid not in mine and not p["includenotenrolledcourses"]:
                 warnings.append(
-                    {
-                        "item": "course",
-                        "itemid": courseid,
-                        "warningcode": "1",
-                        "message": "No access rights in course context",
-                    }
+                    warning(
+                        "course",
+                        courseid,
+                        "2",
+                        "User is not enrolled or does not have requested capability",
+                    )
                 )
                 continue
+            if course is None or not may_enter(caller, course):
+                warnings.append(
+                    warning("course", courseid, "1", "No access rights in course context")
+                )
+                continue
+            if p["capabilities"] and not grades_in(caller, courseid):
+                continue  # left out without a warning
             rows = store.all("SELECT * FROM assignments WHERE course = ? ORDER BY id", (courseid,))
             courses.append(
                 {
@@ -415,64 +729,93 @@ def create_app(
         return {"courses": courses, "warnings": warnings}
 
     def graded_assignments(
-        caller: Caller, ids: list[int]
+        caller: Caller, ids: list[int], *, unknown: str | None
     ) -> tuple[list[sqlite3.Row], list[dict[str, Any]]]:
+        """The assignments the caller grades; a warning "1" for the others, and for unknown
+        ids a warning "3" (grades) or nothing at all (submissions: `unknown` None)."""
         allowed, warnings = [], []
         for assignment_id in ids:
             row = store.one("SELECT * FROM assignments WHERE id = ?", (assignment_id,))
-            if row is not None and can_grade(caller, row["course"]):
+            if row is None:
+                if unknown is not None:
+                    warnings.append(warning("assignment", assignment_id, "3", unknown))
+            elif grades_in(caller, row["course"]):
                 allowed.append(row)
             else:
                 warnings.append(
-                    {
-                        "item": "assignment",
-                        "itemid": assignment_id,
-                        "warningcode": "1",
-                        "message": "No access rights in module context",
-                    }
+                    warning("assignment", assignment_id, "1", "No access rights in module context")
                 )
         return allowed, warnings
 
+    def submission_json(s: sqlite3.Row, graded: bool) -> dict[str, Any]:
+        return {
+            "id": s["id"],
+            "userid": s["userid"],
+            "attemptnumber": 0,
+            "timecreated": s["timemodified"] - 3600,
+            "timemodified": s["timemodified"],
+            "timestarted": None,
+            "status": s["status"],
+            "groupid": 0,
+            "latest": 1,
+            "plugins": [
+                {
+                    "type": "onlinetext",
+                    "name": "Online text",
+                    "fileareas": [{"area": "submissions_onlinetext", "files": []}],
+                    "editorfields": [
+                        {
+                            "name": "onlinetext",
+                            "description": "Online text submissions",
+                            "text": "",
+                            "format": 1,
+                        }
+                    ],
+                },
+                {"type": "comments", "name": "Submission comments"},
+            ],
+            "gradingstatus": "graded" if graded else "notgraded",
+        }
+
+    def is_graded(assignment: int, userid: int) -> bool:
+        return (
+            store.one(
+                "SELECT 1 FROM grades WHERE assignment = ? AND userid = ?", (assignment, userid)
+            )
+            is not None
+        )
+
     def submissions(caller: Caller, p: dict[str, Any]) -> Any:
-        allowed, warnings = graded_assignments(caller, p["assignmentids"])
+        """Fact 18."""
+        allowed, warnings = graded_assignments(caller, p["assignmentids"], unknown=None)
         result = []
         for row in allowed:
-            subs = store.all(
-                "SELECT * FROM submissions WHERE assignment = ? ORDER BY userid", (row["id"],)
-            )
+            subs = [
+                s
+                for s in store.all(
+                    "SELECT * FROM submissions WHERE assignment = ? ORDER BY id", (row["id"],)
+                )
+                if (not p["status"] or s["status"] == p["status"])
+                and s["timemodified"] >= p["since"]
+                and (not p["before"] or s["timemodified"] <= p["before"])
+            ]
+            if not subs:
+                warnings.append(warning("module", row["id"], "3", "No submissions found"))
             result.append(
                 {
                     "assignmentid": row["id"],
                     "submissions": [
-                        {
-                            "id": s["id"],
-                            "userid": s["userid"],
-                            "attemptnumber": 0,
-                            "timecreated": s["timemodified"] - 3600,
-                            "timemodified": s["timemodified"],
-                            "status": s["status"],
-                            "groupid": 0,
-                            "assignment": row["id"],
-                            "latest": 1,
-                            "plugins": [],
-                            "gradingstatus": "graded"
-                            if store.one(
-                                "SELECT 1 FROM grades WHERE assignment = ? AND userid = ?",
-                                (row["id"], s["userid"]),
-                            )
-                            else "notgraded",
-                        }
-                        for s in subs
-                        if not p["status"] or s["status"] == p["status"]
+                        submission_json(s, is_graded(row["id"], s["userid"])) for s in subs
                     ],
                 }
             )
         return {"assignments": result, "warnings": warnings}
 
-    def grade_json(g: sqlite3.Row) -> dict[str, Any]:
-        return {
-            "id": g["id"],
-            "assignment": g["assignment"],
+    def grade_json(g: sqlite3.Row, *, with_assignment: bool = False) -> dict[str, Any]:
+        found: dict[str, Any] = {"id": g["id"]}
+        if with_assignment:  # `mod_assign_get_submission_status` fills it; `get_grades` never
+            found["assignment"] = g["assignment"]
+        return found | {
             "userid": g["userid"],
             "attemptnumber": 0,
             "timecreated": g["timemodified"] - 600,
@@ -482,57 +825,116 @@ def create_app(
         }
 
     def grades(caller: Caller, p: dict[str, Any]) -> Any:
-        allowed, warnings = graded_assignments(caller, p["assignmentids"])
+        """Fact 17."""
+        allowed, warnings = graded_assignments(
+            caller, p["assignmentids"], unknown="No grades found"
+        )
         result = []
         for row in allowed:
             found = store.all(
-                "SELECT * FROM grades WHERE assignment = ? AND timemodified >= ? ORDER BY userid",
+                "SELECT * FROM grades WHERE assignment = ? AND timemodified >= ? ORDER BY id",
                 (row["id"], p["since"]),
             )
-            result.append({"assignmentid": row["id"], "grades": [grade_json(g) for g in found]})
+            if found:
+                result.append({"assignmentid": row["id"], "grades": [grade_json(g) for g in found]})
+            else:
+                warnings.append(warning("assignment", row["id"], "3", "No grades found"))
         return {"assignments": result, "warnings": warnings}
 
     def submission_status(caller: Caller, p: dict[str, Any]) -> Any:
-        row = record("assignments", p["assignid"], "assign")
+        """Fact 19, with its side effect: a `new` submission for the user reported on."""
+        row = store.one("SELECT * FROM assignments WHERE id = ?", (p["assignid"],))
+        if row is None:
+            raise missing_record("assign")
         userid = p["userid"] or caller.id
-        if role(caller, row["course"]) is None:
+        if store.one("SELECT 1 FROM users WHERE id = ?", (userid,)) is None:
+            raise MoodleError("dml_missing_record_exception", "invaliduser", "Invalid user")
+        if not may_enter(caller, course_row(row["course"])):
             raise NOT_ACCESSIBLE
-        if userid != caller.id and not can_grade(caller, row["course"]):
-            raise no_permission("mod/assign:grade")
-        result: dict[str, Any] = {"warnings": []}
-        sub = store.one(
-            "SELECT * FROM submissions WHERE assignment = ? AND userid = ?", (row["id"], userid)
-        )
-        if sub is not None:
+        grader = grades_in(caller, row["course"])
+        if userid != caller.id and not grader:
+            raise MoodleError(
+                "core\\exception\\required_capability_exception",
+                "nopermission",
+                "error/nopermission",
+            )
+        store.add_new_submission(row["id"], userid, int(time.time()))
+        result: dict[str, Any] = {}
+        if grader:
+            count = store.scalar(
+                "SELECT COUNT(*) FROM enrolments WHERE courseid = ? AND role = 'student'",
+                (row["course"],),
+            )
+            submitted = store.scalar(
+                "SELECT COUNT(*) FROM submissions WHERE assignment = ? AND status = 'submitted'",
+                (row["id"],),
+            )
+            result["gradingsummary"] = {
+                "participantcount": count,
+                "submissiondraftscount": 0,
+                "submissionsenabled": True,
+                "submissionssubmittedcount": submitted,
+                "submissionsneedgradingcount": submitted,
+                "warnofungroupedusers": "",
+            }
+        if not grader or p["userid"]:
+            sub = store.one(
+                "SELECT * FROM submissions WHERE assignment = ? AND userid = ?",
+                (row["id"], userid),
+            )
+            assert sub is not None  # added above where there was none
+            graded = is_graded(row["id"], userid)
             result["lastattempt"] = {
-                "submission": {
-                    "id": sub["id"],
-                    "userid": userid,
-                    "status": sub["status"],
-                    "timemodified": sub["timemodified"],
-                    "assignment": row["id"],
-                },
-                "gradingstatus": "notgraded",
+                "submission": submission_json(sub, graded) | {"assignment": row["id"]},
+                "submissiongroupmemberswhoneedtosubmit": [],
+                "submissionsenabled": True,
+                "locked": False,
+                "graded": graded,
                 "canedit": userid == caller.id,
+                "caneditowner": userid == caller.id,
+                "cansubmit": False,
+                "extensionduedate": None,
+                "timelimit": 0,
+                "blindmarking": False,
+                "gradingstatus": "graded" if graded else "notgraded",
+                "usergroups": [],
             }
-        grade = store.one(
-            "SELECT * FROM grades WHERE assignment = ? AND userid = ?", (row["id"], userid)
-        )
-        if grade is not None:
-            result["feedback"] = {
-                "grade": grade_json(grade),
-                "gradefordisplay": f"{grade['grade']:.2f} / {row['grade']:.2f}",
-                "gradeddate": grade["timemodified"],
-                "plugins": [],
-            }
+            grade = store.one(
+                "SELECT * FROM grades WHERE assignment = ? AND userid = ?", (row["id"], userid)
+            )
+            if grade is not None:
+                result["feedback"] = {
+                    "grade": grade_json(grade, with_assignment=True),
+                    "gradefordisplay": f"{grade['grade']:.2f}&nbsp;/&nbsp;{row['grade']:.2f}",
+                    "gradeddate": grade["timemodified"],
+                    "plugins": [],
+                }
+        result["assignmentdata"] = {"attachments": {"intro": []}}
+        result["warnings"] = []
         return result
 
     def course_completion(caller: Caller, p: dict[str, Any]) -> Any:
-        course = record("courses", p["courseid"], "course")
-        if p["userid"] != caller.id and not can_grade(caller, course["id"]):
-            raise no_permission("report/completion:view")
+        """Facts 20 and 21, checked in the order Moodle checks them."""
+        course = course_row(p["courseid"])
+        if store.one("SELECT 1 FROM users WHERE id = ?", (p["userid"],)) is None:
+            raise MoodleError("dml_missing_record_exception", "invaliduser", "Invalid user")
+        if not may_enter(caller, course):
+            raise NOT_ACCESSIBLE
+        own = p["userid"] == caller.id
+        if not course["enablecompletion"] or not (own or grades_in(caller, course["id"])):
+            raise moodle_exception("cannotviewreport", "You cannot view this report")
         if store.role(course["id"], p["userid"]) != "student":
-            raise MoodleError("moodle_exception", "nottracked", "User not tracked in this course.")
+            if own:
+                raise moodle_exception(
+                    "notenroled", "You are not enrolled in this course", "completion"
+                )
+            raise moodle_exception(
+                "usernotenroled", "User is not enrolled in this course", "completion"
+            )
+        if not course["criteria"]:
+            raise moodle_exception(
+                "nocriteriaset", "No completion criteria set for this course", "completion"
+            )
         done = store.one(
             "SELECT timecompleted FROM completions WHERE courseid = ? AND userid = ?",
             (course["id"], p["userid"]),
@@ -551,7 +953,8 @@ def create_app(
                         "timecompleted": when,
                         "details": {
                             "type": "Date",
-                            "criteria": "Course end date",
+                            "criteria": f'<a href="{SITE_URL}/course/view.php?id={course["id"]}">'
+                            "Course end date</a>",
                             "requirement": "Course end date",
                             "status": "",
                         },
@@ -562,44 +965,49 @@ def create_app(
         }
 
     def call_many(caller: Caller, p: dict[str, Any]) -> Any:
+        """Facts 22-26: each call's answer or error, stopping at the first error."""
+        if any(
+            r["settinglang"] and r["settinglang"] not in INSTALLED_LANGUAGES for r in p["requests"]
+        ):
+            raise INVALID_PARAMETER
         responses = []
         for request in p["requests"]:
             name = request["function"]
             try:
                 if name not in service_functions(caller.service):
-                    raise MoodleError(
-                        "webservice_access_exception", "accessexception", "Access control exception"
-                    )
-                args = json.loads(request["arguments"] or "{}")
-                response = {
-                    "error": False,
-                    "data": json.dumps(
-                        execute(caller, name, args if isinstance(args, dict) else {})
-                    ),
-                }
+                    raise ACCESS_EXCEPTION
+                try:
+                    args = json.loads(request["arguments"])
+                except ValueError:
+                    args = {}  # not JSON: no arguments (fact 25)
+                result = execute(caller, name, args if isinstance(args, dict) else {})
+                response = {"error": False, "data": json.dumps(result)}
             except MoodleError as error:
-                exception = {
-                    "message": error.message,
-                    "errorcode": error.errorcode,
-                    "module": "webservice",
-                    "link": "",
-                    "moreinfourl": "",
-                }
+                response = {"error": True, "exception": json.dumps(inner_error(error))}
+            except PhpError as error:
+                exception = inner_error(
+                    MoodleError("Error", "generalexceptionmessage", f"Exception - {error}")
+                )
                 response = {"error": True, "exception": json.dumps(exception)}
-            except ValueError:
-                response = {
-                    "error": True,
-                    "exception": json.dumps(
-                        {
-                            "message": "Invalid parameter value detected",
-                            "errorcode": "invalidparameter",
-                        }
-                    ),
-                }
             responses.append(response)
             if response["error"]:
                 break  # Moodle does not process the remaining requests
         return {"responses": responses}
+
+    def inner_error(error: MoodleError) -> dict[str, Any]:
+        """An error inside a multi-call: no class name; a function the service lacks is only
+        its code and module (facts 23 and 24)."""
+        if error.errorcode == "accessexception":
+            return {"errorcode": "accessexception", "module": "webservice"}
+        link: Any = (
+            {} if error.exception.endswith("required_capability_exception") else SITE_URL + "/"
+        )
+        return {
+            "message": error.message,
+            "errorcode": error.errorcode,
+            "link": link,
+            "moreinfourl": f"https://docs.moodle.org/405/en/error/{error.module}/{error.errorcode}",
+        }
 
     functions: dict[str, Function] = {
         "core_webservice_get_site_info": Function(
@@ -701,8 +1109,8 @@ def create_app(
         calls.add(name)
         try:
             params = function.params.check(dict(arguments))
-        except InvalidParameter as error:
-            raise invalid_parameter(str(error)) from None
+        except InvalidParameter:
+            raise INVALID_PARAMETER from None
         return function.run(caller, params)
 
     # HTTP ----------------------------------------------------------------------------------------
@@ -714,66 +1122,77 @@ def create_app(
         fmt = dict(items).get("moodlewsrestformat", "xml")
         try:
             values = parse_php_form(items)
-        except InvalidParameter as error:
-            return render(fmt, error=invalid_parameter(str(error)))
-        token, name = str(values.get("wstoken", "")), str(values.get("wsfunction", ""))
+        except InvalidParameter:
+            return render(fmt, error=INVALID_PARAMETER)
+        token, name = str(values.get("wstoken", "")), values.get("wsfunction")
         found = store.user_of_token(token) if token else None
         try:
             if found is None:
-                raise MoodleError(
-                    "moodle_exception", "invalidtoken", "Invalid token - token not found"
-                )
+                raise moodle_exception("invalidtoken", "Invalid token - token not found")
             caller = Caller(*found)
-            if name in functions and name not in service_functions(caller.service):
-                raise MoodleError(
-                    "webservice_access_exception", "accessexception", "Access control exception"
-                )
+            if not isinstance(name, str):
+                raise INVALID_PARAMETER
+            if name in OUTSIDE_THE_SERVICE or (
+                name in functions and name not in service_functions(caller.service)
+            ):
+                raise ACCESS_EXCEPTION
             result = execute(caller, name, {k: v for k, v in values.items() if k not in RESERVED})
         except MoodleError as error:
             return render(fmt, error=error)
+        except PhpError as error:  # no errorcode: PHP's own `Error`, as a debug-off site sends it
+            return JSONResponse({"exception": "Error", "message": str(error)})
         return render(fmt, result=result)
 
     def render(fmt: str, *, result: Any = None, error: MoodleError | None = None) -> Response:
+        """JSON as `application/json` with no charset; XML otherwise. With debugging off, an
+        error has no `debuginfo` (fact 2)."""
         if fmt == "json":
             if error is not None:
-                body: Any = {
+                body = {
                     "exception": error.exception,
                     "errorcode": error.errorcode,
                     "message": error.message,
                 }
-                if error.debuginfo:
-                    body["debuginfo"] = error.debuginfo
                 return JSONResponse(body)
             return JSONResponse(result)
         if error is not None:
-            debug = (
-                f"<DEBUGINFO>{html.escape(error.debuginfo)}</DEBUGINFO>\n"
-                if error.debuginfo
-                else ""
-            )
             text = (
                 f'<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="{error.exception}">\n'
-                f"<ERRORCODE>{error.errorcode}</ERRORCODE>\n<MESSAGE>{html.escape(error.message)}</MESSAGE>\n{debug}</EXCEPTION>\n"
+                f"<ERRORCODE>{error.errorcode}</ERRORCODE>\n<MESSAGE>{html.escape(error.message)}</MESSAGE>\n</EXCEPTION>\n"
             )
         else:
             text = f'<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n{xml_value(result)}</RESPONSE>\n'
-        return Response(text, media_type="application/xml")
+        return Response(text, media_type="application/xml; charset=utf-8")
 
     async def token(request: Request) -> Response:
-        form = dict(await form_items(request))
-        service = str(form.get("service", ""))
-        user = store.one("SELECT * FROM users WHERE username = ?", (str(form.get("username", "")),))
-        if service not in (MOBILE_SERVICE, CUSTOM_SERVICE):
+        """`login/token.php` (fact 27), in the order it checks: fields, password, guest,
+        service."""
+        form = {**dict(request.query_params), **dict(await form_items(request))}
+        if form.get("appsitecheck") == "1":
+            return login_answer({"appsitecheck": "ok"})
+        for required in ("username", "password", "service"):
+            if required not in form:
+                return login_error("missingparam", f"A required parameter ({required}) was missing")
+        user = store.one("SELECT * FROM users WHERE username = ?", (form["username"],))
+        if user is None or user["suspended"] or not form["password"]:
+            return login_error("invalidlogin", "Invalid login, please try again")
+        if user["password"] != form["password"]:
+            return login_error("invalidlogin", "Invalid login, please try again")
+        if user["id"] == GUEST:
+            return login_error("noguest", "No guests here!")
+        if form["service"] not in (MOBILE_SERVICE, CUSTOM_SERVICE):
             return login_error(
                 "servicenotavailable",
-                "Web service is not available (it doesn't exist or might be disabled)",
+                "Web service is not available. (It doesn't exist or might be disabled.)",
             )
-        if user is None or user["password"] != form.get("password"):
-            return login_error("invalidlogin", "Invalid login, please try again")
-        return JSONResponse({"token": store.token_for(user["id"], service), "privatetoken": None})
+        token = store.token_for(user["id"], form["service"])
+        return login_answer({"token": token, "privatetoken": None})
+
+    def login_answer(body: dict[str, Any]) -> Response:
+        return JSONResponse(body, media_type="application/json; charset=utf-8")
 
     def login_error(code: str, message: str) -> Response:
-        return JSONResponse(
+        return login_answer(
             {
                 "error": message,
                 "errorcode": code,

@@ -9,18 +9,20 @@ from typing import Any
 from ..database import Database
 from ..world import DEMO_PASSWORD, World
 
-__all__ = ["MoodleStore", "moodle_user_id"]
+__all__ = ["GUEST", "SITE_COURSE", "MoodleStore", "moodle_user_id"]
 
 SCHEMA = """
-CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE, email TEXT, firstname TEXT,
-    lastname TEXT, password TEXT, firstaccess INTEGER, lastaccess INTEGER, is_admin INTEGER);
+CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE COLLATE NOCASE, email TEXT,
+    firstname TEXT, lastname TEXT, password TEXT, firstaccess INTEGER, lastaccess INTEGER,
+    is_admin INTEGER, suspended INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE courses (id INTEGER PRIMARY KEY, shortname TEXT, fullname TEXT, categoryid INTEGER,
-    categoryname TEXT, summary TEXT, startdate INTEGER, enddate INTEGER, visible INTEGER);
+    categoryname TEXT, summary TEXT, startdate INTEGER, enddate INTEGER, visible INTEGER,
+    enablecompletion INTEGER NOT NULL DEFAULT 1, criteria INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE enrolments (courseid INTEGER, userid INTEGER, role TEXT, PRIMARY KEY (courseid, userid));
 CREATE TABLE assignments (id INTEGER PRIMARY KEY, cmid INTEGER, course INTEGER, name TEXT,
     intro TEXT, duedate INTEGER, cutoffdate INTEGER, grade INTEGER);
 CREATE TABLE submissions (id INTEGER PRIMARY KEY, assignment INTEGER, userid INTEGER, status TEXT,
-    timemodified INTEGER);
+    timemodified INTEGER, UNIQUE (assignment, userid));
 CREATE TABLE grades (id INTEGER PRIMARY KEY, assignment INTEGER, userid INTEGER, grade REAL,
     grader INTEGER, timemodified INTEGER);
 CREATE TABLE completions (courseid INTEGER, userid INTEGER, timecompleted INTEGER);
@@ -28,6 +30,10 @@ CREATE TABLE tokens (token TEXT PRIMARY KEY, userid INTEGER, service TEXT, UNIQU
 CREATE INDEX enrolments_by_user ON enrolments (userid);
 """
 CATEGORIES = {"Sciences": 1, "Humanities": 2, "Community": 3}
+SITE_COURSE = 1
+"""Every Moodle site is course 1 (format `site`, category 0), and lists it as a course."""
+GUEST = 1
+"""Moodle's user 1 is the guest account (password `guest`), which may not log in to services."""
 
 
 def moodle_user_id(person_id: int) -> int:
@@ -43,8 +49,20 @@ class MoodleStore(Database):
         def ts(moment: Any) -> int:
             return 0 if moment is None else int(moment.timestamp())
 
+        db.execute(
+            "INSERT INTO users (id, username, email, firstname, lastname, password, firstaccess,"
+            " lastaccess, is_admin) VALUES (?, 'guest', 'root@localhost', 'Guest user', ' ',"
+            " 'guest', 0, 0, 0)",
+            (GUEST,),
+        )
+        db.execute(
+            "INSERT INTO courses VALUES (?, 'community', 'Legacygraph Community School', 0, '',"
+            " '', 0, 0, 1, 0, 0)",
+            (SITE_COURSE,),
+        )
         db.executemany(
-            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO users (id, username, email, firstname, lastname, password, firstaccess,"
+            " lastaccess, is_admin) VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
                     moodle_user_id(p.id),
@@ -62,7 +80,8 @@ class MoodleStore(Database):
             ],
         )
         db.executemany(
-            "INSERT INTO courses VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO courses (id, shortname, fullname, categoryid, categoryname, summary,"
+            " startdate, enddate, visible) VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
                     c.id,
@@ -144,6 +163,15 @@ class MoodleStore(Database):
             return None
         user = self.one("SELECT * FROM users WHERE id = ?", (row["userid"],))
         return (user, row["service"]) if user is not None else None
+
+    def add_new_submission(self, assignment: int, userid: int, now: int) -> None:
+        """What `mod_assign_get_submission_status` leaves behind: a `new` submission for the
+        user it reported on, where they had none."""
+        self.execute(
+            "INSERT OR IGNORE INTO submissions (assignment, userid, status, timemodified)"
+            " VALUES (?, ?, 'new', ?)",
+            (assignment, userid, now),
+        )
 
     def role(self, courseid: int, userid: int) -> str | None:
         row = self.one(

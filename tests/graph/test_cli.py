@@ -125,7 +125,7 @@ def test_check_config_pings_moodle_with_and_without_a_service_token(
     )
     assert main(["check-config", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "auth ok as service user ada.costa, Moodle 4.4" in out and token not in out
+    assert "auth ok as service user ada.costa, Moodle 4.5.6" in out and token not in out
     config.write_text(
         f'[sources.moodle]\nurl = "{moodle.url}"\ntoken = "{"0" * 32}"\nallow_service_fallback = true\n'
     )
