@@ -354,3 +354,41 @@ def test_students_who_have_not_completed_each_course_cost_three_requests(
         assert all(row["completion"]["completed"] is False for row in course["open"])
         assert len(course["all"]) == len(kept)  # students only, by default
     assert any(row["completion"]["completed"] for course in courses for row in course["all"])
+
+
+def test_completions_moodle_cannot_tell_fail_their_own_entries(
+    flarum: Simulator, world: World
+) -> None:
+    """A course without completion criteria answers `nocriteriaset` for each learner, one with
+    completion switched off `cannotviewreport`: those entries say why, the others answer."""
+    no_criteria, switched_off, fine = [c.id for c in world.courses if c.visible][:3]
+    query = """{ courses(first: 50) { nodes { upstreamId
+      completions { learner { id } completion { completed } } } } }"""
+    with running_moodle(world) as moodle, running_gateway(flarum.url, moodle.url) as gateway:
+        store = moodle.app.state.store
+        store.execute("UPDATE courses SET criteria = 0 WHERE id = ?", (no_criteria,))
+        store.execute("UPDATE courses SET enablecompletion = 0 WHERE id = ?", (switched_off,))
+        body = gateway.query(
+            query, **moodle_headers(moodle_login(moodle.url, world.admin.username))
+        )
+    courses = {int(c["upstreamId"]): c for c in body["data"]["courses"]["nodes"]}
+    students = {
+        c: sum(e.course_id == c and e.role == "student" for e in world.enrolments) for c in courses
+    }
+    for course, code, upstream in (
+        (no_criteria, "NOT_FOUND", "nocriteriaset"),
+        (switched_off, "FORBIDDEN", "cannotviewreport"),
+    ):
+        rows = courses[course]["completions"]
+        assert len(rows) == students[course] and all(r["completion"] is None for r in rows)
+        index = list(courses).index(course)
+        errors = [e for e in body["errors"] if e["path"][:3] == ["courses", "nodes", index]]
+        assert len(errors) == students[course]
+        assert {(e["extensions"]["code"], e["extensions"]["upstreamCode"]) for e in errors} == {
+            (code, upstream)
+        }
+        assert {tuple(e["path"][3:]) for e in errors} == {
+            ("completions", i, "completion") for i in range(len(rows))
+        }
+    assert all(r["completion"] is not None for r in courses[fine]["completions"])
+    assert len(body["errors"]) == students[no_criteria] + students[switched_off]
