@@ -54,6 +54,9 @@ class FlarumLoaders:
         """Users as best known: the short form from `included`, else the full document."""
         self.full_users: DataLoader[str, User] = loader(self._full_users)
         self.posts: Loader[str, Post] = loader(self._posts)
+        """Posts with their author linked."""
+        self.included_posts: dict[str, Post] = {}
+        """Posts that came along without relationships (a list's `firstPost`)."""
         self.discussions: DataLoader[str, Discussion] = loader(self._discussions)
         self.tags: Loader[str, Tag] = loader(self._tags)
         self.discussion_posts: DataLoader[tuple[str, int, int], Page[Post]] = loader(
@@ -70,9 +73,16 @@ class FlarumLoaders:
         for post in related.posts.values():
             if "user" in post.relationships:  # a post in the loader always knows its author
                 self.posts.prime(post.id, post)
+            else:
+                self.included_posts[post.id] = post
+
+    def post_held(self, post_id: str) -> Post | None:
+        """The post, if a document brought it along, with or without its author."""
+        return self.posts.held(post_id) or self.included_posts.get(post_id)
 
     async def _users(self, ids: list[str]) -> list[User | BaseException]:
-        return list(await self.full_users.load_many(ids))
+        # Each user answers for itself: one missing user is NotFound alone.
+        return await each(ids, self.full_users.load)
 
     async def _full_users(self, ids: list[str]) -> list[User | BaseException]:
         return await each(ids, self._flarum().user)

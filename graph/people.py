@@ -89,8 +89,13 @@ class PeopleLoaders:
                     mine = await own() if own is not None else None
                     found = by_email([mine] if mine is not None else [], lambda a: a.email)
                     return [found.get(e) for e in emails]
+                # An account is the one whose address is the one asked for, never merely the
+                # first row of an answer (Flarum ignores the filter for members).
                 return [
-                    r if isinstance(r, BaseException) else (r[0] if r else None) for r in results
+                    r
+                    if isinstance(r, BaseException)
+                    else by_email(r, lambda a: a.email).get(self.key(e))
+                    for e, r in zip(emails, results, strict=True)
                 ]
 
             return loader(load)

@@ -46,11 +46,12 @@ from .viewer import Viewer
 __all__ = ["schema"]
 
 # GraphQL fields below a Discussion, and the Flarum relationships that bring them in the same
-# request. A post always comes with its author, so that the loaders can keep it.
+# request. Flarum 1.7 allows no `firstPost.user`: the first posts' authors, where the query asks
+# for them, are one more request for all of them (`Post.author`).
 DISCUSSION_INCLUDES = {
     "author": ("user",),
     "tags": ("tags",),
-    "firstPost": ("firstPost", "firstPost.user"),
+    "firstPost": ("firstPost",),
 }
 
 

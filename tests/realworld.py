@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-__all__ = ["RecordedMoodle", "corpus", "exchanges", "flatten"]
+__all__ = ["RecordedFlarum", "RecordedMoodle", "corpus", "exchanges", "flatten", "response_of"]
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 REALWORLD = Path(
@@ -138,3 +138,61 @@ class RecordedMoodle:
                 asked.append("  " + form[f"requests[{index}][function]"])
                 index += 1
         return asked
+
+
+def _query_key(url: httpx.URL | str) -> tuple[str, frozenset[tuple[str, str]]]:
+    """A path and its decoded query parameters, in no order (PHP reads them so)."""
+    parsed = httpx.URL(str(url))
+    pairs = parse_qsl(parsed.query.decode(), keep_blank_values=True)
+    return parsed.path, frozenset(pairs)
+
+
+class RecordedFlarum:
+    """The recorded Flarum 1.7.2 forum as an httpx handler.
+
+    `Authorization: Token <label>` acts as the recorded role label (`member`, `admin`,
+    `moderator`, `member2`, `unconfirmed`, `badtoken`); no header is a guest. A request is answered
+    with what was recorded for that role, method, path and query parameters (in any order), and,
+    for writes, that JSON body; logins are matched by body alone. A request nobody recorded is kept
+    in `missing` and answered 599, so a test that strays from the recordings fails.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str, str, frozenset[tuple[str, str]], str], Any] = {}
+        for exchange in exchanges("flarum-1.7.2"):
+            role = "" if exchange["path"] == "/api/token" else self.role_of(exchange)
+            path, query = _query_key(exchange["path"])
+            body = json.dumps(exchange["body"], sort_keys=True)
+            key = (role, exchange["method"], path, query, body)
+            self.answers.setdefault(key, exchange)
+        self.requests: list[httpx.Request] = []
+        self.missing: list[str] = []
+
+    @staticmethod
+    def role_of(exchange: Mapping[str, Any]) -> str:
+        header = exchange["headers"].get("Authorization", "")
+        return str(exchange["as"]) if header else "guest"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        header = request.headers.get("Authorization", "")
+        role = header.removeprefix("Token ").split(";")[0] if header else "guest"
+        path, query = _query_key(request.url)
+        if path == "/api/token":
+            role = ""
+        body = (
+            json.dumps(json.loads(request.content), sort_keys=True) if request.content else "null"
+        )
+        exchange = self.answers.get((role, request.method, path, query, body))
+        if exchange is None:
+            self.missing.append(f"{role}: {request.method} {path} {sorted(query)} {body[:80]}")
+            return httpx.Response(599, text="not recorded")
+        return response_of(exchange)
+
+
+def response_of(exchange: Mapping[str, Any]) -> httpx.Response:
+    """The recorded answer of a Flarum or CiviCRM exchange, as httpx would have received it."""
+    answer = exchange["response"]
+    content = b"" if answer is None else json.dumps(answer).encode()
+    headers = {"content-type": exchange["content_type"]} if exchange.get("content_type") else {}
+    return httpx.Response(exchange["http_status"], content=content, headers=headers)

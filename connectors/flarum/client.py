@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import ProtocolError, Unauthenticated
+from ..errors import BadRequest, ProtocolError, Unauthenticated
 from ..http import Upstream, decode_json
 from . import convert
-from .jsonapi import SOURCE, Document, read_document
+from .jsonapi import SOURCE, Document, Resource, read_document
 from .models import Discussion, Forum, Found, Page, Post, Related, Tag, Token, User
 
-__all__ = ["PAGE_CAP", "Flarum"]
+__all__ = ["PAGE_CAP", "Flarum", "in_discussion"]
 
 PAGE_CAP = 50
 """Flarum silently caps `page[limit]` at 50; larger windows are fetched as several pages."""
 
-DISCUSSION_INCLUDES = ("user", "tags", "firstPost", "firstPost.user")
+DISCUSSION_INCLUDES = ("user", "tags", "firstPost")
+"""Flarum 1.7 refuses nested includes on posts (`firstPost.user` is 400 `invalid_parameter`),
+and included posts come without relationships: their authors are read with `posts(ids)`."""
+GAMBIT_VALUE = re.compile(r"[^\s:]+")
 
 
 class Flarum:
@@ -78,8 +83,16 @@ class Flarum:
         sort: str | None = None,
         include: Iterable[str] = DISCUSSION_INCLUDES,
     ) -> Page[Discussion]:
-        """A window of the discussion list, with the requested relationships included."""
+        """A window of the discussion list, with the requested relationships included.
+
+        Flarum drops `filter[tag]` when `filter[q]` is there; with a search, the tag goes into
+        the search as its `tag:slug` gambit, which Flarum applies.
+        """
         params = {"include": ",".join(include)}
+        if search and tag:
+            if not GAMBIT_VALUE.fullmatch(tag):
+                raise BadRequest(SOURCE, "A tag is a slug: no spaces or colons", field="tag")
+            search, tag = f"{search} tag:{tag}", None
         for name, value in (("q", search), ("tag", tag), ("author", author)):
             if value:
                 params[f"filter[{name}]"] = value
@@ -94,8 +107,10 @@ class Flarum:
         return Found(convert.discussion(document.one()), convert.related(document.included))
 
     async def posts(self, post_ids: Sequence[str]) -> Page[Post]:
-        """Posts by id, with their authors: one request per 50 ids (`filter[id]=1,2,3`)."""
-        chunks = [post_ids[i : i + PAGE_CAP] for i in range(0, len(post_ids), PAGE_CAP)]
+        """Posts by id, with their authors: one request per 50 ids (`filter[id]=1,2,3`, in
+        ascending order, so that the same ids make the same request)."""
+        ordered = sorted(post_ids, key=lambda i: (len(i), i))
+        chunks = [ordered[i : i + PAGE_CAP] for i in range(0, len(ordered), PAGE_CAP)]
         documents = await asyncio.gather(
             *(
                 self._get(
@@ -114,9 +129,19 @@ class Flarum:
     async def discussion_posts(
         self, discussion_id: str, *, offset: int = 0, limit: int = 20
     ) -> Page[Post]:
-        """The posts of one discussion in order, with their authors."""
+        """The posts of one discussion in order, with their authors. Flarum links listed posts
+        to their author only; their discussion is the one asked for."""
         params = {"filter[discussion]": discussion_id, "sort": "number", "include": "user"}
-        return await self._paged("/posts", params, offset, limit, convert.post)
+
+        def parse(resource: Resource) -> Post:
+            return in_discussion(convert.post(resource), discussion_id)
+
+        return await self._paged("/posts", params, offset, limit, parse)
+
+    async def post(self, post_id: str) -> Found[Post]:
+        """One post with its author and discussion (`GET /api/posts/{id}` includes both)."""
+        document = await self._get(f"/posts/{post_id}")
+        return Found(convert.post(document.one()), convert.related(document.included))
 
     async def user(self, user_id: str) -> User:
         """The full user document: join time, counts, and e-mail where the actor may see it."""
@@ -124,10 +149,16 @@ class Flarum:
         return convert.user(document.one())
 
     async def users_by_email(self, email: str) -> list[User]:
-        """Users with this e-mail (`filter[email]`, one address a call). Flarum allows it only to
-        actors with the search-users permission; others get `Forbidden`."""
+        """Users with this e-mail (`filter[email]`, one address a call).
+
+        Guests get `Forbidden`. For members and moderators Flarum 1.7 ignores the filter and
+        answers every user, e-mails hidden but the caller's own: only a row whose e-mail is
+        the address asked for is a match, never the first row.
+        """
         document = await self._get("/users", {"filter[email]": email})
-        return [convert.user(resource) for resource in document.many()]
+        wanted = email.strip().lower()
+        found = [convert.user(resource) for resource in document.many()]
+        return [u for u in found if u.email is not None and u.email.strip().lower() == wanted]
 
     async def tags(self) -> list[Tag]:
         document = await self._get("/tags")
@@ -186,6 +217,13 @@ class Flarum:
             )
         )
         return _combine(documents, parse, has_next="next" in documents[-1].links)
+
+
+def in_discussion(post: Post, discussion_id: str) -> Post:
+    """`post`, known to belong to `discussion_id` where Flarum did not link it."""
+    if post.discussion_id is not None:
+        return post
+    return dataclasses.replace(post, discussion_id=discussion_id)
 
 
 def _combine(documents: Sequence[Document], parse: Any, *, has_next: bool) -> Page[Any]:

@@ -59,12 +59,15 @@ def post(resource: Resource) -> Post:
     created = _time(a.get("createdAt"))
     if created is None:
         raise ProtocolError(SOURCE, f"Flarum sent post {resource.id} without createdAt")
+    content = a.get("content")
     return Post(
         id=resource.id,
         number=int(a.get("number", 0)),
         content_type=str(a.get("contentType", "comment")),
         content_html=a.get("contentHtml"),
-        content=a.get("content"),
+        # Event posts carry what happened in `content`, as an object or a list (not text).
+        content=content if isinstance(content, str) or content is None else None,
+        event=None if isinstance(content, str) else content,
         created_at=created,
         edited_at=_time(a.get("editedAt")),
         is_hidden=bool(a.get("isHidden", False)),
@@ -98,15 +101,20 @@ def discussion(resource: Resource) -> Discussion:
 
 
 def related(resources: list[Resource]) -> Related:
-    """Sort `included` resources by type; types the gateway does not use are skipped."""
+    """Sort `included` resources by type; types the gateway does not use are skipped.
+
+    Included resources may be partial, as JSON:API allows: after `POST /api/posts` Flarum
+    includes the discussion with its title, slug and `isApproved` only. A partial post or
+    discussion (no `createdAt`) is left out: it is known by id, and read whole when needed.
+    """
     found = Related()
     for resource in resources:
         if resource.type == "users":
             found.users[resource.id] = user(resource)
         elif resource.type == "tags":
             found.tags[resource.id] = tag(resource)
-        elif resource.type == "posts":
+        elif resource.type == "posts" and "createdAt" in resource.attributes:
             found.posts[resource.id] = post(resource)
-        elif resource.type == "discussions":
+        elif resource.type == "discussions" and "createdAt" in resource.attributes:
             found.discussions[resource.id] = discussion(resource)
     return found

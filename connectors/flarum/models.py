@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "Discussion",
@@ -53,9 +53,10 @@ class Post:
     id: str
     number: int
     content_type: str
+    """`comment`, or the kind of event a post records (`discussionRenamed`, ...)."""
     content_html: str | None
     content: str | None
-    """The source text, only when the actor may edit the post."""
+    """The source text of a comment, only when the actor may edit the post."""
     created_at: datetime
     edited_at: datetime | None
     is_hidden: bool
@@ -63,6 +64,9 @@ class Post:
     author_id: str | None
     relationships: frozenset[str] = frozenset()
     """The relationships this document carried; an absent one was not loaded, not empty."""
+    event: Any = None
+    """What an event post records, as Flarum sends it in `content` (an object or a list):
+    `{"sticky": true}`, `["old title", "new title"]`; None for comments."""
 
 
 @dataclass(frozen=True)

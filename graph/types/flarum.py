@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from connectors import flarum
 
 from ..pagination import Connection, connection
 from .common import Account, Info, MaybeAwaitable, Node, Source, global_id, page_window
 
-__all__ = ["Discussion", "FlarumUser", "Post", "Tag"]
+__all__ = ["Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
 
 SOURCE = Source.FLARUM
 
@@ -108,31 +109,71 @@ class Tag(Node):
         )
 
 
-@strawberry.type(description="A post in a Flarum discussion.")
+@strawberry.type(
+    description="What an event post records: a discussion renamed, stickied, locked..."
+)
+class PostEvent:
+    kind: str = strawberry.field(
+        description="Flarum's name for it: discussionRenamed, discussionStickied, "
+        "discussionLocked, discussionTagged, ..."
+    )
+    summary: str = strawberry.field(description="In words, e.g. 'Renamed from “A” to “B”'.")
+    data: JSON = strawberry.field(description="What Flarum sent, as it sent it.")
+
+    @classmethod
+    def of(cls, post: flarum.Post) -> PostEvent:
+        return cls(kind=post.content_type, summary=event_summary(post), data=post.event)
+
+
+TOGGLES = {"sticky": ("Stickied", "Unstickied"), "locked": ("Locked", "Unlocked")}
+
+
+def event_summary(post: flarum.Post) -> str:
+    event, kind = post.event, post.content_type
+    if kind == "discussionRenamed" and isinstance(event, list) and len(event) == 2:
+        return f"Renamed from “{event[0]}” to “{event[1]}”"
+    if isinstance(event, dict) and len(event) == 1:
+        ((name, value),) = event.items()
+        if name in TOGGLES and isinstance(value, bool):
+            return TOGGLES[name][0 if value else 1]
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in kind).strip()
+    return words[:1].upper() + words[1:]
+
+
+@strawberry.type(description="A post in a Flarum discussion: a comment, or an event.")
 class Post(Node):
     source: Source
     upstream_id: str
     number: int = strawberry.field(description="Its position in the discussion, from 1.")
+    content_type: str = strawberry.field(
+        description="`comment`, or the kind of event the post records (see `event`)."
+    )
     content_html: str | None
     content: str | None = strawberry.field(
-        description="The source text; only where the caller may edit the post."
+        description="A comment's source text; only where the caller may edit the post."
     )
+    event: PostEvent | None = strawberry.field(description="Null for comments.")
     created_at: datetime
     edited_at: datetime | None
     data: strawberry.Private[flarum.Post]
+    parent: strawberry.Private[flarum.Discussion | None]
+    """The discussion, where the post was reached through it."""
 
     @classmethod
-    def of(cls, post: flarum.Post) -> Post:
+    def of(cls, post: flarum.Post, parent: flarum.Discussion | None = None) -> Post:
         return cls(
             id=global_id(SOURCE, "Post", post.id),
             source=SOURCE,
             upstream_id=post.id,
             number=post.number,
+            content_type=post.content_type,
             content_html=post.content_html,
             content=post.content,
+            event=PostEvent.of(post) if post.event is not None else None,
             created_at=post.created_at,
             edited_at=post.edited_at,
             data=post,
+            parent=parent,
         )
 
     @strawberry.field(graphql_type=FlarumUser | None)
@@ -149,10 +190,18 @@ class Post(Node):
     async def discussion(
         self, info: Info
     ) -> Annotated[Discussion, strawberry.lazy(__name__)] | None:
-        if self.data.discussion_id is None:
-            return None
+        if self.parent is not None:
+            return Discussion.of(self.parent)
         loaders = info.context.flarum_loaders
-        return Discussion.of(await loaders.discussions.load(self.data.discussion_id))
+        discussion_id = self.data.discussion_id
+        if discussion_id is None and "discussion" not in self.data.relationships:
+            # Listed by id, the post came without its discussion: the post alone names it.
+            found = await info.context.flarum.post(self.data.id)
+            loaders.remember(found.related)
+            discussion_id = found.item.discussion_id
+        if discussion_id is None:
+            return None
+        return Discussion.of(await loaders.discussions.load(discussion_id))
 
 
 @strawberry.type(description="A Flarum discussion: a title and a thread of posts.")
@@ -220,16 +269,17 @@ class Discussion(Node):
         if "firstPost" in self.data.relationships:
             if self.data.first_post_id is None:
                 return None
-            post = info.context.flarum_loaders.posts.held(self.data.first_post_id)
+            post = info.context.flarum_loaders.post_held(self.data.first_post_id)
             if post is not None:
-                return Post.of(post)
+                return Post.of(flarum.in_discussion(post, self.data.id), self.data)
         return self._first_post(info)
 
     async def _first_post(self, info: Info) -> Post | None:
         post_id = (await self._with(info, "firstPost")).first_post_id
         if post_id is None:
             return None
-        return Post.of(await info.context.flarum_loaders.posts.load(post_id))
+        post = await info.context.flarum_loaders.posts.load(post_id)
+        return Post.of(flarum.in_discussion(post, self.data.id), self.data)
 
     @strawberry.field(
         description="The posts in order; `first` above 50 reads several upstream pages."

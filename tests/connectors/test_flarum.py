@@ -102,8 +102,7 @@ async def test_list_parses_resources_included_and_next_link() -> None:
     )
     assert recorder.params() == {
         "include": "user,tags",
-        "filter[q]": "bake",
-        "filter[tag]": "events",
+        "filter[q]": "bake tag:events",  # Flarum drops filter[tag] beside filter[q]
         "page[offset]": "0",
         "page[limit]": "2",
     }

@@ -35,13 +35,15 @@ def visible_to_guest(world: World) -> list[int]:
     return [d.id for d in world.discussions if not (d.is_hidden or d.is_private)]
 
 
-def test_front_page_costs_one_upstream_request(
+def test_front_page_costs_two_upstream_requests(
     gateway: Gateway, flarum: Simulator, world: World
 ) -> None:
+    """The list with authors, tags and first posts, then the first posts' authors in one
+    `filter[id]` request: Flarum 1.7 refuses `include=firstPost.user`."""
     flarum.counter.reset()
     body = gateway.query(FRONT_PAGE)
     assert "errors" not in body
-    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1, "GET /api/posts": 1}
     nodes = body["data"]["discussions"]["nodes"]
     assert len(nodes) == 20
     people = {p.id: p for p in world.people}
@@ -56,6 +58,20 @@ def test_front_page_costs_one_upstream_request(
         assert node["firstPost"]["contentHtml"].startswith("<p>Let&#x27;s talk about")
     assert body["data"]["discussions"]["totalCount"] is None  # Flarum does not count
     assert body["data"]["discussions"]["pageInfo"]["hasNextPage"] is True
+
+
+def test_front_page_without_the_first_posts_authors_costs_one_request(
+    gateway: Gateway, flarum: Simulator
+) -> None:
+    flarum.counter.reset()
+    body = gateway.query(
+        "{ discussions(first: 7) { nodes { title author { username } tags { slug }"
+        " firstPost { contentHtml discussion { title } } } } }"
+    )
+    assert "errors" not in body
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
+    for node in body["data"]["discussions"]["nodes"]:
+        assert node["firstPost"]["discussion"]["title"] == node["title"]
 
 
 def test_second_page_continues_after_the_cursor(gateway: Gateway, flarum: Simulator) -> None:
