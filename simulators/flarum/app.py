@@ -1,14 +1,18 @@
-"""A Flarum 1.x forum's JSON:API (`/api`), served by Starlette over `FlarumStore`.
+"""A Flarum 1.7 forum's JSON:API (`/api`), served by Starlette over `FlarumStore`.
 
-It reproduces what a client can observe: documents and `included`, default and optional includes,
-offset pagination capped at 50 with `links.next` only when more follow, whitelisted sorts, the error
-objects and HTTP statuses Flarum uses, token and API-key header auth (an unknown token is a guest),
-the CSRF refusal of a guest's write, flood control, and who may see what.
+It reproduces what a client of a real Flarum 1.7.2 observes (`shared/realworld/flarum-1.7.2`):
+documents and `included` (included posts without relationships, partial resources after writes),
+the includes Flarum allows and the 400 for others, offset pagination capped at 50 with
+`links.next` only when more follow, whitelisted sorts and sticky discussions pinned only when no
+sort is given, `filter[q]` with its gambits (and `filter[tag]` dropped beside it), event posts,
+error objects of only `status` and `code`, token and API-key header auth (an unknown token is a
+guest), the CSRF refusal of a guest's write, flood control, and who may see what.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 import time
@@ -34,28 +38,21 @@ JSONAPI = "application/vnd.api+json"
 PAGE_DEFAULT = 20
 PAGE_CAP = 50
 
-DISCUSSION_INCLUDES = {
+LIST_INCLUDES = {
     "user",
     "lastPostedUser",
+    "mostRelevantPost",
+    "mostRelevantPost.user",
     "firstPost",
-    "firstPost.user",
     "lastPost",
-    "lastPost.user",
-    "mostRelevantPost",
-    "mostRelevantPost.user",
-    "posts",
-    "posts.user",
-    "posts.discussion",
     "tags",
+    "tags.parent",
+    "tags.state",
 }
-LIST_DISCUSSIONS_DEFAULT = (
-    "user",
-    "lastPostedUser",
-    "mostRelevantPost",
-    "mostRelevantPost.user",
-    "tags",
-)
-SHOW_DISCUSSION_DEFAULT = ("user", "posts", "posts.user", "posts.discussion", "tags")
+"""What `GET /api/discussions` may include (fact 7): no `firstPost.user`, no `posts`."""
+SHOW_INCLUDES = LIST_INCLUDES | {"posts", "posts.user", "posts.discussion"}
+LIST_DISCUSSIONS_DEFAULT = ("user", "lastPostedUser", "mostRelevantPost", "tags")
+SHOW_DISCUSSION_DEFAULT = ("user", "posts", "posts.user", "tags")
 POST_INCLUDES = {"user", "discussion", "discussion.user", "discussion.tags"}
 DISCUSSION_SORTS = {
     "lastPostedAt": "last_posted_at",
@@ -66,18 +63,21 @@ INSERT_POST = (
     "INSERT INTO posts (discussion_id, number, user_id, content, created_at) VALUES (?,?,?,?,?)"
 )
 POST_SORTS = {"number": "p.number", "createdAt": "p.created_at"}
+GAMBIT = re.compile(r"(?:^|\s)(tag|author|is):(\S+)")
+"""`filter[q]` words that filter instead of searching text."""
 
 
 class ApiError(Exception):
-    """A Flarum error document: one error object per entry of `errors`."""
+    """A Flarum error document: `status` and `code`, and only for `validation_error` a `detail`
+    and `source.pointer` per error (fact 2)."""
 
-    def __init__(self, status: int, code: str, *details: tuple[str | None, str | None]) -> None:
+    def __init__(self, status: int, code: str, *details: tuple[str, str]) -> None:
         self.status = status
         self.code = code
-        self.details = details or ((None, None),)
+        self.details = details
 
 
-def validation(*fields: tuple[str | None, str | None]) -> ApiError:
+def validation(*fields: tuple[str, str]) -> ApiError:
     return ApiError(422, "validation_error", *fields)
 
 
@@ -86,6 +86,8 @@ class Actor:
     user: sqlite3.Row | None
     via_header: bool
     """Authenticated by token or API key, which bypasses Flarum's CSRF check."""
+    via_key: bool = False
+    """An API key acting as a user: exempt from flood control (fact 5)."""
 
     @property
     def id(self) -> int | None:
@@ -94,6 +96,10 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return bool(self.user and self.user["is_admin"])
+
+    @property
+    def moderates(self) -> bool:
+        return bool(self.user and (self.user["is_admin"] or self.user["is_moderator"]))
 
 
 def slugify(text: str) -> str:
@@ -126,15 +132,23 @@ def create_app(
                 name, _, value = parts[1].strip().partition("=")
                 user_id = value if name == "userId" else None
             user = store.user(user_id) if user_id is not None else None
-            return Actor(user, via_header=user is not None)
-        user = store.user_for_token(credential)
+            return Actor(user, via_header=user is not None, via_key=user is not None)
+        user = store.user_for_token(credential)  # an unknown token is a guest (fact 3)
         return Actor(user, via_header=user is not None)
 
-    def can_see_hidden(actor: Actor) -> tuple[str, list[Any]]:
-        """SQL visibility of discussions `d` for the actor."""
+    def visibility(actor: Actor) -> tuple[str, list[Any]]:
+        """SQL visibility of discussions `d` (facts 12, 13): hidden ones to their author and
+        moderators, unapproved ones to their author, restricted tags' to administrators."""
         if actor.is_admin:
             return "1", []
-        return "(d.is_hidden = 0 AND d.is_private = 0 OR d.user_id = ?)", [actor.id or -1]
+        restricted = (
+            "NOT EXISTS (SELECT 1 FROM discussion_tag rt JOIN tags t ON t.id = rt.tag_id"
+            " WHERE rt.discussion_id = d.id AND t.is_restricted = 1)"
+        )
+        hidden = "(d.is_hidden = 0 OR d.user_id = ? OR ?)"
+        private = "(d.is_private = 0 OR d.user_id = ?)"
+        me = actor.id or -1
+        return f"{restricted} AND {hidden} AND {private}", [me, int(actor.moderates), me]
 
     # Serialisation -------------------------------------------------------------------------------
 
@@ -175,14 +189,14 @@ def create_app(
                     "SELECT COUNT(*) FROM discussions WHERE user_id = ?", (uid,)
                 )
                 attributes["commentCount"] = store.scalar(
-                    "SELECT COUNT(*) FROM posts WHERE user_id = ?", (uid,)
+                    "SELECT COUNT(*) FROM posts WHERE user_id = ? AND type = 'comment'", (uid,)
                 )
                 may_edit = self.actor.is_admin
                 attributes["canEdit"] = may_edit
                 attributes["canDelete"] = may_edit
-                if may_edit or self.actor.id == uid:
+                if may_edit or self.actor.id == uid:  # fact 21
+                    attributes["isEmailConfirmed"] = bool(row["is_email_confirmed"])
                     attributes["email"] = row["email"]
-                    attributes["isEmailConfirmed"] = True
             return {"type": "users", "id": str(row["id"]), "attributes": attributes}
 
         def tag(self, row: sqlite3.Row) -> dict[str, Any]:
@@ -205,27 +219,44 @@ def create_app(
                     "position": row["position"],
                     "isChild": False,
                     "isHidden": False,
-                    "isRestricted": False,
+                    "isRestricted": bool(row["is_restricted"]),
                     "canStartDiscussion": self.actor.user is not None,
                     "canAddToDiscussion": self.actor.user is not None,
                 },
             }
 
         def post(self, row: sqlite3.Row, tree: Mapping[str, Any]) -> dict[str, Any]:
-            may_edit = self.actor.is_admin or self.actor.id == row["user_id"]
             attributes: dict[str, Any] = {
                 "number": row["number"],
                 "createdAt": row["created_at"],
-                "contentType": "comment",
-                "contentHtml": render(row["content"]),
-                "editedAt": row["edited_at"],
-                "isHidden": False,
+                "contentType": row["type"],
+            }
+            if row["type"] == "comment":
+                latest = store.scalar(
+                    "SELECT MAX(number) FROM posts WHERE discussion_id = ?",
+                    (row["discussion_id"],),
+                )
+                # Authors may edit their post until someone replies (fact 19).
+                may_edit = self.actor.is_admin or (
+                    self.actor.id == row["user_id"] and row["number"] == latest
+                )
+                attributes |= {
+                    "contentHtml": render(row["content"]),
+                    "renderFailed": False,
+                    "editedAt": row["edited_at"],
+                    "isHidden": False,
+                }
+                if may_edit:
+                    attributes["content"] = row["content"]
+            else:  # an event: what happened, as data (fact 18)
+                may_edit = False
+                attributes["content"] = json.loads(row["content"])
+            attributes |= {
                 "canEdit": may_edit,
                 "canDelete": self.actor.is_admin,
-                "canHide": self.actor.is_admin,
+                "canHide": self.actor.moderates,
+                "isApproved": True,
             }
-            if may_edit:
-                attributes["content"] = row["content"]
             resource = {"type": "posts", "id": str(row["id"]), "attributes": attributes}
             relationships: dict[str, Any] = {}
             if "user" in tree:
@@ -243,11 +274,13 @@ def create_app(
                 resource["relationships"] = relationships
             return resource
 
-        def to_one_user(self, user_id: int | None, tree: Mapping[str, Any]) -> dict[str, Any]:
+        def to_one_user(
+            self, user_id: int | None, tree: Mapping[str, Any], *, full: bool = False
+        ) -> dict[str, Any]:
             user = store.user(user_id) if user_id is not None else None
             if user is None:
                 return {"data": None}
-            self.add(self.user(user))
+            self.add(self.user(user, full=full))
             return {"data": {"type": "users", "id": str(user_id)}}
 
         def to_one_post(self, post_id: int | None, tree: Mapping[str, Any]) -> dict[str, Any]:
@@ -257,31 +290,34 @@ def create_app(
             self.add(self.post(row, tree))
             return {"data": {"type": "posts", "id": str(row["id"])}}
 
-        def discussion(self, row: sqlite3.Row, tree: Mapping[str, Any]) -> dict[str, Any]:
+        def discussion(
+            self, row: sqlite3.Row, tree: Mapping[str, Any], *, near: int = 0
+        ) -> dict[str, Any]:
             posts = store.all(
-                "SELECT id, number, user_id, created_at FROM posts WHERE discussion_id = ?"
+                "SELECT id, number, user_id, created_at, type FROM posts WHERE discussion_id = ?"
                 " ORDER BY number",
                 (row["id"],),
             )
-            first, last = (posts[0], posts[-1]) if posts else (None, None)
-            may_moderate = self.actor.is_admin
+            comments = [p for p in posts if p["type"] == "comment"]
+            first, last = (comments[0], comments[-1]) if comments else (None, None)
+            may_moderate = self.actor.moderates
             attributes = {
                 "title": row["title"],
                 "slug": f"{row['id']}-{slugify(row['title'])}",
-                "commentCount": len(posts),
-                "participantCount": len({p["user_id"] for p in posts}),
+                "commentCount": len(comments),
+                "participantCount": len({p["user_id"] for p in comments}),
                 "createdAt": row["created_at"],
                 "lastPostedAt": last["created_at"] if last else None,
                 "lastPostNumber": last["number"] if last else None,
-                "isHidden": bool(row["is_hidden"]),
-                "isLocked": bool(row["is_locked"]),
-                "isSticky": bool(row["is_sticky"]),
-                "isApproved": not row["is_private"],
                 "canReply": self.actor.user is not None and (not row["is_locked"] or may_moderate),
                 "canRename": may_moderate or self.actor.id == row["user_id"],
-                "canDelete": may_moderate,
+                "canDelete": self.actor.is_admin,
                 "canHide": may_moderate,
+                "isApproved": not row["is_private"],
                 "canTag": may_moderate,
+                "isHidden": bool(row["is_hidden"]),
+                "isSticky": bool(row["is_sticky"]),
+                "isLocked": bool(row["is_locked"]),
             }
             relationships: dict[str, Any] = {}
             if "user" in tree:
@@ -300,7 +336,7 @@ def create_app(
             if "tags" in tree:
                 tags = store.all(
                     "SELECT t.* FROM tags t JOIN discussion_tag dt ON dt.tag_id = t.id"
-                    " WHERE dt.discussion_id = ? ORDER BY t.position",
+                    " WHERE dt.discussion_id = ? ORDER BY t.position IS NULL, t.position, t.id",
                     (row["id"],),
                 )
                 for tag in tags:
@@ -309,10 +345,11 @@ def create_app(
                     "data": [{"type": "tags", "id": str(t["id"])} for t in tags]
                 }
             if "posts" in tree:
-                # Flarum lists every visible post id but includes only the first window of posts.
+                # Every visible post id, but only one window of posts included (fact 9).
+                start = max(0, near - PAGE_DEFAULT // 2 - 1) if near else 0
                 for post_row in store.all(
-                    "SELECT * FROM posts WHERE discussion_id = ? ORDER BY number LIMIT ?",
-                    (row["id"], PAGE_DEFAULT),
+                    "SELECT * FROM posts WHERE discussion_id = ? ORDER BY number LIMIT ? OFFSET ?",
+                    (row["id"], PAGE_DEFAULT, start),
                 ):
                     self.add(self.post(post_row, tree["posts"]))
                 relationships["posts"] = {
@@ -328,25 +365,31 @@ def create_app(
     def include_tree(
         request: Request, allowed: set[str], default: tuple[str, ...]
     ) -> dict[str, Any]:
+        """The include paths as a tree; any path not allowed is 400 before anything else."""
         raw = request.query_params.get("include")
         paths = default if raw is None else tuple(p for p in raw.split(",") if p)
         tree: dict[str, Any] = {}
         for path in paths:
             if path not in allowed:
-                raise ApiError(400, "invalid_parameter", (f"Invalid include [{path}]", "include"))
+                raise ApiError(400, "invalid_parameter")
             node = tree
             for part in path.split("."):
                 node = node.setdefault(part, {})
         return tree
 
     def window(request: Request) -> tuple[int, int]:
+        """`page[offset]` or `page[number]`, and `page[limit]` capped at 50 (0: the default)."""
+        q = request.query_params
         try:
-            offset = int(request.query_params.get("page[offset]", 0))
-            limit = int(request.query_params.get("page[limit]", PAGE_DEFAULT))
+            limit = int(q.get("page[limit]", PAGE_DEFAULT)) or PAGE_DEFAULT
+            if "page[number]" in q:
+                offset = (int(q["page[number]"]) - 1) * min(limit, PAGE_CAP)
+            else:
+                offset = int(q.get("page[offset]", 0))
         except ValueError:
-            raise ApiError(400, "invalid_parameter", ("page must be an integer", "page")) from None
-        if offset < 0 or limit < 1:
-            raise ApiError(400, "invalid_parameter", ("page out of range", "page"))
+            raise ApiError(400, "invalid_parameter") from None
+        if offset < 0 or limit < 0:
+            raise ApiError(400, "invalid_parameter")
         return offset, min(limit, PAGE_CAP)
 
     def order(request: Request, allowed: Mapping[str, str], default: str) -> str:
@@ -354,16 +397,20 @@ def create_app(
         for field in (request.query_params.get("sort") or default).split(","):
             name = field.lstrip("-")
             if name not in allowed:
-                raise ApiError(400, "invalid_parameter", (f"Invalid sort field [{name}]", "sort"))
+                raise ApiError(400, "invalid_parameter")
             clauses.append(f"{allowed[name]} {'DESC' if field.startswith('-') else 'ASC'}")
         return ", ".join(clauses)
 
     def links(request: Request, offset: int, limit: int, more: bool) -> dict[str, str]:
         base = str(request.url.replace(query=""))
-        params = dict(request.query_params)
+        params = {k: v for k, v in request.query_params.items() if k != "page[offset]"}
 
         def at(start: int) -> str:
-            return base + "?" + urlencode({**params, "page[offset]": str(start)})
+            return (
+                base
+                + "?"
+                + urlencode({**params, **({"page[offset]": str(start)} if start else {})})
+            )
 
         found = {"first": at(0)}
         if offset > 0:
@@ -376,44 +423,63 @@ def create_app(
         try:
             body = await request.json()
         except ValueError:
-            raise ApiError(400, "invalid_parameter", ("Malformed JSON body", None)) from None
+            raise ApiError(400, "invalid_parameter") from None
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_parameter", ("Malformed JSON body", None))
+            raise ApiError(400, "invalid_parameter")
         return body
+
+    def tag_filter(slugs: str) -> tuple[str, list[Any]]:
+        """Discussions in any of the comma-separated tag slugs (a tag id matches nothing)."""
+        wanted = [s for s in slugs.split(",") if s]
+        marks = ",".join("?" * len(wanted)) or "NULL"
+        return (
+            "EXISTS (SELECT 1 FROM discussion_tag dt JOIN tags t ON t.id = dt.tag_id"
+            f" WHERE dt.discussion_id = d.id AND t.slug IN ({marks}))",
+            wanted,
+        )
+
+    def author_filter(username: str) -> tuple[str, list[Any]]:
+        return "d.user_id = (SELECT id FROM users WHERE username = ?)", [username]
 
     # Routes ---------------------------------------------------------------------------------------
 
     async def show_forum(request: Request) -> Response:
+        """Fact 4: the actor only where there is one; without `include`, groups and tags."""
         actor = actor_of(request)
         document = Document(request, actor)
-        tree = include_tree(request, {"actor", "groups"}, ("groups", "actor"))
+        tree = include_tree(request, {"actor", "groups", "tags"}, ("groups", "tags"))
         attributes: dict[str, Any] = {
             "title": "Legacygraph Community Forum",
             "description": "A simulated Flarum forum.",
             "apiUrl": str(request.url_for("forum")),
             "canStartDiscussion": actor.user is not None,
-            "canSearchUsers": bool(actor.user and actor.user["can_search_users"]),
+            "canSearchUsers": actor.user is not None,
+            "minPrimaryTags": "1",
+            "maxPrimaryTags": "1",
         }
         if actor.is_admin:
-            attributes["version"] = "1.8.5"
+            attributes["version"] = "1.7.2"
         relationships: dict[str, Any] = {}
-        if "actor" in tree:
-            relationships["actor"] = {"data": None}
-            if actor.user is not None:
-                document.add(document.user(actor.user, full=True))
-                relationships["actor"] = {"data": {"type": "users", "id": str(actor.id)}}
+        if "actor" in tree and actor.user is not None:
+            document.add(document.user(actor.user, full=True))
+            relationships["actor"] = {"data": {"type": "users", "id": str(actor.id)}}
         if "groups" in tree:
             relationships["groups"] = {"data": []}
-        resource = {
-            "type": "forums",
-            "id": "1",
-            "attributes": attributes,
-            "relationships": relationships,
-        }
+        if "tags" in tree:
+            rows = store.all("SELECT * FROM tags WHERE is_restricted = 0 ORDER BY position")
+            for row in rows:
+                document.add(document.tag(row))
+            relationships["tags"] = {"data": [{"type": "tags", "id": str(r["id"])} for r in rows]}
+        resource: dict[str, Any] = {"type": "forums", "id": "1", "attributes": attributes}
+        if relationships:
+            resource["relationships"] = relationships
         return document.render(resource)
 
     async def create_token(request: Request) -> Response:
+        """Fact 1: a body without `password` is Flarum's 500."""
         body = await json_body(request)
+        if "password" not in body:
+            raise ApiError(500, "unknown")
         user = store.check_password(
             str(body.get("identification", "")), str(body.get("password", ""))
         )
@@ -424,34 +490,52 @@ def create_app(
 
     async def list_discussions(request: Request) -> Response:
         actor = actor_of(request)
-        tree = include_tree(request, DISCUSSION_INCLUDES, LIST_DISCUSSIONS_DEFAULT)
+        tree = include_tree(request, LIST_INCLUDES, LIST_DISCUSSIONS_DEFAULT)
         offset, limit = window(request)
+        given = request.query_params.get("sort")
         sort = order(request, DISCUSSION_SORTS, "-lastPostedAt")
-        visible, params = can_see_hidden(actor)
+        visible, params = visibility(actor)
         where = [visible]
         q = request.query_params
         if q.get("filter[q]"):
-            needle = f"%{q['filter[q]']}%"
-            where.append(
-                "(d.title LIKE ? OR EXISTS (SELECT 1 FROM posts p WHERE p.discussion_id = d.id"
-                " AND p.content LIKE ?))"
-            )
-            params += [needle, needle]
-        if q.get("filter[tag]"):
-            where.append(
-                "EXISTS (SELECT 1 FROM discussion_tag dt JOIN tags t ON t.id = dt.tag_id"
-                " WHERE dt.discussion_id = d.id AND t.slug = ?)"
-            )
-            params.append(q["filter[tag]"])
+            # A search drops `filter[tag]` (fact 15); its gambits filter (facts 15, 16).
+            text = q["filter[q]"]
+            for name, value in GAMBIT.findall(text):
+                if name == "tag":
+                    clause, args = tag_filter(value)
+                elif name == "author":
+                    clause, args = author_filter(value)
+                else:
+                    column = {"hidden": "is_hidden", "locked": "is_locked", "sticky": "is_sticky"}
+                    clause, args = (f"d.{column[value]} = 1", []) if value in column else ("0", [])
+                where.append(clause)
+                params += args
+            words = GAMBIT.sub(" ", text).strip()
+            if words:
+                needle = f"%{words}%"
+                where.append(
+                    "(d.title LIKE ? OR EXISTS (SELECT 1 FROM posts p WHERE p.discussion_id = d.id"
+                    " AND p.type = 'comment' AND p.content LIKE ?))"
+                )
+                params += [needle, needle]
+        elif q.get("filter[tag]"):
+            clause, args = tag_filter(q["filter[tag]"])
+            where.append(clause)
+            params += args
         if q.get("filter[author]"):
-            where.append("d.user_id = (SELECT id FROM users WHERE username = ?)")
-            params.append(q["filter[author]"])
+            clause, args = author_filter(q["filter[author]"])
+            where.append(clause)
+            params += args
+        # Sticky discussions first only when no sort is given (fact 11).
+        pinned = "d.is_sticky DESC, " if not given else ""
         rows = store.all(
             "SELECT d.*,"
-            " (SELECT MAX(created_at) FROM posts WHERE discussion_id = d.id) AS last_posted_at,"
-            " (SELECT COUNT(*) FROM posts WHERE discussion_id = d.id) AS comment_count"
+            " (SELECT MAX(created_at) FROM posts WHERE discussion_id = d.id AND type = 'comment')"
+            " AS last_posted_at,"
+            " (SELECT COUNT(*) FROM posts WHERE discussion_id = d.id AND type = 'comment')"
+            " AS comment_count"
             f" FROM discussions d WHERE {' AND '.join(where)}"
-            f" ORDER BY {sort}, d.id DESC LIMIT ? OFFSET ?",
+            f" ORDER BY {pinned}{sort}, d.id DESC LIMIT ? OFFSET ?",
             [*params, limit + 1, offset],
         )
         document = Document(request, actor)
@@ -459,7 +543,7 @@ def create_app(
         return document.render(data, links(request, offset, limit, len(rows) > limit))
 
     def visible_discussion(actor: Actor, discussion_id: Any) -> sqlite3.Row:
-        visible, params = can_see_hidden(actor)
+        visible, params = visibility(actor)
         row = store.one(
             f"SELECT * FROM discussions d WHERE d.id = ? AND {visible}", [discussion_id, *params]
         )
@@ -469,18 +553,25 @@ def create_app(
 
     async def show_discussion(request: Request) -> Response:
         actor = actor_of(request)
-        tree = include_tree(request, DISCUSSION_INCLUDES, SHOW_DISCUSSION_DEFAULT)
+        tree = include_tree(request, SHOW_INCLUDES, SHOW_DISCUSSION_DEFAULT)
         tree.setdefault("posts", {})  # Flarum always sends the list of post ids here
-        row = visible_discussion(actor, request.path_params["id"])
+        key = request.path_params["id"]
+        if request.query_params.get("bySlug"):
+            key = key.split("-", 1)[0]
+        if not key.isdigit():
+            raise ApiError(404, "not_found")
+        row = visible_discussion(actor, key)
+        near = request.query_params.get("page[near]", "0")
         document = Document(request, actor)
-        return document.render(document.discussion(row, tree))
+        discussion = document.discussion(row, tree, near=int(near) if near.isdigit() else 0)
+        return document.render(discussion)
 
     async def list_posts(request: Request) -> Response:
         actor = actor_of(request)
         tree = include_tree(request, POST_INCLUDES, ("user", "discussion"))
         offset, limit = window(request)
         sort = order(request, POST_SORTS, "number")
-        visible, params = can_see_hidden(actor)
+        visible, params = visibility(actor)
         where = [visible]
         q = request.query_params
         if q.get("filter[id]"):
@@ -493,8 +584,9 @@ def create_app(
         if q.get("filter[author]"):
             where.append("p.user_id = (SELECT id FROM users WHERE username = ?)")
             params.append(q["filter[author]"])
-        if q.get("filter[type]") and q["filter[type]"] != "comment":
-            where.append("0")
+        if q.get("filter[type]"):
+            where.append("p.type = ?")
+            params.append(q["filter[type]"])
         rows = store.all(
             f"SELECT p.* FROM posts p JOIN discussions d ON d.id = p.discussion_id"
             f" WHERE {' AND '.join(where)} ORDER BY {sort}, p.id LIMIT ? OFFSET ?",
@@ -515,51 +607,73 @@ def create_app(
         return document.render(document.post(row, tree))
 
     async def list_users(request: Request) -> Response:
+        """Fact 22: guests may not list users; for anyone but an administrator Flarum ignores
+        `filter[email]` (and finds nobody by an `email:` search)."""
         actor = actor_of(request)
-        if not (actor.user and actor.user["can_search_users"]):
+        if actor.user is None:
             raise ApiError(403, "permission_denied")
         offset, limit = window(request)
         where, params = ["1"], []
         q = request.query_params
-        if q.get("filter[q]"):
+        search = q.get("filter[q]", "")
+        if search.startswith("email:"):
+            where.append("email = ? COLLATE NOCASE" if actor.is_admin else "0")
+            params += [search[len("email:") :]] if actor.is_admin else []
+        elif search:
             where.append("(username LIKE ? OR display_name LIKE ?)")
-            params += [f"%{q['filter[q]']}%"] * 2
-        if q.get("filter[email]"):
-            where.append("email = ?")
+            params += [f"%{search}%"] * 2
+        if q.get("filter[email]") and actor.is_admin:
+            where.append("email = ? COLLATE NOCASE")
             params.append(q["filter[email]"])
         rows = store.all(
-            f"SELECT * FROM users WHERE {' AND '.join(where)} ORDER BY username LIMIT ? OFFSET ?",
+            f"SELECT * FROM users WHERE {' AND '.join(where)} ORDER BY id LIMIT ? OFFSET ?",
             [*params, limit + 1, offset],
         )
         document = Document(request, actor)
-        data = [document.user(row, full=True) for row in rows[:limit]]
+        data = []
+        for row in rows[:limit]:
+            user = document.user(row, full=True)
+            user["relationships"] = {"groups": {"data": []}}
+            data.append(user)
         return document.render(data, links(request, offset, limit, len(rows) > limit))
 
     async def show_user(request: Request) -> Response:
         actor = actor_of(request)
-        row = store.user(request.path_params["id"])
+        key = request.path_params["id"]
+        if request.query_params.get("bySlug"):
+            row = store.one("SELECT * FROM users WHERE username = ? COLLATE NOCASE", (key,))
+        else:
+            row = store.user(key) if key.isdigit() else None
         if row is None:
             raise ApiError(404, "not_found")
         document = Document(request, actor)
         return document.render(document.user(row, full=True))
 
     async def list_tags(request: Request) -> Response:
-        document = Document(request, actor_of(request))
-        return document.render(
-            [document.tag(row) for row in store.all("SELECT * FROM tags ORDER BY position")]
+        actor = actor_of(request)
+        document = Document(request, actor)
+        rows = store.all(
+            "SELECT * FROM tags WHERE is_restricted = 0 OR ? ORDER BY position IS NULL, position",
+            (int(actor.is_admin),),
         )
+        return document.render([document.tag(row) for row in rows])
 
     def writer(request: Request) -> Actor:
-        """The actor of a write: Flarum's CSRF check refuses one not authenticated by header."""
+        """The actor of a write: Flarum's CSRF check refuses one not authenticated by header,
+        and an unconfirmed user may not write (facts 3, 5, 6, 25)."""
         actor = actor_of(request)
         if not actor.via_header or actor.user is None:
             raise ApiError(400, "csrf_token_mismatch")
+        if not actor.user["is_email_confirmed"]:
+            raise ApiError(403, "permission_denied")
         return actor
 
     def check_flood(actor: Actor) -> None:
-        assert actor.id is not None
+        """Fact 28: one post per 10 s, unless the user may post without throttle."""
+        assert actor.user is not None and actor.id is not None
         now = time.monotonic()
-        if not actor.is_admin and now - last_post_at.get(actor.id, -flood_seconds) < flood_seconds:
+        exempt = actor.is_admin or actor.via_key or actor.user["post_without_throttle"]
+        if not exempt and now - last_post_at.get(actor.id, -flood_seconds) < flood_seconds:
             raise ApiError(429, "too_many_requests")
         last_post_at[actor.id] = now
 
@@ -580,44 +694,50 @@ def create_app(
         actor = writer(request)
         data = (await json_body(request)).get("data") or {}
         attributes = data.get("attributes") or {}
-        problems: list[tuple[str | None, str | None]] = []
-        title = str(attributes.get("title") or "")
-        if not title.strip():
-            problems.append(("The title field is required.", "/data/attributes/title"))
-        elif not 3 <= len(title.strip()) <= 80:
-            problems.append(
-                ("The title must be between 3 and 80 characters.", "/data/attributes/title")
-            )
-        try:
-            content = content_of(attributes)
-        except ApiError as error:
-            problems.extend(error.details)
+        # In Flarum's order (fact 25): the tags (the tags extension, on saving), the title (the
+        # discussion's validator), the content (the first post's).
         linkage = ((data.get("relationships") or {}).get("tags") or {}).get("data") or []
         tag_ids = [str(item.get("id")) for item in linkage if isinstance(item, dict)]
-        known = {str(r["id"]) for r in store.all("SELECT id FROM tags")}
-        if not tag_ids or not set(tag_ids) <= known:
-            problems.append(("You must select at least 1 primary tag.", "/data/relationships/tags"))
-        if problems:
-            raise validation(*problems)
+        tags = {str(r["id"]): r for r in store.all("SELECT * FROM tags")}
+        if any(tags[t]["is_restricted"] for t in tag_ids if t in tags) and not actor.is_admin:
+            raise ApiError(403, "permission_denied")
+        primary = [t for t in tag_ids if t in tags and tags[t]["position"] is not None]
+        if len(primary) != 1 or not set(tag_ids) <= set(tags):
+            raise validation(("The tag count primary must be 1.", "/data/relationships/tags"))
+        title = str(attributes.get("title") or "").strip()
+        if not title:
+            raise validation(("The title field is required.", "/data/attributes/title"))
+        if len(title) < 3:
+            raise validation(("The title must be at least 3 characters.", "/data/attributes/title"))
+        if len(title) > 80:
+            raise validation(
+                ("The title may not be greater than 80 characters.", "/data/attributes/title")
+            )
+        content = content_of(attributes)
         check_flood(actor)
         now = iso(store.clock())
         with store.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO discussions (title, user_id, created_at) VALUES (?,?,?)",
-                (title.strip(), actor.id, now),
+                (title, actor.id, now),
             )
             discussion_id = cursor.lastrowid
             db.executemany(
                 "INSERT INTO discussion_tag VALUES (?,?)", [(discussion_id, t) for t in tag_ids]
             )
-            db.execute(
-                INSERT_POST,
-                (discussion_id, 1, actor.id, content, now),
-            )
+            db.execute(INSERT_POST, (discussion_id, 1, actor.id, content, now))
         row = store.one("SELECT * FROM discussions WHERE id = ?", (discussion_id,))
         assert row is not None
         document = Document(request, actor)
-        tree: dict[str, Any] = {"user": {}, "firstPost": {"user": {}}, "tags": {}, "posts": {}}
+        tree: dict[str, Any] = {
+            "posts": {},
+            "user": {},
+            "lastPostedUser": {},
+            "firstPost": {},
+            "lastPost": {},
+            "tags": {},
+        }
+        # Fact 24: the author with basic attributes only; the first post with its content.
         return document.render(document.discussion(row, tree), status=201)
 
     async def create_post(request: Request) -> Response:
@@ -627,7 +747,7 @@ def create_app(
             ((data.get("relationships") or {}).get("discussion") or {}).get("data") or {}
         ).get("id")
         discussion = visible_discussion(actor, target)
-        if discussion["is_locked"] and not actor.is_admin:
+        if discussion["is_locked"] and not actor.moderates:
             raise ApiError(403, "permission_denied")
         content = content_of(data.get("attributes") or {})
         check_flood(actor)
@@ -643,20 +763,61 @@ def create_app(
         row = store.one("SELECT * FROM posts WHERE id = ?", (cursor.lastrowid,))
         assert row is not None
         document = Document(request, actor)
-        return document.render(document.post(row, {"user": {}, "discussion": {}}), status=201)
+        post = document.post(row, {})
+        # Fact 26: the author in full, the discussion partial.
+        post["relationships"] = {
+            "user": document.to_one_user(row["user_id"], {}, full=True),
+            "discussion": {"data": {"type": "discussions", "id": str(discussion["id"])}},
+            "mentionedBy": {"data": []},
+            "likes": {"data": []},
+        }
+        ids = store.all(
+            "SELECT id FROM posts WHERE discussion_id = ? ORDER BY number", (discussion["id"],)
+        )
+        document.add(
+            {
+                "type": "discussions",
+                "id": str(discussion["id"]),
+                "attributes": {
+                    "title": discussion["title"],
+                    "slug": f"{discussion['id']}-{slugify(discussion['title'])}",
+                    "isApproved": True,
+                },
+                "relationships": {
+                    "posts": {"data": [{"type": "posts", "id": str(p["id"])} for p in ids]},
+                    "lastPostedUser": {"data": {"type": "users", "id": str(actor.id)}},
+                },
+            }
+        )
+        return document.render(post, status=201)
+
+    async def set_permission(request: Request) -> Response:
+        """`POST /api/permission` (administrators): 204 with no body."""
+        actor = actor_of(request)
+        if not actor.via_header or actor.user is None:
+            raise ApiError(400, "csrf_token_mismatch")
+        if not actor.is_admin:
+            raise ApiError(403, "permission_denied")
+        body = await json_body(request)
+        if body.get("permission") == "postWithoutThrottle":
+            groups = {str(g) for g in body.get("groupIds") or []}
+            store.execute(
+                "UPDATE users SET post_without_throttle = ? WHERE is_admin = 0",
+                (int("3" in groups),),  # 3: the Members group
+            )
+        return Response(status_code=204)
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        errors = []
-        for detail, pointer in exc.details:
-            error: dict[str, Any] = {"status": str(exc.status), "code": exc.code}
-            if detail:
-                error["detail"] = detail
-            if pointer and pointer.startswith("/"):
-                error["source"] = {"pointer": pointer}
-            elif pointer:
-                error["source"] = {"parameter": pointer}
-            errors.append(error)
+        errors: list[dict[str, Any]] = [
+            {
+                "status": str(exc.status),
+                "code": exc.code,
+                "detail": detail,
+                "source": {"pointer": pointer},
+            }
+            for detail, pointer in exc.details
+        ] or [{"status": str(exc.status), "code": exc.code}]
         return JSONResponse({"errors": errors}, status_code=exc.status, media_type=JSONAPI)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -672,13 +833,14 @@ def create_app(
         Route("/api/token", create_token, methods=["POST"]),
         Route("/api/discussions", list_discussions),
         Route("/api/discussions", create_discussion, methods=["POST"]),
-        Route("/api/discussions/{id:int}", show_discussion),
+        Route("/api/discussions/{id}", show_discussion),
         Route("/api/posts", list_posts),
         Route("/api/posts", create_post, methods=["POST"]),
         Route("/api/posts/{id:int}", show_post),
         Route("/api/users", list_users),
-        Route("/api/users/{id:int}", show_user),
+        Route("/api/users/{id}", show_user),
         Route("/api/tags", list_tags),
+        Route("/api/permission", set_permission, methods=["POST"]),
     ]
     counter = RequestCounter()
     app = Starlette(

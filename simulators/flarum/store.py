@@ -11,7 +11,11 @@ from datetime import UTC, datetime, timedelta
 from ..database import Database
 from ..world import World
 
-__all__ = ["SERVICE_API_KEY", "SESSION_LIFETIME", "FlarumStore"]
+__all__ = ["PRIMARY_TAGS", "SERVICE_API_KEY", "SESSION_LIFETIME", "FlarumStore"]
+
+PRIMARY_TAGS = 4
+"""The tags at the first four positions are primary (a discussion has exactly one); the others
+are secondary, as a forum sets them up in its tag settings."""
 
 SERVICE_API_KEY = "sim-flarum-api-key"
 """A seeded API key with no user bound: it may act as any user named by `userId=`."""
@@ -23,7 +27,9 @@ SCHEMA = """
 CREATE TABLE users (
     id INTEGER PRIMARY KEY, username TEXT UNIQUE NOT NULL, email TEXT UNIQUE NOT NULL,
     display_name TEXT NOT NULL, password_hash TEXT NOT NULL, joined_at TEXT NOT NULL,
-    is_admin INTEGER NOT NULL DEFAULT 0, can_search_users INTEGER NOT NULL DEFAULT 0
+    is_admin INTEGER NOT NULL DEFAULT 0, can_search_users INTEGER NOT NULL DEFAULT 0,
+    is_moderator INTEGER NOT NULL DEFAULT 0, is_email_confirmed INTEGER NOT NULL DEFAULT 1,
+    post_without_throttle INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE access_tokens (
     token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, type TEXT NOT NULL,
@@ -32,7 +38,7 @@ CREATE TABLE access_tokens (
 CREATE TABLE api_keys (key TEXT PRIMARY KEY, user_id INTEGER);
 CREATE TABLE tags (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, slug TEXT UNIQUE NOT NULL, color TEXT,
-    description TEXT, position INTEGER
+    description TEXT, position INTEGER, is_restricted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE discussions (
     id INTEGER PRIMARY KEY, title TEXT NOT NULL, user_id INTEGER NOT NULL, created_at TEXT NOT NULL,
@@ -44,6 +50,7 @@ CREATE TABLE discussion_tag (discussion_id INTEGER NOT NULL, tag_id INTEGER NOT 
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY, discussion_id INTEGER NOT NULL, number INTEGER NOT NULL,
     user_id INTEGER NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, edited_at TEXT,
+    type TEXT NOT NULL DEFAULT 'comment',
     UNIQUE (discussion_id, number)
 );
 CREATE INDEX posts_by_discussion ON posts (discussion_id, number);
@@ -74,7 +81,8 @@ class FlarumStore(Database):
 
     def _seed(self, db: sqlite3.Connection, world: World) -> None:
         db.executemany(
-            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO users (id, username, email, display_name, password_hash, joined_at,"
+            " is_admin, can_search_users) VALUES (?,?,?,?,?,?,?,?)",
             [
                 (
                     p.id,
@@ -91,8 +99,18 @@ class FlarumStore(Database):
         )
         db.execute("INSERT INTO api_keys VALUES (?, NULL)", (SERVICE_API_KEY,))
         db.executemany(
-            "INSERT INTO tags VALUES (?,?,?,?,?,?)",
-            [(t.id, t.name, t.slug, t.color, t.description, t.position) for t in world.tags],
+            "INSERT INTO tags (id, name, slug, color, description, position) VALUES (?,?,?,?,?,?)",
+            [
+                (
+                    t.id,
+                    t.name,
+                    t.slug,
+                    t.color,
+                    t.description,
+                    t.position if i < PRIMARY_TAGS else None,
+                )
+                for i, t in enumerate(sorted(world.tags, key=lambda t: t.position))
+            ],
         )
         db.executemany(
             "INSERT INTO discussions VALUES (?,?,?,?,?,?,?,?)",
@@ -115,7 +133,8 @@ class FlarumStore(Database):
             [(d.id, tag) for d in world.discussions for tag in d.tag_ids],
         )
         db.executemany(
-            "INSERT INTO posts VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO posts (id, discussion_id, number, user_id, content, created_at, edited_at)"
+            " VALUES (?,?,?,?,?,?,?)",
             [
                 (
                     p.id,
@@ -129,12 +148,28 @@ class FlarumStore(Database):
                 for p in world.posts
             ],
         )
+        # A sticky or locked discussion holds the event posts that made it so, by an admin.
+        admin = next(p.id for p in world.people if p.is_admin)
+        for d in world.discussions:
+            for flag, kind, content in (
+                (d.is_sticky, "discussionStickied", '{"sticky":true}'),
+                (d.is_locked, "discussionLocked", '{"locked":true}'),
+            ):
+                if flag:
+                    db.execute(
+                        "INSERT INTO posts (discussion_id, number, user_id, content, created_at,"
+                        " type) SELECT ?, MAX(number) + 1, ?, ?, MAX(created_at), ? FROM posts"
+                        " WHERE discussion_id = ?",
+                        (d.id, admin, content, kind, d.id),
+                    )
 
     # Authentication -----------------------------------------------------------------------------
 
     def check_password(self, identification: str, password: str) -> sqlite3.Row | None:
+        """By username in any case, or by e-mail address."""
         user = self.one(
-            "SELECT * FROM users WHERE username = ? OR email = ?", (identification, identification)
+            "SELECT * FROM users WHERE username = ? COLLATE NOCASE OR email = ? COLLATE NOCASE",
+            (identification, identification),
         )
         if user is None:
             return None

@@ -18,7 +18,7 @@ from tests.conftest import Simulator, flarum_headers, login, moodle_login, runni
 MINE = """
 query Mine {
   viewer { flarum { username } moodle { username } }
-  discussions(first: 12) { nodes { title } }
+  discussions(first: 30) { nodes { title } }
   courses(first: 5) { nodes { fullName } }
 }
 """

@@ -39,7 +39,7 @@ def test_check_config_pings_each_source(
     out = capsys.readouterr().out
     assert "config ok: 1 source(s) configured" in out
     assert (
-        f"flarum   {flarum.url}  reachable, auth ok as service user ada.costa, Flarum 1.8.5" in out
+        f"flarum   {flarum.url}  reachable, auth ok as service user ada.costa, Flarum 1.7.2" in out
     )
     assert SERVICE_API_KEY not in out
 

@@ -41,9 +41,7 @@ def test_the_world_is_deterministic_and_big_enough() -> None:
 
 
 def test_ids_are_strings_and_included_is_deduplicated(flarum: Simulator) -> None:
-    body = get(
-        flarum, "/discussions", include="user,firstPost,firstPost.user", **{"page[limit]": "50"}
-    ).json()
+    body = get(flarum, "/discussions", include="user,firstPost", **{"page[limit]": "50"}).json()
     assert all(isinstance(item["id"], str) for item in body["data"])
     keys = [(r["type"], r["id"]) for r in body["included"]]
     assert len(keys) == len(set(keys))
@@ -92,7 +90,7 @@ def test_an_unknown_token_is_a_guest_not_an_error(flarum: Simulator, world: Worl
     assert as_unknown.status_code == 200
     assert as_unknown.json()["data"] == as_guest.json()["data"]
     forum = get(flarum, "", "f" * 40, include="actor").json()
-    assert forum["data"]["relationships"]["actor"] == {"data": None}
+    assert "relationships" not in forum["data"] and "included" not in forum
 
 
 def test_hidden_and_private_discussions_are_for_author_and_admin(
@@ -139,9 +137,16 @@ def test_posts_filter_by_id_list(flarum: Simulator, world: World) -> None:
     assert "content" not in body["data"][0]["attributes"]  # a guest may not edit
 
 
-def test_user_list_needs_search_permission(flarum: Simulator, world: World) -> None:
-    denied = get(flarum, "/users", login(flarum.url, world.people[3].username))
+def test_user_list_is_for_members_and_the_email_filter_for_administrators(
+    flarum: Simulator, world: World
+) -> None:
+    denied = get(flarum, "/users")
     assert denied.status_code == 403 and error_of(denied)["code"] == "permission_denied"
+    member = get(
+        flarum, "/users", login(flarum.url, world.people[3].username),
+        **{"filter[email]": world.people[4].email},
+    )  # fmt: skip
+    assert len(member.json()["data"]) > 1  # the filter ignored, as Flarum 1.7 does for members
     admin = login(flarum.url, world.admin.username)
     found = get(flarum, "/users", admin, **{"filter[email]": world.people[3].email}).json()
     assert [u["attributes"]["username"] for u in found["data"]] == [world.people[3].username]
@@ -199,9 +204,8 @@ def test_validation_errors_have_one_object_per_field(fresh_flarum: Simulator, wo
     )
     assert response.status_code == 422
     pointers = [e["source"]["pointer"] for e in response.json()["errors"]]
+    # Flarum checks the tags first, then the title, then the content: one error at a time.
     assert pointers == [
-        "/data/attributes/title",
-        "/data/attributes/content",
         "/data/relationships/tags",
     ]
 
