@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ..errors import ProtocolError
+from ..errors import BadRequest, NotFound, ProtocolError
 from ..http import Upstream
 from .models import Contact, ContactFields, Group, Membership
-from .results import SOURCE, read
+from .results import SOURCE, error_from, read
 
 __all__ = ["CONTACT_FIELDS", "ApiStyle", "Civicrm"]
 
@@ -123,18 +124,79 @@ class Civicrm:
         params.update({f"return[{name}]": "1" for name in CONTACT_FIELDS})
         return [_contact(r) for r in _records(await self._v2("contact/get", params))]
 
-    async def create_contact(self, fields: ContactFields) -> int:
-        if self.style == "q":
-            return _new_id(await self._v2("contact/add", _v2_fields(fields)), "contact_id")
-        return _new_id(await self._v3("Contact", "create", _v3_fields(fields)), "id")
+    async def create_contact(self, fields: ContactFields) -> Contact:
+        """Creates the contact and answers it as read back, or fails saying what was not saved.
 
-    async def update_contact(self, contact_id: int, fields: ContactFields) -> int:
-        """Writes only the fields that are set: CiviCRM leaves the others as they are."""
+        API v3 ignores a top-level `phone` (and on update also `email`): e-mail and phone go in
+        their own entities, chained into the create (`api.Email.create`, `api.Phone.create`).
+        """
+        if self.style == "q":
+            created = await self._v2_write("contact", _v2_fields(fields))
+            contact_id = _new_id(created, "contact_id")
+        else:
+            params: dict[str, Any] = _v3_fields(fields, without=("email", "phone"))
+            if fields.email is not None:
+                params["api.Email.create"] = {
+                    "email": fields.email,
+                    "is_primary": 1,
+                    "location_type_id": 1,
+                }
+            if fields.phone is not None:
+                params["api.Phone.create"] = {
+                    "phone": fields.phone,
+                    "is_primary": 1,
+                    "location_type_id": 1,
+                    "phone_type_id": 1,
+                }
+            created = await self._v3("Contact", "create", params)
+            contact_id = _new_id(created, "id")
+            _check_chained(created, f"CiviCRM created contact {contact_id}, but")
+        return await self._saved(contact_id, fields, f"CiviCRM created contact {contact_id}")
+
+    async def update_contact(self, contact_id: int, fields: ContactFields) -> Contact:
+        """Writes only the fields that are set (CiviCRM leaves the others as they are), and
+        answers the contact as read back, or fails saying what was not saved. The e-mail and the
+        phone are their own records: the primary one is changed, or added where there is none.
+        """
         if self.style == "q":
             flat = {"contact_id": str(contact_id), **_v2_fields(fields)}
-            return _new_id(await self._v2("contact/add", flat), "contact_id")
-        params: dict[str, Any] = {"id": contact_id, **_v3_fields(fields)}
-        return _new_id(await self._v3("Contact", "create", params), "id")
+            await self._v2_write("contact", flat)
+            return await self._saved(contact_id, fields, f"CiviCRM updated contact {contact_id}")
+        others = _v3_fields(fields, without=("email", "phone"))
+        if others:
+            await self._v3("Contact", "create", {"id": contact_id, **others})
+        for entity, field, value, extra in (
+            ("Email", "email", fields.email, {"location_type_id": 1}),
+            ("Phone", "phone", fields.phone, {"location_type_id": 1, "phone_type_id": 1}),
+        ):
+            if value is not None:
+                await self._set_primary(entity, contact_id, {field: value}, extra)
+        return await self._saved(contact_id, fields, f"CiviCRM updated contact {contact_id}")
+
+    async def _set_primary(
+        self, entity: str, contact_id: int, value: dict[str, Any], extra: dict[str, Any]
+    ) -> None:
+        """Changes the contact's primary `entity` record (Email, Phone), or adds one."""
+        found = _records(await self._v3(entity, "get", {"contact_id": contact_id, "is_primary": 1}))
+        target = {"id": found[0]["id"]} if found else {"contact_id": contact_id, "is_primary": 1}
+        await self._v3(entity, "create", {**target, **value, **({} if found else extra)})
+
+    async def _saved(self, contact_id: int, fields: ContactFields, done: str) -> Contact:
+        """The contact read back, checked to hold what was written."""
+        found = await self.contacts(ids=[contact_id])
+        if not found:
+            raise ProtocolError(SOURCE, f"{done}, but cannot read it back")
+        contact = found[0]
+        unsaved = [
+            name
+            for name, value in vars(fields).items()
+            if value is not None
+            and name != "contact_type"
+            and str(getattr(contact, name) or "").strip().lower() != str(value).strip().lower()
+        ]
+        if unsaved:
+            raise ProtocolError(SOURCE, f"{done}, but it did not save: {', '.join(unsaved)}")
+        return contact
 
     # Groups ------------------------------------------------------------------------------------
 
@@ -156,8 +218,8 @@ class Civicrm:
 
     async def create_group(self, title: str, description: str = "") -> int:
         if self.style == "q":
-            body = await self._v2("group/add", {"title": title, "description": description})
-            return _new_id(body, "result")
+            body = await self._v2_write("group", {"title": title, "description": description})
+            return _new_id(body, "id") if _has_new_id(body, "id") else _new_id(body, "result")
         return _new_id(
             await self._v3("Group", "create", {"title": title, "description": description}), "id"
         )
@@ -165,12 +227,31 @@ class Civicrm:
     async def memberships(
         self, *, contact_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
     ) -> list[Membership]:
-        """Who is in which group, for the given contacts or groups: one call in API v3."""
+        """Who is in which group (status Added), for the given contacts or groups: one call in
+        API v3.
+
+        For contacts, `Contact.get` with `return: ["group"]`: CiviCRM 5's `GroupContact.get` with
+        a list of contact ids is a PHP fatal, and with one id its rows lack `contact_id`. Each
+        contact's `groups` is a comma-separated list of the groups it is Added to (an empty item
+        where a membership is Removed).
+        """
         if self.style == "q":
             return await self._v2_memberships(contact_ids, group_ids)
-        filters: dict[str, Any] = {"status": "Added", "options": {"limit": 0}}
         if contact_ids is not None:
-            filters["contact_id"] = {"IN": list(contact_ids)}
+            rows = _records(
+                await self._v3(
+                    "Contact",
+                    "get",
+                    {"id": {"IN": list(contact_ids)}, "return": ["group"], "options": {"limit": 0}},
+                )
+            )
+            return [
+                Membership(group_id=int(group), contact_id=int(r.get("contact_id") or r["id"]))
+                for r in rows
+                for group in str(r.get("groups") or "").split(",")
+                if group.strip()
+            ]
+        filters: dict[str, Any] = {"status": "Added", "options": {"limit": 0}}
         if group_ids is not None:
             filters["group_id"] = {"IN": list(group_ids)}
         return [
@@ -206,28 +287,98 @@ class Civicrm:
         ]
 
     async def add_to_group(self, group_id: int, contact_ids: Iterable[int]) -> int:
-        """Adds the contacts to the group; how many were not members before."""
+        """Adds the contacts to the group; how many were not members before.
+
+        `GroupContact.create` answers `"values": 1`, on which the WordPress REST endpoint crashes
+        after the write (HTTP 500): each contact is added through a create chained to its
+        contact, which every endpoint answers whole.
+        """
         ids = list(contact_ids)
         if self.style == "q":
-            params = {
-                "group_id": str(group_id),
-                **{f"contact_id.{i + 1}": str(c) for i, c in enumerate(ids)},
-            }
-            body = await self._v2("group_contact/add", params)
-        else:
-            body = await self._v3(
-                "GroupContact", "create", {"group_id": group_id, "contact_id": ids}
+            answers = await asyncio.gather(
+                *(
+                    self._v2_write(
+                        "group_contact", {"group_id": str(group_id), "contact_id": str(c)}
+                    )
+                    for c in ids
+                )
             )
-        record = body[0] if isinstance(body, list) and body else body
-        return int(record.get("added", 0)) if isinstance(record, dict) else 0
+            return sum(int(_first(a).get("added", 0) or 0) for a in answers)
+        answers = await asyncio.gather(
+            *(
+                self._v3(
+                    "Contact",
+                    "create",
+                    {"id": c, "api.GroupContact.create": {"group_id": group_id}},
+                )
+                for c in ids
+            )
+        )
+        added = 0
+        for answer in answers:
+            chained = _chained(answer, "api.GroupContact.create") or {}
+            if str(chained.get("is_error", "0")) == "1":
+                raise error_from(chained)
+            added += int(chained.get("added", 0) or 0)
+        return added
 
     async def login(self, name: str, password: str) -> str:
-        """A user's api_key from their CMS name and password (`q=civicrm/login`)."""
-        body = await self._v2("login", {"name": name, "pass": password})
-        record = body[0] if isinstance(body, list) and body else body
-        if not isinstance(record, dict) or not record.get("api_key"):
+        """A user's api_key from their CMS name and password: `q=civicrm/login`, which only
+        3.2-era sites have. CiviCRM 5 has no call that exchanges a password for an api key (an
+        administrator sets each user's key), and says so without asking the site."""
+        if self.style != "q":
+            raise BadRequest(SOURCE, NO_LOGIN)
+        try:
+            body = await self._v2("login", {"name": name, "pass": password})
+        except BadRequest as error:
+            if "malformed rest path" in error.message.lower():
+                raise BadRequest(SOURCE, NO_LOGIN, upstream_code=error.upstream_code) from error
+            raise
+        record = _first(body)
+        if not record.get("api_key"):
             raise ProtocolError(SOURCE, "CiviCRM's login answer has no api_key")
         return str(record["api_key"])
+
+    async def _v2_write(self, entity: str, params: Mapping[str, str]) -> Any:
+        """`create` through `q=`, as 5.x has it; `add` where the site is old enough not to."""
+        try:
+            return await self._v2(f"{entity}/create", params)
+        except (NotFound, BadRequest) as error:
+            lower = error.message.lower()
+            if "does not exist" not in lower and "unknown function" not in lower:
+                raise
+            return await self._v2(f"{entity}/add", params)
+
+
+NO_LOGIN = (
+    "CiviCRM 5 has no login by password: ask the site's administrator for your api key and send "
+    "it as X-Civicrm-Api-Key"
+)
+
+
+def _first(body: Any) -> dict[str, Any]:
+    record = body[0] if isinstance(body, list) and body else body
+    return record if isinstance(record, dict) else {}
+
+
+def _chained(body: Any, name: str) -> dict[str, Any] | None:
+    """The answer of a call chained into a create (`api.Email.create`), if any."""
+    values = _records(body) if isinstance(body, dict) and "values" in body else []
+    chained = values[0].get(name) if values and isinstance(values[0], dict) else None
+    return chained if isinstance(chained, dict) else None
+
+
+def _check_chained(body: Any, done: str) -> None:
+    """Raises where a chained call failed although its parent was written."""
+    for name in ("api.Email.create", "api.Phone.create"):
+        chained = _chained(body, name)
+        if chained is not None and str(chained.get("is_error", "0")) == "1":
+            error = error_from(chained)
+            raise type(error)(SOURCE, f"{done} its {name[4:9].lower()} failed: {error.message}")
+
+
+def _has_new_id(body: Any, key: str) -> bool:
+    return _first(body).get(key) not in (None, "")
 
 
 def _records(body: Any) -> list[dict[str, Any]]:
@@ -251,8 +402,8 @@ def _new_id(body: Any, key: str) -> int:
     raise ProtocolError(SOURCE, f"CiviCRM's answer names no new {key}")
 
 
-def _v3_fields(fields: ContactFields) -> dict[str, Any]:
-    return {k: v for k, v in vars(fields).items() if v is not None}
+def _v3_fields(fields: ContactFields, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in vars(fields).items() if v is not None and k not in without}
 
 
 def _v2_fields(fields: ContactFields) -> dict[str, str]:
@@ -306,6 +457,16 @@ def _contact(r: Mapping[str, Any]) -> Contact:
     )
 
 
+def _group_types(value: Any) -> tuple[str, ...]:
+    """CiviCRM 5 sends a list of option values (`["2"]`), XML a numbered element, 3.2-era
+    sites a string with the values between separators (`\x011\x012\x01`); absent: none."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if str(v).strip())
+    return tuple(part for part in re.split(r"[\x01,\s]+", str(value or "")) if part)
+
+
 def _group(r: Mapping[str, Any]) -> Group:
     return Group(
         id=int(r["id"]),
@@ -313,6 +474,6 @@ def _group(r: Mapping[str, Any]) -> Group:
         title=str(r.get("title", "")),
         description=_text(r.get("description")),
         is_active=str(r.get("is_active", "1")) == "1",
-        group_type=_text(r.get("group_type")),
+        group_types=_group_types(r.get("group_type")),
         visibility=_text(r.get("visibility")),
     )

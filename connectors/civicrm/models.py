@@ -48,7 +48,8 @@ class Group:
     title: str
     description: str | None
     is_active: bool
-    group_type: str | None
+    group_types: tuple[str, ...]
+    """Option values of `group_type` (1 Access Control, 2 Mailing List on every site)."""
     visibility: str | None
 
 

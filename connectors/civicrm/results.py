@@ -26,16 +26,42 @@ __all__ = ["error_from", "parse_xml", "read"]
 
 SOURCE = "civicrm"
 MISSING_ID = re.compile(r"\binvalid (?:contact|group)[ _]?id\b")
+NUMBERED = re.compile(r"<(/?)(\d+)(\s*/?)>")
+NUMBERED_TAG = re.compile(r"_\d+")
+MISSING_RECORD = re.compile(
+    r"\b(?:contact|group) id \d+ not found|\b(?:contact|group)_id is not valid"
+    r"|expected one \w+ but found 0"
+)
+"""CiviCRM 5's words for a record that is not there (its codes: 0, -3, "undefined")."""
 MISSING_FIELD = re.compile(
     r"(?:missing from params array: (?:one of )?|^)([a-z_]+)(?: is a required field)?"
 )
 
 
+SLASHED_JSON = (
+    "CiviCRM could not decode the JSON the gateway sent: on WordPress, extern/rest.php cannot "
+    "read JSON parameters (WordPress adds slashes to them). Use the plugin's endpoint: "
+    'rest_path = "/wp-json/civicrm/v3/rest"'
+)
+
+
 def read(response: httpx.Response) -> Any:
-    """The decoded answer: JSON as it is, XML as a list of result records. Raises on errors."""
+    """The decoded answer: JSON as it is, XML as a list of result records. Raises on errors.
+
+    WordPress's REST endpoint answers key problems as WordPress errors
+    (`{"code", "message", "data"}`) with HTTP 400, 403 or 500: those say why, and are mapped by
+    what they say. Any other HTTP 5xx is a failure of the site.
+    """
+    text = response.text.lstrip()
+    if response.status_code >= 400 and text.startswith("{"):
+        try:
+            refusal = json.loads(text)
+        except ValueError:
+            refusal = None
+        if isinstance(refusal, dict) and "code" in refusal and "message" in refusal:
+            raise _wordpress_error(response.status_code, refusal)
     if response.status_code >= 500:
         raise Unavailable(SOURCE, f"CiviCRM failed (HTTP {response.status_code})")
-    text = response.text.lstrip()
     if text.startswith("<?xml") or text.startswith("<ResultSet"):
         body: Any = parse_xml(text)
         if len(body) == 1 and str(body[0].get("is_error", "0")) == "1":
@@ -52,13 +78,30 @@ def read(response: httpx.Response) -> Any:
             SOURCE, f"CiviCRM answered invalid JSON (HTTP {response.status_code})"
         ) from exc
     if isinstance(body, dict) and str(body.get("is_error", "0")) == "1":
+        if body.get("1") == "Unable to decode supplied JSON.":
+            raise ProtocolError(SOURCE, SLASHED_JSON, upstream_code="json")
         raise error_from(body)
     return body
+
+
+def _wordpress_error(status: int, body: dict[str, Any]) -> UpstreamError:
+    message, code = str(body["message"]), str(body["code"])
+    lower = message.lower()
+    if "api_key" in lower:
+        return Unauthenticated(SOURCE, "CiviCRM did not accept the api key", upstream_code=code)
+    if "key" in lower:
+        return Unauthenticated(SOURCE, "CiviCRM refused the gateway's site key", upstream_code=code)
+    if status >= 500:
+        return Unavailable(SOURCE, f"CiviCRM failed (HTTP {status}): {message}", upstream_code=code)
+    return BadRequest(SOURCE, message, upstream_code=code)
 
 
 def parse_xml(text: str) -> list[dict[str, Any]]:
     """`<ResultSet><Result>…</Result>…</ResultSet>` → one dict per Result. DTDs and entities are
     refused (defusedxml), so a hostile document cannot expand or fetch anything."""
+    # CiviCRM writes the items of a list as elements named by their index (`<0>1</0>`), which no
+    # XML parser accepts: they are renamed `<_0>` first.
+    text = NUMBERED.sub(r"<\1_\2\3>", text)
     try:
         root = fromstring(text, forbid_dtd=True)
     except (DefusedXmlException, ParseError) as exc:
@@ -70,23 +113,36 @@ def parse_xml(text: str) -> list[dict[str, Any]]:
     return [_element(result) for result in root if result.tag == "Result"]
 
 
-def _element(element: Element) -> dict[str, Any]:
-    return {child.tag: _element(child) if len(child) else (child.text or "") for child in element}
+def _element(element: Element) -> Any:
+    """A record; a numbered list (`<_0>…</_0><_1>…</_1>`) as a list."""
+    items = {child.tag: _element(child) if len(child) else (child.text or "") for child in element}
+    if items and all(NUMBERED_TAG.fullmatch(tag) for tag in items):
+        return list(items.values())
+    return items
 
 
 def error_from(body: dict[str, Any]) -> UpstreamError:
     """CiviCRM's messages are its error codes: map them by what they say."""
     message = str(body.get("error_message") or "CiviCRM reported an error")
-    code = body.get("error_code")
+    code = None if body.get("error_code") is None else str(body["error_code"])
     field = body.get("error_field") or None
     lower = message.lower()
-    if "site key" in lower or "'key'" in lower:
+    if "site key" in lower or "'key'" in lower or "failed to authenticate key" in lower:
         return Unauthenticated(SOURCE, "CiviCRM refused the gateway's site key", upstream_code=code)
     if any(
         s in lower
-        for s in ("api_key", "api key", "valid session", "name or password", "name / password")
+        for s in (
+            "api_key",
+            "api key",
+            "api-key",
+            "valid session",
+            "name or password",
+            "name / password",
+        )
     ):
-        return Unauthenticated(SOURCE, message.removeprefix("FATAL: "), upstream_code=code)
+        return Unauthenticated(
+            SOURCE, message.removeprefix("FATAL: ").removeprefix("ERROR: "), upstream_code=code
+        )
     if "permission" in lower or code == "unauthorized":
         return Forbidden(SOURCE, message, upstream_code=code)
     if "mandatory" in lower or "required" in lower:
@@ -97,6 +153,7 @@ def error_from(body: dict[str, Any]) -> UpstreamError:
     if (
         code == "not-found"
         or MISSING_ID.search(lower)
+        or MISSING_RECORD.search(lower)
         or ("is not valid" in lower and field in ("id", "contact_id", "group_id"))
     ):
         return NotFound(SOURCE, message, upstream_code=code, field=field)

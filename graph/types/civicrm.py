@@ -87,11 +87,22 @@ class Contact(Account):
         return [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
 
 
+GROUP_TYPES = {"1": "Access Control", "2": "Mailing List"}
+"""CiviCRM's `group_type` option values, the same on every site."""
+
+
 @strawberry.type(description="A CiviCRM group (a mailing list, a committee...).")
 class CivicrmGroup(Group):
     upstream_id: str
     is_active: bool
-    group_type: str | None
+    group_types: list[str] = strawberry.field(
+        description="What the group is for: Access Control, Mailing List, or the option value "
+        "of a type this gateway does not name."
+    )
+    group_type: str | None = strawberry.field(
+        deprecation_reason="A group has several types: use groupTypes.",
+        description="The group's types, joined by commas.",
+    )
     data: strawberry.Private[civicrm.Group]
 
     @classmethod
@@ -103,7 +114,8 @@ class CivicrmGroup(Group):
             name=group.title,
             description=group.description,
             is_active=group.is_active,
-            group_type=group.group_type,
+            group_types=[GROUP_TYPES.get(t, t) for t in group.group_types],
+            group_type=", ".join(GROUP_TYPES.get(t, t) for t in group.group_types) or None,
             data=group,
         )
 

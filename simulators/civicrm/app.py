@@ -67,6 +67,30 @@ class ApiError(Exception):
         self.field = field
 
 
+class PhpFatal(Exception):
+    """A PHP fatal error inside CiviCRM: WordPress answers its "critical error" page, HTTP 500."""
+
+
+CRITICAL_ERROR = (
+    '<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<title>WordPress &rsaquo; Error</title>\n'
+    '</head>\n<body id="error-page">\n<div class="wp-die-message"><p>There has been a'
+    " critical error on this website.</p></div></body>\n</html>"
+)
+
+
+def error_body(error: ApiError, entity: str | None, action: str | None) -> dict[str, Any]:
+    """An API v3 error answer: numeric codes are numbers, the others text (fact 7, 22)."""
+    body: dict[str, Any] = {}
+    if error.field:
+        body["error_field"] = error.field
+    if error.code is not None:
+        code = error.code
+        body["error_code"] = int(code) if code.lstrip("-").isdigit() else code
+    if entity:
+        body |= {"entity": entity, "action": action}
+    return body | {"is_error": 1, "error_message": error.message}
+
+
 @dataclass(frozen=True)
 class User:
     contact_id: int
@@ -75,9 +99,15 @@ class User:
 
 
 def create_app(
-    world: World | None = None, *, database: str = ":memory:", force_xml: bool = False
+    world: World | None = None,
+    *,
+    database: str = ":memory:",
+    force_xml: bool = False,
+    era: str = "5",
 ) -> Starlette:
-    """The simulator app. `force_xml` plays a site that answers XML whatever is asked."""
+    """The simulator app. `force_xml` plays a site that answers XML whatever is asked. `era`
+    "5" is CiviCRM 5.x (API v3; `q=` paths are v3 with flat fields, no login, no `add`); "3.2"
+    plays a 3.2-era site, whose `q=` paths are API v2 with `q=civicrm/login`."""
     store = CivicrmStore(world or build_world(), database)
     counter = RequestCounter()
     calls = RequestCounter()
@@ -110,8 +140,10 @@ def create_app(
 
     def require(user: User, allowed: bool, entity: str, action: str, what: str) -> None:
         if not allowed:
+            also = f" and {what}" if what else ""
             raise ApiError(
-                f"API permission check failed for {entity}/{action} call; insufficient permission: require access CiviCRM and {what}",
+                f"API permission check failed for {entity}/{action} call; insufficient"
+                f" permission: require access CiviCRM{also}",
                 "unauthorized",
             )
 
@@ -210,22 +242,18 @@ def create_app(
         return [contact_record(r) for r in rows]
 
     def write_contact(user: User, params: Mapping[str, Any], *, v3: bool) -> int:
+        """`Contact.create` (v3) or `contact/add` (v2). In v3 (CiviCRM 5, fact 19) a top-level
+        `phone` is ignored, and on update a top-level `email` too: they are their own entities."""
         contact_id = params.get("id") or params.get("contact_id")
         if contact_id:
             row = store.one("SELECT * FROM contacts WHERE id = ? AND is_deleted = 0", (contact_id,))
             if row is None:
-                raise ApiError(
-                    f"Invalid Contact Id {contact_id}" if not v3 else "contact_id is not valid",
-                    "not-found",
-                    "id",
-                )
-            require(
-                user,
-                user.edit_all or int(contact_id) == user.contact_id,
-                "Contact",
-                "create",
-                "edit all contacts",
-            )
+                if v3:
+                    raise ApiError(f"Contact id {contact_id} not found.", "0")
+                raise ApiError(f"Invalid Contact Id {contact_id}", "not-found", "id")
+            if v3 and not user.edit_all and int(contact_id) == user.contact_id:
+                raise ApiError("Permission denied to modify contact record")
+            require(user, user.edit_all, "Contact", "create", "edit all contacts")
             contact_type = row["contact_type"]
         else:
             require(user, user.edit_all, "Contact", "create", "add contacts")
@@ -237,39 +265,40 @@ def create_app(
                     "contact_type",
                 )
         if contact_type not in CONTACT_TYPES:
+            if v3:
+                raise invalid_option(contact_type, "contact_type")
             raise ApiError(f"contact_type `{contact_type}` is not valid.", None, "contact_type")
-        values = {
-            k: str(params[k])
-            for k in ("first_name", "last_name", "organization_name", "household_name", "phone")
-            if k in params
-        }
+        names = ("first_name", "last_name", "organization_name", "household_name")
+        values = {k: str(params[k]) for k in names if k in params}
+        if not v3 and "phone" in params:
+            values["phone"] = str(params["phone"])
         email = params.get("email")
         if isinstance(email, dict):  # email[1][email]=...&email[1][location_type_id]=1
             block: Any = email.get("1") or next(iter(email.values()), {})
             email = block.get("email") if isinstance(block, dict) else None
-        if email is not None:
+        if email is not None and not (v3 and contact_id):
             if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
                 raise ApiError(f"{email} is not a valid email address", None, "email")
             values["email"] = str(email)
         if not contact_id:
-            needed = {
-                "Individual": ("first_name", "last_name", "email"),
-                "Organization": ("organization_name",),
-                "Household": ("household_name",),
-            }[contact_type]
-            if not any(values.get(k) for k in needed):
+            named = any(values.get(k) for k in (*names, "email")) or any(
+                k.startswith("api.Email") for k in params
+            )
+            if not named:
                 raise ApiError(
-                    f"Mandatory key(s) missing from params array: {', '.join(needed)}"
-                    if len(needed) == 1
-                    else "Mandatory key(s) missing from params array: one of first_name, last_name, email",
+                    "Mandatory key(s) missing from params array: one of (first_name, last_name,"
+                    " email, display_name)",
                     "mandatory_missing",
-                    needed[0],
+                    "first_name",
                 )
             return store.create_contact(contact_type, values)
         store.update_contact(int(contact_id), values)
         return int(contact_id)
 
-    def group_record(row: Any) -> dict[str, str]:
+    def invalid_option(value: Any, field: str) -> ApiError:
+        return ApiError(f"'{value}' is not a valid option for field {field}", "2001", field)
+
+    def group_record(row: Any) -> dict[str, Any]:
         values = {
             "id": row["id"],
             "name": row["name"],
@@ -277,12 +306,14 @@ def create_app(
             "description": row["description"],
             "is_active": row["is_active"],
             "visibility": row["visibility"],
-            "group_type": row["group_type"],
             "is_hidden": 0,
         }
-        return {k: "" if v is None else str(v) for k, v in values.items()}
+        record: dict[str, Any] = {k: "" if v is None else str(v) for k, v in values.items()}
+        if row["group_type"]:  # fact 14: a list of option values, absent when none
+            record["group_type"] = row["group_type"].split(",")
+        return record
 
-    def find_groups(user: User, filters: Mapping[str, Any]) -> list[dict[str, str]]:
+    def find_groups(user: User, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
         allowed = visible_groups(user)
         rows = store.all("SELECT * FROM groups ORDER BY id")
         ids = filters.get("id")
@@ -335,14 +366,14 @@ def create_app(
     def add_members(user: User, group_id: Any, contact_ids: list[Any]) -> dict[str, Any]:
         require(user, user.edit_all, "GroupContact", "create", "edit groups")
         if store.one("SELECT 1 FROM groups WHERE id = ?", (group_id,)) is None:
-            raise ApiError(f"Invalid group_id {group_id}", "not-found", "group_id")
+            raise invalid_option(group_id, "group_id")
         added = 0
         for contact_id in contact_ids:
             if (
                 store.one("SELECT 1 FROM contacts WHERE id = ? AND is_deleted = 0", (contact_id,))
                 is None
             ):
-                raise ApiError(f"Invalid contact_id {contact_id}", "not-found", "contact_id")
+                raise ApiError(f"contact_id is not valid : {contact_id}", "-3")
             added += store.add_member(int(group_id), int(contact_id))
         return {
             "total_count": len(contact_ids),
@@ -352,7 +383,7 @@ def create_app(
 
     # API v3 -------------------------------------------------------------------------------------
 
-    def v3_values(records: list[dict[str, str]], sequential: bool, key: str) -> dict[str, Any]:
+    def v3_values(records: list[dict[str, Any]], sequential: bool, key: str) -> dict[str, Any]:
         values: Any = records if sequential else {r[key]: r for r in records}
         envelope: dict[str, Any] = {
             "is_error": 0,
@@ -364,26 +395,54 @@ def create_app(
             envelope["id"] = int(records[0][key])
         return envelope
 
-    def run_v3(user: User, entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    def run_v3(user: User, entity: str, action: str, params: dict[str, Any]) -> Any:
+        """API v3 as CiviCRM 5.77 answers it (`shared/realworld/civicrm-5.77`)."""
         options = params.get("options") or {}
-        limit = int(options.get("limit", 25))
-        offset = int(options.get("offset", 0))
+        # The legacy forms API v3 still reads: `rowCount`, `offset`, `return[name]=1`,
+        # `group[id]=1` (what 3.2-era clients send through `q=`).
+        limit = int(options.get("limit", params.get("rowCount", 25)))
+        offset = int(options.get("offset", params.get("offset", 0)))
         sequential = bool(int(params.get("sequential", 0)))
         returned = params.get("return")
         if isinstance(returned, str):
             returned = [f.strip() for f in returned.split(",") if f.strip()]
+        elif isinstance(returned, dict):
+            numbered = all(k.isdigit() for k in returned)
+            returned = [v if numbered else k for k, v in returned.items() if numbered or v == "1"]
+        if isinstance(params.get("group"), dict) and "IN" not in params["group"]:
+            params = {
+                **params,
+                "group": {"IN": [g for g, on in params["group"].items() if on == "1"]},
+            }
+        if options.get("sort") is None and params.get("sort"):
+            options = {**options, "sort": params["sort"]}
         key = (entity, action)
-        if key == ("Contact", "get"):
+        if entity == "Contact" and action in ("get", "getsingle", "getcount"):
             records = find_contacts(user, params, limit, offset, options.get("sort"))
             for record in records:
                 record["id"] = record["contact_id"]
-            return v3_values(
-                [select(r, returned, "id") | {"id": r["id"]} for r in records], sequential, "id"
-            )
+                if returned and "group" in returned:  # fact 18: Added groups, "" for Removed
+                    record["groups"] = groups_text(int(record["id"]))
+                run_chained(user, params, record)
+            shown = [
+                select(r, returned, "id")
+                | {"id": r["id"]}
+                | ({"groups": r["groups"]} if "groups" in r else {})
+                | chained_of(r)
+                for r in records
+            ]
+            if action == "getcount":
+                return {"is_error": 0, "result": len(shown)}  # fact 6 (extern/rest.php)
+            if action == "getsingle":
+                if len(shown) != 1:
+                    raise ApiError(f"Expected one Contact but found {len(shown)}", "undefined")
+                return shown[0]
+            return v3_values(shown, sequential, "id")
         if key == ("Contact", "create"):
             contact_id = write_contact(user, params, v3=True)
             created = find_contacts(User(contact_id, True, True), {"id": contact_id}, 1, 0, None)[0]
             created["id"] = created["contact_id"]
+            run_chained(user, params, created)
             return v3_values([created], sequential, "id")
         if key == ("Group", "get"):
             return v3_values(
@@ -399,19 +458,44 @@ def create_app(
                     "mandatory_missing",
                     "title",
                 )
+            if store.one("SELECT 1 FROM groups WHERE title = ?", (str(params["title"]),)):
+                raise ApiError("DB Error: already exists", "-5")
             group_id = store.create_group(str(params["title"]), str(params.get("description", "")))
             return v3_values(find_groups(User(0, True, True), {"id": group_id}), sequential, "id")
         if key == ("GroupContact", "get"):
-
-            def ids(name: str) -> list[Any] | None:
-                value = params.get(name)
-                return (
-                    None
-                    if value is None
-                    else (value.get("IN", []) if isinstance(value, dict) else [value])
-                )
-
-            found = memberships(user, ids("contact_id"), ids("group_id"))
+            require(user, user.view_all, "GroupContact", "get", "")
+            contacts = params.get("contact_id")
+            if isinstance(contacts, dict):  # fact 15: a PHP TypeError deep in CiviCRM
+                raise PhpFatal
+            groups = params.get("group_id")
+            group_ids = (
+                None
+                if groups is None
+                else groups.get("IN", [])
+                if isinstance(groups, dict)
+                else [groups]
+            )
+            if group_ids is not None:
+                known = {r["id"] for r in store.all("SELECT id FROM groups")}
+                for group_id in group_ids:
+                    if int(group_id) not in known:
+                        raise invalid_option(group_id, "group_id")
+            found = memberships(user, None if contacts is None else [contacts], group_ids)
+            if contacts is not None:  # fact 16: one contact's rows say nothing of the contact
+                titles = {r["id"]: r["title"] for r in store.all("SELECT id, title FROM groups")}
+                found = [
+                    {
+                        "id": m["id"],
+                        "group_id": m["group_id"],
+                        "title": titles[int(m["group_id"])],
+                        "visibility": "User and User Admin Only",
+                        "is_hidden": "0",
+                        "saved_search_id": "",
+                        "in_date": "",
+                        "in_method": "API",
+                    }
+                    for m in found
+                ]
             return v3_values(found[offset : offset + limit if limit else None], sequential, "id")
         if key == ("GroupContact", "create"):
             if not params.get("group_id") or not params.get("contact_id"):
@@ -427,34 +511,93 @@ def create_app(
                 else [params["contact_id"]]
             )
             result = add_members(user, params["group_id"], contact_ids)
-            return {"is_error": 0, "version": 3, "count": 1, "values": [], **result}
-        if key == ("Email", "get"):
-            value = params.get("contact_id")
-            contact_ids = value.get("IN", []) if isinstance(value, dict) else [value]
-            allowed = {
-                int(r["contact_id"])
-                for r in find_contacts(user, {"id": {"IN": contact_ids}}, 0, 0, None)
-            }
-            rows = [
-                r
-                for r in store.all("SELECT id, email FROM contacts WHERE email != '' ORDER BY id")
-                if r["id"] in allowed
-            ]
-            records = [
-                {
-                    "id": str(r["id"]),
-                    "contact_id": str(r["id"]),
-                    "email": r["email"],
-                    "location_type_id": "1",
-                    "is_primary": "1",
-                }
-                for r in rows
-            ]
-            return v3_values(records, sequential, "id")
+            # Fact 23: `values` is an integer (on which WordPress's REST wrapper crashes).
+            return {"is_error": 0, "version": 3, "count": 1, "values": 1, **result}
+        if entity in ("Email", "Phone") and action in ("get", "create"):
+            return location_record(user, entity, action, params, sequential)
         raise ApiError(
             f"API ({entity}, {action}) does not exist (join the API team and implement it!)",
             "not-found",
         )
+
+    def groups_text(contact_id: int) -> str:
+        rows = store.all(
+            "SELECT group_id, status FROM group_contact WHERE contact_id = ? ORDER BY group_id",
+            (contact_id,),
+        )
+        return ",".join(str(r["group_id"]) if r["status"] == "Added" else "" for r in rows)
+
+    def run_chained(user: User, params: Mapping[str, Any], record: dict[str, Any]) -> None:
+        """`api.Entity.action` keys: the call run for this record (its contact by default),
+        `$value.<key>` read from this record's results so far, its answer kept in the record."""
+        for name, sub in params.items():
+            if not name.startswith("api."):
+                continue
+            _, sub_entity, sub_action = name.split(".", 2)
+            sub_params = {"contact_id": record["id"], **(sub if isinstance(sub, dict) else {})}
+            for field, value in list(sub_params.items()):
+                if isinstance(value, str) and value.startswith("$value."):
+                    path = value[len("$value.") :]
+                    chained, _, leaf = path.rpartition(".")
+                    found = record.get(chained, {})
+                    sub_params[field] = found.get(leaf) if isinstance(found, dict) else None
+            if sub_entity == "GroupContact" and sub_action == "get":
+                sub_params.pop("contact_id", None)
+                sub_params["contact_id"] = int(record["id"])
+            try:
+                record[name] = run_v3(user, sub_entity, sub_action, sub_params)
+            except ApiError as error:
+                record[name] = error_body(error, sub_entity, sub_action)
+
+    def chained_of(record: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k.startswith("api.")}
+
+    def location_record(
+        user: User, entity: str, action: str, params: Mapping[str, Any], sequential: bool
+    ) -> Any:
+        """Email and Phone, one primary record per contact (its id is the contact's)."""
+        column = entity.lower()
+        if action == "get":
+            contact_id = params.get("contact_id")
+            allowed = find_contacts(user, {"id": contact_id}, 1, 0, None) if contact_id else []
+            records = [
+                {
+                    "id": r["contact_id"],
+                    "contact_id": r["contact_id"],
+                    "location_type_id": "1",
+                    column: r[column],
+                    "is_primary": "1",
+                    **(
+                        {"phone_numeric": re.sub(r"\D", "", r["phone"]), "phone_type_id": "1"}
+                        if entity == "Phone"
+                        else {"is_billing": "0", "on_hold": "0"}
+                    ),
+                }
+                for r in allowed
+                if r[column]
+            ]
+            return v3_values(records, sequential, "id")
+        target = params.get("id") or params.get("contact_id")
+        row = store.one("SELECT id FROM contacts WHERE id = ? AND is_deleted = 0", (target,))
+        if row is None:  # fact 22: the insert fails on the foreign key
+            raise ApiError(f"contact_id is not valid : {target}", "-3")
+        require(
+            user,
+            user.edit_all or row["id"] == user.contact_id,
+            entity,
+            "create",
+            "edit all contacts",
+        )
+        value = str(params.get(column, ""))
+        store.update_contact(int(row["id"]), {column: value})
+        record = {
+            "id": str(row["id"]),
+            "contact_id": "" if params.get("id") else str(row["id"]),
+            "location_type_id": str(params.get("location_type_id", "")),
+            column: value,
+            "is_primary": str(params.get("is_primary", "")),
+        }
+        return v3_values([record], sequential, "id")
 
     # API v2 --------------------------------------------------------------------------------------
 
@@ -548,17 +691,19 @@ def create_app(
             if wants_json
             else (lambda body, hier=False: as_xml(body, hier, v3))
         )
+        entity = action = None
         try:
             if values.get("key") != SITE_KEY:
-                if v3:
-                    raise ApiError(
-                        f"FATAL: 'key' is incorrect. {MORE_INFO}"
-                        if values.get("key")
-                        else f"FATAL: mandatory param 'key' missing. {MORE_INFO}"
-                    )
+                if v3 or era == "5":
+                    raise ApiError("Failed to authenticate key")  # fact 10, both cases
                 raise ApiError(f"Could not authenticate user, invalid site key. {MORE_INFO}")
             if q == "civicrm/ping":
                 return respond({"is_error": 0, "message": f"PONG: {values['key']}"})
+            if era == "5" and q and not values.get("entity"):
+                parts = q.split("/")
+                if len(parts) != 3 or parts[0] != "civicrm" or parts[1] == "login":
+                    raise ApiError("ERROR: Malformed REST path")  # fact 25
+                v3 = True
             if q == "civicrm/login":
                 return login(values, respond)
             user = user_of(values, request)
@@ -566,7 +711,7 @@ def create_app(
                 if "api_key" not in values and user is None:
                     raise ApiError("FATAL: mandatory param 'api_key' (user key) missing")
                 if user is None:
-                    raise ApiError("User API key invalid")
+                    raise ApiError("ERROR: No CMS user associated with given api-key")  # fact 9
                 params = {
                     k: v
                     for k, v in values.items()
@@ -597,12 +742,11 @@ def create_app(
             result = run_v2(user, parts[1], parts[2], params)
             return respond(result, isinstance(result, list))
         except ApiError as error:
-            body: dict[str, Any] = {"is_error": 1, "error_message": error.message}
-            if v3 and error.code:
-                body["error_code"] = error.code
-            if v3 and error.field:
-                body["error_field"] = error.field
-            return respond(body)
+            if v3:
+                return respond(error_body(error, entity, action))
+            return respond({"is_error": 1, "error_message": error.message})
+        except PhpFatal:
+            return Response(CRITICAL_ERROR, status_code=500, media_type="text/html; charset=UTF-8")
         except (ValueError, TypeError):
             return respond({"is_error": 1, "error_message": "Invalid parameters"})
 

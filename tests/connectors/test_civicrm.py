@@ -155,13 +155,19 @@ async def test_keys_go_in_the_body_and_v3_parameters_in_json() -> None:
 
 
 async def test_v2_style_writes_flat_parameters_and_numbered_email_blocks() -> None:
-    recorder = Recorder(lambda r: httpx.Response(200, json={"contact_id": 42, "is_error": 0}))
+    def respond(request: httpx.Request) -> httpx.Response:
+        if "contact%2Fget" in request.content.decode():  # the read back
+            saved = {"contact_id": "42", "first_name": "Ana", "email": "ana@example.net"}
+            return httpx.Response(200, json=[saved])
+        return httpx.Response(200, json={"contact_id": 42, "is_error": 0})
+
+    recorder = Recorder(respond)
     new = await civicrm_with(recorder, style="q").create_contact(
         ContactFields(contact_type="Individual", first_name="Ana", email="ana@example.net")
     )
-    assert new == 42
+    assert new.id == 42 and new.email == "ana@example.net"
     assert recorder.form() == {
-        "q": "civicrm/contact/add",
+        "q": "civicrm/contact/create",
         "json": "1",
         "contact_type": "Individual",
         "first_name": "Ana",
