@@ -154,7 +154,10 @@ def error_from(body: dict[str, Any]) -> UpstreamError:
         code == "not-found"
         or MISSING_ID.search(lower)
         or MISSING_RECORD.search(lower)
-        or ("is not valid" in lower and field in ("id", "contact_id", "group_id"))
+        or (
+            ("is not valid" in lower or "is not a valid option" in lower)
+            and field in ("id", "contact_id", "group_id")
+        )
     ):
         return NotFound(SOURCE, message, upstream_code=code, field=field)
     return BadRequest(SOURCE, message, upstream_code=code, field=field)

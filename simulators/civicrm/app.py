@@ -227,13 +227,15 @@ def create_app(
                 where.append(f"{column} = ?")
                 args.append(value)
         order = {
-            "sort_name": "c.display_name",
+            "sort_name": "CASE c.contact_type WHEN 'Individual' THEN c.last_name || ', ' ||"
+            " c.first_name ELSE c.display_name END",
             "display_name": "c.display_name",
             "id": "c.id",
             "contact_id": "c.id",
             "created_date": "c.created_date",
         }
-        field, _, direction = (sort or "contact_id ASC").partition(" ")
+        # Without a sort, CiviCRM sorts by sort_name (fact 12).
+        field, _, direction = (sort or "sort_name ASC").partition(" ")
         sql_order = f"{order.get(field, 'c.id')} {'DESC' if direction.upper() == 'DESC' else 'ASC'}"
         rows = store.all(
             f"SELECT c.* FROM contacts c WHERE {' AND '.join(where)} ORDER BY {sql_order}, c.id LIMIT ? OFFSET ?",
@@ -833,8 +835,12 @@ def as_xml(body: Any, hierarchical: bool, v3: bool) -> Response:
 
 
 def xml_fields(record: Mapping[str, Any]) -> str:
+    """Fields as elements; a list's items named by their index, `<0>1</0>`, as CiviCRM writes
+    them (fact 3: no XML parser accepts such a document)."""
     out = []
     for key, value in record.items():
+        if isinstance(value, list):
+            value = {str(i): item for i, item in enumerate(value)}
         if isinstance(value, dict):
             out.append(f"<{key}>\n{xml_fields(value)}</{key}>\n")
         else:
