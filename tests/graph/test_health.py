@@ -6,6 +6,8 @@ import socket
 
 import httpx
 
+from graph.config import CivicrmSettings, Settings, SourcesSettings
+from graph.health import readiness
 from tests.conftest import Simulator, running_gateway
 
 
@@ -39,3 +41,23 @@ def test_not_ready_names_the_source_that_is_down(flarum: Simulator) -> None:
         "ready": False,
         "detail": "unavailable: moodle could not be reached (ConnectError)",
     }
+
+
+async def test_a_wordpress_rest_script_that_cannot_read_json_is_named_at_start_up() -> None:
+    """On WordPress, extern/rest.php cannot read `json=` (WordPress slashes POST data): the
+    readiness report (and `legacygraph check-config`) says which endpoint to use instead."""
+    slashed = {"is_error": 1, "0": "error_message", "1": "Unable to decode supplied JSON."}
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, json=slashed))
+    )
+    civicrm = CivicrmSettings(
+        url="http://crm.test",
+        site_key="k",
+        api_key="a",
+        rest_path="/wp-content/plugins/civicrm/civicrm/extern/rest.php",
+    )
+    settings = Settings(sources=SourcesSettings(civicrm=civicrm))
+    async with client:
+        report = await readiness(settings, {"civicrm": client})
+    assert report["ready"] is False
+    assert 'rest_path = "/wp-json/civicrm/v3/rest"' in report["sources"]["civicrm"]["detail"]
