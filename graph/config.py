@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.elgg import PROFILES, parse_override
+
 from .persisted import read_persisted
 
 __all__ = [
@@ -311,11 +313,22 @@ class ElggSettings(SourceSettings):
     hmac_algorithm: str = "sha256"
     hmac_variant: str = "standard"
     """`standard` (time, nonce, base64 signature) or `legacy` (Elgg 1.5/1.6: no nonce, hex)."""
+    methods: str = "auto"
+    """The site's method profile: `legacygraph`, `rest_api` (the elgg_with_rest_api plugin), or
+    `auto`: the one whose methods `system.api.list` shows."""
+    overrides: tuple[str, ...] = ()
+    """`role=method` or `role=method(ours:theirs,...)` for sites with a plugin of their own."""
 
     def check(self, where: str) -> None:
         super().check(where)
         if not (self.api_key and self.secret):
             raise ValueError(f"{where}: Elgg needs api_key and secret")
+        if self.methods != "auto" and self.methods not in PROFILES:
+            raise ValueError(
+                f"{where}.methods: one of auto, {', '.join(PROFILES)} (not {self.methods!r})"
+            )
+        for override in self.overrides:
+            parse_override(override)  # raises with the reason
         if self.hmac_algorithm not in ("md5", "sha", "sha1", "sha256", "sha384", "sha512"):
             raise ValueError(
                 f"{where}.hmac_algorithm: Elgg does not sign with {self.hmac_algorithm!r}"

@@ -337,7 +337,12 @@ class Context:
         )
         identity = f"token:{token}" if token else "application"
         upstream = self._upstream(settings, "elgg", auth, identity)
-        return Elgg(upstream, methods=self.gateway.elgg_methods)
+        return Elgg(
+            upstream,
+            methods=self.gateway.elgg_methods,
+            profile=settings.methods,
+            overrides=settings.overrides,
+        )
 
     @cached_property
     def eqsash(self) -> Eqsash:

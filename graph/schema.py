@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
+from connectors.elgg import GROUPS_AT_MOST
 from connectors.errors import UpstreamError
 
 from .config import GraphQLSettings, LimitsSettings
@@ -63,10 +64,6 @@ def discussion_includes(info: Info, *, connection: bool) -> list[str]:
         if path in paths
         for include in includes
     ]
-
-
-ELGG_GROUPS_AT_MOST = 500
-"""Elgg lists groups by page; the gateway reads up to this many to merge and search them."""
 
 
 @strawberry.type
@@ -175,7 +172,7 @@ class Query:
             needle = (search or "").lower()
             found += [
                 ElggGroup.of(g)
-                for g in await context.elgg.groups(limit=ELGG_GROUPS_AT_MOST)
+                for g in await context.elgg.groups(limit=GROUPS_AT_MOST)
                 if needle in g.name.lower()
             ]
         return sliced(found, at, node=lambda group: group)

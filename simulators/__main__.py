@@ -22,14 +22,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-multicall", action="store_true", help="moodle: play a site without multi-call"
     )
+    parser.add_argument(
+        "--methods",
+        choices=("legacygraph", "rest_api"),
+        default=None,
+        help="elgg: the plugin whose web service methods the site exposes",
+    )
+    parser.add_argument(
+        "--era", choices=("5", "3.2"), default=None, help="civicrm: CiviCRM 5 or a 3.2-era site"
+    )
     args = parser.parse_args(argv)
     options: dict[str, object] = {}
     if args.system == "moodle":
         options = {"latency_s": args.latency_ms / 1000, "multicall": not args.no_multicall}
     elif args.system == "elgg":
-        options = {"latency_s": args.latency_ms / 1000}
-    elif args.latency_ms or args.no_multicall:
+        options = {"latency_s": args.latency_ms / 1000, "methods": args.methods or "legacygraph"}
+    elif args.system == "civicrm":
+        options = {"era": args.era or "5"}
+    if (args.latency_ms and args.system not in ("moodle", "elgg")) or (
+        args.no_multicall and args.system != "moodle"
+    ):
         parser.error("--latency-ms applies to moodle and elgg, --no-multicall to moodle")
+    if (args.methods and args.system != "elgg") or (args.era and args.system != "civicrm"):
+        parser.error("--methods applies to elgg, --era to civicrm")
     simulator = SIMULATORS[args.system]
     database = ":memory:"
     if args.data is not None:

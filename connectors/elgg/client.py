@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -24,11 +25,14 @@ from ..errors import (
 )
 from ..http import Upstream
 from .models import Activity, ElggGroup, ElggUser, MethodInfo, Token
+from .profiles import MethodProfile, Role, choose
 
-__all__ = ["TOKEN_LIFETIME", "Elgg", "error_from", "read"]
+__all__ = ["GROUPS_AT_MOST", "TOKEN_LIFETIME", "Elgg", "error_from", "read"]
 
 SOURCE = "elgg"
 ENDPOINT = "/services/api/rest/json/"
+GROUPS_AT_MOST = 500
+"""Elgg lists groups by page; the gateway reads up to this many to merge, search or find one."""
 TOKEN_LIFETIME = timedelta(minutes=60)
 """Elgg's user tokens last 60 minutes from creation, used or not."""
 
@@ -123,11 +127,39 @@ class Elgg:
     """
 
     def __init__(
-        self, upstream: Upstream, *, methods: MutableMapping[str, MethodInfo] | None = None
+        self,
+        upstream: Upstream,
+        *,
+        methods: MutableMapping[str, MethodInfo] | None = None,
+        profile: str = "auto",
+        overrides: Sequence[str] = (),
     ) -> None:
         self.upstream = upstream
         self._methods = methods if methods is not None else {}
         self._reads: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
+        self._profile_name = profile
+        self._overrides = tuple(overrides)
+        self._chosen: MethodProfile | None = None
+
+    async def method_profile(self) -> MethodProfile:
+        """The site's method profile: the configured one, or the one its methods match."""
+        if self._chosen is None:
+            self._chosen = choose(self._profile_name, await self.exposed(), self._overrides)
+        return self._chosen
+
+    async def _role(self, role: Role, given: Mapping[str, Any]) -> tuple[MethodProfile, Any]:
+        """Calls the site's method for `role`; a role the site has no method for is a clear
+        `BadRequest` naming it."""
+        profile = await self.method_profile()
+        method = profile.method(role)
+        if method is None:
+            raise BadRequest(
+                SOURCE, MethodProfile.missing(profile.name, role), upstream_code="no-method"
+            )
+        arguments = method.arguments(given)
+        if role in profile.caller_username and not arguments.get("username"):
+            arguments["username"] = (await self.profile()).username
+        return profile, await self.call(method.name, arguments)
 
     async def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, post: bool = False
@@ -187,44 +219,87 @@ class Elgg:
 
     async def profile(self, username: str | None = None) -> ElggUser:
         """A user's profile; the caller's own without a username."""
-        return _user(await self.call("user.get_profile", {"username": username}))
+        profile, found = await self._role("profile", {"username": username})
+        return _rest_user(found) if profile.shapes == "rest_api" else _user(found)
 
     async def users_by_email(self, email: str) -> list[ElggUser]:
-        """Users with this e-mail (`user.get_user_by_email`, one address a call)."""
-        return [
-            _user(u) for u in _list(await self.call("user.get_user_by_email", {"email": email}))
-        ]
+        """Users with this e-mail (one address a call). The rest_api plugin answers usernames
+        (and an error where there is none): each is read by its profile."""
+        try:
+            profile, found = await self._role("user_by_email", {"email": email})
+        except BadRequest as error:
+            if "emailnotvalid" in error.message:
+                return []
+            raise
+        if profile.shapes != "rest_api":
+            return [_user(u) for u in _list(found)]
+        names = list(found.values()) if isinstance(found, dict) else _list(found)
+        users = await asyncio.gather(*(self.profile(str(n)) for n in names))
+        return [replace(u, email=email) for u in users]
 
     async def user_groups(self, username: str | None = None) -> list[ElggGroup]:
-        return [
-            _group(g) for g in _list(await self.call("user.get_groups", {"username": username}))
-        ]
+        """A user's groups. The rest_api plugin's `group.get_list` with `context=member` lists
+        the caller's own whatever `username` says: someone else's are refused, not invented."""
+        if username and (await self.method_profile()).shapes == "rest_api":
+            caller = (await self.profile()).username
+            if username.lower() != caller.lower():
+                raise BadRequest(
+                    SOURCE,
+                    "this Elgg site's plugin lists only the caller's own groups",
+                    upstream_code="no-method",
+                )
+        return await self._groups_of("user_groups", {"username": username})
 
     async def groups(self, *, limit: int = 10, offset: int = 0) -> list[ElggGroup]:
-        return [
-            _group(g)
-            for g in _list(await self.call("group.get_groups", {"limit": limit, "offset": offset}))
-        ]
+        """A page of the site's groups; always with an explicit `limit`."""
+        return await self._groups_of("groups", {"limit": limit, "offset": offset})
+
+    async def _groups_of(self, role: Role, given: Mapping[str, Any]) -> list[ElggGroup]:
+        try:
+            profile, found = await self._role(role, given)
+        except BadRequest as error:
+            if error.message.strip().lower() == "no groups":  # the rest_api plugin's "none"
+                return []
+            raise
+        parse = _rest_group if profile.shapes == "rest_api" else _group
+        return [parse(g) for g in _list(found)]
 
     async def group(self, guid: int) -> ElggGroup:
-        return _group(await self.call("group.get", {"guid": guid}))
+        """One group; where the site's methods have no such call (rest_api), found in the list
+        of groups (one call of up to GROUPS_AT_MOST)."""
+        if (await self.method_profile()).method("group") is None:
+            for group in await self.groups(limit=GROUPS_AT_MOST):
+                if group.guid == guid:
+                    return group
+            raise NotFound(SOURCE, f"Elgg shows no group {guid}")
+        _, found = await self._role("group", {"guid": guid})
+        return _group(found)
 
     async def members(self, guid: int, *, limit: int = 10, offset: int = 0) -> list[ElggUser]:
-        found = await self.call(
-            "group.get_members", {"guid": guid, "limit": limit, "offset": offset}
-        )
+        _, found = await self._role("members", {"guid": guid, "limit": limit, "offset": offset})
         return [_user(u) for u in _list(found)]
 
     async def join(self, guid: int) -> None:
-        await self.call("group.join", {"guid": guid})
+        profile, answer = await self._role("join", {"guid": guid})
+        # The rest_api plugin answers a closed group with a membership request, not a join.
+        if (
+            profile.shapes == "rest_api"
+            and isinstance(answer, dict)
+            and answer.get("member") != "joined"
+        ):
+            raise Forbidden(
+                SOURCE,
+                f"Elgg did not let the caller join: {answer.get('message', 'cantjoin')}",
+                upstream_code=str(answer.get("message") or "cantjoin"),
+            )
 
     async def river(
         self, *, group_guid: int | None = None, limit: int = 10, offset: int = 0
     ) -> list[Activity]:
-        found = await self.call(
-            "site.river", {"group_guid": group_guid, "limit": limit, "offset": offset}
-        )
-        return [_activity(a) for a in _list(found)]
+        given = {"group_guid": group_guid, "limit": limit, "offset": offset}
+        profile, found = await self._role("activity", given)
+        parse = _rest_activity if profile.shapes == "rest_api" else _activity
+        return [parse(a) for a in _list(found)]
 
 
 def _list(value: Any) -> list[Any]:
@@ -251,6 +326,70 @@ def _user(u: Any) -> ElggUser:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProtocolError(SOURCE, "Elgg sent a malformed user") from exc
+
+
+def _rest_user(p: Any) -> ElggUser:
+    """The rest_api plugin's profile: `{core: {name, username}, profile_fields, avatar_url}`,
+    with no guid."""
+    try:
+        core = p["core"]
+        fields = p.get("profile_fields") or {}
+        location = fields.get("location", {}).get("value") if isinstance(fields, dict) else None
+        return ElggUser(
+            guid=None,
+            username=str(core["username"]),
+            name=str(core.get("name") or core["username"]),
+            email=None,
+            avatar_url=p.get("avatar_url") or None,
+            location=location or None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed profile") from exc
+
+
+def _rest_group(g: Any) -> ElggGroup:
+    """The rest_api plugin's group: `title`, `members` (a count), `permission_public`,
+    `owner` (an object), and its age in words (`time_create`), not a time."""
+    try:
+        owner = g.get("owner") or {}
+        return ElggGroup(
+            guid=int(g["guid"]),
+            name=str(g.get("title", "")),
+            description=g.get("description") or None,
+            is_open=str(g.get("permission_public")).lower() in ("true", "1"),
+            member_count=int(g["members"]) if g.get("members") not in (None, "") else None,
+            owner_guid=int(owner["guid"])
+            if isinstance(owner, dict) and owner.get("guid")
+            else None,
+            created_at=None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed group") from exc
+
+
+def _rest_activity(a: Any) -> Activity:
+    """The rest_api plugin's river item: its author by `username`/`name`, what happened in
+    words (`txt`), its age in words (`time`), not a time."""
+    try:
+        subject = ElggUser(
+            guid=int(a["subject_guid"]),
+            username=str(a.get("username", "")),
+            name=str(a.get("name") or a.get("username", "")),
+            email=None,
+            avatar_url=a.get("avatar_url") or None,
+            location=None,
+        )
+        return Activity(
+            id=int(a["id"]),
+            action=str(a.get("action_type", "")),
+            subject=subject,
+            object_guid=int(a["object_guid"]) if a.get("object_guid") not in (None, "") else None,
+            object_title=None,
+            summary=f"{subject.name} {a.get('txt', '')}".strip(),
+            created_at=None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProtocolError(SOURCE, "Elgg sent a malformed river item") from exc
 
 
 def _group(g: Any) -> ElggGroup:

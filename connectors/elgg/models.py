@@ -10,7 +10,8 @@ __all__ = ["Activity", "ElggGroup", "ElggUser", "MethodInfo", "Token"]
 
 @dataclass(frozen=True)
 class ElggUser:
-    guid: int
+    guid: int | None
+    """None where the site's method does not tell (the rest_api plugin's profiles)."""
     username: str
     name: str
     email: str | None

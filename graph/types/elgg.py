@@ -26,10 +26,12 @@ class ElggUser(Account):
 
     @classmethod
     def of(cls, user: elgg.ElggUser) -> ElggUser:
+        # Some sites' methods tell a user's username but not their guid.
+        known = str(user.guid) if user.guid is not None else user.username
         return cls(
-            id=global_id(SOURCE, "ElggUser", str(user.guid)),
+            id=global_id(SOURCE, "ElggUser", known),
             source=SOURCE,
-            upstream_id=str(user.guid),
+            upstream_id=known,
             username=user.username,
             display_name=user.name,
             avatar_url=user.avatar_url,

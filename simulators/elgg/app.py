@@ -90,9 +90,13 @@ def create_app(
     legacy_hmac: bool = False,
     legacy_envelope: bool = False,
     clock: Callable[[], float] = time.time,
+    methods: str = "legacygraph",
 ) -> Starlette:
     """The simulator app. `legacy_hmac` accepts the older nonce-less hex signature instead;
-    `legacy_envelope` wraps answers as `{"api": [...]}` like Elgg 1.5/1.6."""
+    `legacy_envelope` wraps answers as `{"api": [...]}` like Elgg 1.5/1.6. `methods` picks the
+    plugin the site runs: `legacygraph` (this project's own method set) or `rest_api`, the
+    "Web Services REST API" plugin of the manlui/elgg_with_rest_api repository (lib/group.php,
+    lib/user.php: its method names, parameters and answers)."""
     world = world or build_world()
 
     def seed(db: sqlite3.Connection) -> None:
@@ -218,7 +222,7 @@ def create_app(
                 "require_api_auth": True,
                 "require_user_auth": m.require_user_auth,
             }
-            for name, m in methods.items()
+            for name, m in methods_by_name.items()
         }
 
     def get_token(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
@@ -324,7 +328,7 @@ def create_app(
             for r in window
         ]
 
-    methods: dict[str, Method] = {
+    own_methods: dict[str, Method] = {
         "system.api.list": Method(api_list, "A list of the methods this site exposes.", {}),
         "auth.gettoken": Method(
             get_token,
@@ -368,6 +372,181 @@ def create_app(
             {"limit": ("int", False), "offset": ("int", False), "group_guid": ("int", False)},
         ),
     }
+
+    # The elgg_with_rest_api plugin ---------------------------------------------------------------
+
+    def caller_named(viewer: sqlite3.Row | None, p: dict[str, str]) -> sqlite3.Row:
+        """Its group methods insist on a `username`, then act as the logged-in user."""
+        if not p.get("username"):
+            raise ApiError("registration:usernamenotvalid")
+        named = one("SELECT * FROM users WHERE username = ?", (p["username"],))
+        if named is None:
+            raise ApiError("registration:usernamenotvalid")
+        assert viewer is not None
+        return named
+
+    def time_ago(seconds: int) -> str:
+        days = max(int((clock() - seconds) // 86400), 0)
+        return f"{days} days ago" if days else "just now"
+
+    def plugin_profile(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        user = profile_of(viewer, p.get("username", ""))
+        fields = {"location": {"label": "Location", "type": "location", "value": user["location"]}}
+        return {
+            "core": {"name": user["name"], "username": user["username"]},
+            "profile_fields": fields if user["location"] else [],
+            "avatar_url": f"https://elgg.invalid/avatar/view/{user['username']}/medium",
+        }
+
+    def plugin_by_email(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        found = rows(
+            "SELECT * FROM users WHERE lower(email) = lower(?) ORDER BY guid", (p["email"],)
+        )
+        if not found:
+            raise ApiError("registration:emailnotvalid")
+        return {str(i): u["username"] for i, u in enumerate(found)}
+
+    def plugin_group(row: sqlite3.Row, user: sqlite3.Row) -> dict[str, Any]:
+        count = one("SELECT COUNT(*) FROM members WHERE group_guid = ?", (row["guid"],))
+        owner = one("SELECT * FROM users WHERE guid = ?", (row["owner_guid"],))
+        return {
+            "guid": row["guid"],
+            "title": row["name"],
+            "time_create": time_ago(row["time_created"]),
+            "description": row["description"] or "",
+            "access_id": 2,
+            "members": count[0] if count else 0,
+            "is_member": is_member(row["guid"], user),
+            "permission_public": bool(row["open"]),
+            "content_access_mode": "unrestricted",
+            "icon": f"https://elgg.invalid/groups/icon/{row['guid']}/medium",
+            "tags": "",
+            "owner": {
+                "guid": row["owner_guid"],
+                "name": owner["name"] if owner else "",
+                "username": owner["username"] if owner else "",
+                "avatar_url": "",
+            },
+        }
+
+    def plugin_groups(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        user = caller_named(viewer, p)
+        assert viewer is not None
+        limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
+        if p.get("context") == "member":  # the logged-in user's, whatever `username` says
+            found = rows(
+                "SELECT g.* FROM groups g JOIN members m ON m.group_guid = g.guid"
+                " WHERE m.user_guid = ? ORDER BY g.name LIMIT ? OFFSET ?",
+                (viewer["guid"], limit, offset),
+            )
+        elif p.get("context") == "mine":
+            found = rows(
+                "SELECT * FROM groups WHERE owner_guid = ? ORDER BY guid DESC LIMIT ? OFFSET ?",
+                (viewer["guid"], limit, offset),
+            )
+        else:
+            found = rows(
+                "SELECT * FROM groups ORDER BY guid DESC LIMIT ? OFFSET ?", (limit, offset)
+            )
+        if not found:
+            raise ApiError("No groups")  # elgg_echo('groups:none'), thrown
+        return [plugin_group(g, user) for g in found]
+
+    def plugin_activity(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        caller_named(viewer, p)
+        group = one("SELECT * FROM groups WHERE guid = ?", (int(p["guid"]),))
+        if group is None:
+            return {"message": "grups:error:group_not_found"}
+        limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
+        found = rows(
+            "SELECT r.*, u.username, u.name FROM river r JOIN users u ON u.guid = r.subject_guid"
+            " WHERE r.group_guid = ? ORDER BY r.posted DESC, r.id DESC LIMIT ? OFFSET ?",
+            (group["guid"], limit, offset),
+        )
+        said = {"join": "joined the group {group}", "create": "started {title} in {group}"}
+        return [
+            {
+                "id": r["id"],
+                "time": time_ago(r["posted"]),
+                "type": "group" if r["action_type"] == "join" else "object",
+                "sub_type": "" if r["action_type"] == "join" else "discussion",
+                "action_type": r["action_type"],
+                "object_guid": r["group_guid"],
+                "subject_guid": r["subject_guid"],
+                "view": "river/relationship/member/create"
+                if r["action_type"] == "join"
+                else "river/object/discussion/create",
+                "string": group["description"] or "",
+                "txt": said.get(r["action_type"], "{title}").format(
+                    group=group["name"], title=r["object_title"]
+                ),
+                "name": r["name"],
+                "username": r["username"],
+                "avatar_url": "",
+                "icon_url": "",
+                "img_url": "",
+                "like_count": 0,
+                "like": False,
+                "comment_count": 0,
+                "batch_images": [],
+            }
+            for r in found
+        ]
+
+    def plugin_join(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        assert viewer is not None
+        group = group_row(p["guid"])
+        if not group["open"] and not viewer["admin"]:
+            return {"member": "cantjoin", "message": "joinrequestmade"}
+        join(viewer, p)
+        return {"member": "joined", "message": "joined"}
+
+    plugin_methods: dict[str, Method] = {
+        "system.api.list": own_methods["system.api.list"],
+        "auth.gettoken": own_methods["auth.gettoken"],
+        "user.get_profile": Method(
+            plugin_profile,
+            "Get user profile information",
+            {"username": ("string", False)},
+            require_user_auth=True,
+        ),
+        "user.get_user_by_email": Method(
+            plugin_by_email,
+            "Get Username by email",
+            {"email": ("string", True)},
+            require_user_auth=True,
+        ),
+        "group.get_list": Method(
+            plugin_groups,
+            "GET all the groups",
+            {
+                "context": ("string", True),
+                "limit": ("int", False),
+                "offset": ("int", False),
+                "username": ("string", False),
+                "from_guid": ("int", False),
+            },
+            require_user_auth=True,
+        ),
+        "group.get_activity": Method(
+            plugin_activity,
+            "GET group activity",
+            {
+                "guid": ("string", True),
+                "limit": ("int", False),
+                "offset": ("int", False),
+                "username": ("string", False),
+                "from_guid": ("int", False),
+            },
+            require_user_auth=True,
+        ),
+        "group.join_group": Method(
+            plugin_join, "Join group", {"guid": ("string", True)}, "POST", require_user_auth=True
+        ),
+    }
+    if methods not in ("legacygraph", "rest_api"):
+        raise ValueError(f"methods must be legacygraph or rest_api, not {methods!r}")
+    methods_by_name = own_methods if methods == "legacygraph" else plugin_methods
 
     # Authentication ------------------------------------------------------------------------------
 
@@ -444,7 +623,7 @@ def create_app(
         inputs.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         name = inputs.get("method", "")
         try:
-            method = methods.get(name)
+            method = methods_by_name.get(name)
             if method is None:
                 raise ApiError(f"Method call '{name}' has not been implemented.")
             if request.method != method.call_method:
