@@ -34,6 +34,13 @@ class Crm:
     gateway: Gateway
     simulator: Simulator
     style: str
+    era: str = "5"
+
+    @property
+    def writes_only_names(self) -> bool:
+        """CiviCRM 5 spoken to in the 3.2-era `q=` style: contact writes take no e-mail change
+        and no phone (API v3 ignores them on a contact)."""
+        return self.style == "q" and self.era == "5"
 
     def query(
         self, query: str, variables: dict[str, Any] | None = None, *, as_user: str = STAFF
@@ -59,7 +66,7 @@ def crm(request: pytest.FixtureRequest, world: World, flarum: Simulator) -> Iter
             flarum.url, civicrm_url=simulator.url, civicrm_options={"api_style": style}
         ) as gateway,
     ):
-        yield Crm(gateway, simulator, style)
+        yield Crm(gateway, simulator, style, era)
 
 
 def cid(contact_id: int) -> str:
@@ -279,4 +286,58 @@ def test_all_three_sources_in_one_query(
         "flarum": {"username": person.username},
         "moodle": {"username": person.username},
         "civicrm": {"displayName": person.display_name},
+    }
+
+
+def test_an_email_and_phone_change_is_read_back_or_refused(crm: Crm, world: World) -> None:
+    """CiviCRM 5 ignores e-mail and phone given on a contact: the gateway writes them as their
+    own records and reads the contact back. Where the site still did not save them (CiviCRM 5
+    spoken to in the 3.2-era style), the mutation fails saying so instead of reporting them."""
+    target = next(
+        c for c in world.contacts if c.contact_type == "Individual" and c.person_id is None
+    )
+    body = crm.query(
+        'mutation($id: ID!) { updateContact(id: $id, input: {email: "new.address@example.net",'
+        ' phone: "+44 113 496 0009"}) { email phone } }',
+        {"id": cid(target.id)},
+    )
+    row = crm.simulator.app.state.store.one("SELECT * FROM contacts WHERE id = ?", (target.id,))
+    if crm.writes_only_names:
+        assert (row["email"], row["phone"]) == (target.email, target.phone)
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "UPSTREAM_PROTOCOL_ERROR"
+        assert "did not save: email, phone" in error["message"]
+        return
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["updateContact"] == {
+        "email": "new.address@example.net",
+        "phone": "+44 113 496 0009",
+    }
+    assert (row["email"], row["phone"]) == ("new.address@example.net", "+44 113 496 0009")
+    again = crm.query(
+        "query($id: ID!) { contact(id: $id) { email phone } }", {"id": cid(target.id)}
+    )
+    assert again["data"]["contact"] == body["data"]["updateContact"]
+
+
+def test_a_new_contacts_phone_is_saved(crm: Crm) -> None:
+    body = crm.query(
+        "mutation($input: ContactInput!) { createContact(input: $input) { email phone } }",
+        {
+            "input": {
+                "contactType": "INDIVIDUAL",
+                "firstName": "Hana",
+                "lastName": "Chain",
+                "email": "hana.chain@example.net",
+                "phone": "+44 113 496 0002",
+            }
+        },
+    )
+    if crm.writes_only_names:  # the phone is not taken, and the mutation says so
+        (error,) = body["errors"]
+        assert "did not save: phone" in error["message"]
+        return
+    assert body["data"]["createContact"] == {
+        "email": "hana.chain@example.net",
+        "phone": "+44 113 496 0002",
     }
