@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,18 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-__all__ = ["RecordedFlarum", "RecordedMoodle", "corpus", "exchanges", "flatten", "response_of"]
+from graph.app import create_app
+from graph.config import Settings
+
+__all__ = [
+    "RecordedFlarum",
+    "RecordedMoodle",
+    "corpus",
+    "exchanges",
+    "flatten",
+    "gateway_over",
+    "response_of",
+]
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 REALWORLD = Path(
@@ -196,3 +208,14 @@ def response_of(exchange: Mapping[str, Any]) -> httpx.Response:
     content = b"" if answer is None else json.dumps(answer).encode()
     headers = {"content-type": exchange["content_type"]} if exchange.get("content_type") else {}
     return httpx.Response(exchange["http_status"], content=content, headers=headers)
+
+
+@asynccontextmanager
+async def gateway_over(settings: Settings, source: str, handler: Any) -> AsyncIterator[Any]:
+    """The gateway in process, with `source`'s network replaced by `handler` (a recorded site),
+    and an httpx client to query it."""
+    app = create_app(settings, transports={source: httpx.MockTransport(handler)})
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client

@@ -354,15 +354,7 @@ def create_app(
                 "timezone": "99",
                 **picture(row["id"]),
             }
-        found: dict[str, Any] = {"id": row["id"]}
-        if caller.is_admin or own:
-            found["username"] = row["username"]
-        found |= {
-            "firstname": row["firstname"],
-            "lastname": row["lastname"],
-            "fullname": f"{row['firstname']} {row['lastname']}",
-            "email": row["email"],
-        }
+        found = named(caller, row)
         if caller.is_admin or own:
             found |= {"department": "", "auth": "manual", "confirmed": True, "lang": "en"}
         found |= {
@@ -377,19 +369,23 @@ def create_app(
         }
         return found
 
-    def participant_json(caller: Caller, row: sqlite3.Row, courseid: int) -> dict[str, Any]:
-        """A user as `core_enrol_get_enrolled_users` lists them (fact 13): classmates see each
-        other's e-mail; usernames are the administrator's and the user's own."""
-        own = row["id"] == caller.id
+    def named(caller: Caller, row: sqlite3.Row) -> dict[str, Any]:
+        """A user's id, names and e-mail; the username only for administrators and the user."""
         found: dict[str, Any] = {"id": row["id"]}
-        if caller.is_admin or own:
+        if caller.is_admin or row["id"] == caller.id:
             found["username"] = row["username"]
-        found |= {
+        return found | {
             "firstname": row["firstname"],
             "lastname": row["lastname"],
             "fullname": f"{row['firstname']} {row['lastname']}",
             "email": row["email"],
         }
+
+    def participant_json(caller: Caller, row: sqlite3.Row, courseid: int) -> dict[str, Any]:
+        """A user as `core_enrol_get_enrolled_users` lists them (fact 13): classmates see each
+        other's e-mail; usernames are the administrator's and the user's own."""
+        own = row["id"] == caller.id
+        found = named(caller, row)
         if caller.is_admin or own:
             found["department"] = ""
         found |= {

@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.config import FlarumSettings, Settings, SourcesSettings
 from graph.ids import GlobalId
-from tests.realworld import RecordedFlarum, exchanges
+from tests.realworld import RecordedFlarum, exchanges, gateway_over
 
 
 class Replayed:
@@ -39,15 +38,11 @@ class Replayed:
 @pytest.fixture
 async def recorded() -> AsyncIterator[Replayed]:
     site = RecordedFlarum()
-    flarum = FlarumSettings(url="http://forum.test", cache_ttl_s=0)
-    app = create_app(
-        Settings(sources=SourcesSettings(flarum=flarum)),
-        transports={"flarum": httpx.MockTransport(site)},
+    settings = Settings(
+        sources=SourcesSettings(flarum=FlarumSettings(url="http://forum.test", cache_ttl_s=0))
     )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield Replayed(site, client)
+    async with gateway_over(settings, "flarum", site) as client:
+        yield Replayed(site, client)
 
 
 def gid(type_name: str, upstream_id: int) -> str:

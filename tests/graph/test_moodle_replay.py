@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.config import MoodleSettings, Settings, SourcesSettings
 from graph.ids import GlobalId
-from tests.realworld import RecordedMoodle
+from tests.realworld import RecordedMoodle, gateway_over
 
 
 class Replayed:
@@ -37,15 +36,11 @@ class Replayed:
 @pytest.fixture
 async def recorded() -> AsyncIterator[Replayed]:
     site = RecordedMoodle()
-    moodle = MoodleSettings(url="http://moodle.test", cache_ttl_s=0)
-    app = create_app(
-        Settings(sources=SourcesSettings(moodle=moodle)),
-        transports={"moodle": httpx.MockTransport(site)},
+    settings = Settings(
+        sources=SourcesSettings(moodle=MoodleSettings(url="http://moodle.test", cache_ttl_s=0))
     )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield Replayed(site, client)
+    async with gateway_over(settings, "moodle", site) as client:
+        yield Replayed(site, client)
 
 
 def course_id(number: int) -> str:
