@@ -335,12 +335,25 @@ class Upstream:
         )
 
     async def _send(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
-        """Send, and read the answer within the size cap."""
-        response = await self.client.send(request, auth=self.auth, stream=True)
+        """Send, and read the whole answer within the size cap and within one deadline.
+
+        httpx's timeouts hold per read: an answer dripped a byte at a time never trips them. The
+        client's timeout is therefore also the deadline of the whole exchange (connect, send,
+        every byte of the answer); past it the connection is dropped and the exchange is a
+        timeout like any other (counted by the breaker, `UPSTREAM_TIMEOUT` to the caller).
+        """
+        deadline = self.client.timeout.read
         try:
-            return response, await self._read_capped(response)
-        finally:
-            await response.aclose()
+            async with asyncio.timeout(deadline):
+                response = await self.client.send(request, auth=self.auth, stream=True)
+                try:
+                    return response, await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(
+                f"no whole answer within {deadline} s", request=request
+            ) from exc
 
     def _cache_read(self, *, hit: bool) -> None:
         if self.stats is not None:

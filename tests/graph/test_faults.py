@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from simulators.civicrm import api_key_of
@@ -38,6 +39,7 @@ BOMB = (
 FAULTS = {
     "refused": "UPSTREAM_UNAVAILABLE",
     "hang": "UPSTREAM_TIMEOUT",
+    "drip": "UPSTREAM_TIMEOUT",
     "http500": "UPSTREAM_UNAVAILABLE",
     "html": "UPSTREAM_PROTOCOL_ERROR",
     "truncated": "UPSTREAM_PROTOCOL_ERROR",
@@ -48,6 +50,7 @@ XML_SOURCES = {"civicrm", "elgg"}  # the ones that parse XML answers
 REASONS = {
     "refused": "could not be reached",
     "hang": "did not answer in time",
+    "drip": "did not answer in time",
     "oversized": f"answered more than {64 * 1024} bytes",
     "xmlbomb": "unusable XML",
 }
@@ -59,6 +62,8 @@ async def misbehave(request: Request) -> Response:
     if mode == "hang":
         await asyncio.sleep(TIMEOUT_S * 4)
         return Response("{}", media_type="application/json")
+    if mode == "drip":  # every read succeeds; the whole answer never comes in time
+        return StreamingResponse(drip(), media_type="application/json")
     if mode == "http500":
         return PlainTextResponse("Internal Server Error", status_code=500)
     if mode == "html":
@@ -72,6 +77,13 @@ async def misbehave(request: Request) -> Response:
     if mode == "oversized":
         return Response('{"data": "' + "x" * (CAP * 4) + '"}', media_type="application/json")
     return Response(BOMB, media_type="text/xml")
+
+
+async def drip() -> AsyncIterator[bytes]:
+    """A JSON answer one byte every 0.25 s: 10 s for all of it, bounded."""
+    for byte in b'{"data": [], "padding": "' + b"x" * 12 + b'"}':
+        yield bytes([byte])
+        await asyncio.sleep(0.25)
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +147,30 @@ def test_a_fault_fails_its_own_source_only(
         others = " ".join(field for name, field in FIELDS.items() if name != source)
         again = gateway.query("{ " + others + " }", **headers)
         assert "errors" not in again and all(again["data"].values())
+
+
+def test_three_dripping_answers_at_once_each_end_in_time(
+    bad: str, healthy: dict[str, Simulator]
+) -> None:
+    """The deadline holds per exchange, also when several drip at once."""
+    with running_gateway(f"{bad}/drip", timeout_s=TIMEOUT_S, cache_ttl_s=0) as gateway:
+
+        async def three() -> list[tuple[float, dict[str, Any]]]:
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def one(first: int) -> tuple[float, dict[str, Any]]:
+                    started = time.monotonic()
+                    answer = await client.post(
+                        f"{gateway.url}/graphql",
+                        json={
+                            "query": f"{{ discussions(first: {first}) {{ nodes {{ title }} }} }}"
+                        },
+                    )
+                    return time.monotonic() - started, answer.json()
+
+                return await asyncio.gather(one(1), one(2), one(3))
+
+        for elapsed, body in asyncio.run(three()):
+            assert elapsed < TIMEOUT_S + 1
+            (error,) = body["errors"]
+            assert error["extensions"] == {"code": "UPSTREAM_TIMEOUT", "source": "FLARUM"}
