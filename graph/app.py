@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
+from .client_json import ClientJsonError, read_client_json
 from .config import Settings
 from .context import Context, Credentials, Gateway
 from .health import readiness
@@ -49,6 +50,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.persisted = persisted
         self.playground = playground
         """Send a browser that opens /graphql to the playground."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The client's JSON, read strictly: what is not readable is the client's 400."""
+        try:
+            return read_client_json(data)
+        except ClientJsonError as error:
+            raise HTTPException(400, str(error)) from None
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Never: there is no IDE here (browsers are sent to the playground before this), and a
