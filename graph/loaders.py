@@ -259,6 +259,7 @@ class ElggLoaders:
         self.groups: DataLoader[int, elgg.ElggGroup] = loader(self._groups)
         self.members: DataLoader[tuple[int, int, int], list[elgg.ElggUser]] = loader(self._members)
         self.user_groups: DataLoader[str, list[elgg.ElggGroup]] = loader(self._user_groups)
+        self.profiles: DataLoader[str, elgg.ElggUser] = loader(self._profiles)
         self.river: DataLoader[tuple[int, int], list[elgg.Activity]] = loader(self._river)
 
     async def _groups(self, guids: list[int]) -> list[elgg.ElggGroup | BaseException]:
@@ -269,6 +270,9 @@ class ElggLoaders:
     ) -> list[list[elgg.ElggUser] | BaseException]:
         site = self._elgg()
         return await each(keys, lambda k: site.members(k[0], offset=k[1], limit=k[2]))
+
+    async def _profiles(self, usernames: list[str]) -> list[elgg.ElggUser | BaseException]:
+        return await each(usernames, self._elgg().profile)
 
     async def _user_groups(
         self, usernames: list[str]

@@ -13,10 +13,10 @@ from .context import Context
 from .ids import GlobalId, InvalidId
 from .types.civicrm import CivicrmGroup, Contact
 from .types.common import Info, Node
-from .types.elgg import ElggGroup
+from .types.elgg import ElggGroup, ElggUser
 from .types.eqsash import Article, EqsashUser, Section
 from .types.flarum import Discussion, FlarumUser, Post, Tag
-from .types.moodle import Assignment, Course, MoodleUser
+from .types.moodle import Assignment, Course, Grade, MoodleUser, Submission
 from .types.person import Person
 
 __all__ = ["NODE_LOADERS", "number", "resolve_node"]
@@ -54,6 +54,30 @@ async def _assignment(info: Info, upstream_id: str) -> Node:
     raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
 
 
+def _whose(upstream_id: str) -> tuple[int, int]:
+    """`assignment:user`, the id of a submission or grade."""
+    assignment, _, user = upstream_id.partition(":")
+    return number(assignment), number(user)
+
+
+async def _submission(info: Info, upstream_id: str) -> Node:
+    assignment, user = _whose(upstream_id)
+    for submission in await info.context.moodle_loaders.submissions.load(assignment):
+        if submission.user_id == user:
+            return Submission.of(submission)
+    raise NotFound(
+        "moodle", f"Moodle shows no submission of user {user} in assignment {assignment}"
+    )
+
+
+async def _grade(info: Info, upstream_id: str) -> Node:
+    assignment, user = _whose(upstream_id)
+    for grade in await info.context.moodle_loaders.grades.load(assignment):
+        if grade.user_id == user:
+            return Grade.of(grade)
+    raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
+
+
 async def _person(info: Info, email: str) -> Node:
     return Person.of(info, email)
 
@@ -67,9 +91,12 @@ NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
     ("moodle", "Course"): _by(lambda c: c.moodle_loaders.courses, Course.of, number),
     ("moodle", "MoodleUser"): _by(lambda c: c.moodle_loaders.users, MoodleUser.of, number),
     ("moodle", "Assignment"): _assignment,
+    ("moodle", "Submission"): _submission,
+    ("moodle", "Grade"): _grade,
     ("civicrm", "Contact"): _by(lambda c: c.civicrm_loaders.contacts, Contact.of, number),
     ("civicrm", "CivicrmGroup"): _by(lambda c: c.civicrm_loaders.groups, CivicrmGroup.of, number),
     ("elgg", "ElggGroup"): _by(lambda c: c.elgg_loaders.groups, ElggGroup.of, number),
+    ("elgg", "ElggUser"): _by(lambda c: c.elgg_loaders.profiles, ElggUser.of),
     ("eqsash", "Article"): _by(lambda c: c.eqsash_loaders.articles, Article.of, number),
     ("eqsash", "EqsashUser"): _by(lambda c: c.eqsash_loaders.users, EqsashUser.of, number),
     ("eqsash", "Section"): _by(lambda c: c.eqsash_loaders.sections, Section.of, number),

@@ -26,12 +26,11 @@ class ElggUser(Account):
 
     @classmethod
     def of(cls, user: elgg.ElggUser) -> ElggUser:
-        # Some sites' methods tell a user's username but not their guid.
-        known = str(user.guid) if user.guid is not None else user.username
+        # Elgg's methods find a user by username (some tell no guid): the id holds the username.
         return cls(
-            id=global_id(SOURCE, "ElggUser", known),
+            id=global_id(SOURCE, "ElggUser", user.username),
             source=SOURCE,
-            upstream_id=known,
+            upstream_id=str(user.guid) if user.guid is not None else user.username,
             username=user.username,
             display_name=user.name,
             avatar_url=user.avatar_url,

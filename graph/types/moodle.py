@@ -98,7 +98,8 @@ class Submission(Node):
     @classmethod
     def of(cls, submission: moodle.Submission) -> Submission:
         return cls(
-            id=global_id(SOURCE, "Submission", str(submission.id)),
+            # Moodle lists submissions by assignment: the id says which, and whose.
+            id=global_id(SOURCE, "Submission", f"{submission.assignment_id}:{submission.user_id}"),
             source=SOURCE,
             upstream_id=str(submission.id),
             status=submission.status,
@@ -122,7 +123,8 @@ class Grade(Node):
     @classmethod
     def of(cls, grade: moodle.Grade) -> Grade:
         return cls(
-            id=global_id(SOURCE, "Grade", str(grade.id)),
+            # Moodle lists grades by assignment: the id says which, and whose.
+            id=global_id(SOURCE, "Grade", f"{grade.assignment_id}:{grade.user_id}"),
             source=SOURCE,
             upstream_id=str(grade.id),
             grade=grade.grade,
