@@ -206,7 +206,8 @@ class Civicrm:
         if ids is not None and not ids:
             return []
         if self.style == "q":
-            params = {"title": search} if search else {}
+            # rowCount=0: all of them (API v3 reads it as `limit`, whose default is 25).
+            params = {"rowCount": "0", **({"title": search} if search else {})}
             found = [_group(r) for r in _records(await self._v2("group/get", params))]
             return found if ids is None else [g for g in found if g.id in set(ids)]
         filters: dict[str, Any] = {"options": {"limit": 0}}
@@ -264,7 +265,10 @@ class Civicrm:
     ) -> list[Membership]:
         if contact_ids is not None:
             answers = await asyncio.gather(
-                *(self._v2("group_contact/get", {"contact_id": str(c)}) for c in contact_ids)
+                *(
+                    self._v2("group_contact/get", {"contact_id": str(c), "rowCount": "0"})
+                    for c in contact_ids
+                )
             )
             return [
                 Membership(group_id=int(r["group_id"]), contact_id=contact)

@@ -31,6 +31,8 @@ __all__ = ["GROUPS_AT_MOST", "TOKEN_LIFETIME", "Elgg", "error_from", "read"]
 
 SOURCE = "elgg"
 ENDPOINT = "/services/api/rest/json/"
+PAGE = 50
+"""How many items the gateway asks Elgg for at a time: always said, never the site's default."""
 GROUPS_AT_MOST = 500
 """Elgg lists groups by page; the gateway reads up to this many to merge, search or find one."""
 TOKEN_LIFETIME = timedelta(minutes=60)
@@ -251,10 +253,26 @@ class Elgg:
         return await self._groups_of("user_groups", {"username": username})
 
     async def groups(self, *, limit: int = 10, offset: int = 0) -> list[ElggGroup]:
-        """A page of the site's groups; always with an explicit `limit`."""
-        return await self._groups_of("groups", {"limit": limit, "offset": offset})
+        """`limit` of the site's groups from `offset`."""
+        return await self._groups_of("groups", {}, at_most=limit, start=offset)
 
-    async def _groups_of(self, role: Role, given: Mapping[str, Any]) -> list[ElggGroup]:
+    async def _groups_of(
+        self, role: Role, given: Mapping[str, Any], *, at_most: int = GROUPS_AT_MOST, start: int = 0
+    ) -> list[ElggGroup]:
+        """Groups page by page, each with an explicit `limit` (Elgg's plugins answer a default
+        page of 10 or 20 without one), until a short page or `at_most`."""
+        found: list[ElggGroup] = []
+        offset = start
+        while len(found) < at_most:
+            size = min(PAGE, at_most - len(found))
+            page = await self._groups_page(role, {**given, "limit": size, "offset": offset})
+            found += page
+            if len(page) < size:
+                break
+            offset += size
+        return found
+
+    async def _groups_page(self, role: Role, given: Mapping[str, Any]) -> list[ElggGroup]:
         try:
             profile, found = await self._role(role, given)
         except BadRequest as error:

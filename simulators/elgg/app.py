@@ -247,13 +247,16 @@ def create_app(
         return [user_json(u, viewer) for u in found]
 
     def user_groups(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+        """A page of a user's groups: 10 unless `limit` says, as Elgg's web services answer."""
         user = profile_of(viewer, p.get("username", ""))
         found = rows(
             "SELECT g.* FROM groups g JOIN members m ON m.group_guid = g.guid WHERE m.user_guid = ? ORDER BY g.guid",
             (user["guid"],),
         )
         # Someone else's closed groups stay hidden unless the viewer is in them too.
-        return [group_json(g) for g in found if g["open"] or is_member(g["guid"], viewer)]
+        shown = [group_json(g) for g in found if g["open"] or is_member(g["guid"], viewer)]
+        offset = int(p.get("offset", 0))
+        return shown[offset : offset + int(p.get("limit", 10))]
 
     def list_groups(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
         found = rows(
@@ -351,7 +354,7 @@ def create_app(
         "user.get_groups": Method(
             user_groups,
             "The groups a user belongs to.",
-            {"username": ("string", False)},
+            {"username": ("string", False), "limit": ("int", False), "offset": ("int", False)},
             require_user_auth=True,
         ),
         "group.get_groups": Method(
@@ -661,6 +664,7 @@ def create_app(
     app.state.counter = counter
     app.state.calls = calls
     app.state.refusals = refusals
+    app.state.store = store
     return app
 
 
