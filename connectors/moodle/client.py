@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ..answers import typed
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -19,6 +20,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..http import Upstream, decode_json
+from . import answers as a
 from .models import (
     Assignment,
     CompletionCriterion,
@@ -94,13 +96,13 @@ def error_from(body: Mapping[str, Any]) -> UpstreamError:
     return kind(SOURCE, message, upstream_code=code)
 
 
-def _warned(body: Mapping[str, Any], item: str, code: str) -> set[int]:
+def _warned(warnings: Sequence[a.Warning], item: str, code: str) -> set[int]:
     """The ids of `item`s that a batch answer's warnings name with `code`."""
-    return {
-        int(w["itemid"])
-        for w in body.get("warnings") or []
-        if w.get("item") == item and str(w.get("warningcode")) == code
-    }
+    return {w.itemid for w in warnings if w.item == item and w.warningcode == code}
+
+
+def _typed(body: Any, model: Any, what: str) -> Any:
+    return typed(SOURCE, body, model, what)
 
 
 def _time(seconds: Any) -> datetime | None:
@@ -210,8 +212,8 @@ class Moodle:
                     raise
                 results[start:] = [error] * len(batch)  # keep what the first rounds answered
                 break
-            responses = answer.get("responses") if isinstance(answer, dict) else None
-            if not isinstance(responses, list) or not responses or len(responses) > len(batch):
+            responses = _typed(answer, a.MultiCall, "a multi-call").responses
+            if not responses or len(responses) > len(batch):
                 raise ProtocolError(SOURCE, "Moodle's multi-call answer has no usable responses")
             for offset, response in enumerate(responses):
                 results[start + offset] = _response(response)
@@ -221,16 +223,16 @@ class Moodle:
     # Functions ---------------------------------------------------------------------------------
 
     async def site_info(self) -> SiteInfo:
-        body = await self.call("core_webservice_get_site_info")
+        info = _typed(await self.call("core_webservice_get_site_info"), a.SiteInfo, "site info")
         return SiteInfo(
-            site_name=str(body.get("sitename", "")),
-            user_id=int(body["userid"]),
-            username=str(body.get("username", "")),
-            first_name=str(body.get("firstname", "")),
-            last_name=str(body.get("lastname", "")),
-            full_name=str(body.get("fullname", "")),
-            release=str(body.get("release", "")),
-            functions=frozenset(str(f["name"]) for f in body.get("functions", [])),
+            site_name=info.sitename,
+            user_id=info.userid,
+            username=info.username,
+            first_name=info.firstname,
+            last_name=info.lastname,
+            full_name=info.fullname,
+            release=info.release,
+            functions=frozenset(f.name for f in info.functions),
         )
 
     async def login(self, username: str, password: str, service: str) -> str:
@@ -253,8 +255,8 @@ class Moodle:
     async def courses(self) -> list[Course]:
         """Every course the caller may see, without the site's front page (course 1, format
         `site`, category 0), which Moodle lists first but which is no course."""
-        body = await self.call(COURSES_BY_FIELD)
-        return [_course(c) for c in body.get("courses", []) if not _is_site(c)]
+        listed = _typed(await self.call(COURSES_BY_FIELD), a.Courses, "courses")
+        return [_course(c) for c in listed.courses if not _is_site(c)]
 
     async def courses_by_id(self, ids: Sequence[int]) -> list[Course | UpstreamError]:
         """Courses by id, one slot per id, in one call where every id exists.
@@ -274,17 +276,19 @@ class Moodle:
             if error.upstream_code != PHP_ERROR:
                 raise
             by_id = [Call(COURSES_BY_FIELD, {"field": "id", "value": i}) for i in ids]
-            answers = await self._many(by_id, lambda body: [_course(c) for c in body["courses"]])
+            answers = await self._many(by_id, _courses_of)
             return [_only_course(i, answer) for i, answer in zip(ids, answers, strict=True)]
-        found = {course.id: course for course in map(_course, body.get("courses", []))}
-        hidden = _warned(body, "course", ACCESS_DENIED)
+        listed = _typed(body, a.Courses, "courses")
+        found = {course.id: course for course in map(_course, listed.courses)}
+        hidden = _warned(listed.warnings, "course", ACCESS_DENIED)
         return [found.get(i) or _no_course(i, hidden=i in hidden) for i in ids]
 
     async def search_courses(self, text: str) -> tuple[int, list[Course]]:
         body = await self.call(
             "core_course_search_courses", {"criterianame": "search", "criteriavalue": text}
         )
-        return int(body.get("total", 0)), [_course(c) for c in body.get("courses", [])]
+        found = _typed(body, a.SearchedCourses, "a course search")
+        return found.total, [_course(c) for c in found.courses]
 
     @staticmethod
     def users_courses_call(user_id: int) -> Call:
@@ -313,7 +317,7 @@ class Moodle:
         """The participants of each course, with their roles (no array form: one multi-call)."""
         return await self._many(
             [self.enrolled_users_call(c) for c in course_ids],
-            lambda body: [_user(u) for u in body],
+            lambda body: [_user(u) for u in _typed(body, list[a.User], "participants")],
         )
 
     async def completions(
@@ -329,10 +333,10 @@ class Moodle:
         Moodle writes while answering: it adds a `new` submission for the caller where they have
         none. Ask it only for the caller's own status, and only where no other read answers.
         """
-        answers = await self.call_many([self.own_submission_call(a) for a in assignment_ids])
+        answers = await self.call_many([self.own_submission_call(i) for i in assignment_ids])
         return [
-            answer if isinstance(answer, UpstreamError) else _parsed(_own_status, answer, a)
-            for a, answer in zip(assignment_ids, answers, strict=True)
+            answer if isinstance(answer, UpstreamError) else _parsed(_own_status, answer, i)
+            for i, answer in zip(assignment_ids, answers, strict=True)
         ]
 
     async def users(self, ids: Sequence[int]) -> list[User]:
@@ -342,7 +346,7 @@ class Moodle:
         body = await self.call(
             "core_user_get_users_by_field", {"field": "id", "values": [str(i) for i in sorted(ids)]}
         )
-        return [_user(u) for u in body]
+        return [_user(u) for u in _typed(body, list[a.User], "users")]
 
     async def users_by_email(self, emails: Sequence[str]) -> list[User]:
         """Users by e-mail in one call; users the caller may not see are left out."""
@@ -351,7 +355,7 @@ class Moodle:
         body = await self.call(
             "core_user_get_users_by_field", {"field": "email", "values": list(emails)}
         )
-        return [_user(u) for u in body]
+        return [_user(u) for u in _typed(body, list[a.User], "users")]
 
     async def assignments(self, course_ids: Sequence[int]) -> dict[int, list[Assignment]]:
         """Assignments of many courses in one call (the caller's courses when `course_ids` is
@@ -362,13 +366,14 @@ class Moodle:
         reads them; for anyone else the second answer is a warning again.
         """
         body = await self.call("mod_assign_get_assignments", {"courseids": sorted(course_ids)})
-        found = _assignments_by_course(body)
-        again = sorted(_warned(body, "course", NOT_ENROLLED) - set(found))
+        listed = _typed(body, a.Assignments, "assignments")
+        found = _assignments_by_course(listed)
+        again = sorted(_warned(listed.warnings, "course", NOT_ENROLLED) - set(found))
         if again:
             body = await self.call(
                 "mod_assign_get_assignments", {"courseids": again, "includenotenrolledcourses": 1}
             )
-            found.update(_assignments_by_course(body))
+            found.update(_assignments_by_course(_typed(body, a.Assignments, "assignments")))
         return found
 
     async def submissions(
@@ -382,13 +387,12 @@ class Moodle:
         body = await self.call(
             "mod_assign_get_submissions", {"assignmentids": sorted(assignment_ids)}
         )
+        listed = _typed(body, a.Submissions, "submissions")
         found = {
-            int(item["assignmentid"]): [
-                _submission(int(item["assignmentid"]), s) for s in item.get("submissions", [])
-            ]
-            for item in body.get("assignments", [])
+            item.assignmentid: [_submission(item.assignmentid, s) for s in item.submissions]
+            for item in listed.assignments
         }
-        return found, _warned(body, "assignment", ACCESS_DENIED) - set(found)
+        return found, _warned(listed.warnings, "assignment", ACCESS_DENIED) - set(found)
 
     async def grades(
         self, assignment_ids: Sequence[int]
@@ -397,13 +401,12 @@ class Moodle:
         (warning "1"; a student reads their own grade with `own_statuses`). Warning "3", "No
         grades found" (also Moodle's answer for unknown ids), leaves an id out of both."""
         body = await self.call("mod_assign_get_grades", {"assignmentids": sorted(assignment_ids)})
+        listed = _typed(body, a.Grades, "grades")
         found = {
-            int(item["assignmentid"]): [
-                _grade_of(int(item["assignmentid"]), g) for g in item.get("grades", [])
-            ]
-            for item in body.get("assignments", [])
+            item.assignmentid: [_grade_of(item.assignmentid, g) for g in item.grades]
+            for item in listed.assignments
         }
-        return found, _warned(body, "assignment", ACCESS_DENIED) - set(found)
+        return found, _warned(listed.warnings, "assignment", ACCESS_DENIED) - set(found)
 
     async def _many(self, calls: list[Call], parse: Callable[[Any], T]) -> list[T | UpstreamError]:
         results: list[T | UpstreamError] = []
@@ -416,43 +419,42 @@ def _parsed(parse: Callable[..., T], *args: Any) -> T | UpstreamError:
     """`parse(*args)`, or a protocol error where the answer lacks what the parser reads."""
     try:
         return parse(*args)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return ProtocolError(SOURCE, "Moodle answered a malformed structure")
+    except UpstreamError as error:
+        return error
 
 
-def _response(response: Any) -> Any:
+def _response(response: a.MultiCallResponse) -> Any:
     """One entry of a multi-call answer: the decoded data, or the call's own error."""
     try:
-        if response.get("error"):
-            return error_from(json.loads(response.get("exception") or "{}"))
-        return json.loads(response["data"])
-    except (KeyError, TypeError, ValueError, AttributeError):
+        if response.error:
+            exception = json.loads(response.exception or "{}")
+            return error_from(exception if isinstance(exception, dict) else {})
+        return json.loads(response.data or "")
+    except ValueError:
         return ProtocolError(SOURCE, "Moodle's multi-call answer has a malformed response")
 
 
-def _course(c: Mapping[str, Any]) -> Course:
+def _course(c: a.Course) -> Course:
     return Course(
-        id=int(c["id"]),
-        short_name=str(c.get("shortname", "")),
-        full_name=str(c.get("fullname", "")),
-        summary=c.get("summary") or None,
-        category=c.get("categoryname"),
-        category_id=_category_id(c),
-        start_date=_time(c.get("startdate")),
-        end_date=_time(c.get("enddate")),
+        id=c.id,
+        short_name=c.shortname,
+        full_name=c.fullname,
+        summary=c.summary or None,
+        category=c.categoryname,
+        category_id=c.categoryid if c.categoryid is not None else c.category,
+        start_date=_time(c.startdate),
+        end_date=_time(c.enddate),
         # Callers who are not enrolled get no `visible` (nor dates): unknown, not invented.
-        visible=bool(c["visible"]) if "visible" in c else None,
+        visible=bool(c.visible) if c.visible is not None else None,
     )
 
 
-def _category_id(c: Mapping[str, Any]) -> int | None:
-    """`categoryid` in course lookups; `core_enrol_get_users_courses` sends `category`."""
-    value = c.get("categoryid", c.get("category"))
-    return int(value) if value is not None else None
+def _courses_of(body: Any) -> list[Course]:
+    return [_course(c) for c in _typed(body, a.Courses, "courses").courses]
 
 
-def _is_site(c: Mapping[str, Any]) -> bool:
-    return c.get("format") == "site" or c.get("categoryid") == 0
+def _is_site(c: a.Course) -> bool:
+    return c.format == "site" or c.categoryid == 0
 
 
 def _no_course(course_id: int, *, hidden: bool = False) -> UpstreamError:
@@ -469,87 +471,84 @@ def _only_course(course_id: int, answer: list[Course] | UpstreamError) -> Course
 
 
 def _courses(body: Any) -> list[Course]:
-    return [_course(c) for c in body]
+    return [_course(c) for c in _typed(body, list[a.Course], "courses")]
 
 
-def _user(u: Mapping[str, Any]) -> User:
+def _user(u: a.User) -> User:
     return User(
-        id=int(u["id"]),
-        username=u.get("username"),
-        first_name=str(u.get("firstname", "")),
-        last_name=str(u.get("lastname", "")),
-        full_name=str(u.get("fullname", "")),
-        email=u.get("email"),
-        last_access=_time(u.get("lastaccess")),
-        roles=tuple(str(r["shortname"]) for r in u.get("roles", [])),
+        id=u.id,
+        username=u.username,
+        first_name=u.firstname,
+        last_name=u.lastname,
+        full_name=u.fullname,
+        email=u.email,
+        last_access=_time(u.lastaccess),
+        roles=tuple(r.shortname for r in u.roles),
     )
 
 
-def _assignment(a: Mapping[str, Any]) -> Assignment:
-    max_grade = float(a.get("grade", 0))
+def _assignment(x: a.Assignment) -> Assignment:
     return Assignment(
-        id=int(a["id"]),
-        course_id=int(a["course"]),
-        name=str(a.get("name", "")),
-        intro=a.get("intro") or None,
-        due_date=_time(a.get("duedate")),
-        cutoff_date=_time(a.get("cutoffdate")),
-        max_grade=max_grade if max_grade >= 0 else None,
+        id=x.id,
+        course_id=x.course,
+        name=x.name,
+        intro=x.intro or None,
+        due_date=_time(x.duedate),
+        cutoff_date=_time(x.cutoffdate),
+        max_grade=x.grade if x.grade >= 0 else None,
     )
 
 
-def _assignments_by_course(body: Mapping[str, Any]) -> dict[int, list[Assignment]]:
-    return {
-        int(course["id"]): [_assignment(a) for a in course.get("assignments", [])]
-        for course in body.get("courses", [])
-    }
+def _assignments_by_course(listed: a.Assignments) -> dict[int, list[Assignment]]:
+    return {course.id: [_assignment(x) for x in course.assignments] for course in listed.courses}
 
 
-def _submission(assignment_id: int, s: Mapping[str, Any]) -> Submission:
+def _submission(assignment_id: int, s: a.SubmissionItem) -> Submission:
     return Submission(
-        id=int(s["id"]),
+        id=s.id,
         assignment_id=assignment_id,
-        user_id=int(s["userid"]),
-        status=str(s.get("status", "new")),
-        time_modified=_time(s.get("timemodified")),
+        user_id=s.userid,
+        status=s.status,
+        time_modified=_time(s.timemodified),
     )
 
 
-def _grade_of(assignment_id: int, g: Mapping[str, Any]) -> Grade:
+def _grade_of(assignment_id: int, g: a.GradeItem) -> Grade:
     """A grade item. `mod_assign_get_grades` puts the assignment on the parent only."""
     return Grade(
-        id=int(g["id"]),
+        id=g.id,
         assignment_id=assignment_id,
-        user_id=int(g["userid"]),
-        grade=_grade(g.get("grade")),
-        grader_id=int(g["grader"]) if int(g.get("grader") or 0) > 0 else None,
-        graded_at=_time(g.get("timemodified")),
+        user_id=g.userid,
+        grade=_grade(g.grade),
+        grader_id=g.grader if g.grader is not None and g.grader > 0 else None,
+        graded_at=_time(g.timemodified),
     )
 
 
-def _own_status(body: Mapping[str, Any], assignment_id: int) -> OwnStatus:
-    grade = (body.get("feedback") or {}).get("grade")
-    submission = (body.get("lastattempt") or {}).get("submission")
+def _own_status(body: Any, assignment_id: int) -> OwnStatus:
+    status = _typed(body, a.Status, "a submission status")
+    grade = status.feedback.grade if status.feedback else None
+    submission = status.lastattempt.submission if status.lastattempt else None
     return OwnStatus(
         submission=_submission(assignment_id, submission) if submission else None,
         grade=_grade_of(assignment_id, grade) if grade else None,
     )
 
 
-def _completion(body: Mapping[str, Any]) -> CourseCompletion:
-    status = body["completionstatus"]
+def _completion(body: Any) -> CourseCompletion:
+    status = _typed(body, a.Completion, "a course completion").completionstatus
     criteria = tuple(
         CompletionCriterion(
-            title=str(c.get("title", "")),
-            status=str(c.get("status", "")),
-            complete=bool(c.get("complete")),
-            time_completed=_time(c.get("timecompleted")),
+            title=c.title,
+            status=c.status,
+            complete=c.complete,
+            time_completed=_time(c.timecompleted),
         )
-        for c in status.get("completions", [])
+        for c in status.completions
     )
     times = [c.time_completed for c in criteria if c.time_completed]
     return CourseCompletion(
-        completed=bool(status.get("completed")),
-        time_completed=max(times) if status.get("completed") and times else None,
+        completed=status.completed,
+        time_completed=max(times) if status.completed and times else None,
         criteria=criteria,
     )
