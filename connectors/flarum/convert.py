@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from ..answers import Answer, typed
 from ..errors import ProtocolError
 from .jsonapi import SOURCE, Resource
 from .models import Discussion, Post, Related, Tag, User
 
-__all__ = ["discussion", "post", "related", "tag", "user"]
+__all__ = [
+    "DiscussionAttributes",
+    "PostAttributes",
+    "TagAttributes",
+    "UserAttributes",
+    "discussion",
+    "post",
+    "related",
+    "tag",
+    "user",
+]
+
+T = TypeVar("T")
 
 
 def _time(value: Any) -> datetime | None:
@@ -22,55 +35,102 @@ def _time(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _created(resource: Resource, value: str) -> datetime:
+    created = _time(value)
+    if created is None:
+        raise ProtocolError(SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt")
+    return created
+
+
+class UserAttributes(Answer):
+    username: str
+    displayName: str | None = None
+    avatarUrl: str | None = None
+    slug: str | None = None
+    joinTime: str | None = None
+    """Only in the full user document, not in included users."""
+    discussionCount: int | None = None
+    commentCount: int | None = None
+    email: str | None = None
+
+
+class TagAttributes(Answer):
+    name: str
+    slug: str
+    description: str | None = None
+    color: str | None = None
+    discussionCount: int | None = None
+
+
+class PostAttributes(Answer):
+    createdAt: str
+    number: int = 0
+    contentType: str = "comment"
+    contentHtml: str | None = None
+    content: Any = None
+    """A comment's source text; an event post's data (an object or a list)."""
+    editedAt: str | None = None
+    isHidden: bool = False
+
+
+class DiscussionAttributes(Answer):
+    title: str
+    createdAt: str
+    slug: str | None = None
+    commentCount: int = 0
+    lastPostedAt: str | None = None
+    isLocked: bool = False
+    isSticky: bool = False
+    isHidden: bool = False
+
+
+def _attributes(resource: Resource, model: type[T]) -> T:
+    return typed(SOURCE, resource.attributes, model, f"{resource.type} {resource.id}")
 
 
 def user(resource: Resource) -> User:
-    a = resource.attributes
+    a = _attributes(resource, UserAttributes)
     return User(
         id=resource.id,
-        username=str(a.get("username", "")),
-        display_name=str(a.get("displayName") or a.get("username", "")),
-        avatar_url=a.get("avatarUrl"),
-        slug=a.get("slug"),
-        joined_at=_time(a.get("joinTime")),
-        discussion_count=_int(a.get("discussionCount")),
-        comment_count=_int(a.get("commentCount")),
-        email=a.get("email"),
-        is_full="joinTime" in a,
+        username=a.username,
+        display_name=a.displayName or a.username,
+        avatar_url=a.avatarUrl,
+        slug=a.slug,
+        joined_at=_time(a.joinTime),
+        discussion_count=a.discussionCount,
+        comment_count=a.commentCount,
+        email=a.email,
+        is_full=a.joinTime is not None,
     )
 
 
 def tag(resource: Resource) -> Tag:
-    a = resource.attributes
+    a = _attributes(resource, TagAttributes)
     return Tag(
         id=resource.id,
-        name=str(a.get("name", "")),
-        slug=str(a.get("slug", "")),
-        description=a.get("description"),
-        color=a.get("color") or None,
-        discussion_count=_int(a.get("discussionCount")),
+        name=a.name,
+        slug=a.slug,
+        description=a.description,
+        color=a.color or None,
+        discussion_count=a.discussionCount,
     )
 
 
 def post(resource: Resource) -> Post:
-    a = resource.attributes
-    created = _time(a.get("createdAt"))
-    if created is None:
-        raise ProtocolError(SOURCE, f"Flarum sent post {resource.id} without createdAt")
-    content = a.get("content")
+    a = _attributes(resource, PostAttributes)
+    created = _created(resource, a.createdAt)
+    content = a.content
     return Post(
         id=resource.id,
-        number=int(a.get("number", 0)),
-        content_type=str(a.get("contentType", "comment")),
-        content_html=a.get("contentHtml"),
+        number=a.number,
+        content_type=a.contentType,
+        content_html=a.contentHtml,
         # Event posts carry what happened in `content`, as an object or a list (not text).
         content=content if isinstance(content, str) or content is None else None,
         event=None if isinstance(content, str) else content,
         created_at=created,
-        edited_at=_time(a.get("editedAt")),
-        is_hidden=bool(a.get("isHidden", False)),
+        edited_at=_time(a.editedAt),
+        is_hidden=a.isHidden,
         discussion_id=resource.to_one("discussion"),
         author_id=resource.to_one("user"),
         relationships=frozenset(resource.relationships),
@@ -78,20 +138,18 @@ def post(resource: Resource) -> Post:
 
 
 def discussion(resource: Resource) -> Discussion:
-    a = resource.attributes
-    created = _time(a.get("createdAt"))
-    if created is None:
-        raise ProtocolError(SOURCE, f"Flarum sent discussion {resource.id} without createdAt")
+    a = _attributes(resource, DiscussionAttributes)
+    created = _created(resource, a.createdAt)
     return Discussion(
         id=resource.id,
-        title=str(a.get("title", "")),
-        slug=str(a.get("slug", resource.id)),
-        comment_count=int(a.get("commentCount", 0)),
+        title=a.title,
+        slug=a.slug or resource.id,
+        comment_count=a.commentCount,
         created_at=created,
-        last_posted_at=_time(a.get("lastPostedAt")),
-        is_locked=bool(a.get("isLocked", False)),
-        is_sticky=bool(a.get("isSticky", False)),
-        is_hidden=bool(a.get("isHidden", False)),
+        last_posted_at=_time(a.lastPostedAt),
+        is_locked=a.isLocked,
+        is_sticky=a.isSticky,
+        is_hidden=a.isHidden,
         author_id=resource.to_one("user"),
         tag_ids=resource.to_many("tags"),
         first_post_id=resource.to_one("firstPost"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from ..answers import Answer, typed
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -19,7 +20,7 @@ from ..errors import (
 )
 from ..http import decode_json
 
-__all__ = ["Document", "Resource", "read_document"]
+__all__ = ["Document", "Linkage", "Relationship", "Resource", "read_document"]
 
 SOURCE = "flarum"
 
@@ -42,25 +43,47 @@ ERRORS: Mapping[str, tuple[type[UpstreamError], str]] = {
 }
 
 
+class Linkage(Answer):
+    type: str
+    id: str
+
+
+class Relationship(Answer):
+    data: Linkage | list[Linkage] | None = None
+    """Absent where the relationship was not included (links only)."""
+
+
+class RawResource(Answer):
+    type: str
+    id: str
+    attributes: dict[str, Any] = {}
+    relationships: dict[str, Relationship] = {}
+
+
+class RawDocument(Answer):
+    data: RawResource | list[RawResource] | None
+    included: list[RawResource] = []
+    links: dict[str, str | None] = {}
+
+
 @dataclass(frozen=True)
 class Resource:
     type: str
     id: str
     attributes: Mapping[str, Any]
-    relationships: Mapping[str, Any]
+    relationships: Mapping[str, Relationship]
 
     def to_one(self, name: str) -> str | None:
-        linkage = self.relationships.get(name, {}).get("data")
-        return str(linkage["id"]) if isinstance(linkage, dict) else None
+        relationship = self.relationships.get(name)
+        linkage = relationship.data if relationship is not None else None
+        return linkage.id if isinstance(linkage, Linkage) else None
 
     def to_many(self, name: str) -> tuple[str, ...] | None:
         """The related ids, or None when the relationship was not loaded at all."""
-        if name not in self.relationships:
+        relationship = self.relationships.get(name)
+        if relationship is None or not isinstance(relationship.data, list):
             return None
-        linkage = self.relationships[name].get("data")
-        if not isinstance(linkage, list):
-            return None
-        return tuple(str(item["id"]) for item in linkage)
+        return tuple(item.id for item in relationship.data)
 
 
 @dataclass(frozen=True)
@@ -89,31 +112,26 @@ def read_document(response: httpx.Response) -> Document:
         raise _error(response.status_code, body)
     if not isinstance(body, dict) or "data" not in body:
         raise ProtocolError(SOURCE, "Flarum answered JSON that is not a JSON:API document")
-    try:
-        data = body["data"]
-        return Document(
-            data=(
-                [_resource(item) for item in data]
-                if isinstance(data, list)
-                else (_resource(data) if data is not None else None)
-            ),
-            included=[_resource(item) for item in body.get("included", [])],
-            links=body.get("links") or {},
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Flarum answered a malformed JSON:API resource") from exc
+    document: RawDocument = typed(SOURCE, body, RawDocument, "a JSON:API document")
+    data = document.data
+    return Document(
+        data=(
+            [_resource(item) for item in data]
+            if isinstance(data, list)
+            else (_resource(data) if data is not None else None)
+        ),
+        included=[_resource(item) for item in document.included],
+        links={k: v for k, v in document.links.items() if v is not None},
+    )
 
 
 def _is_json(response: httpx.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
-def _resource(item: Mapping[str, Any]) -> Resource:
+def _resource(item: RawResource) -> Resource:
     return Resource(
-        type=str(item["type"]),
-        id=str(item["id"]),
-        attributes=item.get("attributes") or {},
-        relationships=item.get("relationships") or {},
+        type=item.type, id=item.id, attributes=item.attributes, relationships=item.relationships
     )
 
 
