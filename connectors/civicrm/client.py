@@ -7,16 +7,19 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from ..answers import typed
 from ..errors import BadRequest, NotFound, ProtocolError
 from ..http import Upstream
+from . import answers as a
 from .models import Contact, ContactFields, Group, Membership
 from .results import SOURCE, error_from, read
 
 __all__ = ["CONTACT_FIELDS", "ApiStyle", "Civicrm"]
 
 ApiStyle = Literal["entity", "q"]
+T = TypeVar("T")
 CONTACT_FIELDS = (
     "contact_type", "display_name", "sort_name", "first_name", "last_name", "organization_name",
     "household_name", "email", "phone", "street_address", "city", "postal_code", "country",
@@ -178,7 +181,11 @@ class Civicrm:
     ) -> None:
         """Changes the contact's primary `entity` record (Email, Phone), or adds one."""
         found = _records(await self._v3(entity, "get", {"contact_id": contact_id, "is_primary": 1}))
-        target = {"id": found[0]["id"]} if found else {"contact_id": contact_id, "is_primary": 1}
+        target = (
+            {"id": _typed(found[0], a.Record, entity).id}
+            if found
+            else {"contact_id": contact_id, "is_primary": 1}
+        )
         await self._v3(entity, "create", {**target, **value, **({} if found else extra)})
 
     async def _saved(self, contact_id: int, fields: ContactFields, done: str) -> Contact:
@@ -246,18 +253,21 @@ class Civicrm:
                     {"id": {"IN": list(contact_ids)}, "return": ["group"], "options": {"limit": 0}},
                 )
             )
+            found = [_typed(r, a.ContactGroups, "a contact's groups") for r in rows]
             return [
-                Membership(group_id=int(group), contact_id=int(r.get("contact_id") or r["id"]))
-                for r in rows
-                for group in str(r.get("groups") or "").split(",")
-                if group.strip()
+                Membership(group_id=int(group), contact_id=_contact_id(r))
+                for r in found
+                for group in r.groups.split(",")
+                if group.strip().isdigit()
             ]
         filters: dict[str, Any] = {"status": "Added", "options": {"limit": 0}}
         if group_ids is not None:
             filters["group_id"] = {"IN": list(group_ids)}
         return [
-            Membership(group_id=int(r["group_id"]), contact_id=int(r["contact_id"]))
-            for r in _records(await self._v3("GroupContact", "get", filters))
+            Membership(group_id=r.group_id, contact_id=_member(r))
+            for r in _typed_records(
+                await self._v3("GroupContact", "get", filters), a.MembershipRecord, "memberships"
+            )
         ]
 
     async def _v2_memberships(
@@ -271,9 +281,9 @@ class Civicrm:
                 )
             )
             return [
-                Membership(group_id=int(r["group_id"]), contact_id=contact)
+                Membership(group_id=r.group_id, contact_id=contact)
                 for contact, answer in zip(contact_ids, answers, strict=True)
-                for r in _records(answer)
+                for r in _typed_records(answer, a.MembershipRecord, "memberships")
             ]
         groups = list(group_ids or ())
         answers = await asyncio.gather(
@@ -285,9 +295,9 @@ class Civicrm:
             )
         )
         return [
-            Membership(group_id=group, contact_id=int(r["contact_id"]))
+            Membership(group_id=group, contact_id=_contact_id(r))
             for group, answer in zip(groups, answers, strict=True)
-            for r in _records(answer)
+            for r in _typed_records(answer, a.ContactGroups, "members")
         ]
 
     async def add_to_group(self, group_id: int, contact_ids: Iterable[int]) -> int:
@@ -436,28 +446,46 @@ def _time(value: Any) -> datetime | None:
         raise ProtocolError(SOURCE, f"CiviCRM sent an unreadable date {value!r}") from exc
 
 
-def _contact(r: Mapping[str, Any]) -> Contact:
-    try:
-        contact_id = int(r.get("contact_id") or r["id"])
-    except (KeyError, ValueError) as exc:
-        raise ProtocolError(SOURCE, "CiviCRM sent a contact without an id") from exc
+def _typed(value: Any, model: type[T], what: str) -> T:
+    return typed(SOURCE, value, model, what)
+
+
+def _typed_records(body: Any, model: type[T], what: str) -> list[T]:
+    return [_typed(r, model, what) for r in _records(body)]
+
+
+def _contact_id(r: a.ContactRecord | a.ContactGroups) -> int:
+    found = r.contact_id or r.id
+    if found is None:
+        raise ProtocolError(SOURCE, "CiviCRM sent a contact without contact_id or id")
+    return found
+
+
+def _member(r: a.MembershipRecord) -> int:
+    if r.contact_id is None:
+        raise ProtocolError(SOURCE, "CiviCRM sent a membership without contact_id")
+    return r.contact_id
+
+
+def _contact(raw: Mapping[str, Any]) -> Contact:
+    r = _typed(raw, a.ContactRecord, "a contact")
     return Contact(
-        id=contact_id,
-        contact_type=str(r.get("contact_type", "")),
-        display_name=str(r.get("display_name", "")),
-        sort_name=str(r.get("sort_name", "")),
-        first_name=_text(r.get("first_name")),
-        last_name=_text(r.get("last_name")),
-        organization_name=_text(r.get("organization_name")),
-        household_name=_text(r.get("household_name")),
-        email=_text(r.get("email")),
-        phone=_text(r.get("phone")),
-        street=_text(r.get("street_address")),
-        city=_text(r.get("city")),
-        postal_code=_text(r.get("postal_code")),
-        country=_text(r.get("country")),
-        created_at=_time(r.get("created_date")),
-        modified_at=_time(r.get("modified_date")),
+        id=_contact_id(r),
+        contact_type=r.contact_type,
+        display_name=r.display_name,
+        sort_name=r.sort_name,
+        first_name=_text(r.first_name),
+        last_name=_text(r.last_name),
+        organization_name=_text(r.organization_name),
+        household_name=_text(r.household_name),
+        email=_text(r.email),
+        phone=_text(r.phone),
+        street=_text(r.street_address),
+        city=_text(r.city),
+        postal_code=_text(r.postal_code),
+        country=_text(r.country),
+        created_at=_time(r.created_date),
+        modified_at=_time(r.modified_date),
     )
 
 
@@ -471,13 +499,14 @@ def _group_types(value: Any) -> tuple[str, ...]:
     return tuple(part for part in re.split(r"[\x01,\s]+", str(value or "")) if part)
 
 
-def _group(r: Mapping[str, Any]) -> Group:
+def _group(raw: Mapping[str, Any]) -> Group:
+    r = _typed(raw, a.GroupRecord, "a group")
     return Group(
-        id=int(r["id"]),
-        name=str(r.get("name", "")),
-        title=str(r.get("title", "")),
-        description=_text(r.get("description")),
-        is_active=str(r.get("is_active", "1")) == "1",
-        group_types=_group_types(r.get("group_type")),
-        visibility=_text(r.get("visibility")),
+        id=r.id,
+        name=r.name,
+        title=r.title,
+        description=_text(r.description),
+        is_active=r.is_active == "1",
+        group_types=_group_types(r.group_type),
+        visibility=_text(r.visibility),
     )

@@ -1,0 +1,66 @@
+"""What CiviCRM's API answers, record by record, as the connector reads them.
+
+API v3 sends every value as text (`"7"`, `""` for empty) and API v2 and the XML view likewise;
+`typed` reads numbers from text. A contact is named by `contact_id` or `id` (one of them, as
+CiviCRM 5 sends both and 3.2 only the first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..answers import Answer
+
+__all__ = ["ContactGroups", "ContactRecord", "GroupRecord", "MembershipRecord", "Record"]
+
+
+class ContactRecord(Answer):
+    contact_id: int | None = None
+    id: int | None = None
+    contact_type: str = ""
+    display_name: str = ""
+    sort_name: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+    organization_name: str | None = None
+    household_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    street_address: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    created_date: str | None = None
+    modified_date: str | None = None
+
+
+class ContactGroups(Answer):
+    """`Contact.get` with `return: ["group"]`: the ids of the groups a contact is Added to."""
+
+    contact_id: int | None = None
+    id: int | None = None
+    groups: str = ""
+
+
+class GroupRecord(Answer):
+    id: int
+    name: str = ""
+    title: str = ""
+    description: str | None = None
+    is_active: str = "1"
+    group_type: Any = None
+    """A list of option values in CiviCRM 5, a separated string in 3.2, absent for none."""
+    visibility: str | None = None
+
+
+class MembershipRecord(Answer):
+    """A `GroupContact.get` row by group (CiviCRM 5's rows for one contact lack `contact_id`)."""
+
+    group_id: int
+    contact_id: int | None = None
+
+
+class Record(Answer):
+    """Any record that has an id (an Email, a Phone)."""
+
+    id: int
