@@ -7,13 +7,14 @@ import json
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from ..answers import typed
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -24,12 +25,14 @@ from ..errors import (
     UpstreamError,
 )
 from ..http import Upstream
+from . import answers as a
 from .models import Activity, ElggGroup, ElggUser, MethodInfo, Token
 from .profiles import MethodProfile, Role, choose
 
 __all__ = ["GROUPS_AT_MOST", "TOKEN_LIFETIME", "Elgg", "error_from", "read"]
 
 SOURCE = "elgg"
+T = TypeVar("T")
 ENDPOINT = "/services/api/rest/json/"
 PAGE = 50
 """How many items the gateway asks Elgg for at a time: always said, never the site's default."""
@@ -317,7 +320,7 @@ class Elgg:
         given = {"group_guid": group_guid, "limit": limit, "offset": offset}
         profile, found = await self._role("activity", given)
         parse = _rest_activity if profile.shapes == "rest_api" else _activity
-        return [parse(a) for a in _list(found)]
+        return [parse(item) for item in _list(found)]
 
 
 def _list(value: Any) -> list[Any]:
@@ -332,119 +335,107 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value not in (None, "", 0, "0") else None
 
 
-def _user(u: Any) -> ElggUser:
-    try:
-        return ElggUser(
-            guid=int(u["guid"]),
-            username=str(u["username"]),
-            name=str(u.get("name") or u["username"]),
-            email=u.get("email") or None,
-            avatar_url=u.get("avatar_url") or None,
-            location=u.get("location") or None,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed user") from exc
+def _typed(value: Any, model: type[T], what: str) -> T:
+    return typed(SOURCE, _without_empty(value), model, what)
 
 
-def _rest_user(p: Any) -> ElggUser:
-    """The rest_api plugin's profile: `{core: {name, username}, profile_fields, avatar_url}`,
-    with no guid."""
-    try:
-        core = p["core"]
-        fields = p.get("profile_fields") or {}
-        location = fields.get("location", {}).get("value") if isinstance(fields, dict) else None
-        return ElggUser(
-            guid=None,
-            username=str(core["username"]),
-            name=str(core.get("name") or core["username"]),
-            email=None,
-            avatar_url=p.get("avatar_url") or None,
-            location=location or None,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed profile") from exc
+def _without_empty(value: Any) -> Any:
+    """Elgg's XML view writes an empty or null value as an empty element (`""` here): absent,
+    so that the model's default applies."""
+    if isinstance(value, dict):
+        return {k: _without_empty(v) for k, v in value.items() if v != ""}
+    return value
 
 
-def _rest_group(g: Any) -> ElggGroup:
-    """The rest_api plugin's group: `title`, `members` (a count), `permission_public`,
-    `owner` (an object), and its age in words (`time_create`), not a time."""
-    try:
-        owner = g.get("owner") or {}
-        return ElggGroup(
-            guid=int(g["guid"]),
-            name=str(g.get("title", "")),
-            description=g.get("description") or None,
-            is_open=str(g.get("permission_public")).lower() in ("true", "1"),
-            member_count=int(g["members"]) if g.get("members") not in (None, "") else None,
-            owner_guid=int(owner["guid"])
-            if isinstance(owner, dict) and owner.get("guid")
-            else None,
-            created_at=None,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed group") from exc
+def _user(raw: Any) -> ElggUser:
+    u = _typed(raw, a.User, "a user")
+    return ElggUser(
+        guid=u.guid,
+        username=u.username,
+        name=u.name or u.username,
+        email=u.email or None,
+        avatar_url=u.avatar_url or None,
+        location=u.location or None,
+    )
 
 
-def _rest_activity(a: Any) -> Activity:
-    """The rest_api plugin's river item: its author by `username`/`name`, what happened in
-    words (`txt`), its age in words (`time`), not a time."""
-    try:
-        subject = ElggUser(
-            guid=int(a["subject_guid"]),
-            username=str(a.get("username", "")),
-            name=str(a.get("name") or a.get("username", "")),
-            email=None,
-            avatar_url=a.get("avatar_url") or None,
-            location=None,
-        )
-        return Activity(
-            id=int(a["id"]),
-            action=str(a.get("action_type", "")),
-            subject=subject,
-            object_guid=int(a["object_guid"]) if a.get("object_guid") not in (None, "") else None,
-            object_title=None,
-            summary=f"{subject.name} {a.get('txt', '')}".strip(),
-            created_at=None,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed river item") from exc
+def _rest_user(raw: Any) -> ElggUser:
+    p = _typed(raw, a.PluginProfile, "a profile")
+    fields = p.profile_fields if isinstance(p.profile_fields, dict) else {}
+    location = fields.get("location", {})
+    return ElggUser(
+        guid=None,
+        username=p.core.username,
+        name=p.core.name or p.core.username,
+        email=None,
+        avatar_url=p.avatar_url or None,
+        location=(location.get("value") if isinstance(location, dict) else None) or None,
+    )
 
 
-def _group(g: Any) -> ElggGroup:
-    try:
-        return ElggGroup(
-            guid=int(g["guid"]),
-            name=str(g.get("name", "")),
-            description=g.get("description") or None,
-            is_open=str(g.get("membership", "open")) == "open",
-            member_count=int(g["members_count"])
-            if g.get("members_count") not in (None, "")
-            else None,
-            owner_guid=int(g["owner_guid"]) if g.get("owner_guid") else None,
-            created_at=_time(g.get("time_created")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed group") from exc
+def _rest_group(raw: Any) -> ElggGroup:
+    g = _typed(raw, a.PluginGroup, "a group")
+    return ElggGroup(
+        guid=g.guid,
+        name=g.title,
+        description=g.description or None,
+        is_open=g.permission_public,
+        member_count=g.members,
+        owner_guid=g.owner.guid if g.owner is not None else None,
+        created_at=None,
+    )
 
 
-def _activity(a: Any) -> Activity:
-    try:
-        subject = ElggUser(
-            guid=int(a["subject_guid"]),
-            username=str(a.get("subject_username", "")),
-            name=str(a.get("subject_name") or a.get("subject_username", "")),
-            email=None,
-            avatar_url=None,
-            location=None,
-        )
-        return Activity(
-            id=int(a["id"]),
-            action=str(a.get("action_type", "")),
-            subject=subject,
-            object_guid=int(a["object_guid"]) if a.get("object_guid") not in (None, "") else None,
-            object_title=a.get("object_title") or None,
-            summary=str(a.get("summary", "")),
-            created_at=_time(a.get("posted")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Elgg sent a malformed river item") from exc
+def _rest_activity(raw: Any) -> Activity:
+    x = _typed(raw, a.PluginActivity, "a river item")
+    subject = ElggUser(
+        guid=x.subject_guid,
+        username=x.username,
+        name=x.name or x.username,
+        email=None,
+        avatar_url=x.avatar_url or None,
+        location=None,
+    )
+    return Activity(
+        id=x.id,
+        action=x.action_type,
+        subject=subject,
+        object_guid=x.object_guid,
+        object_title=None,
+        summary=f"{subject.name} {x.txt}".strip(),
+        created_at=None,
+    )
+
+
+def _group(raw: Any) -> ElggGroup:
+    g = _typed(raw, a.Group, "a group")
+    return ElggGroup(
+        guid=g.guid,
+        name=g.name,
+        description=g.description or None,
+        is_open=g.membership == "open",
+        member_count=g.members_count,
+        owner_guid=g.owner_guid or None,
+        created_at=_time(g.time_created),
+    )
+
+
+def _activity(raw: Any) -> Activity:
+    x = _typed(raw, a.Activity, "a river item")
+    subject = ElggUser(
+        guid=x.subject_guid,
+        username=x.subject_username,
+        name=x.subject_name or x.subject_username,
+        email=None,
+        avatar_url=None,
+        location=None,
+    )
+    return Activity(
+        id=x.id,
+        action=x.action_type,
+        subject=subject,
+        object_guid=x.object_guid,
+        object_title=x.object_title or None,
+        summary=x.summary,
+        created_at=_time(x.posted),
+    )

@@ -210,3 +210,11 @@ def test_error_statuses_map_to_the_hierarchy(
     assert type(error) is kind and error.source == "elgg"
     with pytest.raises(kind):  # the envelope reader maps the same way
         read(httpx.Response(200, json={"status": status, "message": message}))
+
+
+def test_empty_elements_of_the_xml_view_are_absent_values() -> None:
+    """Elgg's XML view writes a null owner or count as an empty element."""
+    from connectors.elgg.client import _group
+
+    group = _group({"guid": "7", "name": "Choir", "owner_guid": "", "members_count": ""})
+    assert (group.guid, group.owner_guid, group.member_count) == (7, None, None)
