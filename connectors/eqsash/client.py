@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from ..answers import typed
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -23,11 +24,13 @@ from ..errors import (
     UpstreamError,
 )
 from ..http import Upstream, decode_json
+from . import answers as a
 from .models import Article, EqsashUser, Section, Token
 
 __all__ = ["Eqsash", "read"]
 
 SOURCE = "eqsash"
+T = TypeVar("T")
 
 
 def read(response: httpx.Response) -> Any:
@@ -96,16 +99,12 @@ class Eqsash:
 
     async def login(self, login: str, password: str) -> Token:
         found = await self.call("users", "login", {"login": login, "password": password})
-        try:
-            return Token(
-                token=str(found["token"]),
-                user_id=int(found["user_id"]),
-                expires_at=datetime.fromtimestamp(int(found["expires"]), UTC)
-                if found.get("expires")
-                else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProtocolError(SOURCE, "Eqsash's login answer has no token") from exc
+        answer = _typed(found, a.Login, "a login")
+        return Token(
+            token=answer.token,
+            user_id=answer.user_id,
+            expires_at=datetime.fromtimestamp(answer.expires, UTC) if answer.expires else None,
+        )
 
     async def current_user(self) -> EqsashUser:
         return _user(await self.call("users", "current", reads=True))
@@ -137,15 +136,15 @@ class Eqsash:
             data["search"] = search
         if section is not None:
             data["section_id"] = section
-        found = await self.call("articles", "list", data, reads=True)
-        if not isinstance(found, dict):
-            raise ProtocolError(SOURCE, "Eqsash's articles.list answer is not an object")
-        return int(found.get("total", 0)), [_article(a) for a in _list(found.get("items"))]
+        page = _typed(
+            await self.call("articles", "list", data, reads=True), a.ArticlePage, "a page"
+        )
+        return page.total, [_article(item) for item in _list(page.items or [])]
 
     async def articles_by_ids(self, ids: Sequence[int]) -> list[Article]:
         return [
-            _article(a)
-            for a in _list(await self.call("articles", "get_many", {"ids": list(ids)}, reads=True))
+            _article(x)
+            for x in _list(await self.call("articles", "get_many", {"ids": list(ids)}, reads=True))
         ]
 
     async def sections(self) -> list[Section]:
@@ -170,38 +169,36 @@ def _time(value: Any) -> datetime | None:
         raise ProtocolError(SOURCE, f"Eqsash sent an unreadable date {value!r}") from exc
 
 
-def _user(u: Any) -> EqsashUser:
-    try:
-        return EqsashUser(
-            id=int(u["id"]),
-            login=str(u["login"]),
-            name=str(u.get("name") or u["login"]),
-            email=u.get("email") or None,
-            roles=tuple(str(r) for r in u.get("roles", [])),
-            registered_at=_time(u.get("registered")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Eqsash sent a malformed user") from exc
+def _typed(value: Any, model: type[T], what: str) -> T:
+    return typed(SOURCE, value, model, what)
 
 
-def _article(a: Any) -> Article:
-    try:
-        return Article(
-            id=int(a["id"]),
-            title=str(a.get("title", "")),
-            slug=str(a.get("slug", "")),
-            summary=a.get("summary") or None,
-            body_html=a.get("body") or None,
-            section_id=int(a["section_id"]) if a.get("section_id") else None,
-            author_id=int(a["author_id"]) if a.get("author_id") else None,
-            published_at=_time(a.get("published")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Eqsash sent a malformed article") from exc
+def _user(raw: Any) -> EqsashUser:
+    u = _typed(raw, a.UserItem, "a user")
+    return EqsashUser(
+        id=u.id,
+        login=u.login,
+        name=u.name or u.login,
+        email=u.email or None,
+        roles=tuple(u.roles),
+        registered_at=_time(u.registered),
+    )
 
 
-def _section(s: Any) -> Section:
-    try:
-        return Section(id=int(s["id"]), name=str(s.get("name", "")), slug=str(s.get("slug", "")))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(SOURCE, "Eqsash sent a malformed section") from exc
+def _article(raw: Any) -> Article:
+    x = _typed(raw, a.ArticleItem, "an article")
+    return Article(
+        id=x.id,
+        title=x.title,
+        slug=x.slug,
+        summary=x.summary or None,
+        body_html=x.body or None,
+        section_id=x.section_id or None,
+        author_id=x.author_id or None,
+        published_at=_time(x.published),
+    )
+
+
+def _section(raw: Any) -> Section:
+    x = _typed(raw, a.SectionItem, "a section")
+    return Section(id=x.id, name=x.name, slug=x.slug)
