@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import BadRequest, ProtocolError, Unauthenticated
+from ..errors import BadRequest, Forbidden, ProtocolError, Unauthenticated
 from ..http import Upstream, decode_json
 from . import convert
 from .jsonapi import SOURCE, Document, Resource, read_document
@@ -152,13 +152,22 @@ class Flarum:
         """Users with this e-mail (`filter[email]`, one address a call).
 
         Guests get `Forbidden`. For members and moderators Flarum 1.7 ignores the filter and
-        answers every user, e-mails hidden but the caller's own: only a row whose e-mail is
-        the address asked for is a match, never the first row.
+        answers a page of every user, e-mails hidden but the caller's own: only a row whose
+        e-mail is the address asked for is a match, never the first row, and an answer that
+        shows the filter was ignored (rows without the address) is `Forbidden` too: such a
+        caller cannot find anyone by e-mail (the caller's own account is found another way).
         """
         document = await self._get("/users", {"filter[email]": email})
         wanted = email.strip().lower()
         found = [convert.user(resource) for resource in document.many()]
-        return [u for u in found if u.email is not None and u.email.strip().lower() == wanted]
+        matching = [u for u in found if u.email is not None and u.email.strip().lower() == wanted]
+        if found and not matching:
+            raise Forbidden(
+                SOURCE,
+                "Flarum ignores the e-mail filter for this caller: it cannot find users by e-mail",
+                upstream_code="filter_ignored",
+            )
+        return matching
 
     async def tags(self) -> list[Tag]:
         document = await self._get("/tags")

@@ -301,3 +301,17 @@ def test_a_first_post_without_its_author_still_costs_one_request(
     body = gateway.query("{ discussions(first: 20) { nodes { firstPost { contentHtml } } } }")
     assert all(n["firstPost"]["contentHtml"] for n in body["data"]["discussions"]["nodes"])
     assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
+
+
+def test_a_member_beyond_flarums_first_page_of_users_finds_their_own_account(
+    gateway: Gateway, flarum: Simulator, world: World
+) -> None:
+    """Flarum ignores a member's e-mail filter and answers its first 20 users: a member not
+    among them is still linked to their own account, through the forum's actor."""
+    member = next(p for p in world.people if p.id > 30 and not p.is_admin)
+    body = gateway.query(
+        "query($e: String!) { person(email: $e) { forumUser { username } } }",
+        {"e": member.email},
+        **flarum_headers(login(flarum.url, member.username)),
+    )
+    assert body["data"]["person"]["forumUser"] == {"username": member.username}
