@@ -21,31 +21,22 @@ from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 
 from connectors.cache import MemoryStore, RedisStore, ResponseCache
-from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
-from connectors.elgg import Elgg, ElggAuth, MethodInfo
-from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import Unauthenticated, Unavailable
-from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
-from connectors.moodle import Moodle, MoodleAuth
 
 from .config import Settings, SourceSettings
-from .loaders import CivicrmLoaders, ElggLoaders, EqsashLoaders, FlarumLoaders, MoodleLoaders
 from .people import PeopleLoaders
 from .session import SessionCodec
+from .sources import SOURCES, Reach, SourceSpec
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 
-CALLER_HEADERS: Mapping[str, str] = {
-    "flarum": "X-Flarum-Token",
-    "moodle": "X-Moodle-Token",
-    "civicrm": "X-Civicrm-Api-Key",
-    "elgg": "X-Elgg-Token",
-    "eqsash": "X-Eqsash-Token",
-}
+CALLER_HEADERS: Mapping[str, str] = {name: spec.header for name, spec in SOURCES.items()}
 """The request header that carries the caller's own credential for each source."""
 
 T = TypeVar("T")
+SiteT = TypeVar("SiteT")
+LoadersT = TypeVar("LoadersT")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
 
 
@@ -84,14 +75,14 @@ class Gateway:
     settings: Settings
     clients: dict[str, httpx.AsyncClient]
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    no_multicall: TTLCache[str, bool] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
+    memory: dict[str, TTLCache[str, Any]] = field(
+        default_factory=lambda: {
+            name: TTLCache(maxsize=spec.memory.size, ttl=spec.memory.ttl_s)
+            for name, spec in SOURCES.items()
+            if spec.memory is not None
+        }
     )
-    """Moodle callers whose service refused the multi-call, for ten minutes."""
-    elgg_methods: TTLCache[str, MethodInfo] = field(
-        default_factory=lambda: TTLCache(maxsize=1_000, ttl=600)
-    )
-    """What Elgg's `system.api.list` said the site exposes, for ten minutes."""
+    """What each source's connector learns about a site or caller and keeps for a while."""
     sessions: SessionCodec | None = None
     """Reads and issues gateway session tokens; None when no key is configured."""
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
@@ -173,46 +164,48 @@ class Context:
         self.outcome = "ok"
         """ok, partial (some fields failed) or failed (no data)."""
         self._once: dict[str, asyncio.Future[Any]] = {}
+        self._sites: dict[str, Any] = {}
+        self._loaders: dict[str, Any] = {}
 
-    # Loaders are made on first use: most requests touch one or two sources.
+    # Connectors and loaders are made on first use: most requests touch one or two sources.
 
-    @cached_property
-    def flarum_loaders(self) -> FlarumLoaders:
-        return FlarumLoaders(lambda: self.flarum)
+    def site(self, spec: SourceSpec[Any, SiteT, Any]) -> SiteT:
+        """The source's connector acting as this caller, made once per request."""
+        if spec.name not in self._sites:
+            settings = self.settings.sources.configured().get(spec.name)
+            credential = spec.credential(settings, self.credentials.token(spec.name))
+            self._sites[spec.name] = self.site_as(spec, credential)
+        site: SiteT = self._sites[spec.name]
+        return site
 
-    @cached_property
-    def moodle_loaders(self) -> MoodleLoaders:
-        return MoodleLoaders(lambda: self.moodle)
+    def site_as(self, spec: SourceSpec[Any, SiteT, Any], credential: str | None) -> SiteT:
+        """The source's connector acting with `credential` (a login's new token, say)."""
+        settings = self.settings.sources.configured().get(spec.name)
+        if settings is None:
+            raise Unavailable(spec.name, f"{spec.label} is not configured on this gateway")
+        reach = Reach(
+            lambda auth, identity: self._upstream(settings, spec.name, auth, identity),
+            self.gateway.memory.get(spec.name),
+        )
+        return spec.connect(reach, settings, credential)
 
-    @cached_property
-    def civicrm_loaders(self) -> CivicrmLoaders:
-        return CivicrmLoaders(lambda: self.civicrm)
-
-    @cached_property
-    def elgg_loaders(self) -> ElggLoaders:
-        return ElggLoaders(lambda: self.elgg)
-
-    @cached_property
-    def eqsash_loaders(self) -> EqsashLoaders:
-        return EqsashLoaders(lambda: self.eqsash)
+    def loaders(self, spec: SourceSpec[Any, Any, LoadersT]) -> LoadersT:
+        """The source's loaders for this request."""
+        if spec.name not in self._loaders:
+            self._loaders[spec.name] = spec.loaders(lambda: self.site(spec))
+        loaders: LoadersT = self._loaders[spec.name]
+        return loaders
 
     @cached_property
     def people_loaders(self) -> PeopleLoaders:
-        return PeopleLoaders(
-            flarum_site=self._connect("flarum"),
-            flarum_own=self.flarum_actor,
-            moodle_site=self._connect("moodle"),
-            civicrm_site=self._connect("civicrm"),
-            elgg_site=self._connect("elgg"),
-            eqsash_site=self._connect("eqsash"),
-            fold_gmail=self.settings.people.fold_gmail,
-        )
+        lookups = {name: (spec.people(self), self._connect(name)) for name, spec in SOURCES.items()}
+        return PeopleLoaders(lookups, fold_gmail=self.settings.people.fold_gmail)
 
     def _connect(self, source: str) -> Callable[[], Any] | None:
         """How to reach `source` as the caller, or None: not configured, or no identity there."""
         if source not in self.settings.sources.configured() or not self.has_identity(source):
             return None
-        return lambda: getattr(self, source)
+        return lambda: self.site(SOURCES[source])
 
     async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """Run `make` once per request for `key`; later callers share its result."""
@@ -220,11 +213,6 @@ class Context:
             self._once[key] = asyncio.ensure_future(make())
         result: T = await asyncio.shield(self._once[key])
         return result
-
-    async def flarum_actor(self) -> Any:
-        """The caller's own Flarum account (None for a guest), asked once per request."""
-        forum = await self.once("flarum.forum", lambda: self.flarum.forum())
-        return forum.actor
 
     @property
     def settings(self) -> Settings:
@@ -257,102 +245,3 @@ class Context:
             caller_key=self.gateway.caller_key(source, identity),
             tracer=self.gateway.tracer,
         )
-
-    @cached_property
-    def flarum(self) -> Flarum:
-        """Flarum as this caller: their token, else the service key if allowed, else a guest."""
-        return self.flarum_as(self.credentials.token("flarum"))
-
-    def flarum_as(self, token: str | None) -> Flarum:
-        settings = self.settings.sources.flarum
-        if settings is None:
-            raise Unavailable("flarum", "Flarum is not configured on this gateway")
-        if token:
-            auth, identity = FlarumAuth(token=token), f"token:{token}"
-        elif settings.allow_service_fallback:
-            auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
-            identity = f"service:{settings.api_key}:{settings.api_user_id}"
-        else:
-            auth, identity = FlarumAuth(), "guest"
-        upstream = self._upstream(settings, "flarum", auth, identity)
-        return Flarum(upstream)
-
-    @cached_property
-    def moodle(self) -> Moodle:
-        """Moodle as this caller. Moodle has no guest web services: no token, no call."""
-        settings = self.settings.sources.moodle
-        token = self.credentials.token("moodle")
-        if token is None and settings is not None and settings.allow_service_fallback:
-            token = settings.token
-        if token is None:
-            raise Unauthenticated("moodle", "Moodle needs a token: send X-Moodle-Token")
-        return self.moodle_as(token)
-
-    def moodle_as(self, token: str | None) -> Moodle:
-        settings = self.settings.sources.moodle
-        if settings is None:
-            raise Unavailable("moodle", "Moodle is not configured on this gateway")
-        upstream = self._upstream(settings, "moodle", MoodleAuth(token), f"token:{token or ''}")
-        return Moodle(
-            upstream,
-            no_multicall=self.gateway.no_multicall,
-            caller_key=upstream.caller_key,
-        )
-
-    @cached_property
-    def civicrm(self) -> Civicrm:
-        """CiviCRM as this caller. Its REST interface has no guests: no api_key, no call."""
-        settings = self.settings.sources.civicrm
-        api_key = self.credentials.token("civicrm")
-        if api_key is None and settings is not None and settings.allow_service_fallback:
-            api_key = settings.api_key
-        if api_key is None:
-            raise Unauthenticated("civicrm", "CiviCRM needs an api key: send X-Civicrm-Api-Key")
-        return self.civicrm_as(api_key)
-
-    def civicrm_as(self, api_key: str | None) -> Civicrm:
-        settings = self.settings.sources.civicrm
-        if settings is None:
-            raise Unavailable("civicrm", "CiviCRM is not configured on this gateway")
-        auth = CivicrmAuth(settings.site_key, api_key)
-        upstream = self._upstream(settings, "civicrm", auth, f"api_key:{api_key}")
-        style: ApiStyle = "q" if settings.api_style == "q" else "entity"
-        return Civicrm(upstream, rest_path=settings.rest_path, style=style)
-
-    @cached_property
-    def elgg(self) -> Elgg:
-        """Elgg as the gateway's application key, and as this caller where they sent a token."""
-        return self.elgg_as(self.credentials.token("elgg"))
-
-    def elgg_as(self, token: str | None) -> Elgg:
-        settings = self.settings.sources.elgg
-        if settings is None:
-            raise Unavailable("elgg", "Elgg is not configured on this gateway")
-        auth = ElggAuth(
-            api_key=settings.api_key,
-            secret=settings.secret,
-            algorithm=settings.hmac_algorithm,
-            variant="legacy" if settings.hmac_variant == "legacy" else "standard",
-            user_token=token,
-        )
-        identity = f"token:{token}" if token else "application"
-        upstream = self._upstream(settings, "elgg", auth, identity)
-        return Elgg(
-            upstream,
-            methods=self.gateway.elgg_methods,
-            profile=settings.methods,
-            overrides=settings.overrides,
-        )
-
-    @cached_property
-    def eqsash(self) -> Eqsash:
-        """Eqsash as this caller, or anonymously: it has no service identity to fall back on."""
-        return self.eqsash_as(self.credentials.token("eqsash"))
-
-    def eqsash_as(self, token: str | None) -> Eqsash:
-        settings = self.settings.sources.eqsash
-        if settings is None:
-            raise Unavailable("eqsash", "Eqsash is not configured on this gateway")
-        auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
-        upstream = self._upstream(settings, "eqsash", auth, f"token:{token}" if token else "guest")
-        return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)

@@ -6,13 +6,9 @@ from datetime import datetime
 
 import strawberry
 
-from .errors import UserInputError
-from .types.civicrm import Contact
+from .sources import SOURCES
 from .types.common import Account, Info, Source
-from .types.elgg import ElggUser
-from .types.eqsash import EqsashUser
-from .types.flarum import FlarumUser
-from .types.moodle import MoodleUser
+from .types.person import ACCOUNT_TYPES
 
 __all__ = ["LoginAllPayload", "LoginPayload", "SourceLogin", "login_on"]
 
@@ -29,54 +25,23 @@ class LoginPayload:
 
     @strawberry.field(description="The account the token acts as.")
     async def account(self, info: Info) -> Account | None:
-        if self.source_ is Source.EQSASH:
-            return EqsashUser.of(await info.context.eqsash_as(self.token).current_user())
-        if self.source_ is Source.ELGG:
-            return ElggUser.of(await info.context.elgg_as(self.token).profile())
-        if self.source_ is Source.CIVICRM:
-            me = await info.context.civicrm_as(self.token).me()
-            return Contact.of(me) if me else None
-        if self.source_ is Source.MOODLE:
-            moodle = info.context.moodle_as(self.token)
-            site = await moodle.site_info()
-            (moodle_user,) = await moodle.users([site.user_id])
-            return MoodleUser.of(moodle_user)
-        flarum = info.context.flarum_as(self.token)
-        if self.user_id:
-            return FlarumUser.of(await flarum.user(self.user_id))
-        forum = await flarum.forum()  # who the token belongs to
-        return FlarumUser.of(forum.actor) if forum.actor else None
+        spec = SOURCES[self.source_.value]
+        found = await spec.account(info.context.site_as(spec, self.token), self.user_id)
+        return ACCOUNT_TYPES[spec.name].of(found) if found is not None else None
 
 
 async def login_on(info: Info, source: Source, username: str, password: str) -> LoginPayload:
     """Sign in on one source with its own login call."""
-    if source is Source.FLARUM:
-        token = await info.context.flarum_as(None).login(username, password)
-        return LoginPayload(
-            token=token.token, expires_at=None, source_=source, user_id=token.user_id
-        )
-    if source is Source.MOODLE:
-        settings = info.context.settings.sources.moodle
-        service = settings.service if settings else "moodle_mobile_app"
-        moodle_token = await info.context.moodle_as(None).login(username, password, service)
-        return LoginPayload(token=moodle_token, expires_at=None, source_=source)
-    if source is Source.EQSASH:
-        eqsash_token = await info.context.eqsash_as(None).login(username, password)
-        return LoginPayload(
-            token=eqsash_token.token,
-            expires_at=eqsash_token.expires_at,
-            source_=source,
-            user_id=str(eqsash_token.user_id),
-        )
-    if source is Source.ELGG:
-        elgg_token = await info.context.elgg_as(None).get_token(username, password)
-        return LoginPayload(
-            token=elgg_token.token, expires_at=elgg_token.expires_at, source_=source
-        )
-    if source is Source.CIVICRM:
-        api_key = await info.context.civicrm_as(None).login(username, password)
-        return LoginPayload(token=api_key, expires_at=None, source_=source)
-    raise UserInputError(f"login on {source.name} is not available yet")
+    spec = SOURCES[source.value]
+    site = info.context.site_as(spec, None)
+    settings = info.context.settings.sources.configured()[spec.name]
+    signed_in = await spec.login(site, settings, username, password)
+    return LoginPayload(
+        token=signed_in.token,
+        expires_at=signed_in.expires_at,
+        source_=source,
+        user_id=signed_in.user_id,
+    )
 
 
 @strawberry.type(description="How signing in on one source went.")

@@ -11,6 +11,7 @@ from connectors.errors import NotFound
 
 from .context import Context
 from .ids import GlobalId, InvalidId
+from .sources import CIVICRM, ELGG, EQSASH, FLARUM, MOODLE
 from .types.civicrm import CivicrmGroup, Contact
 from .types.common import Info, Node
 from .types.elgg import ElggGroup, ElggUser
@@ -47,7 +48,7 @@ def _by(
 async def _assignment(info: Info, upstream_id: str) -> Node:
     """Moodle lists assignments by course only: look in the caller's courses."""
     wanted = number(upstream_id)
-    for assignments in (await info.context.moodle.assignments([])).values():
+    for assignments in (await info.context.site(MOODLE).assignments([])).values():
         for assignment in assignments:
             if assignment.id == wanted:
                 return Assignment.of(assignment)
@@ -62,7 +63,7 @@ def _whose(upstream_id: str) -> tuple[int, int]:
 
 async def _submission(info: Info, upstream_id: str) -> Node:
     assignment, user = _whose(upstream_id)
-    for submission in await info.context.moodle_loaders.submissions.load(assignment):
+    for submission in await info.context.loaders(MOODLE).submissions.load(assignment):
         if submission.user_id == user:
             return Submission.of(submission)
     raise NotFound(
@@ -72,7 +73,7 @@ async def _submission(info: Info, upstream_id: str) -> Node:
 
 async def _grade(info: Info, upstream_id: str) -> Node:
     assignment, user = _whose(upstream_id)
-    for grade in await info.context.moodle_loaders.grades.load(assignment):
+    for grade in await info.context.loaders(MOODLE).grades.load(assignment):
         if grade.user_id == user:
             return Grade.of(grade)
     raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
@@ -84,22 +85,22 @@ async def _person(info: Info, email: str) -> Node:
 
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
     ("legacygraph", "Person"): _person,
-    ("flarum", "Discussion"): _by(lambda c: c.flarum_loaders.discussions, Discussion.of),
-    ("flarum", "Post"): _by(lambda c: c.flarum_loaders.posts, Post.of),
-    ("flarum", "FlarumUser"): _by(lambda c: c.flarum_loaders.users, FlarumUser.of),
-    ("flarum", "Tag"): _by(lambda c: c.flarum_loaders.tags, Tag.of),
-    ("moodle", "Course"): _by(lambda c: c.moodle_loaders.courses, Course.of, number),
-    ("moodle", "MoodleUser"): _by(lambda c: c.moodle_loaders.users, MoodleUser.of, number),
+    ("flarum", "Discussion"): _by(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
+    ("flarum", "Post"): _by(lambda c: c.loaders(FLARUM).posts, Post.of),
+    ("flarum", "FlarumUser"): _by(lambda c: c.loaders(FLARUM).users, FlarumUser.of),
+    ("flarum", "Tag"): _by(lambda c: c.loaders(FLARUM).tags, Tag.of),
+    ("moodle", "Course"): _by(lambda c: c.loaders(MOODLE).courses, Course.of, number),
+    ("moodle", "MoodleUser"): _by(lambda c: c.loaders(MOODLE).users, MoodleUser.of, number),
     ("moodle", "Assignment"): _assignment,
     ("moodle", "Submission"): _submission,
     ("moodle", "Grade"): _grade,
-    ("civicrm", "Contact"): _by(lambda c: c.civicrm_loaders.contacts, Contact.of, number),
-    ("civicrm", "CivicrmGroup"): _by(lambda c: c.civicrm_loaders.groups, CivicrmGroup.of, number),
-    ("elgg", "ElggGroup"): _by(lambda c: c.elgg_loaders.groups, ElggGroup.of, number),
-    ("elgg", "ElggUser"): _by(lambda c: c.elgg_loaders.profiles, ElggUser.of),
-    ("eqsash", "Article"): _by(lambda c: c.eqsash_loaders.articles, Article.of, number),
-    ("eqsash", "EqsashUser"): _by(lambda c: c.eqsash_loaders.users, EqsashUser.of, number),
-    ("eqsash", "Section"): _by(lambda c: c.eqsash_loaders.sections, Section.of, number),
+    ("civicrm", "Contact"): _by(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),
+    ("civicrm", "CivicrmGroup"): _by(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
+    ("elgg", "ElggGroup"): _by(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
+    ("elgg", "ElggUser"): _by(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
+    ("eqsash", "Article"): _by(lambda c: c.loaders(EQSASH).articles, Article.of, number),
+    ("eqsash", "EqsashUser"): _by(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),
+    ("eqsash", "Section"): _by(lambda c: c.loaders(EQSASH).sections, Section.of, number),
 }
 
 

@@ -34,6 +34,7 @@ from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
 from .nodes import resolve_node
 from .pagination import Connection, connection, sliced
 from .selection import node_paths
+from .sources import CIVICRM, ELGG, EQSASH, FLARUM, MOODLE
 from .tracing import upstream_report
 from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
 from .types.common import Group, Info, Node, Source, page_window
@@ -93,14 +94,14 @@ class Query:
         tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
     ) -> Connection[Discussion] | None:
         at = page_window(info, first, after)
-        page = await info.context.flarum.discussions(
+        page = await info.context.site(FLARUM).discussions(
             offset=at.offset,
             limit=at.limit,
             search=search,
             tag=tag,
             include=discussion_includes(info, connection=True),
         )
-        info.context.flarum_loaders.remember(page.related)
+        info.context.loaders(FLARUM).remember(page.related)
         return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
     @strawberry.field(description="Moodle courses the caller can see, by name when searching.")
@@ -111,18 +112,18 @@ class Query:
         after: str | None = None,
         search: str | None = None,
     ) -> Connection[Course] | None:
-        moodle = info.context.moodle
+        moodle = info.context.site(MOODLE)
         if search:
             _, courses = await moodle.search_courses(search)
         else:
             courses = await moodle.courses()
-        info.context.moodle_loaders.remember_courses(courses)
+        info.context.loaders(MOODLE).remember_courses(courses)
         return courses_connection(info, courses, first, after)
 
     @strawberry.field
     async def course(self, info: Info, id: strawberry.ID) -> Course | None:
         upstream_id = GlobalId.expect_int(id, "moodle", "Course")
-        return Course.of(await info.context.moodle_loaders.courses.load(upstream_id))
+        return Course.of(await info.context.loaders(MOODLE).courses.load(upstream_id))
 
     @strawberry.field(description="CiviCRM contacts the caller may see, by name or group.")
     async def contacts(
@@ -135,16 +136,16 @@ class Query:
     ) -> Connection[Contact] | None:
         at = page_window(info, first, after)
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
-        found = await info.context.civicrm.contacts(
+        found = await info.context.site(CIVICRM).contacts(
             search=search, group_id=group, limit=at.limit + 1, offset=at.offset
         )
-        info.context.civicrm_loaders.remember_contacts(found)
+        info.context.loaders(CIVICRM).remember_contacts(found)
         return connection(found[: at.limit], at, has_next=len(found) > at.limit, node=Contact.of)
 
     @strawberry.field
     async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
         contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
-        return Contact.of(await info.context.civicrm_loaders.contacts.load(contact_id))
+        return Contact.of(await info.context.loaders(CIVICRM).contacts.load(contact_id))
 
     @strawberry.field(
         description="Groups of people: CiviCRM's and Elgg's, or one source's. Without a source, "
@@ -165,14 +166,14 @@ class Query:
         found: list[Group] = []
         configured = context.settings.sources.configured()
         if source is Source.CIVICRM or (source is None and context.has_identity("civicrm")):
-            for group in await context.civicrm.groups(search=search):
-                context.civicrm_loaders.groups.prime(group.id, group)
+            for group in await context.site(CIVICRM).groups(search=search):
+                context.loaders(CIVICRM).groups.prime(group.id, group)
                 found.append(CivicrmGroup.of(group))
         if source is Source.ELGG or (source is None and "elgg" in configured):
             needle = (search or "").lower()
             found += [
                 ElggGroup.of(g)
-                for g in await context.elgg.groups(limit=GROUPS_AT_MOST)
+                for g in await context.site(ELGG).groups(limit=GROUPS_AT_MOST)
                 if needle in g.name.lower()
             ]
         return sliced(found, at, node=lambda group: group)
@@ -204,7 +205,7 @@ class Query:
         search: str | None = None,
     ) -> Connection[Person] | None:
         at = page_window(info, first, after)
-        found = await info.context.civicrm.contacts(
+        found = await info.context.site(CIVICRM).contacts(
             search=search,
             contact_type="Individual",
             with_email=True,
@@ -214,7 +215,7 @@ class Query:
         people = info.context.people_loaders
         for contact in found:
             if contact.email:
-                people.civicrm.prime(people.key(contact.email), contact)
+                people.of("civicrm").prime(people.key(contact.email), contact)
         return connection(
             [c for c in found[: at.limit] if c.email],
             at,
@@ -247,12 +248,12 @@ class Query:
             )
         if data is not None and not isinstance(data, dict):
             raise UserInputError("data: must be a JSON object", field="data")
-        return typing.cast(JSON, await info.context.eqsash.call(module, method, data))
+        return typing.cast(JSON, await info.context.site(EQSASH).call(module, method, data))
 
     @strawberry.field
     async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
         upstream_id = GlobalId.expect(id, "flarum", "Discussion")
-        return Discussion.of(await info.context.flarum_loaders.discussions.load(upstream_id))
+        return Discussion.of(await info.context.loaders(FLARUM).discussions.load(upstream_id))
 
 
 @strawberry.type
@@ -300,8 +301,8 @@ class Mutation:
     async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
         fields = contact_fields(input, creating=True)
         # The connector reads the contact back and fails where it did not save what was sent.
-        created = await info.context.civicrm.create_contact(fields)
-        info.context.civicrm_loaders.remember_contacts([created])
+        created = await info.context.site(CIVICRM).create_contact(fields)
+        info.context.loaders(CIVICRM).remember_contacts([created])
         return Contact.of(created)
 
     @strawberry.mutation(description="Change the given fields of a CiviCRM contact, and no others.")
@@ -310,8 +311,8 @@ class Mutation:
     ) -> Contact | None:
         contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
         fields = contact_fields(input, creating=False)
-        updated = await info.context.civicrm.update_contact(contact_id, fields)
-        info.context.civicrm_loaders.remember_contacts([updated])
+        updated = await info.context.site(CIVICRM).update_contact(contact_id, fields)
+        info.context.loaders(CIVICRM).remember_contacts([updated])
         return Contact.of(updated)
 
     @strawberry.mutation(description="Add a contact to a CiviCRM group; returns the group.")
@@ -320,29 +321,29 @@ class Mutation:
     ) -> CivicrmGroup | None:
         contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
-        await info.context.civicrm.add_to_group(group, [contact])
-        return CivicrmGroup.of(await info.context.civicrm_loaders.groups.load(group))
+        await info.context.site(CIVICRM).add_to_group(group, [contact])
+        return CivicrmGroup.of(await info.context.loaders(CIVICRM).groups.load(group))
 
     @strawberry.mutation(description="Join an Elgg group as the caller (open groups only).")
     async def join_group(self, info: Info, group_id: strawberry.ID) -> ElggGroup | None:
         guid = GlobalId.expect_int(group_id, "elgg", "ElggGroup")
-        await info.context.elgg.join(guid)
-        return ElggGroup.of(await info.context.elgg.group(guid))
+        await info.context.site(ELGG).join(guid)
+        return ElggGroup.of(await info.context.site(ELGG).group(guid))
 
     @strawberry.mutation(description="Start a Flarum discussion as the caller.")
     async def start_discussion(
         self, info: Info, title: str, content: str, tags: list[strawberry.ID] | None = None
     ) -> Discussion | None:
         tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
-        found = await info.context.flarum.start_discussion(title, content, tag_ids)
-        info.context.flarum_loaders.remember(found.related)
+        found = await info.context.site(FLARUM).start_discussion(title, content, tag_ids)
+        info.context.loaders(FLARUM).remember(found.related)
         return Discussion.of(found.item)
 
     @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
     async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
         upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
-        found = await info.context.flarum.reply(upstream_id, content)
-        info.context.flarum_loaders.remember(found.related)
+        found = await info.context.site(FLARUM).reply(upstream_id, content)
+        info.context.loaders(FLARUM).remember(found.related)
         return Post.of(found.item)
 
 

@@ -12,6 +12,7 @@ from connectors import civicrm
 
 from ..errors import UserInputError
 from ..pagination import Connection, connection
+from ..sources import CIVICRM
 from .common import Account, Group, Info, Source, global_id, page_window
 
 __all__ = ["Address", "CivicrmGroup", "Contact", "ContactInput", "ContactType", "contact_fields"]
@@ -82,7 +83,7 @@ class Contact(Account):
 
     @strawberry.field
     async def groups(self, info: Info) -> list[CivicrmGroup] | None:
-        loaders = info.context.civicrm_loaders
+        loaders = info.context.loaders(CIVICRM)
         group_ids = await loaders.groups_of_contact.load(self.data.id)
         return [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
 
@@ -121,13 +122,13 @@ class CivicrmGroup(Group):
 
     @strawberry.field(description="Members the caller may see.")
     async def member_count(self, info: Info) -> int | None:
-        return len(await info.context.civicrm_loaders.members_of_group.load(self.data.id))
+        return len(await info.context.loaders(CIVICRM).members_of_group.load(self.data.id))
 
     @strawberry.field
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Account] | None:
-        loaders = info.context.civicrm_loaders
+        loaders = info.context.loaders(CIVICRM)
         member_ids = await loaders.members_of_group.load(self.data.id)
         at = page_window(info, first, after)
         page = await loaders.contacts.load_many(member_ids[at.offset : at.offset + at.limit])

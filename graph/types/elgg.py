@@ -10,6 +10,7 @@ import strawberry
 from connectors import elgg
 
 from ..pagination import Connection, connection
+from ..sources import ELGG
 from .common import Account, Group, Info, Source, global_id, page_window
 
 __all__ = ["ElggActivity", "ElggGroup", "ElggUser"]
@@ -45,7 +46,7 @@ class ElggUser(Account):
     async def groups(
         self, info: Info
     ) -> list[Annotated[ElggGroup, strawberry.lazy(__name__)]] | None:
-        found = await info.context.elgg_loaders.user_groups.load(self.data.username)
+        found = await info.context.loaders(ELGG).user_groups.load(self.data.username)
         return [ElggGroup.of(g) for g in found]
 
 
@@ -98,7 +99,7 @@ class ElggGroup(Group):
     ) -> Connection[Account] | None:
         at = page_window(info, first, after)
         key = (self.data.guid, at.offset, at.limit + 1)
-        found = await info.context.elgg_loaders.members.load(key)
+        found = await info.context.loaders(ELGG).members.load(key)
         return connection(
             found[: at.limit],
             at,
@@ -110,5 +111,5 @@ class ElggGroup(Group):
     @strawberry.field(description="The latest activity in the group, newest first.")
     async def activity(self, info: Info, first: int = 10) -> list[ElggActivity] | None:
         limit = min(max(first, 0), info.context.settings.graphql.max_page_size)
-        found = await info.context.elgg_loaders.river.load((self.data.guid, limit))
+        found = await info.context.loaders(ELGG).river.load((self.data.guid, limit))
         return [ElggActivity.of(a) for a in found]

@@ -10,6 +10,7 @@ import strawberry
 from connectors import eqsash
 
 from ..pagination import Connection, connection
+from ..sources import EQSASH
 from .common import Account, Info, Node, Source, global_id, page_window
 
 __all__ = ["Article", "EqsashUser", "Section", "articles_connection"]
@@ -98,13 +99,13 @@ class Article(Node):
     async def author(self, info: Info) -> EqsashUser | None:
         if self.data.author_id is None:
             return None
-        return EqsashUser.of(await info.context.eqsash_loaders.users.load(self.data.author_id))
+        return EqsashUser.of(await info.context.loaders(EQSASH).users.load(self.data.author_id))
 
     @strawberry.field
     async def section(self, info: Info) -> Section | None:
         if self.data.section_id is None:
             return None
-        return Section.of(await info.context.eqsash_loaders.sections.load(self.data.section_id))
+        return Section.of(await info.context.loaders(EQSASH).sections.load(self.data.section_id))
 
 
 async def articles_connection(
@@ -116,10 +117,10 @@ async def articles_connection(
     section: int | None = None,
 ) -> Connection[Article]:
     at = page_window(info, first, after)
-    total, found = await info.context.eqsash.articles(
+    total, found = await info.context.site(EQSASH).articles(
         limit=at.limit, offset=at.offset, search=search, section=section
     )
-    info.context.eqsash_loaders.remember_articles(found)
+    info.context.loaders(EQSASH).remember_articles(found)
     return connection(
         found, at, has_next=at.offset + len(found) < total, node=Article.of, total_count=total
     )

@@ -16,6 +16,7 @@ from strawberry.scalars import JSON
 from connectors import flarum
 
 from ..pagination import Connection, connection
+from ..sources import FLARUM
 from .common import Account, Info, MaybeAwaitable, Node, Source, global_id, page_window
 
 __all__ = ["Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
@@ -45,7 +46,7 @@ class FlarumUser(Account):
         """The full user document; lists include only the short form."""
         if self.data.is_full:
             return self.data
-        return await info.context.flarum_loaders.full_users.load(self.data.id)
+        return await info.context.loaders(FLARUM).full_users.load(self.data.id)
 
     async def account_email(self, info: Info) -> str | None:
         """Flarum shows it to the user themself and to those who may edit their account."""
@@ -67,7 +68,7 @@ class FlarumUser(Account):
 async def load_user(info: Info, user_id: str | None) -> FlarumUser | None:
     if user_id is None:
         return None
-    return FlarumUser.of(await info.context.flarum_loaders.users.load(user_id))
+    return FlarumUser.of(await info.context.loaders(FLARUM).users.load(user_id))
 
 
 def author_of(
@@ -79,7 +80,7 @@ def author_of(
     if "user" in item.relationships:
         if item.author_id is None:
             return None
-        user = info.context.flarum_loaders.users.held(item.author_id)
+        user = info.context.loaders(FLARUM).users.held(item.author_id)
         if user is not None:
             return FlarumUser.of(user)
     return otherwise()
@@ -183,7 +184,7 @@ class Post(Node):
     async def _author(self, info: Info) -> FlarumUser | None:
         post = self.data
         if "user" not in post.relationships:
-            post = await info.context.flarum_loaders.posts.load(post.id)
+            post = await info.context.loaders(FLARUM).posts.load(post.id)
         return await load_user(info, post.author_id)
 
     @strawberry.field
@@ -192,11 +193,11 @@ class Post(Node):
     ) -> Annotated[Discussion, strawberry.lazy(__name__)] | None:
         if self.parent is not None:
             return Discussion.of(self.parent)
-        loaders = info.context.flarum_loaders
+        loaders = info.context.loaders(FLARUM)
         discussion_id = self.data.discussion_id
         if discussion_id is None and "discussion" not in self.data.relationships:
             # Listed by id, the post came without its discussion: the post alone names it.
-            found = await info.context.flarum.post(self.data.id)
+            found = await info.context.site(FLARUM).post(self.data.id)
             loaders.remember(found.related)
             discussion_id = found.item.discussion_id
         if discussion_id is None:
@@ -239,7 +240,7 @@ class Discussion(Node):
         """This discussion with `relationship` loaded: fetched again if the list left it out."""
         if relationship in self.data.relationships:
             return self.data
-        return await info.context.flarum_loaders.discussions.load(self.data.id)
+        return await info.context.loaders(FLARUM).discussions.load(self.data.id)
 
     # The three below answer at once when the list brought their data along (Flarum's
     # `include`), and only otherwise make a task that may call Flarum.
@@ -254,7 +255,7 @@ class Discussion(Node):
     @strawberry.field(graphql_type=list[Tag] | None)
     def tags(self, info: Info) -> MaybeAwaitable[list[Tag] | None]:
         if "tags" in self.data.relationships:
-            loader = info.context.flarum_loaders.tags
+            loader = info.context.loaders(FLARUM).tags
             held = [loader.held(tag_id) for tag_id in self.data.tag_ids or ()]
             if all(tag is not None for tag in held):
                 return [Tag.of(tag) for tag in held if tag is not None]
@@ -262,14 +263,14 @@ class Discussion(Node):
 
     async def _tags(self, info: Info) -> list[Tag] | None:
         tag_ids = (await self._with(info, "tags")).tag_ids or ()
-        return [Tag.of(tag) for tag in await info.context.flarum_loaders.tags.load_many(tag_ids)]
+        return [Tag.of(tag) for tag in await info.context.loaders(FLARUM).tags.load_many(tag_ids)]
 
     @strawberry.field(graphql_type=Post | None)
     def first_post(self, info: Info) -> MaybeAwaitable[Post | None]:
         if "firstPost" in self.data.relationships:
             if self.data.first_post_id is None:
                 return None
-            post = info.context.flarum_loaders.post_held(self.data.first_post_id)
+            post = info.context.loaders(FLARUM).post_held(self.data.first_post_id)
             if post is not None:
                 return Post.of(flarum.in_discussion(post, self.data.id), self.data)
         return self._first_post(info)
@@ -278,7 +279,7 @@ class Discussion(Node):
         post_id = (await self._with(info, "firstPost")).first_post_id
         if post_id is None:
             return None
-        post = await info.context.flarum_loaders.posts.load(post_id)
+        post = await info.context.loaders(FLARUM).posts.load(post_id)
         return Post.of(flarum.in_discussion(post, self.data.id), self.data)
 
     @strawberry.field(
@@ -289,5 +290,5 @@ class Discussion(Node):
     ) -> Connection[Post] | None:
         at = page_window(info, first, after)
         key = (self.data.id, at.offset, at.limit)
-        page = await info.context.flarum_loaders.discussion_posts.load(key)
+        page = await info.context.loaders(FLARUM).discussion_posts.load(key)
         return connection(page.items, at, has_next=page.has_next, node=Post.of)

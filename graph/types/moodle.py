@@ -13,6 +13,7 @@ from connectors import moodle
 
 from ..ids import GlobalId
 from ..pagination import Connection, sliced
+from ..sources import MOODLE
 from .common import Account, Info, Node, Source, global_id, page_window
 
 __all__ = [
@@ -77,14 +78,14 @@ class MoodleUser(Account):
     async def courses(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Course] | None:
-        courses = await info.context.moodle_loaders.users_courses.load(self.data.id)
+        courses = await info.context.loaders(MOODLE).users_courses.load(self.data.id)
         return courses_connection(info, courses, first, after)
 
 
 async def load_user(info: Info, user_id: int | None) -> MoodleUser | None:
     if user_id is None:
         return None
-    return MoodleUser.of(await info.context.moodle_loaders.users.load(user_id))
+    return MoodleUser.of(await info.context.loaders(MOODLE).users.load(user_id))
 
 
 @strawberry.type(description="A learner's hand-in for an assignment.")
@@ -168,16 +169,16 @@ class Assignment(Node):
 
     @strawberry.field
     async def course(self, info: Info) -> Annotated[Course, strawberry.lazy(__name__)] | None:
-        return Course.of(await info.context.moodle_loaders.courses.load(self.data.course_id))
+        return Course.of(await info.context.loaders(MOODLE).courses.load(self.data.course_id))
 
     @strawberry.field(description="Everyone's where the caller grades; else the caller's own.")
     async def submissions(self, info: Info) -> list[Submission] | None:
-        found = await info.context.moodle_loaders.submissions.load(self.data.id)
+        found = await info.context.loaders(MOODLE).submissions.load(self.data.id)
         return [Submission.of(s) for s in found]
 
     @strawberry.field(description="Everyone's where the caller grades; else the caller's own.")
     async def grades(self, info: Info) -> list[Grade] | None:
-        return [Grade.of(g) for g in await info.context.moodle_loaders.grades.load(self.data.id)]
+        return [Grade.of(g) for g in await info.context.loaders(MOODLE).grades.load(self.data.id)]
 
 
 @strawberry.type
@@ -264,7 +265,7 @@ class Course(Node):
         if self.data.category is not None or self.data.category_id is None:
             return self.data.category
         # The enrolled-courses list names the category by id only: a lookup names it.
-        return (await info.context.moodle_loaders.courses.load(self.data.id)).category
+        return (await info.context.loaders(MOODLE).courses.load(self.data.id)).category
 
     @strawberry.field(description="The people enrolled, optionally only students or teachers.")
     async def participants(
@@ -280,13 +281,13 @@ class Course(Node):
 
     @strawberry.field
     async def assignments(self, info: Info) -> list[Assignment] | None:
-        found = await info.context.moodle_loaders.assignments.load(self.data.id)
+        found = await info.context.loaders(MOODLE).assignments.load(self.data.id)
         return [Assignment.of(a) for a in found]
 
     @strawberry.field(description="Whether the user (a MoodleUser id) completed this course.")
     async def completion(self, info: Info, user_id: strawberry.ID) -> CourseCompletion | None:
         user = GlobalId.expect_int(user_id, "moodle", "MoodleUser")
-        completions = info.context.moodle_loaders.completions
+        completions = info.context.loaders(MOODLE).completions
         return CourseCompletion.of(await completions.load((self.data.id, user)))
 
     @strawberry.field(
@@ -301,7 +302,7 @@ class Course(Node):
         completed: bool | None = None,
     ) -> list[LearnerCompletion] | None:
         users = await self._participants(info, role)
-        completions = info.context.moodle_loaders.completions
+        completions = info.context.loaders(MOODLE).completions
         found = await asyncio.gather(
             *(completions.load((self.data.id, u.id)) for u in users), return_exceptions=True
         )
@@ -314,5 +315,5 @@ class Course(Node):
         ]
 
     async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:
-        users = await info.context.moodle_loaders.participants.load(self.data.id)
+        users = await info.context.loaders(MOODLE).participants.load(self.data.id)
         return users if role is None else [u for u in users if role.matches(u.roles)]

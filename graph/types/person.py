@@ -9,6 +9,7 @@ import strawberry
 
 from ..ids import GlobalId
 from ..pagination import Connection, connection, sliced
+from ..sources import CIVICRM, ELGG, FLARUM, MOODLE
 from .civicrm import CivicrmGroup, Contact
 from .common import Account, Group, Info, Node, page_window
 from .elgg import ElggGroup, ElggUser
@@ -16,7 +17,7 @@ from .eqsash import EqsashUser
 from .flarum import Discussion, FlarumUser
 from .moodle import Course, MoodleUser, courses_connection
 
-__all__ = ["Person"]
+__all__ = ["ACCOUNT_TYPES", "Person"]
 
 ACCOUNT_TYPES: dict[str, Any] = {
     "flarum": FlarumUser,
@@ -39,27 +40,27 @@ class Person(Node):
 
     @strawberry.field(description="The forum account, where the caller may find it.")
     async def forum_user(self, info: Info) -> FlarumUser | None:
-        found = await info.context.people_loaders.flarum.load(self.email)
+        found = await info.context.people_loaders.of("flarum").load(self.email)
         return FlarumUser.of(found) if found else None
 
     @strawberry.field(description="The Moodle account, where the caller may see it.")
     async def moodle_user(self, info: Info) -> MoodleUser | None:
-        found = await info.context.people_loaders.moodle.load(self.email)
+        found = await info.context.people_loaders.of("moodle").load(self.email)
         return MoodleUser.of(found) if found else None
 
     @strawberry.field(description="The CiviCRM contact, where the caller may see it.")
     async def contact(self, info: Info) -> Contact | None:
-        found = await info.context.people_loaders.civicrm.load(self.email)
+        found = await info.context.people_loaders.of("civicrm").load(self.email)
         return Contact.of(found) if found else None
 
     @strawberry.field(description="The Elgg account, where the caller may find it.")
     async def elgg_user(self, info: Info) -> ElggUser | None:
-        found = await info.context.people_loaders.elgg.load(self.email)
+        found = await info.context.people_loaders.of("elgg").load(self.email)
         return ElggUser.of(found) if found else None
 
     @strawberry.field(description="The Eqsash account, where the caller may find it.")
     async def eqsash_user(self, info: Info) -> EqsashUser | None:
-        found = await info.context.people_loaders.eqsash.load(self.email)
+        found = await info.context.people_loaders.of("eqsash").load(self.email)
         return EqsashUser.of(found) if found else None
 
     async def find_accounts(self, info: Info) -> list[Account]:
@@ -67,7 +68,7 @@ class Person(Node):
         says why)."""
         people = info.context.people_loaders
         found = await asyncio.gather(
-            *(getattr(people, source).load(self.email) for source in ACCOUNT_TYPES),
+            *(people.of(source).load(self.email) for source in ACCOUNT_TYPES),
             return_exceptions=True,
         )
         return [
@@ -89,22 +90,22 @@ class Person(Node):
     async def discussions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Discussion] | None:
-        user = await info.context.people_loaders.flarum.load(self.email)
+        user = await info.context.people_loaders.of("flarum").load(self.email)
         at = page_window(info, first, after)
         if user is None:
             return connection([], at, has_next=False, node=Discussion.of, total_count=0)
-        page = await info.context.flarum.discussions(
+        page = await info.context.site(FLARUM).discussions(
             offset=at.offset, limit=at.limit, author=user.username, include=("user", "tags")
         )
-        info.context.flarum_loaders.remember(page.related)
+        info.context.loaders(FLARUM).remember(page.related)
         return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
     @strawberry.field(description="Moodle courses this person is enrolled in.")
     async def courses(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Course] | None:
-        user = await info.context.people_loaders.moodle.load(self.email)
-        found = await info.context.moodle_loaders.users_courses.load(user.id) if user else []
+        user = await info.context.people_loaders.of("moodle").load(self.email)
+        found = await info.context.loaders(MOODLE).users_courses.load(user.id) if user else []
         return courses_connection(info, found, first, after)
 
     @strawberry.field(description="CiviCRM and Elgg groups, each with its source.")
@@ -112,16 +113,16 @@ class Person(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Group] | None:
         contact, member = await asyncio.gather(
-            info.context.people_loaders.civicrm.load(self.email),
-            info.context.people_loaders.elgg.load(self.email),
+            info.context.people_loaders.of("civicrm").load(self.email),
+            info.context.people_loaders.of("elgg").load(self.email),
         )
         found: list[Any] = []
         if contact is not None:
-            loaders = info.context.civicrm_loaders
+            loaders = info.context.loaders(CIVICRM)
             group_ids = await loaders.groups_of_contact.load(contact.id)
             found += [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
         if member is not None:
-            groups = await info.context.elgg_loaders.user_groups.load(member.username)
+            groups = await info.context.loaders(ELGG).user_groups.load(member.username)
             found += [ElggGroup.of(g) for g in groups]
         at = page_window(info, first, after)
         return sliced(found, at, node=lambda group: group)

@@ -1,0 +1,82 @@
+"""Elgg (social groups): the gateway's signed application key, plus the caller's user token."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from connectors.elgg import Elgg, ElggAuth
+from connectors.http import Upstream
+
+from ..config import ElggSettings
+from ..loaders import ElggLoaders
+from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+__all__ = ["ELGG"]
+
+
+def signing(settings: ElggSettings, token: str | None = None) -> ElggAuth:
+    return ElggAuth(
+        api_key=settings.api_key,
+        secret=settings.secret,
+        algorithm=settings.hmac_algorithm,
+        variant="legacy" if settings.hmac_variant == "legacy" else "standard",
+        user_token=token,
+    )
+
+
+def connect(reach: Reach, settings: ElggSettings, token: str | None) -> Elgg:
+    """As the gateway's application key, and as the caller where they sent a token. Its
+    memory: what each site's `system.api.list` said it exposes, for ten minutes."""
+    identity = f"token:{token}" if token else "application"
+    return Elgg(
+        reach.upstream(signing(settings, token), identity),
+        methods=reach.memory,
+        profile=settings.methods,
+        overrides=settings.overrides,
+    )
+
+
+async def ping(name: str, settings: ElggSettings, client: httpx.AsyncClient) -> str:
+    exposed = await Elgg(Upstream(name, client, settings.url, signing(settings))).exposed()
+    return f"reachable, signature ok, {len(exposed)} methods exposed"
+
+
+async def login(site: Elgg, settings: ElggSettings, username: str, password: str) -> SignedIn:
+    token = await site.get_token(username, password)
+    return SignedIn(token.token, expires_at=token.expires_at)
+
+
+async def account(site: Elgg, user_id: str | None) -> Any:
+    return await site.profile()
+
+
+def people(context: Context) -> PeopleLookup:
+    return PeopleLookup(
+        find=lambda site, emails: site.users_by_email(emails[0]), one_at_a_time=True
+    )
+
+
+async def viewer(context: Context) -> Any:
+    return await context.once("viewer.elgg", context.site(ELGG).profile)
+
+
+ELGG = SourceSpec(
+    name="elgg",
+    label="Elgg",
+    header="X-Elgg-Token",
+    settings=ElggSettings,
+    credential=caller_only,
+    connect=connect,
+    loaders=ElggLoaders,
+    ping=ping,
+    login=login,
+    account=account,
+    people=people,
+    viewer=viewer,
+    memory=Memory(size=1_000, ttl_s=600),
+)

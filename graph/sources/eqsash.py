@@ -1,0 +1,66 @@
+"""Eqsash (a module/method CMS): the site's api key, plus the caller's token; guests allowed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from connectors.eqsash import Eqsash, EqsashAuth
+from connectors.http import Upstream
+
+from ..config import EqsashSettings
+from ..loaders import EqsashLoaders
+from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+__all__ = ["EQSASH"]
+
+
+def connect(reach: Reach, settings: EqsashSettings, token: str | None) -> Eqsash:
+    """As the caller, or anonymously: Eqsash has no service identity to fall back on."""
+    auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
+    upstream = reach.upstream(auth, f"token:{token}" if token else "guest")
+    return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)
+
+
+async def ping(name: str, settings: EqsashSettings, client: httpx.AsyncClient) -> str:
+    upstream = Upstream(name, client, settings.url, EqsashAuth(settings.api_key))
+    sections = await Eqsash(upstream, path=settings.path).sections()
+    # Sections are open to anonymous callers, yet Eqsash checks the site key first.
+    return f"reachable, site key ok ({len(sections)} sections)"
+
+
+async def login(site: Eqsash, settings: EqsashSettings, username: str, password: str) -> SignedIn:
+    token = await site.login(username, password)
+    return SignedIn(token.token, expires_at=token.expires_at, user_id=str(token.user_id))
+
+
+async def account(site: Eqsash, user_id: str | None) -> Any:
+    return await site.current_user()
+
+
+def people(context: Context) -> PeopleLookup:
+    return PeopleLookup(find=lambda site, emails: site.users_by_email(emails))
+
+
+async def viewer(context: Context) -> Any:
+    return await context.once("viewer.eqsash", context.site(EQSASH).current_user)
+
+
+EQSASH = SourceSpec(
+    name="eqsash",
+    label="Eqsash",
+    header="X-Eqsash-Token",
+    settings=EqsashSettings,
+    credential=caller_only,
+    connect=connect,
+    loaders=EqsashLoaders,
+    ping=ping,
+    login=login,
+    account=account,
+    people=people,
+    viewer=viewer,
+)

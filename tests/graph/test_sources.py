@@ -1,0 +1,53 @@
+"""The source registry: every source provides every part, and the shared layers name none."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from graph.config import SourcesSettings
+from graph.context import CALLER_HEADERS
+from graph.sources import SOURCES, SourceSpec
+from graph.types.common import Source
+
+GRAPH = Path(__file__).parents[2] / "graph"
+SHARED_LAYERS = ["context.py", "health.py", "login.py", "people.py"]
+"""Modules that reach every source through the registry and may name none of them."""
+
+
+@pytest.mark.parametrize("spec", SOURCES.values(), ids=list(SOURCES))
+def test_every_source_provides_each_part(spec: SourceSpec[object, object, object]) -> None:
+    required = [f for f in dataclasses.fields(SourceSpec) if f.default is dataclasses.MISSING]
+    assert len(required) >= 12
+    for part in required:
+        assert getattr(spec, part.name), f"{spec.name} gives no {part.name}"
+    for part in ("credential", "connect", "loaders", "people"):
+        assert callable(getattr(spec, part)), (spec.name, part)
+    for part in ("ping", "login", "account", "viewer"):
+        assert inspect.iscoroutinefunction(getattr(spec, part)), (spec.name, part)
+    assert re.fullmatch(r"X-[A-Za-z-]+", spec.header)
+
+
+def test_the_registry_is_the_list_of_sources() -> None:
+    assert list(SOURCES) == [source.value for source in Source]
+    configured = {f.name: f.type for f in dataclasses.fields(SourcesSettings)}
+    assert list(configured) == list(SOURCES)
+    for name, spec in SOURCES.items():
+        assert spec.name == name
+        assert spec.settings.__name__ in str(configured[name])
+    assert dict(CALLER_HEADERS) == {name: spec.header for name, spec in SOURCES.items()}
+    assert len(set(CALLER_HEADERS.values())) == len(SOURCES)
+
+
+@pytest.mark.parametrize("module", SHARED_LAYERS)
+def test_shared_layers_name_no_source(module: str) -> None:
+    code = (GRAPH / module).read_text()
+    code = re.sub(r'"""[\s\S]*?"""', "", code)  # docstrings and descriptions may say "Flarum"
+    code = re.sub(r'description="[^"]*"', "", code)
+    code = re.sub(r"#.*", "", code)
+    named = [name for name in SOURCES if re.search(name, code, re.IGNORECASE)]
+    assert named == [], f"graph/{module} names {named}: reach them through graph.sources"
