@@ -18,12 +18,7 @@ from connectors.errors import UpstreamError
 from connectors.http import new_client
 
 from .config import (
-    CivicrmSettings,
     ConfigError,
-    ElggSettings,
-    EqsashSettings,
-    FlarumSettings,
-    MoodleSettings,
     Settings,
     SourcesSettings,
     load_settings,
@@ -31,6 +26,7 @@ from .config import (
 )
 from .health import ping
 from .logs import configure_logging
+from .sources import SOURCES
 
 __all__ = ["main"]
 
@@ -67,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "demo":
-        ports = {"flarum": 9104, "moodle": 9101, "civicrm": 9102, "elgg": 9103, "eqsash": 9105}
+        ports = {name: spec.demo_port for name, spec in SOURCES.items()}
         return run(settings, simulator_ports=ports, demo=True)
     server = dataclasses.replace(
         settings.server,
@@ -111,10 +107,6 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
 def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[Settings]:
     """Start the simulators in this process and point the sources at them."""
     from simulators import SIMULATORS
-    from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
-    from simulators.elgg import API_KEY as ELGG_API_KEY
-    from simulators.elgg import SECRET as ELGG_SECRET
-    from simulators.eqsash import API_KEY as EQSASH_API_KEY
     from simulators.serve import serve_in_thread
     from simulators.world import build_world
 
@@ -132,13 +124,7 @@ def embedded_simulators(settings: Settings, ports: dict[str, int]) -> Iterator[S
             settings,
             session=session,
             sources=SourcesSettings(
-                flarum=FlarumSettings(url=urls["flarum"]),
-                moodle=MoodleSettings(url=urls["moodle"]),
-                civicrm=CivicrmSettings(url=urls["civicrm"], site_key=CIVICRM_SITE_KEY),
-                elgg=ElggSettings(url=urls["elgg"], api_key=ELGG_API_KEY, secret=ELGG_SECRET),
-                eqsash=EqsashSettings(
-                    url=urls["eqsash"], api_key=EQSASH_API_KEY, callable=("stats.get_counters",)
-                ),
+                **{name: spec.over_simulator(urls[name]) for name, spec in SOURCES.items()}
             ),
         )
 

@@ -71,6 +71,12 @@ async def viewer(context: Context) -> Any:
     return await context.once("viewer.civicrm", context.site(CIVICRM).me)
 
 
+def over_simulator(url: str) -> CivicrmSettings:
+    from simulators.civicrm import SITE_KEY
+
+    return CivicrmSettings(url=url, site_key=SITE_KEY)
+
+
 CIVICRM = SourceSpec(
     name="civicrm",
     label="CiviCRM",
@@ -84,4 +90,6 @@ CIVICRM = SourceSpec(
     account=account,
     people=people,
     viewer=viewer,
+    demo_port=9102,
+    over_simulator=over_simulator,
 )

@@ -65,6 +65,12 @@ async def viewer(context: Context) -> Any:
     return await context.once("viewer.elgg", context.site(ELGG).profile)
 
 
+def over_simulator(url: str) -> ElggSettings:
+    from simulators.elgg import API_KEY, SECRET
+
+    return ElggSettings(url=url, api_key=API_KEY, secret=SECRET)
+
+
 ELGG = SourceSpec(
     name="elgg",
     label="Elgg",
@@ -78,5 +84,7 @@ ELGG = SourceSpec(
     account=account,
     people=people,
     viewer=viewer,
+    demo_port=9103,
+    over_simulator=over_simulator,
     memory=Memory(size=1_000, ttl_s=600),
 )

@@ -50,6 +50,12 @@ async def viewer(context: Context) -> Any:
     return await context.once("viewer.eqsash", context.site(EQSASH).current_user)
 
 
+def over_simulator(url: str) -> EqsashSettings:
+    from simulators.eqsash import API_KEY
+
+    return EqsashSettings(url=url, api_key=API_KEY, callable=("stats.get_counters",))
+
+
 EQSASH = SourceSpec(
     name="eqsash",
     label="Eqsash",
@@ -63,4 +69,6 @@ EQSASH = SourceSpec(
     account=account,
     people=people,
     viewer=viewer,
+    demo_port=9105,
+    over_simulator=over_simulator,
 )

@@ -82,6 +82,10 @@ async def viewer(context: Context) -> Any:
     return found
 
 
+def over_simulator(url: str) -> FlarumSettings:
+    return FlarumSettings(url=url)
+
+
 FLARUM = SourceSpec(
     name="flarum",
     label="Flarum",
@@ -95,4 +99,6 @@ FLARUM = SourceSpec(
     account=account,
     people=people,
     viewer=viewer,
+    demo_port=9104,
+    over_simulator=over_simulator,
 )

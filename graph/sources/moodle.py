@@ -70,6 +70,10 @@ async def viewer(context: Context) -> Any:
     return await context.loaders(MOODLE).users.load(site.user_id)
 
 
+def over_simulator(url: str) -> MoodleSettings:
+    return MoodleSettings(url=url)
+
+
 MOODLE = SourceSpec(
     name="moodle",
     label="Moodle",
@@ -83,5 +87,7 @@ MOODLE = SourceSpec(
     account=account,
     people=people,
     viewer=viewer,
+    demo_port=9101,
+    over_simulator=over_simulator,
     memory=Memory(size=10_000, ttl_s=600),
 )

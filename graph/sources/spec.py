@@ -99,6 +99,10 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """How a person's account is found on this source, for one request."""
     viewer: Callable[[Context], Awaitable[Any]]
     """The caller's own account, once per request (the caller has an identity there)."""
+    demo_port: int
+    """Where `legacygraph demo` serves the source's simulator."""
+    over_simulator: Callable[[str], SettingsT]
+    """The settings that reach the source's simulator at a URL, with its demo keys."""
     memory: Memory | None = None
     """What the gateway keeps for the source's connector between requests, if anything."""
 

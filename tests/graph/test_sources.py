@@ -15,17 +15,17 @@ from graph.sources import SOURCES, SourceSpec
 from graph.types.common import Source
 
 GRAPH = Path(__file__).parents[2] / "graph"
-SHARED_LAYERS = ["context.py", "health.py", "login.py", "people.py"]
+SHARED_LAYERS = ["cli.py", "context.py", "health.py", "login.py", "people.py"]
 """Modules that reach every source through the registry and may name none of them."""
 
 
 @pytest.mark.parametrize("spec", SOURCES.values(), ids=list(SOURCES))
 def test_every_source_provides_each_part(spec: SourceSpec[object, object, object]) -> None:
     required = [f for f in dataclasses.fields(SourceSpec) if f.default is dataclasses.MISSING]
-    assert len(required) >= 12
+    assert len(required) >= 14
     for part in required:
         assert getattr(spec, part.name), f"{spec.name} gives no {part.name}"
-    for part in ("credential", "connect", "loaders", "people"):
+    for part in ("credential", "connect", "loaders", "people", "over_simulator"):
         assert callable(getattr(spec, part)), (spec.name, part)
     for part in ("ping", "login", "account", "viewer"):
         assert inspect.iscoroutinefunction(getattr(spec, part)), (spec.name, part)
