@@ -13,9 +13,27 @@ from connectors import civicrm
 from ..errors import UserInputError
 from ..pagination import Connection, connection
 from ..sources import CIVICRM
-from .common import Account, Group, Info, Source, global_id, page_window
+from .common import (
+    Account,
+    Group,
+    Info,
+    NodeLoader,
+    Source,
+    by_loader,
+    global_id,
+    number,
+    page_window,
+)
 
-__all__ = ["Address", "CivicrmGroup", "Contact", "ContactInput", "ContactType", "contact_fields"]
+__all__ = [
+    "NODES",
+    "Address",
+    "CivicrmGroup",
+    "Contact",
+    "ContactInput",
+    "ContactType",
+    "contact_fields",
+]
 
 SOURCE = Source.CIVICRM
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -190,3 +208,10 @@ NAMES_NEEDED = {
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+NODES: dict[str, NodeLoader] = {
+    "Contact": by_loader(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),
+    "CivicrmGroup": by_loader(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
+}
+"""How `Query.node` finds each type of this source by its id."""

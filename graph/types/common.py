@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 
 from ..context import Context
-from ..ids import GlobalId
+from ..ids import GlobalId, InvalidId
 from ..pagination import Connection, Window, window
 
 if TYPE_CHECKING:
@@ -21,8 +22,11 @@ __all__ = [
     "Info",
     "MaybeAwaitable",
     "Node",
+    "NodeLoader",
     "Source",
+    "by_loader",
     "global_id",
+    "number",
     "page_window",
 ]
 
@@ -47,6 +51,29 @@ def page_window(info: Info, first: int | None, after: str | None) -> Window:
     """Where a page of a list starts and how long it is, within this gateway's limits."""
     limits = info.context.settings.graphql
     return window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
+
+
+NodeLoader: TypeAlias = Callable[[Info, str], Awaitable["Node"]]
+"""How `Query.node` finds one type's object by the upstream part of its global id."""
+
+
+def number(upstream_id: str) -> int:
+    if not upstream_id.isdigit():
+        raise InvalidId(f"{upstream_id!r} is not a numeric id")
+    return int(upstream_id)
+
+
+def by_loader(
+    loader: Callable[[Context], DataLoader[Any, Any]],
+    make: Callable[[Any], Node],
+    key: Callable[[str], Any] = str,
+) -> NodeLoader:
+    """Resolve an id through one of the request's loaders."""
+
+    async def load(info: Info, upstream_id: str) -> Node:
+        return make(await loader(info.context).load(key(upstream_id)))
+
+    return load
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:

@@ -11,9 +11,19 @@ from connectors import elgg
 
 from ..pagination import Connection, connection
 from ..sources import ELGG
-from .common import Account, Group, Info, Source, global_id, page_window
+from .common import (
+    Account,
+    Group,
+    Info,
+    NodeLoader,
+    Source,
+    by_loader,
+    global_id,
+    number,
+    page_window,
+)
 
-__all__ = ["ElggActivity", "ElggGroup", "ElggUser"]
+__all__ = ["NODES", "ElggActivity", "ElggGroup", "ElggUser"]
 
 SOURCE = Source.ELGG
 
@@ -113,3 +123,10 @@ class ElggGroup(Group):
         limit = min(max(first, 0), info.context.settings.graphql.max_page_size)
         found = await info.context.loaders(ELGG).river.load((self.data.guid, limit))
         return [ElggActivity.of(a) for a in found]
+
+
+NODES: dict[str, NodeLoader] = {
+    "ElggGroup": by_loader(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
+    "ElggUser": by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
+}
+"""How `Query.node` finds each type of this source by its id."""

@@ -11,9 +11,19 @@ from connectors import eqsash
 
 from ..pagination import Connection, connection
 from ..sources import EQSASH
-from .common import Account, Info, Node, Source, global_id, page_window
+from .common import (
+    Account,
+    Info,
+    Node,
+    NodeLoader,
+    Source,
+    by_loader,
+    global_id,
+    number,
+    page_window,
+)
 
-__all__ = ["Article", "EqsashUser", "Section", "articles_connection"]
+__all__ = ["NODES", "Article", "EqsashUser", "Section", "articles_connection"]
 
 SOURCE = Source.EQSASH
 
@@ -124,3 +134,11 @@ async def articles_connection(
     return connection(
         found, at, has_next=at.offset + len(found) < total, node=Article.of, total_count=total
     )
+
+
+NODES: dict[str, NodeLoader] = {
+    "Article": by_loader(lambda c: c.loaders(EQSASH).articles, Article.of, number),
+    "EqsashUser": by_loader(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),
+    "Section": by_loader(lambda c: c.loaders(EQSASH).sections, Section.of, number),
+}
+"""How `Query.node` finds each type of this source by its id."""

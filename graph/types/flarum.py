@@ -17,9 +17,19 @@ from connectors import flarum
 
 from ..pagination import Connection, connection
 from ..sources import FLARUM
-from .common import Account, Info, MaybeAwaitable, Node, Source, global_id, page_window
+from .common import (
+    Account,
+    Info,
+    MaybeAwaitable,
+    Node,
+    NodeLoader,
+    Source,
+    by_loader,
+    global_id,
+    page_window,
+)
 
-__all__ = ["Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
+__all__ = ["NODES", "Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
 
 SOURCE = Source.FLARUM
 
@@ -292,3 +302,12 @@ class Discussion(Node):
         key = (self.data.id, at.offset, at.limit)
         page = await info.context.loaders(FLARUM).discussion_posts.load(key)
         return connection(page.items, at, has_next=page.has_next, node=Post.of)
+
+
+NODES: dict[str, NodeLoader] = {
+    "Discussion": by_loader(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
+    "Post": by_loader(lambda c: c.loaders(FLARUM).posts, Post.of),
+    "FlarumUser": by_loader(lambda c: c.loaders(FLARUM).users, FlarumUser.of),
+    "Tag": by_loader(lambda c: c.loaders(FLARUM).tags, Tag.of),
+}
+"""How `Query.node` finds each type of this source by its id."""

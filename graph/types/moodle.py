@@ -10,13 +10,25 @@ from typing import Annotated
 import strawberry
 
 from connectors import moodle
+from connectors.errors import NotFound
 
 from ..ids import GlobalId
 from ..pagination import Connection, sliced
 from ..sources import MOODLE
-from .common import Account, Info, Node, Source, global_id, page_window
+from .common import (
+    Account,
+    Info,
+    Node,
+    NodeLoader,
+    Source,
+    by_loader,
+    global_id,
+    number,
+    page_window,
+)
 
 __all__ = [
+    "NODES",
     "Assignment",
     "Course",
     "CourseCompletion",
@@ -317,3 +329,47 @@ class Course(Node):
     async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:
         users = await info.context.loaders(MOODLE).participants.load(self.data.id)
         return users if role is None else [u for u in users if role.matches(u.roles)]
+
+
+async def _assignment(info: Info, upstream_id: str) -> Node:
+    """Moodle lists assignments by course only: look in the caller's courses."""
+    wanted = number(upstream_id)
+    for assignments in (await info.context.site(MOODLE).assignments([])).values():
+        for assignment in assignments:
+            if assignment.id == wanted:
+                return Assignment.of(assignment)
+    raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
+
+
+def _whose(upstream_id: str) -> tuple[int, int]:
+    """`assignment:user`, the id of a submission or grade."""
+    assignment, _, user = upstream_id.partition(":")
+    return number(assignment), number(user)
+
+
+async def _submission(info: Info, upstream_id: str) -> Node:
+    assignment, user = _whose(upstream_id)
+    for submission in await info.context.loaders(MOODLE).submissions.load(assignment):
+        if submission.user_id == user:
+            return Submission.of(submission)
+    raise NotFound(
+        "moodle", f"Moodle shows no submission of user {user} in assignment {assignment}"
+    )
+
+
+async def _grade(info: Info, upstream_id: str) -> Node:
+    assignment, user = _whose(upstream_id)
+    for grade in await info.context.loaders(MOODLE).grades.load(assignment):
+        if grade.user_id == user:
+            return Grade.of(grade)
+    raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
+
+
+NODES: dict[str, NodeLoader] = {
+    "Course": by_loader(lambda c: c.loaders(MOODLE).courses, Course.of, number),
+    "MoodleUser": by_loader(lambda c: c.loaders(MOODLE).users, MoodleUser.of, number),
+    "Assignment": _assignment,
+    "Submission": _submission,
+    "Grade": _grade,
+}
+"""How `Query.node` finds each type of this source by its id."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
+from graph.nodes import NODE_LOADERS
 from graph.sources import SOURCES, SourceSpec
 from graph.types.common import Source
 
 GRAPH = Path(__file__).parents[2] / "graph"
-SHARED_LAYERS = ["cli.py", "context.py", "health.py", "login.py", "people.py"]
+SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
+SHARED_LAYERS = ["cli.py", "context.py", "health.py", "login.py", "nodes.py", "people.py"]
 """Modules that reach every source through the registry and may name none of them."""
 
 
@@ -30,6 +33,15 @@ def test_every_source_provides_each_part(spec: SourceSpec[object, object, object
     for part in ("ping", "login", "account", "viewer"):
         assert inspect.iscoroutinefunction(getattr(spec, part)), (spec.name, part)
     assert re.fullmatch(r"X-[A-Za-z-]+", spec.header)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> None:
+    types = import_module(f"graph.types.{name}")
+    assert types.NODES, f"graph/types/{name}.py gives no NODES"
+    for type_name in types.NODES:
+        assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
+        assert f"type {type_name} implements" in SCHEMA_SDL
 
 
 def test_the_registry_is_the_list_of_sources() -> None:
