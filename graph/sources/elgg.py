@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from aiodataloader import DataLoader
 
+from connectors import elgg
 from connectors.elgg import Elgg, ElggAuth
 from connectors.http import Upstream
 
 from ..config import ElggSettings
-from ..loaders import ElggLoaders
+from ..loaders import each, loader
 from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["ELGG"]
+__all__ = ["ELGG", "ElggLoaders"]
 
 
 def signing(settings: ElggSettings, token: str | None = None) -> ElggAuth:
@@ -69,6 +72,42 @@ def over_simulator(url: str) -> ElggSettings:
     from simulators.elgg import API_KEY, SECRET
 
     return ElggSettings(url=url, api_key=API_KEY, secret=SECRET)
+
+
+class ElggLoaders:
+    """Elgg has no batch calls: each distinct call goes once per request, concurrently (the
+    source's connection pool keeps it under `max_concurrency`)."""
+
+    def __init__(self, connect: Callable[[], elgg.Elgg]) -> None:
+        self._elgg = connect
+        self.groups: DataLoader[int, elgg.ElggGroup] = loader(self._groups)
+        self.members: DataLoader[tuple[int, int, int], list[elgg.ElggUser]] = loader(self._members)
+        self.user_groups: DataLoader[str, list[elgg.ElggGroup]] = loader(self._user_groups)
+        self.profiles: DataLoader[str, elgg.ElggUser] = loader(self._profiles)
+        self.river: DataLoader[tuple[int, int], list[elgg.Activity]] = loader(self._river)
+
+    async def _groups(self, guids: list[int]) -> list[elgg.ElggGroup | BaseException]:
+        return await each(guids, self._elgg().group)
+
+    async def _members(
+        self, keys: list[tuple[int, int, int]]
+    ) -> list[list[elgg.ElggUser] | BaseException]:
+        site = self._elgg()
+        return await each(keys, lambda k: site.members(k[0], offset=k[1], limit=k[2]))
+
+    async def _profiles(self, usernames: list[str]) -> list[elgg.ElggUser | BaseException]:
+        return await each(usernames, self._elgg().profile)
+
+    async def _user_groups(
+        self, usernames: list[str]
+    ) -> list[list[elgg.ElggGroup] | BaseException]:
+        return await each(usernames, self._elgg().user_groups)
+
+    async def _river(
+        self, keys: list[tuple[int, int]]
+    ) -> list[list[elgg.Activity] | BaseException]:
+        site = self._elgg()
+        return await each(keys, lambda k: site.river(group_guid=k[0], limit=k[1]))
 
 
 ELGG = SourceSpec(

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from aiodataloader import DataLoader
 
+from connectors import eqsash
 from connectors.eqsash import Eqsash, EqsashAuth
+from connectors.errors import NotFound
 from connectors.http import Upstream
 
 from ..config import EqsashSettings
-from ..loaders import EqsashLoaders
+from ..loaders import loader
 from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["EQSASH"]
+__all__ = ["EQSASH", "EqsashLoaders"]
 
 
 def connect(reach: Reach, settings: EqsashSettings, token: str | None) -> Eqsash:
@@ -54,6 +58,32 @@ def over_simulator(url: str) -> EqsashSettings:
     from simulators.eqsash import API_KEY
 
     return EqsashSettings(url=url, api_key=API_KEY, callable=("stats.get_counters",))
+
+
+class EqsashLoaders:
+    """Eqsash: users and articles by ids in one call each (`get_many`), sections listed once."""
+
+    def __init__(self, connect: Callable[[], eqsash.Eqsash]) -> None:
+        self._eqsash = connect
+        self.users: DataLoader[int, eqsash.EqsashUser] = loader(self._users)
+        self.articles: DataLoader[int, eqsash.Article] = loader(self._articles)
+        self.sections: DataLoader[int, eqsash.Section] = loader(self._sections)
+
+    def remember_articles(self, articles: list[eqsash.Article]) -> None:
+        for article in articles:
+            self.articles.prime(article.id, article)
+
+    async def _users(self, ids: list[int]) -> list[eqsash.EqsashUser | BaseException]:
+        found = {u.id: u for u in await self._eqsash().users(ids)}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no user {i}") for i in ids]
+
+    async def _articles(self, ids: list[int]) -> list[eqsash.Article | BaseException]:
+        found = {a.id: a for a in await self._eqsash().articles_by_ids(ids)}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no article {i}") for i in ids]
+
+    async def _sections(self, ids: list[int]) -> list[eqsash.Section | BaseException]:
+        found = {s.id: s for s in await self._eqsash().sections()}
+        return [found.get(i) or NotFound("eqsash", f"Eqsash has no section {i}") for i in ids]
 
 
 EQSASH = SourceSpec(

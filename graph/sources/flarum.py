@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from aiodataloader import DataLoader
 
-from connectors.errors import Unauthenticated
-from connectors.flarum import Flarum, FlarumAuth
+from connectors.errors import NotFound, Unauthenticated
+from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
 from connectors.http import Upstream
 
 from ..config import FlarumSettings
-from ..loaders import FlarumLoaders
+from ..loaders import Loader, each, loader
 from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["FLARUM"]
+__all__ = ["FLARUM", "FlarumLoaders"]
 
 
 def connect(reach: Reach, settings: FlarumSettings, token: str | None) -> Flarum:
@@ -84,6 +86,76 @@ async def viewer(context: Context) -> Any:
 
 def over_simulator(url: str) -> FlarumSettings:
     return FlarumSettings(url=url)
+
+
+class FlarumLoaders:
+    def __init__(self, flarum: Callable[[], Flarum]) -> None:
+        self._flarum = flarum
+        self.users: Loader[str, User] = loader(self._users)
+        """Users as best known: the short form from `included`, else the full document."""
+        self.full_users: DataLoader[str, User] = loader(self._full_users)
+        self.posts: Loader[str, Post] = loader(self._posts)
+        """Posts with their author linked."""
+        self.included_posts: dict[str, Post] = {}
+        """Posts that came along without relationships (a list's `firstPost`)."""
+        self.discussions: DataLoader[str, Discussion] = loader(self._discussions)
+        self.tags: Loader[str, Tag] = loader(self._tags)
+        self.discussion_posts: DataLoader[tuple[str, int, int], Page[Post]] = loader(
+            self._discussion_posts
+        )
+
+    def remember(self, related: Related) -> None:
+        for user in related.users.values():
+            self.users.prime(user.id, user)
+            if user.is_full:
+                self.full_users.prime(user.id, user)
+        for tag in related.tags.values():
+            self.tags.prime(tag.id, tag)
+        for post in related.posts.values():
+            if "user" in post.relationships:  # a post in the loader always knows its author
+                self.posts.prime(post.id, post)
+            else:
+                self.included_posts[post.id] = post
+
+    def post_held(self, post_id: str) -> Post | None:
+        """The post, if a document brought it along, with or without its author."""
+        return self.posts.held(post_id) or self.included_posts.get(post_id)
+
+    async def _users(self, ids: list[str]) -> list[User | BaseException]:
+        # Each user answers for itself: one missing user is NotFound alone.
+        return await each(ids, self.full_users.load)
+
+    async def _full_users(self, ids: list[str]) -> list[User | BaseException]:
+        return await each(ids, self._flarum().user)
+
+    async def _posts(self, ids: list[str]) -> list[Post | BaseException]:
+        page = await self._flarum().posts(ids)
+        self.remember(page.related)
+        found = {post.id: post for post in page.items}
+        return [found.get(i) or NotFound("flarum", f"Flarum has no visible post {i}") for i in ids]
+
+    async def _discussions(self, ids: list[str]) -> list[Discussion | BaseException]:
+        async def fetch(discussion_id: str) -> Discussion:
+            found = await self._flarum().discussion(discussion_id)
+            self.remember(found.related)
+            return found.item
+
+        return await each(ids, fetch)
+
+    async def _tags(self, ids: list[str]) -> list[Tag | BaseException]:
+        found = {tag.id: tag for tag in await self._flarum().tags()}
+        return [found.get(i) or NotFound("flarum", f"Flarum has no tag {i}") for i in ids]
+
+    async def _discussion_posts(
+        self, keys: list[tuple[str, int, int]]
+    ) -> list[Page[Post] | BaseException]:
+        async def fetch(key: tuple[str, int, int]) -> Page[Post]:
+            discussion_id, offset, limit = key
+            page = await self._flarum().discussion_posts(discussion_id, offset=offset, limit=limit)
+            self.remember(page.related)
+            return page
+
+        return await each(keys, fetch)
 
 
 FLARUM = SourceSpec(

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from aiodataloader import DataLoader
 
-from connectors.errors import Unauthenticated
+from connectors import moodle
+from connectors.errors import Forbidden, NotFound, Unauthenticated
 from connectors.http import Upstream
 from connectors.moodle import Moodle, MoodleAuth
 
 from ..config import MoodleSettings
-from ..loaders import MoodleLoaders
+from ..loaders import loader
 from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["MOODLE"]
+__all__ = ["MOODLE", "MoodleLoaders"]
 
 
 def credential(settings: MoodleSettings | None, token: str | None) -> str | None:
@@ -72,6 +76,107 @@ async def viewer(context: Context) -> Any:
 
 def over_simulator(url: str) -> MoodleSettings:
     return MoodleSettings(url=url)
+
+
+class MoodleLoaders:
+    """Moodle, one request per batch: array functions where Moodle has them, and one
+    multi-call for the functions that take a single course or user."""
+
+    def __init__(self, connect: Callable[[], moodle.Moodle]) -> None:
+        self._moodle = connect
+        self.users: DataLoader[int, moodle.User] = loader(self._users)
+        self.courses: DataLoader[int, moodle.Course] = loader(self._courses)
+        self.participants: DataLoader[int, list[moodle.User]] = loader(self._participants)
+        self.users_courses: DataLoader[int, list[moodle.Course]] = loader(self._users_courses)
+        self.assignments: DataLoader[int, list[moodle.Assignment]] = loader(self._assignments)
+        self.grades: DataLoader[int, list[moodle.Grade]] = loader(self._grades)
+        self.submissions: DataLoader[int, list[moodle.Submission]] = loader(self._submissions)
+        self.own_status: DataLoader[int, moodle.OwnStatus] = loader(self._own_status)
+        self.completions: DataLoader[tuple[int, int], moodle.CourseCompletion] = loader(
+            self._completions
+        )
+
+    def remember_users(self, users: list[moodle.User]) -> None:
+        for user in users:
+            self.users.prime(user.id, user)
+
+    def remember_courses(self, courses: list[moodle.Course]) -> None:
+        """Courses as a lookup would answer them; the enrolled-courses list, which names the
+        category by id only, is not."""
+        for course in courses:
+            if course.category is not None:
+                self.courses.prime(course.id, course)
+
+    async def _users(self, ids: list[int]) -> list[moodle.User | BaseException]:
+        found = {user.id: user for user in await self._moodle().users(ids)}
+        return [found.get(i) or NotFound("moodle", f"Moodle shows no user {i}") for i in ids]
+
+    async def _courses(self, ids: list[int]) -> list[moodle.Course | BaseException]:
+        return list(await self._moodle().courses_by_id(ids))
+
+    async def _participants(self, ids: list[int]) -> list[list[moodle.User] | BaseException]:
+        results = await self._moodle().enrolled_users(ids)
+        for result in results:
+            if isinstance(result, list):
+                self.remember_users(result)
+        return list(results)
+
+    async def _users_courses(self, ids: list[int]) -> list[list[moodle.Course] | BaseException]:
+        results = await self._moodle().users_courses(ids)
+        for result in results:
+            if isinstance(result, list):
+                self.remember_courses(result)
+        return list(results)
+
+    async def _assignments(self, ids: list[int]) -> list[list[moodle.Assignment] | BaseException]:
+        found = await self._moodle().assignments(ids)
+        denied = Forbidden("moodle", "Moodle allows no access to this course's assignments")
+        return [found.get(i, denied) for i in ids]
+
+    async def _grades(self, ids: list[int]) -> list[list[moodle.Grade] | BaseException]:
+        """Everyone's grades where the caller grades; elsewhere only the caller's own."""
+        found, denied = await self._moodle().grades(ids)
+        own = await self._own(denied)
+        results: list[list[moodle.Grade] | BaseException] = []
+        for i in ids:
+            status = own.get(i)
+            if isinstance(status, BaseException):
+                results.append(status)
+            elif status is not None:
+                results.append([status.grade] if status.grade else [])
+            else:
+                results.append(found.get(i, []))
+        return results
+
+    async def _submissions(self, ids: list[int]) -> list[list[moodle.Submission] | BaseException]:
+        """Everyone's submissions where the caller grades; elsewhere only the caller's own."""
+        found, denied = await self._moodle().submissions(ids)
+        own = await self._own(denied)
+        results: list[list[moodle.Submission] | BaseException] = []
+        for i in ids:
+            status = own.get(i)
+            if isinstance(status, BaseException):
+                results.append(status)
+            elif status is not None:
+                results.append([status.submission] if status.submission else [])
+            else:
+                results.append(found.get(i, []))
+        return results
+
+    async def _own(self, ids: set[int]) -> dict[int, moodle.OwnStatus | BaseException]:
+        ordered = sorted(ids)
+        statuses = await asyncio.gather(
+            *(self.own_status.load(i) for i in ordered), return_exceptions=True
+        )
+        return dict(zip(ordered, statuses, strict=True))
+
+    async def _own_status(self, ids: list[int]) -> list[moodle.OwnStatus | BaseException]:
+        return list(await self._moodle().own_statuses(ids))
+
+    async def _completions(
+        self, keys: list[tuple[int, int]]
+    ) -> list[moodle.CourseCompletion | BaseException]:
+        return list(await self._moodle().completions(keys))
 
 
 MOODLE = SourceSpec(

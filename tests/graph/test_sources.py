@@ -18,7 +18,15 @@ from graph.types.common import Source
 
 GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
-SHARED_LAYERS = ["cli.py", "context.py", "health.py", "login.py", "nodes.py", "people.py"]
+SHARED_LAYERS = [
+    "cli.py",
+    "context.py",
+    "health.py",
+    "loaders.py",
+    "login.py",
+    "nodes.py",
+    "people.py",
+]
 """Modules that reach every source through the registry and may name none of them."""
 
 
