@@ -2,8 +2,8 @@
 
 A source module (`graph/sources/eqsash.py`, …) fills one `SourceSpec`; the registry in
 `graph/sources/__init__.py` lists them. Everything that would otherwise name a source (the
-caller headers, making a connector act as the caller, its loaders, `/readyz`, `login`) asks the
-registry instead.
+caller headers, making a connector act as the caller, its loaders, `/readyz`, `login`, finding a
+person, the viewer, the demo) asks the registry instead.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     header: str
     """The request header that carries the caller's own credential."""
     settings: type[SettingsT]
+    """Its `[sources.<name>]` settings (`SourcesSettings` in `graph/config.py` names it too)."""
     credential: Callable[[SettingsT | None, str | None], str | None]
     """The credential a request acts with, from the one the caller sent (None: none sent): the
     service's where the operator allows it, and `Unauthenticated` where the system has no
