@@ -26,6 +26,7 @@ from .common import (
 )
 
 __all__ = [
+    "ACCOUNT",
     "NODES",
     "Address",
     "CivicrmGroup",
@@ -209,6 +210,9 @@ def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
+
+ACCOUNT = Contact
+"""The type of a person's account on this source."""
 
 NODES: dict[str, NodeLoader] = {
     "Contact": by_loader(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),

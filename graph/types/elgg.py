@@ -125,6 +125,9 @@ class ElggGroup(Group):
         return [ElggActivity.of(a) for a in found]
 
 
+ACCOUNT = ElggUser
+"""The type of a person's account on this source."""
+
 NODES: dict[str, NodeLoader] = {
     "ElggGroup": by_loader(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
     "ElggUser": by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),

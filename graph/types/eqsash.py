@@ -136,6 +136,9 @@ async def articles_connection(
     )
 
 
+ACCOUNT = EqsashUser
+"""The type of a person's account on this source."""
+
 NODES: dict[str, NodeLoader] = {
     "Article": by_loader(lambda c: c.loaders(EQSASH).articles, Article.of, number),
     "EqsashUser": by_loader(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),

@@ -304,6 +304,9 @@ class Discussion(Node):
         return connection(page.items, at, has_next=page.has_next, node=Post.of)
 
 
+ACCOUNT = FlarumUser
+"""The type of a person's account on this source."""
+
 NODES: dict[str, NodeLoader] = {
     "Discussion": by_loader(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
     "Post": by_loader(lambda c: c.loaders(FLARUM).posts, Post.of),

@@ -28,6 +28,7 @@ from .common import (
 )
 
 __all__ = [
+    "ACCOUNT",
     "NODES",
     "Assignment",
     "Course",
@@ -364,6 +365,9 @@ async def _grade(info: Info, upstream_id: str) -> Node:
             return Grade.of(grade)
     raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
 
+
+ACCOUNT = MoodleUser
+"""The type of a person's account on this source."""
 
 NODES: dict[str, NodeLoader] = {
     "Course": by_loader(lambda c: c.loaders(MOODLE).courses, Course.of, number),

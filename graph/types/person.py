@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from importlib import import_module
 from typing import Any
 
 import strawberry
 
 from ..ids import GlobalId
 from ..pagination import Connection, connection, sliced
-from ..sources import CIVICRM, ELGG, FLARUM, MOODLE
+from ..sources import CIVICRM, ELGG, FLARUM, MOODLE, SOURCES
 from .civicrm import CivicrmGroup, Contact
 from .common import Account, Group, Info, Node, page_window
 from .elgg import ElggGroup, ElggUser
@@ -20,13 +21,10 @@ from .moodle import Course, MoodleUser, courses_connection
 __all__ = ["ACCOUNT_TYPES", "Person"]
 
 ACCOUNT_TYPES: dict[str, Any] = {
-    "flarum": FlarumUser,
-    "moodle": MoodleUser,
-    "civicrm": Contact,
-    "elgg": ElggUser,
-    "eqsash": EqsashUser,
+    name: import_module(f"{__package__}.{name}").ACCOUNT for name in SOURCES
 }
-"""Each source's account type, in the order `accounts` lists them."""
+"""Each source's account type (`ACCOUNT` in `graph/types/<name>.py`), in the order `accounts`
+lists them."""
 
 
 @strawberry.type(description="One human across systems: the accounts that share an e-mail address.")

@@ -14,7 +14,7 @@ from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
 from graph.nodes import NODE_LOADERS
 from graph.sources import SOURCES, SourceSpec
-from graph.types.common import Source
+from graph.types.common import Account, Source
 
 GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
@@ -47,6 +47,7 @@ def test_every_source_provides_each_part(spec: SourceSpec[object, object, object
 def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> None:
     types = import_module(f"graph.types.{name}")
     assert types.NODES, f"graph/types/{name}.py gives no NODES"
+    assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
     for type_name in types.NODES:
         assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
         assert f"type {type_name} implements" in SCHEMA_SDL
