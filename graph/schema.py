@@ -80,8 +80,8 @@ class Query:
         found = await asyncio.gather(*(resolve_node(info, i) for i in ids), return_exceptions=True)
         return typing.cast(list[Node | None], found)
 
-    @strawberry.field
-    def viewer(self) -> Viewer:
+    @strawberry.field(graphql_type=Viewer)
+    def viewer(self) -> object:
         return Viewer()
 
     @strawberry.field(description="Flarum discussions, most recently active first.")

@@ -22,12 +22,14 @@ from .common import (
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 
 __all__ = [
     "ACCOUNT",
     "NODES",
+    "VIEWER",
     "Address",
     "CivicrmGroup",
     "Contact",
@@ -210,6 +212,22 @@ def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
+
+@strawberry.type
+class CivicrmViewer:
+    """`Viewer.civicrm`: the caller's own account here."""
+
+    @strawberry.field(
+        description="Null when the request carries no CiviCRM api key, or the site speaks only "
+        "the 3.2-era API (which cannot say whose key it is)."
+    )
+    async def civicrm(self, info: Info) -> Contact | None:
+        found = await own_account(info, "civicrm")
+        return Contact.of(found) if found is not None else None
+
+
+VIEWER = CivicrmViewer
+"""This source's part of `Viewer`."""
 
 ACCOUNT = Contact
 """The type of a person's account on this source."""

@@ -12,6 +12,7 @@ from aiodataloader import DataLoader
 from ..context import Context
 from ..ids import GlobalId, InvalidId
 from ..pagination import Connection, Window, window
+from ..sources import SOURCES
 
 if TYPE_CHECKING:
     from .person import Person
@@ -27,6 +28,7 @@ __all__ = [
     "by_loader",
     "global_id",
     "number",
+    "own_account",
     "page_window",
 ]
 
@@ -74,6 +76,14 @@ def by_loader(
         return make(await loader(info.context).load(key(upstream_id)))
 
     return load
+
+
+async def own_account(info: Info, source: str) -> Any:
+    """The caller's own account on `source` as its connector gives it; None where the caller
+    has no identity there."""
+    if not info.context.has_identity(source):
+        return None
+    return await SOURCES[source].viewer(info.context)
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:

@@ -20,6 +20,7 @@ from .common import (
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 
@@ -124,6 +125,19 @@ class ElggGroup(Group):
         found = await info.context.loaders(ELGG).river.load((self.data.guid, limit))
         return [ElggActivity.of(a) for a in found]
 
+
+@strawberry.type
+class ElggViewer:
+    """`Viewer.elgg`: the caller's own account here."""
+
+    @strawberry.field(description="Null when the request carries no Elgg token.")
+    async def elgg(self, info: Info) -> ElggUser | None:
+        found = await own_account(info, "elgg")
+        return ElggUser.of(found) if found is not None else None
+
+
+VIEWER = ElggViewer
+"""This source's part of `Viewer`."""
 
 ACCOUNT = ElggUser
 """The type of a person's account on this source."""

@@ -20,6 +20,7 @@ from .common import (
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 
@@ -135,6 +136,19 @@ async def articles_connection(
         found, at, has_next=at.offset + len(found) < total, node=Article.of, total_count=total
     )
 
+
+@strawberry.type
+class EqsashViewer:
+    """`Viewer.eqsash`: the caller's own account here."""
+
+    @strawberry.field(description="Null when the request carries no Eqsash token.")
+    async def eqsash(self, info: Info) -> EqsashUser | None:
+        found = await own_account(info, "eqsash")
+        return EqsashUser.of(found) if found is not None else None
+
+
+VIEWER = EqsashViewer
+"""This source's part of `Viewer`."""
 
 ACCOUNT = EqsashUser
 """The type of a person's account on this source."""

@@ -26,6 +26,7 @@ from .common import (
     Source,
     by_loader,
     global_id,
+    own_account,
     page_window,
 )
 
@@ -303,6 +304,19 @@ class Discussion(Node):
         page = await info.context.loaders(FLARUM).discussion_posts.load(key)
         return connection(page.items, at, has_next=page.has_next, node=Post.of)
 
+
+@strawberry.type
+class FlarumViewer:
+    """`Viewer.flarum`: the caller's own account here."""
+
+    @strawberry.field(description="Null when the request carries no Flarum token.")
+    async def flarum(self, info: Info) -> FlarumUser | None:
+        found = await own_account(info, "flarum")
+        return FlarumUser.of(found) if found is not None else None
+
+
+VIEWER = FlarumViewer
+"""This source's part of `Viewer`."""
 
 ACCOUNT = FlarumUser
 """The type of a person's account on this source."""

@@ -24,12 +24,14 @@ from .common import (
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 
 __all__ = [
     "ACCOUNT",
     "NODES",
+    "VIEWER",
     "Assignment",
     "Course",
     "CourseCompletion",
@@ -365,6 +367,19 @@ async def _grade(info: Info, upstream_id: str) -> Node:
             return Grade.of(grade)
     raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
 
+
+@strawberry.type
+class MoodleViewer:
+    """`Viewer.moodle`: the caller's own account here."""
+
+    @strawberry.field(description="Null when the request carries no Moodle token.")
+    async def moodle(self, info: Info) -> MoodleUser | None:
+        found = await own_account(info, "moodle")
+        return MoodleUser.of(found) if found is not None else None
+
+
+VIEWER = MoodleViewer
+"""This source's part of `Viewer`."""
 
 ACCOUNT = MoodleUser
 """The type of a person's account on this source."""

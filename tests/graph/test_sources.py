@@ -48,6 +48,8 @@ def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> 
     types = import_module(f"graph.types.{name}")
     assert types.NODES, f"graph/types/{name}.py gives no NODES"
     assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
+    viewer_fields = [f.name for f in types.VIEWER.__strawberry_definition__.fields]
+    assert viewer_fields == [name]
     for type_name in types.NODES:
         assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
         assert f"type {type_name} implements" in SCHEMA_SDL
