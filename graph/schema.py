@@ -6,7 +6,8 @@ import asyncio
 import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from importlib import import_module
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -19,10 +20,8 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
-from connectors.elgg import GROUPS_AT_MOST
 from connectors.errors import UpstreamError
 
 from .config import GraphQLSettings, LimitsSettings
@@ -32,43 +31,18 @@ from .ids import GlobalId, InvalidId
 from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
 from .nodes import resolve_node
-from .pagination import Connection, connection, sliced
-from .selection import node_paths
-from .sources import CIVICRM, ELGG, EQSASH, FLARUM, MOODLE
+from .pagination import Connection, sliced
+from .sources import SOURCES
 from .tracing import upstream_report
-from .types.civicrm import CivicrmGroup, Contact, ContactInput, contact_fields
-from .types.common import Group, Info, Node, Source, page_window
-from .types.elgg import ElggGroup, ElggUser
-from .types.eqsash import Article, EqsashUser, Section, articles_connection
-from .types.flarum import Discussion, FlarumUser, Post, Tag
-from .types.moodle import Assignment, Course, MoodleUser, courses_connection
-from .types.person import Person
+from .types.common import Group, GroupSource, Info, Node, Source, page_window
+from .types.person import PeopleQuery, Person
 from .viewer import Viewer
 
 __all__ = ["schema"]
 
-# GraphQL fields below a Discussion, and the Flarum relationships that bring them in the same
-# request. Flarum 1.7 allows no `firstPost.user`: the first posts' authors, where the query asks
-# for them, are one more request for all of them (`Post.author`).
-DISCUSSION_INCLUDES = {
-    "author": ("user",),
-    "tags": ("tags",),
-    "firstPost": ("firstPost",),
-}
-
-
-def discussion_includes(info: Info, *, connection: bool) -> list[str]:
-    paths = node_paths(info.selected_fields, connection=connection)
-    return [
-        include
-        for path, includes in DISCUSSION_INCLUDES.items()
-        if path in paths
-        for include in includes
-    ]
-
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
@@ -84,69 +58,6 @@ class Query:
     def viewer(self) -> object:
         return Viewer()
 
-    @strawberry.field(description="Flarum discussions, most recently active first.")
-    async def discussions(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-        tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
-    ) -> Connection[Discussion] | None:
-        at = page_window(info, first, after)
-        page = await info.context.site(FLARUM).discussions(
-            offset=at.offset,
-            limit=at.limit,
-            search=search,
-            tag=tag,
-            include=discussion_includes(info, connection=True),
-        )
-        info.context.loaders(FLARUM).remember(page.related)
-        return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
-
-    @strawberry.field(description="Moodle courses the caller can see, by name when searching.")
-    async def courses(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-    ) -> Connection[Course] | None:
-        moodle = info.context.site(MOODLE)
-        if search:
-            _, courses = await moodle.search_courses(search)
-        else:
-            courses = await moodle.courses()
-        info.context.loaders(MOODLE).remember_courses(courses)
-        return courses_connection(info, courses, first, after)
-
-    @strawberry.field
-    async def course(self, info: Info, id: strawberry.ID) -> Course | None:
-        upstream_id = GlobalId.expect_int(id, "moodle", "Course")
-        return Course.of(await info.context.loaders(MOODLE).courses.load(upstream_id))
-
-    @strawberry.field(description="CiviCRM contacts the caller may see, by name or group.")
-    async def contacts(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-        group_id: strawberry.ID | None = None,
-    ) -> Connection[Contact] | None:
-        at = page_window(info, first, after)
-        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
-        found = await info.context.site(CIVICRM).contacts(
-            search=search, group_id=group, limit=at.limit + 1, offset=at.offset
-        )
-        info.context.loaders(CIVICRM).remember_contacts(found)
-        return connection(found[: at.limit], at, has_next=len(found) > at.limit, node=Contact.of)
-
-    @strawberry.field
-    async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
-        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
-        return Contact.of(await info.context.loaders(CIVICRM).contacts.load(contact_id))
-
     @strawberry.field(
         description="Groups of people: CiviCRM's and Elgg's, or one source's. Without a source, "
         "a source where the caller has no credential is left out."
@@ -159,29 +70,19 @@ class Query:
         source: Source | None = None,
         search: str | None = None,
     ) -> Connection[Group] | None:
-        if source not in (None, Source.CIVICRM, Source.ELGG):
+        if source is not None and source.value not in GROUP_SOURCES:
             raise UserInputError(f"source: {source.name} has no groups", field="source")
-        context = info.context
         at = page_window(info, first, after)
         found: list[Group] = []
-        configured = context.settings.sources.configured()
-        if source is Source.CIVICRM or (source is None and context.has_identity("civicrm")):
-            for group in await context.site(CIVICRM).groups(search=search):
-                context.loaders(CIVICRM).groups.prime(group.id, group)
-                found.append(CivicrmGroup.of(group))
-        if source is Source.ELGG or (source is None and "elgg" in configured):
-            needle = (search or "").lower()
-            found += [
-                ElggGroup.of(g)
-                for g in await context.site(ELGG).groups(limit=GROUPS_AT_MOST)
-                if needle in g.name.lower()
-            ]
+        for name, part in GROUP_SOURCES.items():
+            if (source is None and part.listed(info.context)) or (source and source.value == name):
+                found += await part.groups(info, search)
         return sliced(found, at, node=lambda group: group)
 
     @strawberry.field
     async def group(self, info: Info, id: strawberry.ID) -> Group | None:
         decoded = GlobalId.decode(id)
-        if decoded.type_name not in ("CivicrmGroup", "ElggGroup"):
+        if decoded.type_name not in {part.type_name for part in GROUP_SOURCES.values()}:
             raise InvalidId(f"{id!r} is not a group id")
         return typing.cast(Group, await resolve_node(info, id))
 
@@ -193,71 +94,9 @@ class Query:
         found = Person.of(info, email)
         return found if await found.find_accounts(info) else None
 
-    @strawberry.field(
-        description="The people in the CRM (CiviCRM individuals with an e-mail), "
-        "each with their accounts elsewhere."
-    )
-    async def people(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-    ) -> Connection[Person] | None:
-        at = page_window(info, first, after)
-        found = await info.context.site(CIVICRM).contacts(
-            search=search,
-            contact_type="Individual",
-            with_email=True,
-            limit=at.limit + 1,
-            offset=at.offset,
-        )
-        people = info.context.people_loaders
-        for contact in found:
-            if contact.email:
-                people.of("civicrm").prime(people.key(contact.email), contact)
-        return connection(
-            [c for c in found[: at.limit] if c.email],
-            at,
-            has_next=len(found) > at.limit,
-            node=lambda contact: Person.of(info, contact.email or ""),
-        )
-
-    @strawberry.field(description="Eqsash articles, newest first.")
-    async def articles(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-    ) -> Connection[Article] | None:
-        return await articles_connection(info, first, after, search=search)
-
-    @strawberry.field(
-        description="Call an Eqsash method the graph does not type, as the caller. Only the "
-        "`module.method` pairs the operator allowed (`[sources.eqsash] callable`) are accepted."
-    )
-    async def eqsash_call(
-        self, info: Info, module: str, method: str, data: JSON | None = None
-    ) -> JSON | None:
-        settings = info.context.settings.sources.eqsash
-        if settings is None or f"{module}.{method}" not in settings.callable:
-            raise UserInputError(
-                f"{module}.{method} is not on this gateway's list of callable Eqsash methods",
-                field="method",
-            )
-        if data is not None and not isinstance(data, dict):
-            raise UserInputError("data: must be a JSON object", field="data")
-        return typing.cast(JSON, await info.context.site(EQSASH).call(module, method, data))
-
-    @strawberry.field
-    async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
-        upstream_id = GlobalId.expect(id, "flarum", "Discussion")
-        return Discussion.of(await info.context.loaders(FLARUM).discussions.load(upstream_id))
-
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     @strawberry.mutation(
         description="Sign in on one source; returns the token to send as its header."
     )
@@ -297,54 +136,44 @@ class Mutation:
             expires = datetime.now(UTC) + timedelta(seconds=sessions.ttl_s)
         return LoginAllPayload(logins=logins, session_token=session, session_expires_at=expires)
 
-    @strawberry.mutation(description="Create a CiviCRM contact as the caller.")
-    async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
-        fields = contact_fields(input, creating=True)
-        # The connector reads the contact back and fails where it did not save what was sent.
-        created = await info.context.site(CIVICRM).create_contact(fields)
-        info.context.loaders(CIVICRM).remember_contacts([created])
-        return Contact.of(created)
 
-    @strawberry.mutation(description="Change the given fields of a CiviCRM contact, and no others.")
-    async def update_contact(
-        self, info: Info, id: strawberry.ID, input: ContactInput
-    ) -> Contact | None:
-        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
-        fields = contact_fields(input, creating=False)
-        updated = await info.context.site(CIVICRM).update_contact(contact_id, fields)
-        info.context.loaders(CIVICRM).remember_contacts([updated])
-        return Contact.of(updated)
+SOURCE_TYPES = {name: import_module(f"{__package__}.types.{name}") for name in SOURCES}
+"""Each source's GraphQL module, `graph/types/<name>.py`."""
+GROUP_SOURCES: dict[str, GroupSource] = {
+    name: types.GROUPS for name, types in SOURCE_TYPES.items() if types.GROUPS is not None
+}
 
-    @strawberry.mutation(description="Add a contact to a CiviCRM group; returns the group.")
-    async def add_contact_to_group(
-        self, info: Info, contact_id: strawberry.ID, group_id: strawberry.ID
-    ) -> CivicrmGroup | None:
-        contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
-        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
-        await info.context.site(CIVICRM).add_to_group(group, [contact])
-        return CivicrmGroup.of(await info.context.loaders(CIVICRM).groups.load(group))
+PUBLISHED_ORDER = {
+    "Query": (
+        "node", "nodes", "viewer", "discussions", "courses", "course", "contacts", "contact",
+        "groups", "group", "person", "people", "articles", "eqsash_call", "discussion",
+    ),
+    "Mutation": (
+        "login", "login_all", "create_contact", "update_contact", "add_contact_to_group",
+        "join_group", "start_discussion", "reply",
+    ),
+}  # fmt: skip
+"""The order the root fields were published in: the exported SDL keeps it (a client diffing
+`schema.graphql` sees no change). Fields not listed follow, core first, then by source."""
 
-    @strawberry.mutation(description="Join an Elgg group as the caller (open groups only).")
-    async def join_group(self, info: Info, group_id: strawberry.ID) -> ElggGroup | None:
-        guid = GlobalId.expect_int(group_id, "elgg", "ElggGroup")
-        await info.context.site(ELGG).join(guid)
-        return ElggGroup.of(await info.context.site(ELGG).group(guid))
 
-    @strawberry.mutation(description="Start a Flarum discussion as the caller.")
-    async def start_discussion(
-        self, info: Info, title: str, content: str, tags: list[strawberry.ID] | None = None
-    ) -> Discussion | None:
-        tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
-        found = await info.context.site(FLARUM).start_discussion(title, content, tag_ids)
-        info.context.loaders(FLARUM).remember(found.related)
-        return Discussion.of(found.item)
+def root(name: str, parts: list[type]) -> type:
+    """One root type of the core's and the sources' parts, its fields in the published order."""
+    composed = strawberry.type(type(name, tuple(parts), {}))
+    order = PUBLISHED_ORDER[name]
+    fields = composed.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    fields.sort(key=lambda f: order.index(f.python_name) if f.python_name in order else len(order))
+    return composed
 
-    @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
-    async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
-        upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
-        found = await info.context.site(FLARUM).reply(upstream_id, content)
-        info.context.loaders(FLARUM).remember(found.related)
-        return Post.of(found.item)
+
+Query = root(
+    "Query",
+    [CoreQuery, PeopleQuery, *(t.QUERY for t in SOURCE_TYPES.values() if t.QUERY is not None)],
+)
+Mutation = root(
+    "Mutation",
+    [CoreMutation, *(t.MUTATION for t in SOURCE_TYPES.values() if t.MUTATION is not None)],
+)
 
 
 class RecordOperation(SchemaExtension):
@@ -432,23 +261,9 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[
-            FlarumUser,
-            Discussion,
-            Post,
-            Tag,
-            MoodleUser,
-            Course,
-            Assignment,
-            Contact,
-            CivicrmGroup,
-            ElggUser,
-            ElggGroup,
-            EqsashUser,
-            Article,
-            Section,
-            Person,
-        ],
+        # Every type a global id names, so that the types reached only through an interface
+        # are in the schema too.
+        types=[*(getattr(t, name) for t in SOURCE_TYPES.values() for name in t.NODES), Person],
         extensions=[*extensions, *([] if limits.introspection else [DisableIntrospection])],
     )
 

@@ -11,11 +11,13 @@ import strawberry
 from connectors import civicrm
 
 from ..errors import UserInputError
+from ..ids import GlobalId
 from ..pagination import Connection, connection
 from ..sources import CIVICRM
 from .common import (
     Account,
     Group,
+    GroupSource,
     Info,
     NodeLoader,
     Source,
@@ -28,7 +30,10 @@ from .common import (
 
 __all__ = [
     "ACCOUNT",
+    "GROUPS",
+    "MUTATION",
     "NODES",
+    "QUERY",
     "VIEWER",
     "Address",
     "CivicrmGroup",
@@ -237,3 +242,76 @@ NODES: dict[str, NodeLoader] = {
     "CivicrmGroup": by_loader(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
 }
 """How `Query.node` finds each type of this source by its id."""
+
+
+@strawberry.type
+class CivicrmQuery:
+    @strawberry.field(description="CiviCRM contacts the caller may see, by name or group.")
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+        group_id: strawberry.ID | None = None,
+    ) -> Connection[Contact] | None:
+        at = page_window(info, first, after)
+        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
+        found = await info.context.site(CIVICRM).contacts(
+            search=search, group_id=group, limit=at.limit + 1, offset=at.offset
+        )
+        info.context.loaders(CIVICRM).remember_contacts(found)
+        return connection(found[: at.limit], at, has_next=len(found) > at.limit, node=Contact.of)
+
+    @strawberry.field
+    async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
+        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
+        return Contact.of(await info.context.loaders(CIVICRM).contacts.load(contact_id))
+
+
+@strawberry.type
+class CivicrmMutation:
+    @strawberry.mutation(description="Create a CiviCRM contact as the caller.")
+    async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
+        fields = contact_fields(input, creating=True)
+        # The connector reads the contact back and fails where it did not save what was sent.
+        created = await info.context.site(CIVICRM).create_contact(fields)
+        info.context.loaders(CIVICRM).remember_contacts([created])
+        return Contact.of(created)
+
+    @strawberry.mutation(description="Change the given fields of a CiviCRM contact, and no others.")
+    async def update_contact(
+        self, info: Info, id: strawberry.ID, input: ContactInput
+    ) -> Contact | None:
+        contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
+        fields = contact_fields(input, creating=False)
+        updated = await info.context.site(CIVICRM).update_contact(contact_id, fields)
+        info.context.loaders(CIVICRM).remember_contacts([updated])
+        return Contact.of(updated)
+
+    @strawberry.mutation(description="Add a contact to a CiviCRM group; returns the group.")
+    async def add_contact_to_group(
+        self, info: Info, contact_id: strawberry.ID, group_id: strawberry.ID
+    ) -> CivicrmGroup | None:
+        contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
+        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
+        await info.context.site(CIVICRM).add_to_group(group, [contact])
+        return CivicrmGroup.of(await info.context.loaders(CIVICRM).groups.load(group))
+
+
+async def _groups(info: Info, search: str | None) -> list[Group]:
+    found: list[Group] = []
+    for group in await info.context.site(CIVICRM).groups(search=search):
+        info.context.loaders(CIVICRM).groups.prime(group.id, group)
+        found.append(CivicrmGroup.of(group))
+    return found
+
+
+QUERY: type | None = CivicrmQuery
+"""This source's root fields."""
+MUTATION: type | None = CivicrmMutation
+"""This source's mutations."""
+GROUPS: GroupSource | None = GroupSource(
+    "CivicrmGroup", _groups, listed=lambda context: context.has_identity("civicrm")
+)
+"""This source's part of `Query.groups`: listed without a source where the caller has a key."""

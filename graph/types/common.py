@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Account",
     "Group",
+    "GroupSource",
     "Info",
     "MaybeAwaitable",
     "Node",
@@ -84,6 +86,18 @@ async def own_account(info: Info, source: str) -> Any:
     if not info.context.has_identity(source):
         return None
     return await SOURCES[source].viewer(info.context)
+
+
+@dataclass(frozen=True)
+class GroupSource:
+    """A source's part of `Query.groups` and `Query.group`."""
+
+    type_name: str
+    """Its group type, as global ids name it."""
+    groups: Callable[[Info, str | None], Awaitable[list[Group]]]
+    """Its groups the caller may see, by name when searching."""
+    listed: Callable[[Context], bool]
+    """Whether `groups` without a `source` lists them for this request."""
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:

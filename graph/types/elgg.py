@@ -8,12 +8,15 @@ from typing import Annotated
 import strawberry
 
 from connectors import elgg
+from connectors.elgg import GROUPS_AT_MOST
 
+from ..ids import GlobalId
 from ..pagination import Connection, connection
 from ..sources import ELGG
 from .common import (
     Account,
     Group,
+    GroupSource,
     Info,
     NodeLoader,
     Source,
@@ -147,3 +150,29 @@ NODES: dict[str, NodeLoader] = {
     "ElggUser": by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
 }
 """How `Query.node` finds each type of this source by its id."""
+
+
+@strawberry.type
+class ElggMutation:
+    @strawberry.mutation(description="Join an Elgg group as the caller (open groups only).")
+    async def join_group(self, info: Info, group_id: strawberry.ID) -> ElggGroup | None:
+        guid = GlobalId.expect_int(group_id, "elgg", "ElggGroup")
+        await info.context.site(ELGG).join(guid)
+        return ElggGroup.of(await info.context.site(ELGG).group(guid))
+
+
+async def _groups(info: Info, search: str | None) -> list[Group]:
+    needle = (search or "").lower()
+    groups = await info.context.site(ELGG).groups(limit=GROUPS_AT_MOST)
+    return [ElggGroup.of(g) for g in groups if needle in g.name.lower()]
+
+
+QUERY: type | None = None
+"""This source's root fields."""
+MUTATION: type | None = ElggMutation
+"""This source's mutations."""
+GROUPS: GroupSource | None = GroupSource(
+    "ElggGroup", _groups, listed=lambda context: "elgg" in context.settings.sources.configured()
+)
+"""This source's part of `Query.groups`: listed without a source wherever Elgg is configured
+(the gateway's application key reads the groups)."""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from connectors import eqsash
 
+from ..errors import UserInputError
 from ..pagination import Connection, connection
 from ..sources import EQSASH
 from .common import (
     Account,
+    GroupSource,
     Info,
     Node,
     NodeLoader,
@@ -159,3 +163,41 @@ NODES: dict[str, NodeLoader] = {
     "Section": by_loader(lambda c: c.loaders(EQSASH).sections, Section.of, number),
 }
 """How `Query.node` finds each type of this source by its id."""
+
+
+@strawberry.type
+class EqsashQuery:
+    @strawberry.field(description="Eqsash articles, newest first.")
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Article] | None:
+        return await articles_connection(info, first, after, search=search)
+
+    @strawberry.field(
+        description="Call an Eqsash method the graph does not type, as the caller. Only the "
+        "`module.method` pairs the operator allowed (`[sources.eqsash] callable`) are accepted."
+    )
+    async def eqsash_call(
+        self, info: Info, module: str, method: str, data: JSON | None = None
+    ) -> JSON | None:
+        settings = info.context.settings.sources.eqsash
+        if settings is None or f"{module}.{method}" not in settings.callable:
+            raise UserInputError(
+                f"{module}.{method} is not on this gateway's list of callable Eqsash methods",
+                field="method",
+            )
+        if data is not None and not isinstance(data, dict):
+            raise UserInputError("data: must be a JSON object", field="data")
+        return typing.cast(JSON, await info.context.site(EQSASH).call(module, method, data))
+
+
+QUERY: type | None = EqsashQuery
+"""This source's root fields."""
+MUTATION: type | None = None
+"""This source's mutations."""
+GROUPS: GroupSource | None = None
+"""This source's part of `Query.groups`, where it has groups."""

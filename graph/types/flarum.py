@@ -15,10 +15,13 @@ from strawberry.scalars import JSON
 
 from connectors import flarum
 
+from ..ids import GlobalId
 from ..pagination import Connection, connection
+from ..selection import node_paths
 from ..sources import FLARUM
 from .common import (
     Account,
+    GroupSource,
     Info,
     MaybeAwaitable,
     Node,
@@ -328,3 +331,78 @@ NODES: dict[str, NodeLoader] = {
     "Tag": by_loader(lambda c: c.loaders(FLARUM).tags, Tag.of),
 }
 """How `Query.node` finds each type of this source by its id."""
+
+
+# GraphQL fields below a Discussion, and the Flarum relationships that bring them in the same
+# request. Flarum 1.7 allows no `firstPost.user`: the first posts' authors, where the query asks
+# for them, are one more request for all of them (`Post.author`).
+DISCUSSION_INCLUDES = {
+    "author": ("user",),
+    "tags": ("tags",),
+    "firstPost": ("firstPost",),
+}
+
+
+def discussion_includes(info: Info, *, connection: bool) -> list[str]:
+    paths = node_paths(info.selected_fields, connection=connection)
+    return [
+        include
+        for path, includes in DISCUSSION_INCLUDES.items()
+        if path in paths
+        for include in includes
+    ]
+
+
+@strawberry.type
+class FlarumQuery:
+    @strawberry.field(description="Flarum discussions, most recently active first.")
+    async def discussions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+        tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
+    ) -> Connection[Discussion] | None:
+        at = page_window(info, first, after)
+        page = await info.context.site(FLARUM).discussions(
+            offset=at.offset,
+            limit=at.limit,
+            search=search,
+            tag=tag,
+            include=discussion_includes(info, connection=True),
+        )
+        info.context.loaders(FLARUM).remember(page.related)
+        return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
+
+    @strawberry.field
+    async def discussion(self, info: Info, id: strawberry.ID) -> Discussion | None:
+        upstream_id = GlobalId.expect(id, "flarum", "Discussion")
+        return Discussion.of(await info.context.loaders(FLARUM).discussions.load(upstream_id))
+
+
+@strawberry.type
+class FlarumMutation:
+    @strawberry.mutation(description="Start a Flarum discussion as the caller.")
+    async def start_discussion(
+        self, info: Info, title: str, content: str, tags: list[strawberry.ID] | None = None
+    ) -> Discussion | None:
+        tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
+        found = await info.context.site(FLARUM).start_discussion(title, content, tag_ids)
+        info.context.loaders(FLARUM).remember(found.related)
+        return Discussion.of(found.item)
+
+    @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
+    async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
+        upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
+        found = await info.context.site(FLARUM).reply(upstream_id, content)
+        info.context.loaders(FLARUM).remember(found.related)
+        return Post.of(found.item)
+
+
+QUERY: type | None = FlarumQuery
+"""This source's root fields."""
+MUTATION: type | None = FlarumMutation
+"""This source's mutations."""
+GROUPS: GroupSource | None = None
+"""This source's part of `Query.groups`, where it has groups."""

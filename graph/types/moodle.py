@@ -17,6 +17,7 @@ from ..pagination import Connection, sliced
 from ..sources import MOODLE
 from .common import (
     Account,
+    GroupSource,
     Info,
     Node,
     NodeLoader,
@@ -30,7 +31,10 @@ from .common import (
 
 __all__ = [
     "ACCOUNT",
+    "GROUPS",
+    "MUTATION",
     "NODES",
+    "QUERY",
     "VIEWER",
     "Assignment",
     "Course",
@@ -392,3 +396,35 @@ NODES: dict[str, NodeLoader] = {
     "Grade": _grade,
 }
 """How `Query.node` finds each type of this source by its id."""
+
+
+@strawberry.type
+class MoodleQuery:
+    @strawberry.field(description="Moodle courses the caller can see, by name when searching.")
+    async def courses(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Course] | None:
+        site = info.context.site(MOODLE)
+        if search:
+            _, courses = await site.search_courses(search)
+        else:
+            courses = await site.courses()
+        info.context.loaders(MOODLE).remember_courses(courses)
+        return courses_connection(info, courses, first, after)
+
+    @strawberry.field
+    async def course(self, info: Info, id: strawberry.ID) -> Course | None:
+        upstream_id = GlobalId.expect_int(id, "moodle", "Course")
+        return Course.of(await info.context.loaders(MOODLE).courses.load(upstream_id))
+
+
+QUERY: type | None = MoodleQuery
+"""This source's root fields."""
+MUTATION: type | None = None
+"""This source's mutations."""
+GROUPS: GroupSource | None = None
+"""This source's part of `Query.groups`, where it has groups."""

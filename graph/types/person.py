@@ -18,7 +18,7 @@ from .eqsash import EqsashUser
 from .flarum import Discussion, FlarumUser
 from .moodle import Course, MoodleUser, courses_connection
 
-__all__ = ["ACCOUNT_TYPES", "Person"]
+__all__ = ["ACCOUNT_TYPES", "PeopleQuery", "Person"]
 
 ACCOUNT_TYPES: dict[str, Any] = {
     name: import_module(f"{__package__}.{name}").ACCOUNT for name in SOURCES
@@ -124,3 +124,36 @@ class Person(Node):
             found += [ElggGroup.of(g) for g in groups]
         at = page_window(info, first, after)
         return sliced(found, at, node=lambda group: group)
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field(
+        description="The people in the CRM (CiviCRM individuals with an e-mail), "
+        "each with their accounts elsewhere."
+    )
+    async def people(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Person] | None:
+        at = page_window(info, first, after)
+        found = await info.context.site(CIVICRM).contacts(
+            search=search,
+            contact_type="Individual",
+            with_email=True,
+            limit=at.limit + 1,
+            offset=at.offset,
+        )
+        people = info.context.people_loaders
+        for contact in found:
+            if contact.email:
+                people.of("civicrm").prime(people.key(contact.email), contact)
+        return connection(
+            [c for c in found[: at.limit] if c.email],
+            at,
+            has_next=len(found) > at.limit,
+            node=lambda contact: Person.of(info, contact.email or ""),
+        )

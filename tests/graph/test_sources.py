@@ -13,6 +13,7 @@ import pytest
 from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
 from graph.nodes import NODE_LOADERS
+from graph.schema import GROUP_SOURCES, PUBLISHED_ORDER, SOURCE_TYPES, Mutation, Query
 from graph.sources import SOURCES, SourceSpec
 from graph.types.common import Account, Source
 
@@ -74,3 +75,20 @@ def test_shared_layers_name_no_source(module: str) -> None:
     code = re.sub(r"#.*", "", code)
     named = [name for name in SOURCES if re.search(name, code, re.IGNORECASE)]
     assert named == [], f"graph/{module} names {named}: reach them through graph.sources"
+
+
+def test_the_root_types_are_the_core_and_each_sources_parts_in_the_published_order() -> None:
+    for root, part_of in ((Query, "QUERY"), (Mutation, "MUTATION")):
+        names = [f.python_name for f in root.__strawberry_definition__.fields]
+        parts = [getattr(types, part_of) for types in SOURCE_TYPES.values()]
+        for part in filter(None, parts):
+            assert {f.python_name for f in part.__strawberry_definition__.fields} <= set(names)
+        published = PUBLISHED_ORDER[root.__name__]
+        assert names[: len(published)] == list(published), "a published root field is gone"
+        assert len(names) == len(set(names))
+
+
+def test_groups_come_from_the_sources_that_have_them() -> None:
+    assert {name for name, types in SOURCE_TYPES.items() if types.GROUPS} == set(GROUP_SOURCES)
+    for name, part in GROUP_SOURCES.items():
+        assert part.type_name in SOURCE_TYPES[name].NODES
