@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.elgg import PROFILES, parse_override
-
 from .persisted import read_persisted
+from .sources.civicrm import CivicrmSettings
+from .sources.elgg import ElggSettings
+from .sources.eqsash import EqsashSettings
+from .sources.flarum import FlarumSettings
+from .sources.moodle import MoodleSettings
+from .sources.settings import SourceSettings
 
 __all__ = [
     "CacheSettings",
@@ -197,165 +201,6 @@ class SessionSettings:
                 ) from None
         if self.ttl_s <= 0 or self.rotation_grace_s < 0:
             raise ValueError(f"{where}: ttl_s must be positive and rotation_grace_s not negative")
-
-
-@dataclass(frozen=True)
-class SourceSettings:
-    """What every source has: where it is and how hard the gateway may lean on it."""
-
-    url: str = ""
-    timeout_s: float = 10.0
-    max_concurrency: int = 8
-    max_response_bytes: int = 16 * 1024 * 1024
-    """A larger answer from the source is refused (`UPSTREAM_PROTOCOL_ERROR`)."""
-    read_retries: int = 1
-    """Extra attempts for a read that could not connect or got 502/503/504 (with jitter)."""
-    breaker_failures: int = 5
-    """Failures in a row (unreachable, timeout, 5xx) that open the source's circuit breaker."""
-    breaker_reset_s: float = 30.0
-    """How long an open breaker fails fast before it lets a call through again."""
-    allow_service_fallback: bool = False
-    """Act as the configured service identity for callers who send no credential of their own."""
-    cache_ttl_s: float = 30.0
-    """How long a read's answer is reused for the same caller; 0 turns the cache off."""
-    cache_ttl_by_call: tuple[str, ...] = ()
-    """Per kind of call, as "call=seconds" (say "core_course_get_contents=300")."""
-
-    def call_ttls(self) -> dict[str, float]:
-        """`cache_ttl_by_call` read into call name -> seconds."""
-        ttls = {}
-        for entry in self.cache_ttl_by_call:
-            call, _, seconds = entry.partition("=")
-            ttls[call.strip()] = float(seconds)
-        return ttls
-
-    def check(self, where: str) -> None:
-        if self.cache_ttl_s < 0:
-            raise ValueError(f"{where}.cache_ttl_s: must not be negative, got {self.cache_ttl_s}")
-        for entry in self.cache_ttl_by_call:
-            call, _, seconds = entry.partition("=")
-            try:
-                if not call.strip() or float(seconds) < 0:
-                    raise ValueError
-            except ValueError:
-                raise ValueError(
-                    f"{where}.cache_ttl_by_call: {entry!r} is not call=seconds"
-                ) from None
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{where}.url: must be an http(s) URL, got {self.url!r}")
-        if self.timeout_s <= 0:
-            raise ValueError(f"{where}.timeout_s: must be positive, got {self.timeout_s}")
-        if self.max_concurrency < 1:
-            raise ValueError(f"{where}.max_concurrency: must be at least 1")
-        if self.max_response_bytes < 1024:
-            raise ValueError(f"{where}.max_response_bytes: must be at least 1024")
-        if self.read_retries < 0 or self.breaker_failures < 1 or self.breaker_reset_s <= 0:
-            raise ValueError(
-                f"{where}: read_retries >= 0, breaker_failures >= 1, breaker_reset_s > 0"
-            )
-
-
-@dataclass(frozen=True)
-class FlarumSettings(SourceSettings):
-    api_key: str = field(default="", repr=False)
-    """Service API key, used only for callers who send no token and only with fallback allowed."""
-    api_user_id: int = 0
-    """The user the API key acts as (`Token <key>; userId=<id>`)."""
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        if self.allow_service_fallback and not (self.api_key and self.api_user_id > 0):
-            raise ValueError(f"{where}: allow_service_fallback needs api_key and api_user_id")
-
-
-@dataclass(frozen=True)
-class MoodleSettings(SourceSettings):
-    token: str = field(default="", repr=False)
-    """Service token, used only for callers who send none and only with fallback allowed."""
-    service: str = "moodle_mobile_app"
-    """The external service `login` asks tokens for; the mobile one allows batched calls."""
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        if self.allow_service_fallback and not self.token:
-            raise ValueError(f"{where}: allow_service_fallback needs token")
-
-
-@dataclass(frozen=True)
-class CivicrmSettings(SourceSettings):
-    site_key: str = field(default="", repr=False)
-    """The site's CIVICRM_SITE_KEY: a deployment secret the gateway holds, sent on every call."""
-    api_key: str = field(default="", repr=False)
-    """Service api_key, used only for callers who send none and only with fallback allowed."""
-    rest_path: str = "/sites/all/modules/civicrm/extern/rest.php"
-    api_style: str = "entity"
-    """`entity` (API v3, batches with IN filters) or `q` (the 3.2-era `q=civicrm/...` form)."""
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        if not self.site_key:
-            raise ValueError(f"{where}.site_key: CiviCRM needs its site key")
-        if self.api_style not in ("entity", "q"):
-            raise ValueError(f"{where}.api_style: must be 'entity' or 'q', got {self.api_style!r}")
-        if not self.rest_path.startswith("/"):
-            raise ValueError(f"{where}.rest_path: must start with /, got {self.rest_path!r}")
-        if self.allow_service_fallback and not self.api_key:
-            raise ValueError(f"{where}: allow_service_fallback needs api_key")
-
-
-@dataclass(frozen=True)
-class ElggSettings(SourceSettings):
-    api_key: str = ""
-    """The public key of the API key pair an Elgg admin created for the gateway."""
-    secret: str = field(default="", repr=False)
-    """Its secret: signs every request (HMAC), never sent."""
-    hmac_algorithm: str = "sha256"
-    hmac_variant: str = "standard"
-    """`standard` (time, nonce, base64 signature) or `legacy` (Elgg 1.5/1.6: no nonce, hex)."""
-    methods: str = "auto"
-    """The site's method profile: `legacygraph`, `rest_api` (the elgg_with_rest_api plugin), or
-    `auto`: the one whose methods `system.api.list` shows."""
-    overrides: tuple[str, ...] = ()
-    """`role=method` or `role=method(ours:theirs,...)` for sites with a plugin of their own."""
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        if not (self.api_key and self.secret):
-            raise ValueError(f"{where}: Elgg needs api_key and secret")
-        if self.methods != "auto" and self.methods not in PROFILES:
-            raise ValueError(
-                f"{where}.methods: one of auto, {', '.join(PROFILES)} (not {self.methods!r})"
-            )
-        for override in self.overrides:
-            parse_override(override)  # raises with the reason
-        if self.hmac_algorithm not in ("md5", "sha", "sha1", "sha256", "sha384", "sha512"):
-            raise ValueError(
-                f"{where}.hmac_algorithm: Elgg does not sign with {self.hmac_algorithm!r}"
-            )
-        if self.hmac_variant not in ("standard", "legacy"):
-            raise ValueError(f"{where}.hmac_variant: must be 'standard' or 'legacy'")
-
-
-@dataclass(frozen=True)
-class EqsashSettings(SourceSettings):
-    api_key: str = field(default="", repr=False)
-    """The site's `api_key` from its settings.php (it authorises the gateway as a client)."""
-    path: str = "/api/"
-    session_name: str = "EQSASH_SESSION"
-    callable: tuple[str, ...] = ()
-    """`module.method` pairs that `Query.eqsashCall` may call; empty: the escape hatch is off."""
-    get_methods: tuple[str, ...] = ()
-    """`module.method` pairs sent by GET; every other call is a POST (tokens stay out of URLs)."""
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        if not self.api_key:
-            raise ValueError(f"{where}.api_key: Eqsash needs the site's api_key")
-        for pair in (*self.callable, *self.get_methods):
-            module, _, method = pair.partition(".")
-            if not (module and method):
-                raise ValueError(f"{where}: {pair!r} is not a module.method pair")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -13,14 +14,35 @@ from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import NotFound
 from connectors.http import Upstream
 
-from ..config import EqsashSettings
 from ..loaders import loader
+from .settings import SourceSettings
 from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["EQSASH", "EqsashLoaders"]
+__all__ = ["EQSASH", "EqsashLoaders", "EqsashSettings"]
+
+
+@dataclass(frozen=True)
+class EqsashSettings(SourceSettings):
+    api_key: str = field(default="", repr=False)
+    """The site's `api_key` from its settings.php (it authorises the gateway as a client)."""
+    path: str = "/api/"
+    session_name: str = "EQSASH_SESSION"
+    callable: tuple[str, ...] = ()
+    """`module.method` pairs that `Query.eqsashCall` may call; empty: the escape hatch is off."""
+    get_methods: tuple[str, ...] = ()
+    """`module.method` pairs sent by GET; every other call is a POST (tokens stay out of URLs)."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if not self.api_key:
+            raise ValueError(f"{where}.api_key: Eqsash needs the site's api_key")
+        for pair in (*self.callable, *self.get_methods):
+            module, _, method = pair.partition(".")
+            if not (module and method):
+                raise ValueError(f"{where}: {pair!r} is not a module.method pair")
 
 
 def connect(reach: Reach, settings: EqsashSettings, token: str | None) -> Eqsash:

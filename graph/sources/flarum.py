@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,14 +13,27 @@ from connectors.errors import NotFound, Unauthenticated
 from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
 from connectors.http import Upstream
 
-from ..config import FlarumSettings
 from ..loaders import Loader, each, loader
+from .settings import SourceSettings
 from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["FLARUM", "FlarumLoaders"]
+__all__ = ["FLARUM", "FlarumLoaders", "FlarumSettings"]
+
+
+@dataclass(frozen=True)
+class FlarumSettings(SourceSettings):
+    api_key: str = field(default="", repr=False)
+    """Service API key, used only for callers who send no token and only with fallback allowed."""
+    api_user_id: int = 0
+    """The user the API key acts as (`Token <key>; userId=<id>`)."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.allow_service_fallback and not (self.api_key and self.api_user_id > 0):
+            raise ValueError(f"{where}: allow_service_fallback needs api_key and api_user_id")
 
 
 def connect(reach: Reach, settings: FlarumSettings, token: str | None) -> Flarum:

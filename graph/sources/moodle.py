@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -14,14 +15,27 @@ from connectors.errors import Forbidden, NotFound, Unauthenticated
 from connectors.http import Upstream
 from connectors.moodle import Moodle, MoodleAuth
 
-from ..config import MoodleSettings
 from ..loaders import loader
+from .settings import SourceSettings
 from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["MOODLE", "MoodleLoaders"]
+__all__ = ["MOODLE", "MoodleLoaders", "MoodleSettings"]
+
+
+@dataclass(frozen=True)
+class MoodleSettings(SourceSettings):
+    token: str = field(default="", repr=False)
+    """Service token, used only for callers who send none and only with fallback allowed."""
+    service: str = "moodle_mobile_app"
+    """The external service `login` asks tokens for; the mobile one allows batched calls."""
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.allow_service_fallback and not self.token:
+            raise ValueError(f"{where}: allow_service_fallback needs token")
 
 
 def credential(settings: MoodleSettings | None, token: str | None) -> str | None:

@@ -18,7 +18,7 @@ from cachetools import TTLCache
 
 from connectors.http import Upstream
 
-from ..config import SourceSettings
+from .settings import SourceSettings
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -80,7 +80,8 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     header: str
     """The request header that carries the caller's own credential."""
     settings: type[SettingsT]
-    """Its `[sources.<name>]` settings (`SourcesSettings` in `graph/config.py` names it too)."""
+    """Its `[sources.<name>]` settings, defined beside it (`SourcesSettings` in `graph/config.py`
+    lists them, typed, for the rest of the code)."""
     credential: Callable[[SettingsT | None, str | None], str | None]
     """The credential a request acts with, from the one the caller sent (None: none sent): the
     service's where the operator allows it, and `Unauthenticated` where the system has no
