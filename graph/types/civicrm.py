@@ -43,7 +43,7 @@ __all__ = [
     "contact_fields",
 ]
 
-SOURCE = Source.CIVICRM
+SOURCE = Source("civicrm")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 
 

@@ -42,13 +42,16 @@ MaybeAwaitable: TypeAlias = T | Awaitable[T]
 type with `graphql_type=`."""
 
 
-@strawberry.enum(description="A legacy system behind the gateway.")
-class Source(Enum):
-    FLARUM = "flarum"
-    MOODLE = "moodle"
-    CIVICRM = "civicrm"
-    ELGG = "elgg"
-    EQSASH = "eqsash"
+if TYPE_CHECKING:  # the members come from the registry; code reaches them by value
+
+    class Source(Enum):
+        """A legacy system behind the gateway: `Source("moodle")`."""
+
+else:
+    Source = strawberry.enum(
+        Enum("Source", [(name.upper(), name) for name in SOURCES], module=__name__),
+        description="A legacy system behind the gateway.",
+    )
 
 
 def page_window(info: Info, first: int | None, after: str | None) -> Window:

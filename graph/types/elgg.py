@@ -29,7 +29,7 @@ from .common import (
 
 __all__ = ["NODES", "ElggActivity", "ElggGroup", "ElggUser"]
 
-SOURCE = Source.ELGG
+SOURCE = Source("elgg")
 
 
 @strawberry.type(description="A member of the Elgg community site.")

@@ -30,7 +30,7 @@ from .common import (
 
 __all__ = ["NODES", "Article", "EqsashUser", "Section", "articles_connection"]
 
-SOURCE = Source.EQSASH
+SOURCE = Source("eqsash")
 
 
 @strawberry.type(description="A user of the Eqsash site.")

@@ -35,7 +35,7 @@ from .common import (
 
 __all__ = ["NODES", "Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
 
-SOURCE = Source.FLARUM
+SOURCE = Source("flarum")
 
 
 @strawberry.type(description="A member of the Flarum forum.")

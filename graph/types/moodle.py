@@ -46,7 +46,7 @@ __all__ = [
     "Submission",
 ]
 
-SOURCE = Source.MOODLE
+SOURCE = Source("moodle")
 
 
 @strawberry.enum(description="What a participant does in a course.")
