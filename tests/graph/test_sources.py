@@ -27,6 +27,8 @@ SHARED_LAYERS = [
     "login.py",
     "nodes.py",
     "people.py",
+    "types/common.py",
+    "viewer.py",
 ]
 """Modules that reach every source through the registry and may name none of them."""
 
