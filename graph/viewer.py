@@ -4,14 +4,40 @@ from __future__ import annotations
 
 import asyncio
 from importlib import import_module
+from typing import Any
 
 import strawberry
 
 from .sources import SOURCES
-from .types.common import Info, own_account
+from .types.common import Info
 from .types.person import ACCOUNT_TYPES, Person
 
 __all__ = ["Viewer"]
+
+
+async def own_account(info: Info, source: str) -> Any:
+    """The caller's own account on `source` as its connector gives it; None where the caller
+    has no identity there."""
+    if not info.context.has_identity(source):
+        return None
+    return await SOURCES[source].viewer(info.context)
+
+
+def own_account_part(source: str) -> type:
+    """`Viewer.<source>`: the caller's own account there, as the source's `ACCOUNT` type, said
+    of itself with its `VIEWER_DESCRIPTION` (`graph/types/<source>.py`)."""
+    types = import_module(f"{__package__}.types.{source}")
+
+    async def resolve(info: Info) -> Any:
+        found = await own_account(info, source)
+        return types.ACCOUNT.of(found) if found is not None else None
+
+    field = strawberry.field(
+        resolver=resolve,
+        description=types.VIEWER_DESCRIPTION,
+        graphql_type=types.ACCOUNT | None,
+    )
+    return strawberry.type(type(f"{source}_viewer", (), {source: field}))
 
 
 @strawberry.type
@@ -32,10 +58,9 @@ class ViewerPerson:
 Viewer = strawberry.type(
     type(
         "Viewer",
-        (*(import_module(f"{__package__}.types.{name}").VIEWER for name in SOURCES), ViewerPerson),
+        (*(own_account_part(name) for name in SOURCES), ViewerPerson),
         {},
     ),
     description="Who the caller is on each source, from the credentials they sent.",
 )
-"""Each source's field (`VIEWER` in `graph/types/<name>.py`), in the registry's order, then
-`person`."""
+"""Each source's field, in the registry's order, then `person`."""

@@ -24,7 +24,6 @@ from .common import (
     by_loader,
     global_id,
     number,
-    own_account,
     page_window,
 )
 
@@ -34,7 +33,7 @@ __all__ = [
     "MUTATION",
     "NODES",
     "QUERY",
-    "VIEWER",
+    "VIEWER_DESCRIPTION",
     "Address",
     "CivicrmGroup",
     "Contact",
@@ -218,21 +217,11 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-@strawberry.type
-class CivicrmViewer:
-    """`Viewer.civicrm`: the caller's own account here."""
-
-    @strawberry.field(
-        description="Null when the request carries no CiviCRM api key, or the site speaks only "
-        "the 3.2-era API (which cannot say whose key it is)."
-    )
-    async def civicrm(self, info: Info) -> Contact | None:
-        found = await own_account(info, "civicrm")
-        return Contact.of(found) if found is not None else None
-
-
-VIEWER = CivicrmViewer
-"""This source's part of `Viewer`."""
+VIEWER_DESCRIPTION = (
+    "Null when the request carries no CiviCRM api key, or the site speaks only "
+    "the 3.2-era API (which cannot say whose key it is)."
+)
+"""What `Viewer.civicrm`, the caller's own account here, says of itself."""
 
 ACCOUNT = Contact
 """The type of a person's account on this source."""

@@ -30,7 +30,6 @@ __all__ = [
     "by_loader",
     "global_id",
     "number",
-    "own_account",
     "page_window",
 ]
 
@@ -81,14 +80,6 @@ def by_loader(
         return make(await loader(info.context).load(key(upstream_id)))
 
     return load
-
-
-async def own_account(info: Info, source: str) -> Any:
-    """The caller's own account on `source` as its connector gives it; None where the caller
-    has no identity there."""
-    if not info.context.has_identity(source):
-        return None
-    return await SOURCES[source].viewer(info.context)
 
 
 @dataclass(frozen=True)

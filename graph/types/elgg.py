@@ -23,11 +23,20 @@ from .common import (
     by_loader,
     global_id,
     number,
-    own_account,
     page_window,
 )
 
-__all__ = ["NODES", "ElggActivity", "ElggGroup", "ElggUser"]
+__all__ = [
+    "ACCOUNT",
+    "GROUPS",
+    "MUTATION",
+    "NODES",
+    "QUERY",
+    "VIEWER_DESCRIPTION",
+    "ElggActivity",
+    "ElggGroup",
+    "ElggUser",
+]
 
 SOURCE = Source("elgg")
 
@@ -129,18 +138,8 @@ class ElggGroup(Group):
         return [ElggActivity.of(a) for a in found]
 
 
-@strawberry.type
-class ElggViewer:
-    """`Viewer.elgg`: the caller's own account here."""
-
-    @strawberry.field(description="Null when the request carries no Elgg token.")
-    async def elgg(self, info: Info) -> ElggUser | None:
-        found = await own_account(info, "elgg")
-        return ElggUser.of(found) if found is not None else None
-
-
-VIEWER = ElggViewer
-"""This source's part of `Viewer`."""
+VIEWER_DESCRIPTION = "Null when the request carries no Elgg token."
+"""What `Viewer.elgg`, the caller's own account here, says of itself."""
 
 ACCOUNT = ElggUser
 """The type of a person's account on this source."""

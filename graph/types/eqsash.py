@@ -24,11 +24,21 @@ from .common import (
     by_loader,
     global_id,
     number,
-    own_account,
     page_window,
 )
 
-__all__ = ["NODES", "Article", "EqsashUser", "Section", "articles_connection"]
+__all__ = [
+    "ACCOUNT",
+    "GROUPS",
+    "MUTATION",
+    "NODES",
+    "QUERY",
+    "VIEWER_DESCRIPTION",
+    "Article",
+    "EqsashUser",
+    "Section",
+    "articles_connection",
+]
 
 SOURCE = Source("eqsash")
 
@@ -141,18 +151,8 @@ async def articles_connection(
     )
 
 
-@strawberry.type
-class EqsashViewer:
-    """`Viewer.eqsash`: the caller's own account here."""
-
-    @strawberry.field(description="Null when the request carries no Eqsash token.")
-    async def eqsash(self, info: Info) -> EqsashUser | None:
-        found = await own_account(info, "eqsash")
-        return EqsashUser.of(found) if found is not None else None
-
-
-VIEWER = EqsashViewer
-"""This source's part of `Viewer`."""
+VIEWER_DESCRIPTION = "Null when the request carries no Eqsash token."
+"""What `Viewer.eqsash`, the caller's own account here, says of itself."""
 
 ACCOUNT = EqsashUser
 """The type of a person's account on this source."""

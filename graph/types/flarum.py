@@ -29,11 +29,22 @@ from .common import (
     Source,
     by_loader,
     global_id,
-    own_account,
     page_window,
 )
 
-__all__ = ["NODES", "Discussion", "FlarumUser", "Post", "PostEvent", "Tag"]
+__all__ = [
+    "ACCOUNT",
+    "GROUPS",
+    "MUTATION",
+    "NODES",
+    "QUERY",
+    "VIEWER_DESCRIPTION",
+    "Discussion",
+    "FlarumUser",
+    "Post",
+    "PostEvent",
+    "Tag",
+]
 
 SOURCE = Source("flarum")
 
@@ -308,18 +319,8 @@ class Discussion(Node):
         return connection(page.items, at, has_next=page.has_next, node=Post.of)
 
 
-@strawberry.type
-class FlarumViewer:
-    """`Viewer.flarum`: the caller's own account here."""
-
-    @strawberry.field(description="Null when the request carries no Flarum token.")
-    async def flarum(self, info: Info) -> FlarumUser | None:
-        found = await own_account(info, "flarum")
-        return FlarumUser.of(found) if found is not None else None
-
-
-VIEWER = FlarumViewer
-"""This source's part of `Viewer`."""
+VIEWER_DESCRIPTION = "Null when the request carries no Flarum token."
+"""What `Viewer.flarum`, the caller's own account here, says of itself."""
 
 ACCOUNT = FlarumUser
 """The type of a person's account on this source."""

@@ -25,7 +25,6 @@ from .common import (
     by_loader,
     global_id,
     number,
-    own_account,
     page_window,
 )
 
@@ -35,7 +34,7 @@ __all__ = [
     "MUTATION",
     "NODES",
     "QUERY",
-    "VIEWER",
+    "VIEWER_DESCRIPTION",
     "Assignment",
     "Course",
     "CourseCompletion",
@@ -372,18 +371,8 @@ async def _grade(info: Info, upstream_id: str) -> Node:
     raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
 
 
-@strawberry.type
-class MoodleViewer:
-    """`Viewer.moodle`: the caller's own account here."""
-
-    @strawberry.field(description="Null when the request carries no Moodle token.")
-    async def moodle(self, info: Info) -> MoodleUser | None:
-        found = await own_account(info, "moodle")
-        return MoodleUser.of(found) if found is not None else None
-
-
-VIEWER = MoodleViewer
-"""This source's part of `Viewer`."""
+VIEWER_DESCRIPTION = "Null when the request carries no Moodle token."
+"""What `Viewer.moodle`, the caller's own account here, says of itself."""
 
 ACCOUNT = MoodleUser
 """The type of a person's account on this source."""

@@ -16,6 +16,7 @@ from graph.nodes import NODE_LOADERS
 from graph.schema import GROUP_SOURCES, PUBLISHED_ORDER, SOURCE_TYPES, Mutation, Query
 from graph.sources import SOURCES, SourceSpec
 from graph.types.common import Account, Source
+from graph.viewer import Viewer
 
 GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
@@ -51,8 +52,7 @@ def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> 
     types = import_module(f"graph.types.{name}")
     assert types.NODES, f"graph/types/{name}.py gives no NODES"
     assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
-    viewer_fields = [f.name for f in types.VIEWER.__strawberry_definition__.fields]
-    assert viewer_fields == [name]
+    assert types.VIEWER_DESCRIPTION.startswith("Null when the request carries no ")
     for type_name in types.NODES:
         assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
         assert f"type {type_name} implements" in SCHEMA_SDL
@@ -88,6 +88,13 @@ def test_the_root_types_are_the_core_and_each_sources_parts_in_the_published_ord
         published = PUBLISHED_ORDER[root.__name__]
         assert names[: len(published)] == list(published), "a published root field is gone"
         assert len(names) == len(set(names))
+
+
+def test_the_viewer_has_each_sources_account_in_the_registrys_order_then_the_person() -> None:
+    fields = Viewer.__strawberry_definition__.fields
+    assert [f.name for f in fields] == [*SOURCES, "person"]
+    for field in fields[: len(SOURCES)]:
+        assert field.description == SOURCE_TYPES[field.name].VIEWER_DESCRIPTION
 
 
 def test_groups_come_from_the_sources_that_have_them() -> None:
