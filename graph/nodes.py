@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from .ids import GlobalId, InvalidId
-from .sources import SOURCES
 from .types.common import Info, Node, NodeLoader
 from .types.person import Person
+from .types.sources import SOURCE_TYPES
 
 __all__ = ["NODE_LOADERS", "resolve_node"]
 
@@ -20,8 +18,8 @@ NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
     ("legacygraph", "Person"): _person,
     **{
         (name, type_name): load
-        for name in SOURCES
-        for type_name, load in import_module(f"{__package__}.types.{name}").NODES.items()
+        for name, types in SOURCE_TYPES.items()
+        for type_name, load in types.NODES.items()
     },
 }
 """Each type's way back from its global id: a source's types in `graph/types/<source>.py`."""

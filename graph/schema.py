@@ -6,7 +6,6 @@ import asyncio
 import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 import strawberry
@@ -32,10 +31,10 @@ from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
 from .nodes import resolve_node
 from .pagination import Connection, sliced
-from .sources import SOURCES
 from .tracing import upstream_report
 from .types.common import Group, GroupSource, Info, Node, Source, page_window
 from .types.person import PeopleQuery, Person
+from .types.sources import SOURCE_TYPES
 from .viewer import Viewer
 
 __all__ = ["schema"]
@@ -137,8 +136,6 @@ class CoreMutation:
         return LoginAllPayload(logins=logins, session_token=session, session_expires_at=expires)
 
 
-SOURCE_TYPES = {name: import_module(f"{__package__}.types.{name}") for name in SOURCES}
-"""Each source's GraphQL module, `graph/types/<name>.py`."""
 GROUP_SOURCES: dict[str, GroupSource] = {
     name: types.GROUPS for name, types in SOURCE_TYPES.items() if types.GROUPS is not None
 }

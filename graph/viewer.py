@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from importlib import import_module
 from typing import Any
 
 import strawberry
@@ -11,6 +10,7 @@ import strawberry
 from .sources import SOURCES
 from .types.common import Info
 from .types.person import ACCOUNT_TYPES, Person
+from .types.sources import SOURCE_TYPES
 
 __all__ = ["Viewer"]
 
@@ -26,7 +26,7 @@ async def own_account(info: Info, source: str) -> Any:
 def own_account_part(source: str) -> type:
     """`Viewer.<source>`: the caller's own account there, as the source's `ACCOUNT` type, said
     of itself with its `VIEWER_DESCRIPTION` (`graph/types/<source>.py`)."""
-    types = import_module(f"{__package__}.types.{source}")
+    types = SOURCE_TYPES[source]
 
     async def resolve(info: Info) -> Any:
         found = await own_account(info, source)

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from importlib import import_module
 from typing import Any
 
 import strawberry
 
 from ..ids import GlobalId
 from ..pagination import Connection, connection, sliced
-from ..sources import CIVICRM, ELGG, FLARUM, MOODLE, SOURCES
+from ..sources import CIVICRM, ELGG, FLARUM, MOODLE
 from .civicrm import CivicrmGroup, Contact
 from .common import Account, Group, Info, Node, page_window
 from .elgg import ElggGroup, ElggUser
 from .eqsash import EqsashUser
 from .flarum import Discussion, FlarumUser
 from .moodle import Course, MoodleUser, courses_connection
+from .sources import SOURCE_TYPES
 
 __all__ = ["ACCOUNT_TYPES", "PeopleQuery", "Person"]
 
-ACCOUNT_TYPES: dict[str, Any] = {
-    name: import_module(f"{__package__}.{name}").ACCOUNT for name in SOURCES
-}
+ACCOUNT_TYPES: dict[str, Any] = {name: types.ACCOUNT for name, types in SOURCE_TYPES.items()}
 """Each source's account type (`ACCOUNT` in `graph/types/<name>.py`), in the order `accounts`
 lists them."""
 
