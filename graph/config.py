@@ -15,27 +15,18 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from .persisted import read_persisted
-from .sources.civicrm import CivicrmSettings
-from .sources.elgg import ElggSettings
-from .sources.eqsash import EqsashSettings
-from .sources.flarum import FlarumSettings
-from .sources.moodle import MoodleSettings
+from .sources import SOURCES, SourceSpec
 from .sources.settings import SourceSettings
 
 __all__ = [
     "CacheSettings",
-    "CivicrmSettings",
     "ConfigError",
-    "ElggSettings",
-    "EqsashSettings",
-    "FlarumSettings",
     "GraphQLSettings",
     "LimitsSettings",
-    "MoodleSettings",
     "PeopleSettings",
     "PlaygroundSettings",
     "ServerSettings",
@@ -203,20 +194,40 @@ class SessionSettings:
             raise ValueError(f"{where}: ttl_s must be positive and rotation_grace_s not negative")
 
 
-@dataclass(frozen=True)
-class SourcesSettings:
-    flarum: FlarumSettings | None = None
-    moodle: MoodleSettings | None = None
-    civicrm: CivicrmSettings | None = None
-    elgg: ElggSettings | None = None
-    eqsash: EqsashSettings | None = None
+SectionT = TypeVar("SectionT", bound=SourceSettings)
 
-    def configured(self) -> dict[str, SourceSettings]:
-        return {
-            f.name: value
-            for f in dataclasses.fields(self)
-            if (value := getattr(self, f.name)) is not None
-        }
+
+def _configured(self: Any) -> dict[str, SourceSettings]:
+    """The sources that have a section, by name, in the registry's order."""
+    return {
+        f.name: value
+        for f in dataclasses.fields(self)
+        if (value := getattr(self, f.name)) is not None
+    }
+
+
+def _of(self: Any, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None:
+    """One source's section, typed as its settings class; None where it is not configured."""
+    section: SectionT | None = getattr(self, spec.name)
+    return section
+
+
+if TYPE_CHECKING:  # the fields come from the registry: one per source, `[sources.<name>]`
+
+    class SourcesSettings:
+        def __init__(self, **sections: SourceSettings | None) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+        def configured(self) -> dict[str, SourceSettings]: ...
+        def of(self, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None: ...
+
+else:
+    SourcesSettings = dataclasses.make_dataclass(
+        "SourcesSettings",
+        [(name, spec.settings | None, None) for name, spec in SOURCES.items()],
+        namespace={"configured": _configured, "of": _of, "__module__": __name__},
+        frozen=True,
+    )
+    """`[sources.<name>]`: each source's settings class (`SourceSpec.settings`), or None."""
 
 
 @dataclass(frozen=True)

@@ -18,18 +18,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.config import (
-    CacheSettings,
-    CivicrmSettings,
-    ElggSettings,
-    EqsashSettings,
-    FlarumSettings,
-    GraphQLSettings,
-    MoodleSettings,
-    SessionSettings,
-    Settings,
-    SourcesSettings,
-)
+from graph.config import CacheSettings, GraphQLSettings, SessionSettings, Settings, SourcesSettings
+from graph.sources.civicrm import CivicrmSettings
+from graph.sources.elgg import ElggSettings
+from graph.sources.eqsash import EqsashSettings
+from graph.sources.flarum import FlarumSettings
+from graph.sources.moodle import MoodleSettings
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm import create_app as create_civicrm
 from simulators.counting import RequestCounter

@@ -184,7 +184,7 @@ class EqsashQuery:
     async def eqsash_call(
         self, info: Info, module: str, method: str, data: JSON | None = None
     ) -> JSON | None:
-        settings = info.context.settings.sources.eqsash
+        settings = info.context.settings.sources.of(EQSASH)
         if settings is None or f"{module}.{method}" not in settings.callable:
             raise UserInputError(
                 f"{module}.{method} is not on this gateway's list of callable Eqsash methods",

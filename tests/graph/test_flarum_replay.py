@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import FlarumSettings, Settings, SourcesSettings
+from graph.config import Settings, SourcesSettings
 from graph.ids import GlobalId
+from graph.sources.flarum import FlarumSettings
 from tests.realworld import RecordedFlarum, exchanges, gateway_over
 
 

@@ -6,8 +6,9 @@ import socket
 
 import httpx
 
-from graph.config import CivicrmSettings, Settings, SourcesSettings
+from graph.config import Settings, SourcesSettings
 from graph.health import readiness
+from graph.sources.civicrm import CivicrmSettings
 from tests.conftest import Simulator, running_gateway
 
 

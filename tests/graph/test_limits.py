@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.config import FlarumSettings, LimitsSettings, Settings, SourcesSettings
+from graph.config import LimitsSettings, Settings, SourcesSettings
+from graph.sources.flarum import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway, Simulator
 

@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from graph.config import CacheSettings, FlarumSettings, Settings, SourcesSettings, secrets_in
+from graph.config import CacheSettings, Settings, SourcesSettings, secrets_in
 from graph.logs import JsonFormatter, Redactor
+from graph.sources.flarum import FlarumSettings
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 
 

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import MoodleSettings, Settings, SourcesSettings
+from graph.config import Settings, SourcesSettings
 from graph.ids import GlobalId
+from graph.sources.moodle import MoodleSettings
 from tests.realworld import RecordedMoodle, gateway_over
 
 

@@ -13,14 +13,8 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.config import (
-    ConfigError,
-    FlarumSettings,
-    GraphQLSettings,
-    Settings,
-    SourcesSettings,
-    load_settings,
-)
+from graph.config import ConfigError, GraphQLSettings, Settings, SourcesSettings, load_settings
+from graph.sources.flarum import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.config import ConfigError, FlarumSettings, PlaygroundSettings, Settings, SourcesSettings
+from graph.config import ConfigError, PlaygroundSettings, Settings, SourcesSettings
 from graph.config import load_settings as load
 from graph.playground import BUILT, SHIPPED_EXAMPLES
+from graph.sources.flarum import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway
 
