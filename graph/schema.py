@@ -33,7 +33,7 @@ from .nodes import resolve_node
 from .pagination import Connection, sliced
 from .tracing import upstream_report
 from .types.common import Group, GroupSource, Info, Node, Source, page_window
-from .types.person import PeopleQuery, Person
+from .types.person import Person
 from .types.sources import SOURCE_TYPES
 from .viewer import Viewer
 
@@ -165,7 +165,7 @@ def root(name: str, parts: list[type]) -> type:
 
 Query = root(
     "Query",
-    [CoreQuery, PeopleQuery, *(t.QUERY for t in SOURCE_TYPES.values() if t.QUERY is not None)],
+    [CoreQuery, *(t.QUERY for t in SOURCE_TYPES.values() if t.QUERY is not None)],
 )
 Mutation = root(
     "Mutation",

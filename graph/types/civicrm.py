@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,12 +15,17 @@ from ..errors import UserInputError
 from ..ids import GlobalId
 from ..pagination import Connection, connection
 from ..sources import CIVICRM
+
+if TYPE_CHECKING:
+    from .person import Person
+
 from .common import (
     Account,
     Group,
     GroupSource,
     Info,
     NodeLoader,
+    PersonPart,
     Source,
     by_loader,
     global_id,
@@ -32,6 +38,7 @@ __all__ = [
     "GROUPS",
     "MUTATION",
     "NODES",
+    "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
     "Address",
@@ -257,6 +264,38 @@ class CivicrmQuery:
         contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
         return Contact.of(await info.context.loaders(CIVICRM).contacts.load(contact_id))
 
+    @strawberry.field(
+        description="The people in the CRM (CiviCRM individuals with an e-mail), "
+        "each with their accounts elsewhere."
+    )
+    async def people(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Annotated[Person, strawberry.lazy("graph.types.person")]] | None:
+        from .person import Person  # the person module needs every source's types
+
+        at = page_window(info, first, after)
+        found = await info.context.site(CIVICRM).contacts(
+            search=search,
+            contact_type="Individual",
+            with_email=True,
+            limit=at.limit + 1,
+            offset=at.offset,
+        )
+        people = info.context.people_loaders
+        for contact in found:
+            if contact.email:
+                people.of("civicrm").prime(people.key(contact.email), contact)
+        return connection(
+            [c for c in found[: at.limit] if c.email],
+            at,
+            has_next=len(found) > at.limit,
+            node=lambda contact: Person.of(info, contact.email or ""),
+        )
+
 
 @strawberry.type
 class CivicrmMutation:
@@ -300,7 +339,23 @@ QUERY: type | None = CivicrmQuery
 """This source's root fields."""
 MUTATION: type | None = CivicrmMutation
 """This source's mutations."""
+
+
+async def _groups_of_person(info: Info, email: str) -> list[Group]:
+    contact = await info.context.people_loaders.of("civicrm").load(email)
+    if contact is None:
+        return []
+    loaders = info.context.loaders(CIVICRM)
+    group_ids = await loaders.groups_of_contact.load(contact.id)
+    return [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
+
+
 GROUPS: GroupSource | None = GroupSource(
-    "CivicrmGroup", _groups, listed=lambda context: context.has_identity("civicrm")
+    "CivicrmGroup",
+    _groups,
+    listed=lambda context: context.has_identity("civicrm"),
+    of_person=_groups_of_person,
 )
 """This source's part of `Query.groups`: listed without a source where the caller has a key."""
+PERSON = PersonPart("contact", "The CiviCRM contact, where the caller may see it.")
+"""This source's fields on `Person`."""

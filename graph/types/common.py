@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeAlias, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -26,6 +26,8 @@ __all__ = [
     "MaybeAwaitable",
     "Node",
     "NodeLoader",
+    "PersonPart",
+    "PersonRoot",
     "Source",
     "by_loader",
     "global_id",
@@ -92,6 +94,26 @@ class GroupSource:
     """Its groups the caller may see, by name when searching."""
     listed: Callable[[Context], bool]
     """Whether `groups` without a `source` lists them for this request."""
+    of_person: Callable[[Info, str], Awaitable[list[Group]]]
+    """The groups of the person with this (normalised) e-mail address (`Person.groups`)."""
+
+
+class PersonRoot(Protocol):
+    """What a source's `Person` fields get as `root`: the person, known by e-mail address."""
+
+    email: str
+
+
+@dataclass(frozen=True)
+class PersonPart:
+    """A source's fields on `Person`."""
+
+    account: str
+    """The name of the field with the person's account there, as the source's `ACCOUNT` type."""
+    description: str
+    """That field's description."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """More fields (`strawberry.field`s), resolved with the person as `root`."""
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:

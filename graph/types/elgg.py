@@ -19,6 +19,7 @@ from .common import (
     GroupSource,
     Info,
     NodeLoader,
+    PersonPart,
     Source,
     by_loader,
     global_id,
@@ -31,6 +32,7 @@ __all__ = [
     "GROUPS",
     "MUTATION",
     "NODES",
+    "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
     "ElggActivity",
@@ -170,8 +172,24 @@ QUERY: type | None = None
 """This source's root fields."""
 MUTATION: type | None = ElggMutation
 """This source's mutations."""
+
+
+async def _groups_of_person(info: Info, email: str) -> list[Group]:
+    member = await info.context.people_loaders.of("elgg").load(email)
+    if member is None:
+        return []
+    return [
+        ElggGroup.of(g) for g in await info.context.loaders(ELGG).user_groups.load(member.username)
+    ]
+
+
 GROUPS: GroupSource | None = GroupSource(
-    "ElggGroup", _groups, listed=lambda context: "elgg" in context.settings.sources.configured()
+    "ElggGroup",
+    _groups,
+    listed=lambda context: "elgg" in context.settings.sources.configured(),
+    of_person=_groups_of_person,
 )
 """This source's part of `Query.groups`: listed without a source wherever Elgg is configured
 (the gateway's application key reads the groups)."""
+PERSON = PersonPart("elgg_user", "The Elgg account, where the caller may find it.")
+"""This source's fields on `Person`."""

@@ -20,6 +20,7 @@ from .common import (
     Info,
     Node,
     NodeLoader,
+    PersonPart,
     Source,
     by_loader,
     global_id,
@@ -32,6 +33,7 @@ __all__ = [
     "GROUPS",
     "MUTATION",
     "NODES",
+    "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
     "Article",
@@ -201,3 +203,5 @@ MUTATION: type | None = None
 """This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
+PERSON = PersonPart("eqsash_user", "The Eqsash account, where the caller may find it.")
+"""This source's fields on `Person`."""

@@ -26,6 +26,8 @@ from .common import (
     MaybeAwaitable,
     Node,
     NodeLoader,
+    PersonPart,
+    PersonRoot,
     Source,
     by_loader,
     global_id,
@@ -37,6 +39,7 @@ __all__ = [
     "GROUPS",
     "MUTATION",
     "NODES",
+    "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
     "Discussion",
@@ -407,3 +410,29 @@ MUTATION: type | None = FlarumMutation
 """This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
+
+
+async def _discussions_of_person(
+    root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
+) -> Connection[Discussion] | None:
+    user = await info.context.people_loaders.of("flarum").load(root.email)
+    at = page_window(info, first, after)
+    if user is None:
+        return connection([], at, has_next=False, node=Discussion.of, total_count=0)
+    page = await info.context.site(FLARUM).discussions(
+        offset=at.offset, limit=at.limit, author=user.username, include=("user", "tags")
+    )
+    info.context.loaders(FLARUM).remember(page.related)
+    return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
+
+
+PERSON = PersonPart(
+    "forum_user",
+    "The forum account, where the caller may find it.",
+    {
+        "discussions": strawberry.field(
+            resolver=_discussions_of_person, description="Forum discussions this person started."
+        )
+    },
+)
+"""This source's fields on `Person`."""

@@ -21,6 +21,8 @@ from .common import (
     Info,
     Node,
     NodeLoader,
+    PersonPart,
+    PersonRoot,
     Source,
     by_loader,
     global_id,
@@ -33,6 +35,7 @@ __all__ = [
     "GROUPS",
     "MUTATION",
     "NODES",
+    "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
     "Assignment",
@@ -417,3 +420,23 @@ MUTATION: type | None = None
 """This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
+
+
+async def _courses_of_person(
+    root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
+) -> Connection[Course] | None:
+    user = await info.context.people_loaders.of("moodle").load(root.email)
+    found = await info.context.loaders(MOODLE).users_courses.load(user.id) if user else []
+    return courses_connection(info, found, first, after)
+
+
+PERSON = PersonPart(
+    "moodle_user",
+    "The Moodle account, where the caller may see it.",
+    {
+        "courses": strawberry.field(
+            resolver=_courses_of_person, description="Moodle courses this person is enrolled in."
+        )
+    },
+)
+"""This source's fields on `Person`."""

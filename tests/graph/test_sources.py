@@ -14,7 +14,8 @@ from graph.context import CALLER_HEADERS
 from graph.nodes import NODE_LOADERS
 from graph.schema import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
 from graph.sources import SOURCES, SourceSpec
-from graph.types.common import Account, Source
+from graph.types.common import Account, PersonPart, Source
+from graph.types.person import Person
 from graph.types.sources import SOURCE_TYPES
 from graph.viewer import Viewer
 
@@ -22,6 +23,7 @@ GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
 SHARED_LAYERS = [
     "cli.py",
+    "config.py",
     "context.py",
     "health.py",
     "loaders.py",
@@ -29,6 +31,7 @@ SHARED_LAYERS = [
     "nodes.py",
     "people.py",
     "types/common.py",
+    "types/person.py",
     "types/sources.py",
     "viewer.py",
 ]
@@ -55,6 +58,10 @@ def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> 
     assert types.NODES, f"graph/types/{name}.py gives no NODES"
     assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
     assert types.VIEWER_DESCRIPTION.startswith("Null when the request carries no ")
+    assert isinstance(types.PERSON, PersonPart), f"graph/types/{name}.py gives no PERSON"
+    person = {f.python_name: f for f in Person.__strawberry_definition__.fields}
+    assert person[types.PERSON.account].type.of_type is types.ACCOUNT
+    assert set(types.PERSON.fields) <= set(person)
     for type_name in types.NODES:
         assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
         assert f"type {type_name} implements" in SCHEMA_SDL
