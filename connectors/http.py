@@ -33,6 +33,7 @@ from tenacity import (
 
 from .cache import CacheKey, ResponseCache
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
+from .transport import PooledTransport
 
 NUMERIC = re.compile(r"/\d+(?=/|$)")
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -114,7 +115,7 @@ def new_client(
         headers={"User-Agent": "legacygraph"},
         follow_redirects=False,
         trust_env=False,
-        transport=transport,
+        transport=transport or PooledTransport(max_connections=max_connections),
     )
 
 
