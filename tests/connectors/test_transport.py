@@ -144,6 +144,7 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
 
 async def test_the_pool_holds_at_most_max_connections() -> None:
     open_now = peak = 0
+    all_closed = asyncio.Event()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal open_now, peak
@@ -159,12 +160,13 @@ async def test_the_pool_holds_at_most_max_connections() -> None:
             writer.close()
             await writer.wait_closed()
             open_now -= 1
+            if open_now == 0:
+                all_closed.set()
 
     server, url = await serve(handle)
     async with server:
         async with new_client(timeout_s=5, max_connections=3) as client:
             answers = await asyncio.gather(*(client.get(f"{url}/api/{i}") for i in range(12)))
-        while open_now:  # the server's side of each connection closes too
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(all_closed.wait(), 5)  # the server's side of each closes too
     assert [a.status_code for a in answers] == [200] * 12
     assert peak == 3
