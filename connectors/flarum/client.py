@@ -225,7 +225,7 @@ class Flarum:
                 for start, size in windows
             )
         )
-        return _combine(documents, parse, has_next="next" in documents[-1].links)
+        return _combine(documents, parse, has_next=documents[-1].links.get("next") is not None)
 
 
 def in_discussion(post: Post, discussion_id: str) -> Post:

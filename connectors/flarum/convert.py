@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ..answers import Answer, typed
+from ..answers import Answer
 from ..errors import ProtocolError
 from .jsonapi import SOURCE, Resource
 from .models import Discussion, Post, Related, Tag, User
@@ -35,7 +35,7 @@ def _time(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _created(resource: Resource, value: str) -> datetime:
+def _created(resource: Resource, value: str | None) -> datetime:
     created = _time(value)
     if created is None:
         raise ProtocolError(SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt")
@@ -63,7 +63,8 @@ class TagAttributes(Answer):
 
 
 class PostAttributes(Answer):
-    createdAt: str
+    createdAt: str | None = None
+    """None only in a partial post (included after a write): such a post is not read."""
     number: int = 0
     contentType: str = "comment"
     contentHtml: str | None = None
@@ -75,7 +76,8 @@ class PostAttributes(Answer):
 
 class DiscussionAttributes(Answer):
     title: str
-    createdAt: str
+    createdAt: str | None = None
+    """None only in a partial discussion (included after a write): such a one is not read."""
     slug: str | None = None
     commentCount: int = 0
     lastPostedAt: str | None = None
@@ -84,12 +86,8 @@ class DiscussionAttributes(Answer):
     isHidden: bool = False
 
 
-def _attributes(resource: Resource, model: type[T]) -> T:
-    return typed(SOURCE, resource.attributes, model, f"{resource.type} {resource.id}")
-
-
 def user(resource: Resource) -> User:
-    a = _attributes(resource, UserAttributes)
+    a = resource.attributes_as(UserAttributes)
     return User(
         id=resource.id,
         username=a.username,
@@ -105,7 +103,7 @@ def user(resource: Resource) -> User:
 
 
 def tag(resource: Resource) -> Tag:
-    a = _attributes(resource, TagAttributes)
+    a = resource.attributes_as(TagAttributes)
     return Tag(
         id=resource.id,
         name=a.name,
@@ -116,8 +114,8 @@ def tag(resource: Resource) -> Tag:
     )
 
 
-def post(resource: Resource) -> Post:
-    a = _attributes(resource, PostAttributes)
+def post(resource: Resource, attributes: PostAttributes | None = None) -> Post:
+    a = attributes or resource.attributes_as(PostAttributes)
     created = _created(resource, a.createdAt)
     content = a.content
     return Post(
@@ -137,8 +135,8 @@ def post(resource: Resource) -> Post:
     )
 
 
-def discussion(resource: Resource) -> Discussion:
-    a = _attributes(resource, DiscussionAttributes)
+def discussion(resource: Resource, attributes: DiscussionAttributes | None = None) -> Discussion:
+    a = attributes or resource.attributes_as(DiscussionAttributes)
     created = _created(resource, a.createdAt)
     return Discussion(
         id=resource.id,
@@ -171,8 +169,12 @@ def related(resources: list[Resource]) -> Related:
             found.users[resource.id] = user(resource)
         elif resource.type == "tags":
             found.tags[resource.id] = tag(resource)
-        elif resource.type == "posts" and "createdAt" in resource.attributes:
-            found.posts[resource.id] = post(resource)
-        elif resource.type == "discussions" and "createdAt" in resource.attributes:
-            found.discussions[resource.id] = discussion(resource)
+        elif resource.type == "posts":
+            post_attributes = resource.attributes_as(PostAttributes)
+            if post_attributes.createdAt is not None:
+                found.posts[resource.id] = post(resource, post_attributes)
+        elif resource.type == "discussions":
+            attributes = resource.attributes_as(DiscussionAttributes)
+            if attributes.createdAt is not None:
+                found.discussions[resource.id] = discussion(resource, attributes)
     return found

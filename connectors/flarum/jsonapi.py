@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
-from ..answers import Answer, typed
+from ..answers import Answer, typed_json
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -23,6 +24,7 @@ from ..http import decode_json
 __all__ = ["Document", "Linkage", "Relationship", "Resource", "read_document"]
 
 SOURCE = "flarum"
+T = TypeVar("T")
 
 # Flarum's error codes (core ErrorServiceProvider) and what they mean to a caller.
 ERRORS: Mapping[str, tuple[type[UpstreamError], str]] = {
@@ -53,25 +55,25 @@ class Relationship(Answer):
     """Absent where the relationship was not included (links only)."""
 
 
-class RawResource(Answer):
+NO_ATTRIBUTES = msgspec.Raw(b"{}")
+
+
+class Resource(Answer):
+    """One resource; its attributes stay JSON text until the converter reads them as the model
+    of its type (`attributes_as`), so no dict is built for them."""
+
     type: str
     id: str
-    attributes: dict[str, Any] = {}
+    raw_attributes: msgspec.Raw = msgspec.field(name="attributes", default=NO_ATTRIBUTES)
     relationships: dict[str, Relationship] = {}
 
+    def attributes_as(self, model: builtins.type[T]) -> T:
+        return typed_json(SOURCE, self.raw_attributes, model, f"{self.type} {self.id}")
 
-class RawDocument(Answer):
-    data: RawResource | list[RawResource] | None
-    included: list[RawResource] = []
-    links: dict[str, str | None] = {}
-
-
-@dataclass(frozen=True)
-class Resource:
-    type: str
-    id: str
-    attributes: Mapping[str, Any]
-    relationships: Mapping[str, Relationship]
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """The attributes as plain JSON values (for the few reads that need no model)."""
+        return self.attributes_as(dict[str, Any])
 
     def to_one(self, name: str) -> str | None:
         relationship = self.relationships.get(name)
@@ -86,11 +88,12 @@ class Resource:
         return tuple(item.id for item in relationship.data)
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(Answer):
     data: Resource | list[Resource] | None
-    included: list[Resource]
-    links: Mapping[str, str]
+    included: list[Resource] = []
+    links: dict[str, str | None] = {}
+    errors: Any = None
+    """Never beside `data` from Flarum; where it is, the document is read as an error."""
 
     def one(self) -> Resource:
         if not isinstance(self.data, Resource):
@@ -107,32 +110,25 @@ def read_document(response: httpx.Response) -> Document:
     """Parse a JSON:API answer, raising the matching `UpstreamError` for an error document."""
     if response.status_code >= 500 and not _is_json(response):
         raise Unavailable(SOURCE, f"Flarum failed (HTTP {response.status_code})", status=500)
+    unreadable: ProtocolError | None = None
+    if response.status_code < 400 and _is_json(response):
+        try:  # the usual answer, decoded straight into the models
+            document = typed_json(SOURCE, response.content, Document, "a JSON:API document")
+        except ProtocolError as error:
+            unreadable = error  # unless the body says why (an error document), this is it
+        else:
+            if document.errors is None:
+                return document
     body = decode_json(response, SOURCE)
     if response.status_code >= 400 or (isinstance(body, dict) and "errors" in body):
         raise _error(response.status_code, body)
     if not isinstance(body, dict) or "data" not in body:
         raise ProtocolError(SOURCE, "Flarum answered JSON that is not a JSON:API document")
-    document: RawDocument = typed(SOURCE, body, RawDocument, "a JSON:API document")
-    data = document.data
-    return Document(
-        data=(
-            [_resource(item) for item in data]
-            if isinstance(data, list)
-            else (_resource(data) if data is not None else None)
-        ),
-        included=[_resource(item) for item in document.included],
-        links={k: v for k, v in document.links.items() if v is not None},
-    )
+    raise unreadable or ProtocolError(SOURCE, "Flarum answered a JSON:API document unread")
 
 
 def _is_json(response: httpx.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
-
-
-def _resource(item: RawResource) -> Resource:
-    return Resource(
-        type=item.type, id=item.id, attributes=item.attributes, relationships=item.relationships
-    )
 
 
 def _error(status: int, body: Any) -> UpstreamError:

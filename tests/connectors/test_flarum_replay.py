@@ -326,9 +326,11 @@ def test_flood_control_is_unavailable_and_says_so() -> None:
 
 def test_a_post_without_createdat_is_a_protocol_error() -> None:
     """A required attribute missing is UPSTREAM_PROTOCOL_ERROR naming the source, not INTERNAL."""
+    import msgspec
+
     from connectors.flarum.convert import post
     from connectors.flarum.jsonapi import Resource
 
     with pytest.raises(ProtocolError) as caught:
-        post(Resource("posts", "9", {"number": 1}, {}))
+        post(Resource("posts", "9", msgspec.Raw(b'{"number": 1}'), {}))
     assert caught.value.source == "flarum"
