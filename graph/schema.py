@@ -26,6 +26,7 @@ from connectors.errors import UpstreamError
 from .config import GraphQLSettings, LimitsSettings
 from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
+from .execution import GatewayExecutor
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
@@ -256,6 +257,7 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
         RecordOperation,
     ]
     return GatewaySchema(
+        execution_context_class=GatewayExecutor,
         query=Query,
         mutation=Mutation,
         # Every type a global id names, so that the types reached only through an interface

@@ -1,0 +1,111 @@
+"""graphql-core's executor with one shortcut, for the fields that only read an attribute.
+
+Most fields of a page are plain values of the objects above them (a title, an id, a name): in a
+list of 100 discussions with their authors, 400 of 500 fields. graphql-core gives each the whole
+treatment (a `Path`, a `GraphQLResolveInfo`, Strawberry's resolver wrapper, `complete_value`),
+which is most of the gateway's own time for such a page. Here a field that Strawberry resolves
+by reading an attribute (no resolver, no extensions), that takes no arguments and whose type is a
+scalar or an enum is read and serialized inline. Anything the shortcut cannot take as it is (a
+null, a value its scalar does not serialize, any exception) goes the usual way, which produces
+the same value or the same error it always did; so does every other field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+__all__ = ["GatewayExecutor", "attribute_reader"]
+
+Reader = tuple[str, Any]
+"""The attribute a field reads, and its scalar's `serialize`."""
+
+_NOT_READABLE: Reader = ("", None)
+_readers: dict[tuple[GraphQLObjectType, str], Reader] = {}
+
+
+def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
+    """How to read `parent_type.field_name` inline, or `_NOT_READABLE` when it needs the full
+    path: a resolver of its own, arguments, an extension, or an object or list type. Decided once
+    per field (schemas are built at start-up)."""
+    key = (parent_type, field_name)
+    found = _readers.get(key)
+    if found is not None:
+        return found
+    field: GraphQLField | None = parent_type.fields.get(field_name)
+    reader: Reader = _NOT_READABLE
+    if field is not None and not field.args and getattr(field.resolve, "_is_default", False):
+        definition = field.extensions.get("strawberry-definition")
+        named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if definition is not None and definition.is_basic_field and is_leaf_type(named):
+            reader = (definition.python_name, named.serialize)
+    _readers[key] = reader
+    return reader
+
+
+class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """`Executor.execute_fields` (graphql-core 3.3), with plain attributes read inline."""
+        middleware = self.middleware_manager
+        if middleware is not None and middleware.middlewares:  # an extension sees every field
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                attribute, serialize = attribute_reader(parent_type, node.name.value)
+                if serialize is not None and not node.arguments:
+                    try:
+                        value = serialize(getattr(source_value, attribute))
+                    except Exception:
+                        value = None
+                    if value is not None and value is not Undefined:
+                        results[response_name] = value
+                        continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gathered(results, awaitable_fields)
+
+    async def _gathered(self, results: dict[str, Any], awaitable_fields: list[str]) -> Any:
+        if len(awaitable_fields) == 1:
+            field = awaitable_fields[0]
+            results[field] = await results[field]
+            return results
+        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
