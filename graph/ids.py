@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 
-__all__ = ["GlobalId", "InvalidId"]
+__all__ = ["GlobalId", "InvalidId", "encode_id"]
 
 
 class InvalidId(ValueError):
     """Not an id this gateway issued."""
+
+
+@functools.lru_cache(maxsize=32_768)
+def encode_id(source: str, type_name: str, upstream_id: str) -> str:
+    """The global id of one object. Remembered: a page names the same objects again and again
+    (a hundred discussions, a handful of authors), and every request asks for them anew."""
+    text = f"{source}:{type_name}:{upstream_id}"
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)
@@ -20,8 +29,7 @@ class GlobalId:
     upstream_id: str
 
     def encode(self) -> str:
-        text = f"{self.source}:{self.type_name}:{self.upstream_id}"
-        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+        return encode_id(self.source, self.type_name, self.upstream_id)
 
     @classmethod
     def decode(cls, value: str) -> GlobalId:

@@ -44,15 +44,32 @@ class Edge(Generic[T]):
 
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
+    """A page; its edges (a cursor each) are made only where a query asks for them."""
+
+    items: strawberry.Private[list[T]]
+    offset: strawberry.Private[int]
+    page: strawberry.Private[PageInfo]
+    count: strawberry.Private[int | None]
+
+    @strawberry.field
+    def edges(self) -> list[Edge[T]]:
+        return [
+            Edge(cursor=encode_cursor(self.offset + i), node=n) for i, n in enumerate(self.items)
+        ]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        return self.page
+
+    @strawberry.field(
         description="How many there are in all; null where the upstream cannot count."
     )
+    def total_count(self) -> int | None:
+        return self.count
 
     @strawberry.field
     def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+        return self.items
 
 
 @dataclass(frozen=True)
@@ -91,13 +108,12 @@ def connection(
     node: Callable[[U], T],
     total_count: int | None = None,
 ) -> Connection[T]:
-    edges = [
-        Edge(cursor=encode_cursor(at.offset + i), node=node(item)) for i, item in enumerate(items)
-    ]
+    end = encode_cursor(at.offset + len(items) - 1) if items else None
     return Connection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        total_count=total_count,
+        items=[node(item) for item in items],
+        offset=at.offset,
+        page=PageInfo(has_next_page=has_next, end_cursor=end),
+        count=total_count,
     )
 
 

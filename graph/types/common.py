@@ -11,7 +11,7 @@ import strawberry
 from aiodataloader import DataLoader
 
 from ..context import Context
-from ..ids import GlobalId, InvalidId
+from ..ids import InvalidId, encode_id
 from ..pagination import Connection, Window, window
 from ..sources import SOURCES
 
@@ -117,7 +117,7 @@ class PersonPart:
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:
-    return strawberry.ID(GlobalId(source.value, type_name, upstream_id).encode())
+    return strawberry.ID(encode_id(source.value, type_name, upstream_id))
 
 
 @strawberry.interface(description="An object with a global id that `Query.node` resolves.")
