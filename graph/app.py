@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import msgspec
 from cross_web import HTTPException  # what Strawberry's HTTP views raise
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -57,6 +58,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return read_client_json(data)
         except ClientJsonError as error:
             raise HTTPException(400, str(error)) from None
+
+    def encode_json(self, data: object) -> bytes:
+        """The response, as UTF-8 JSON (msgspec: a tenth of `json.dumps`'s time for a page)."""
+        return msgspec.json.encode(data)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Never: there is no IDE here (browsers are sent to the playground before this), and a
