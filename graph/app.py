@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -23,9 +24,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
 from .client_json import ClientJsonError, read_client_json
-from .config import Settings
+from .config import Settings, load_settings, secrets_in
 from .context import Context, Credentials, Gateway
 from .health import readiness
+from .logs import configure_logging
 from .metrics import Metrics
 from .persisted import PersistedQueries, PersistedQueryError
 from .playground import playground_routes
@@ -36,7 +38,7 @@ from .tracing import TRACE_HEADER, tracer_provider
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 access_log = logging.getLogger("legacygraph.access")
 CONTEXT_KEY = "legacygraph.context"
@@ -132,9 +134,10 @@ class AccessLog:
     """One line per request: method, path, operation, status, time, upstream calls. The query
     string is left out (a GET query's variables may hold a password), and so are all headers."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,25 +166,26 @@ class AccessLog:
                 cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
                 outcome = context.outcome if status < 400 else "failed"
                 self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
-            access_log.info(
-                "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
-                scope["method"],
-                scope["path"],
-                operation,
-                status,
-                seconds * 1000,
-                upstream,
-                cached,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "operation": operation,
-                    "status": status,
-                    "ms": round(seconds * 1000, 1),
-                    "upstream": upstream,
-                    "cached": cached,
-                },
-            )
+            if self.log:
+                access_log.info(
+                    "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
+                    scope["method"],
+                    scope["path"],
+                    operation,
+                    status,
+                    seconds * 1000,
+                    upstream,
+                    cached,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "operation": operation,
+                        "status": status,
+                        "ms": round(seconds * 1000, 1),
+                        "upstream": upstream,
+                        "cached": cached,
+                    },
+                )
 
 
 class BodyTooLarge(Exception):
@@ -246,6 +250,14 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
 
+def app_from_environment() -> Starlette:
+    """The app of one of several worker processes: the configuration is read again in each
+    (`LEGACYGRAPH_CONFIG` and the `LEGACYGRAPH_<SECTION>__<KEY>` variables), as is logging."""
+    settings = load_settings(None, os.environ)
+    configure_logging(settings.server.log_format, secrets_in(settings))
+    return create_app(settings)
+
+
 def create_app(
     settings: Settings,
     traces: TracerProvider | None = None,
@@ -290,7 +302,7 @@ def create_app(
             *playground,
         ],
         middleware=[
-            Middleware(AccessLog, metrics=metrics),
+            Middleware(AccessLog, metrics=metrics, log=settings.server.access_log),
             Middleware(LimitBody, max_bytes=settings.limits.max_body_bytes),
         ],
         lifespan=lifespan,

@@ -18,6 +18,7 @@ from connectors.errors import UpstreamError
 from connectors.http import new_client
 
 from .config import (
+    CONFIG_ENV,
     ConfigError,
     Settings,
     SourcesSettings,
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="gateway processes (default: [server] workers)")
     commands.add_parser("demo", help="run the simulators and the gateway on their usual ports")
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
@@ -69,7 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.server,
         host=args.host or settings.server.host,
         port=args.port or settings.server.port,
+        workers=args.workers or settings.server.workers,
     )
+    if server.workers > 1:
+        if not settings.sources.configured():
+            print(
+                "legacygraph: workers need configured sources, not the simulators",
+                file=sys.stderr,
+            )
+            return 2
+        if args.config is not None:  # each worker reads the same configuration at its start
+            os.environ[CONFIG_ENV] = str(args.config.resolve())
     return run(dataclasses.replace(settings, server=server), simulator_ports={}, demo=False)
 
 
@@ -93,8 +105,12 @@ def run(settings: Settings, *, simulator_ports: dict[str, int], demo: bool) -> i
                 f" -d '{example}'",
                 flush=True,
             )
+        workers = settings.server.workers
         uvicorn.run(
-            create_app(settings),
+            # Several workers each build the app from the configuration (`app_from_environment`).
+            "graph.app:app_from_environment" if workers > 1 else create_app(settings),
+            factory=workers > 1,
+            workers=workers,
             host=settings.server.host,
             port=settings.server.port,
             access_log=False,

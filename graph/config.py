@@ -23,6 +23,7 @@ from .sources import SOURCES, SourceSpec
 from .sources.settings import SourceSettings
 
 __all__ = [
+    "CONFIG_ENV",
     "CacheSettings",
     "ConfigError",
     "GraphQLSettings",
@@ -52,12 +53,19 @@ class ServerSettings:
     port: int = 8000
     log_format: str = "text"
     """"text", or "json" for one JSON object a line (for a log collector)."""
+    access_log: bool = True
+    """One line per request; off where a proxy in front already logs every request (saves a
+    little CPU per request; metrics are kept either way)."""
+    workers: int = 1
+    """Gateway processes on the one port (one per core; `serve --workers N` overrides)."""
 
     def check(self, where: str) -> None:
         if self.log_format not in ("text", "json"):
             raise ValueError(f"{where}.log_format: must be text or json, got {self.log_format!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"{where}.port: must be between 1 and 65535, got {self.port}")
+        if not 1 <= self.workers <= 64:
+            raise ValueError(f"{where}.workers: must be between 1 and 64, got {self.workers}")
 
 
 @dataclass(frozen=True)

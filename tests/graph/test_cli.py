@@ -179,3 +179,46 @@ def test_check_config_pings_eqsash(
         f'[sources.eqsash]\nurl = "{eqsash.url}"\napi_key = "12345"\ncallable = ["no-dot"]\n'
     )
     assert main(["check-config", "--config", str(config)]) == 2
+
+
+def test_serve_with_two_workers_and_the_access_log_off(tmp_path: Path, flarum: Simulator) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(
+        f'[server]\nport = {port}\naccess_log = false\n[sources.flarum]\nurl = "{flarum.url}"\n'
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,  # each worker finds the configuration by its absolute path
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz").raise_for_status()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.1)
+        for _ in range(6):
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": "{ discussions(first: 2) { nodes { title } } }"},
+            )
+            assert len(response.json()["data"]["discussions"]["nodes"]) == 2
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert output.count("Started server process") == 2, output
+    assert "POST /graphql" not in output
+
+
+def test_workers_need_configured_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "workers need configured sources" in capsys.readouterr().err
