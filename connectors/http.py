@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import random
 import re
 import time
 import typing
@@ -26,6 +27,7 @@ from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     wait_random_exponential,
@@ -139,6 +141,13 @@ def _worth_retrying(error: BaseException) -> bool:
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
 
 
+async def _pause_before_the_first_retry(state: RetryCallState) -> None:
+    """The pause tenacity makes between attempts, before the first retry too (the first
+    attempt ran outside tenacity)."""
+    if state.attempt_number == 1:
+        await asyncio.sleep(random.uniform(0, 0.05))
+
+
 def breaker_for(source: str, *, failures: int, reset_s: float) -> CircuitBreaker:
     """A circuit breaker for one source, shared by every request to it: it opens after
     `failures` transport failures or 5xx answers in a row, and lets a call through again after
@@ -244,11 +253,17 @@ class Upstream:
             return await self._exchange(outgoing, name)
 
         async def retried() -> httpx.Response:
+            try:  # the first attempt needs no retry machinery
+                return await exchange()
+            except Exception as error:
+                if not retries or not _worth_retrying(error):
+                    raise
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(retries + 1),
+                stop=stop_after_attempt(retries),
                 wait=wait_random_exponential(multiplier=0.05, max=0.5),
                 retry=retry_if_exception(_worth_retrying),
                 reraise=True,
+                before=_pause_before_the_first_retry,
             ):
                 with attempt:
                     return await exchange()
