@@ -12,19 +12,24 @@ the same value or the same error it always did; so does every other field.
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     Undefined,
     is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info
 
-__all__ = ["GatewayExecutor", "attribute_reader"]
+__all__ = ["GatewayExecutor", "attribute_reader", "use_lean_resolvers"]
 
 Reader = tuple[str, Any]
 """The attribute a field reads, and its scalar's `serialize`."""
@@ -50,6 +55,44 @@ def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
             reader = (definition.python_name, named.serialize)
     _readers[key] = reader
     return reader
+
+
+def use_lean_resolvers(schema: GraphQLSchema, info_class: type[Info[Any, Any]]) -> int:
+    """Call the resolvers that take only their object (and `info`) directly.
+
+    Strawberry wraps every resolver for what it may need: arguments to convert, field
+    extensions, permission classes. A resolver with none of those (`Discussion.author`,
+    `Connection.nodes`, ...) gets its object and an `Info` and nothing else, so here it is called
+    with just that, without the wrapper's per-call work. The others keep Strawberry's wrapper.
+    Returns how many resolvers were replaced (done once, when the schema is built).
+    """
+    replaced = 0
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
+            for field in named.fields.values():
+                lean = _lean_resolver(field, info_class)
+                if lean is not None:
+                    field.resolve = lean
+                    replaced += 1
+    return replaced
+
+
+def _lean_resolver(
+    field: GraphQLField, info_class: type[Info[Any, Any]]
+) -> Callable[..., Any] | None:
+    definition = field.extensions.get("strawberry-definition")
+    if not isinstance(definition, StrawberryField) or definition.base_resolver is None:
+        return None
+    if definition.extensions or definition.arguments or field.args:
+        return None
+    resolver = definition.base_resolver
+    function = typing.cast(Callable[..., Any], resolver.wrapped_func)
+    parameters = list(resolver.signature.parameters)
+    if parameters in (["self"], ["root"]):
+        return lambda source, _: function(source)
+    if parameters in (["self", "info"], ["root", "info"]):
+        return lambda source, info: function(source, info_class(_raw_info=info, _field=definition))
+    return None
 
 
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):

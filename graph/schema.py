@@ -26,7 +26,7 @@ from connectors.errors import UpstreamError
 from .config import GraphQLSettings, LimitsSettings
 from .context import Context
 from .errors import CODE_BY_KIND, UserInputError, give_codes
-from .execution import GatewayExecutor
+from .execution import GatewayExecutor, use_lean_resolvers
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
@@ -256,7 +256,7 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
         lambda: ValidationCache(maxsize=256),
         RecordOperation,
     ]
-    return GatewaySchema(
+    built = GatewaySchema(
         execution_context_class=GatewayExecutor,
         query=Query,
         mutation=Mutation,
@@ -265,6 +265,8 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
         types=[*(getattr(t, name) for t in SOURCE_TYPES.values() for name in t.NODES), Person],
         extensions=[*extensions, *([] if limits.introspection else [DisableIntrospection])],
     )
+    use_lean_resolvers(built._schema, built.config.info_class)
+    return built
 
 
 schema = build_schema(LimitsSettings())
