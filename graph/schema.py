@@ -12,12 +12,8 @@ import strawberry
 from graphql import GraphQLError
 from opentelemetry.trace import SpanKind
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -25,6 +21,7 @@ from connectors.errors import UpstreamError
 
 from .config import GraphQLSettings, LimitsSettings
 from .context import Context
+from .documents import PreparedDocuments
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .execution import GatewayExecutor, use_lean_resolvers
 from .ids import GlobalId, InvalidId
@@ -249,11 +246,7 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
     ]
     extensions: list[Any] = [
         # Apps send the same few documents again and again: parse and validate each one once.
-        # (The caches are module-level in Strawberry, shared by the per-request instances.)
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=256),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=256),
+        lambda: PreparedDocuments(max_tokens=limits.max_tokens, rules=rules),
         RecordOperation,
     ]
     built = GatewaySchema(
