@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import uvicorn
@@ -31,13 +33,23 @@ from .sources import SOURCES
 
 __all__ = ["main"]
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+SCHEMA_FILE = Path("schema.graphql")
+"""Where `export-schema` writes, from the current directory (the repository's root for `make
+schema`)."""
+
+
+def version() -> str:
+    try:
+        return installed_version("legacygraph")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="legacygraph", description="One GraphQL API over legacy systems."
     )
+    parser.add_argument("--version", action="version", version=f"legacygraph {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the gateway (no config: over the simulators)")
     serve.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")

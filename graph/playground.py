@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 
 from graphql import OperationDefinitionNode, parse
@@ -22,7 +23,8 @@ from .config import PlaygroundSettings
 
 __all__ = ["Example", "load_examples", "playground_routes"]
 
-HERE = Path(__file__).resolve().parents[1] / "playground"
+HERE = Path(str(resources.files("playground")))
+"""The `playground` package: the repository's folder, or the installed package data."""
 BUILT = HERE / "dist"
 SHIPPED_EXAMPLES = HERE / "examples"
 logger = logging.getLogger("legacygraph.playground")
