@@ -23,9 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
+from connectors.memory import LocalMemory, Recollection
+
 from .client_json import ClientJsonError, read_client_json
 from .config import Settings, load_settings, secrets_in
-from .context import Context, Credentials, Gateway
+from .context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
 from .health import readiness
 from .logs import configure_logging
 from .metrics import Metrics
@@ -51,6 +53,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     ) -> None:
         super().__init__(schema, **options)
         self.persisted = persisted
+        self.learned: Recollection = LocalMemory(LEARNED_QUERIES, LEARNED_FOR_S)
+        """Where queries learned from clients are kept: the gateway's, set as it opens."""
         self.playground = playground
         """Send a browser that opens /graphql to the playground."""
 
@@ -73,7 +77,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
-            data.query = self.persisted.resolve(data.query, data.extensions)
+            data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
         return data
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -274,6 +278,7 @@ def create_app(
         try:
             async with Gateway.open(settings, tracer, transports) as gateway:
                 app.state.gateway = gateway
+                graphql.learned = gateway.learned_queries
                 yield
         finally:
             if provider is not None:  # flushes the spans still queued: it may wait on a network

@@ -15,7 +15,6 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import httpx
-from cachetools import TTLCache
 from circuitbreaker import CircuitBreaker
 from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
@@ -23,6 +22,7 @@ from redis.asyncio import Redis
 from connectors.cache import MemoryStore, RedisStore, ResponseCache
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
+from connectors.memory import LocalMemory, Recollection, RedisMemory
 
 from .config import Settings, SourceSettings
 from .people import PeopleLoaders
@@ -38,6 +38,10 @@ T = TypeVar("T")
 SiteT = TypeVar("SiteT")
 LoadersT = TypeVar("LoadersT")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
+
+LEARNED_QUERIES = 1_000
+LEARNED_FOR_S = 24 * 3600
+"""How many persisted queries learned from clients a process keeps, and for how long."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,13 @@ class Gateway:
     settings: Settings
     clients: dict[str, httpx.AsyncClient]
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    memory: dict[str, TTLCache[str, Any]] = field(
-        default_factory=lambda: {
-            name: TTLCache(maxsize=spec.memory.size, ttl=spec.memory.ttl_s)
-            for name, spec in SOURCES.items()
-            if spec.memory is not None
-        }
+    learned_queries: Recollection = field(
+        default_factory=lambda: LocalMemory(LEARNED_QUERIES, LEARNED_FOR_S)
     )
-    """What each source's connector learns about a site or caller and keeps for a while."""
+    """Persisted queries learned from clients (APQ), by hash: in this process, or in Redis."""
+    memory: dict[str, Recollection] = field(default_factory=dict)
+    """What each source's connector learns about a site or caller and keeps for a while: in
+    this process, or in Redis with `[cache] url` (every replica reads it)."""
     sessions: SessionCodec | None = None
     """Reads and issues gateway session tokens; None when no key is configured."""
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
@@ -140,9 +143,25 @@ class Gateway:
                 for name, source in settings.sources.configured().items()
                 if source.cache_ttl_s > 0 or source.cache_ttl_by_call
             }
+            memory: dict[str, Recollection] = {
+                name: RedisMemory(
+                    redis, f"{settings.cache.namespace}:{name}:memory", secret, spec.memory.ttl_s
+                )
+                if redis is not None
+                else LocalMemory(spec.memory.size, spec.memory.ttl_s)
+                for name, spec in SOURCES.items()
+                if spec.memory is not None
+            }
+            learned_queries: Recollection = (
+                RedisMemory(redis, f"{settings.cache.namespace}:apq", secret, LEARNED_FOR_S)
+                if redis is not None
+                else LocalMemory(LEARNED_QUERIES, LEARNED_FOR_S)
+            )
             yield cls(
                 settings,
                 clients,
+                memory=memory,
+                learned_queries=learned_queries,
                 sessions=SessionCodec.from_settings(settings.session),
                 breakers=breakers,
                 caches=caches,

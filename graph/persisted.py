@@ -2,7 +2,8 @@
 
 A client sends `extensions.persistedQuery.sha256Hash` with or without the query. Known hashes
 come from a directory of `.graphql` files or a JSON manifest and, unless only those may run, from
-clients that sent a query with its hash once (kept in a bounded cache).
+clients that sent a query with its hash once (`learned`: kept a day, in this process or in Redis,
+where every replica of the gateway finds what any of them learned).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cachetools import LRUCache
+from connectors.memory import Recollection
 
 __all__ = ["PersistedQueries", "PersistedQueryError", "read_persisted"]
 
@@ -27,9 +28,10 @@ class PersistedQueries:
     def __init__(self, source: str = "", *, only: bool = False) -> None:
         self.only = only
         self.known: dict[str, str] = read_persisted(Path(source)) if source else {}
-        self.learned: LRUCache[str, str] = LRUCache(maxsize=1_000)
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+    async def resolve(
+        self, query: str | None, extensions: dict[str, Any] | None, learned: Recollection
+    ) -> str | None:
         """The document to run; raises `PersistedQueryError` when there is none to run."""
         persisted = (extensions or {}).get("persistedQuery")
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
@@ -40,8 +42,8 @@ class PersistedQueries:
         if not isinstance(digest, str):
             raise PersistedQueryError("BAD_USER_INPUT", "persistedQuery.sha256Hash is not a string")
         if query is None:
-            found = self.known.get(digest) or self.learned.get(digest)
-            if found is None:
+            found = self.known.get(digest) or await learned.recall(digest)
+            if not isinstance(found, str):
                 raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
             return found
         if sha256(query) != digest:
@@ -49,7 +51,7 @@ class PersistedQueries:
         if digest not in self.known:
             if self.only:
                 raise PersistedQueryError("FORBIDDEN", "only persisted queries run on this gateway")
-            self.learned[digest] = query
+            await learned.remember(digest, query)
         return query
 
 

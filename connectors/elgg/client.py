@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..http import Upstream
+from ..memory import LocalMemory, Recollection
 from . import answers as a
 from .models import Activity, ElggGroup, ElggUser, MethodInfo, Token
 from .profiles import MethodProfile, Role, choose
@@ -125,8 +126,9 @@ def error_from(status: int, message: str) -> UpstreamError:
 class Elgg:
     """An Elgg site, as the application whose key signs `upstream.auth`, and as its user.
 
-    `methods` is shared by every request of the gateway: what `system.api.list` said the site
-    exposes, so that a method the site lacks is a clear error, not a failed call. Elgg has no
+    `memory` is shared by every request of the gateway (and, in Redis, by its replicas): what
+    `system.api.list` said the site exposes, so that a method the site lacks is a clear error,
+    not a failed call. Elgg has no
     batch calls, so identical reads made through one instance (one gateway request) share one
     upstream call.
     """
@@ -135,12 +137,13 @@ class Elgg:
         self,
         upstream: Upstream,
         *,
-        methods: MutableMapping[str, MethodInfo] | None = None,
+        memory: Recollection | None = None,
         profile: str = "auto",
         overrides: Sequence[str] = (),
     ) -> None:
         self.upstream = upstream
-        self._methods = methods if methods is not None else {}
+        self._memory = memory if memory is not None else LocalMemory(size=1, ttl_s=600)
+        self._methods: dict[str, MethodInfo] = {}
         self._reads: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._profile_name = profile
         self._overrides = tuple(overrides)
@@ -197,23 +200,27 @@ class Elgg:
 
     async def exposed(self) -> Mapping[str, MethodInfo]:
         """The methods the site exposes (`system.api.list`, asked once and remembered)."""
-        if not self._methods:
+        if self._methods:
+            return self._methods
+        remembered = await self._memory.recall("methods")
+        if not isinstance(remembered, dict):
             listed = await self.call("system.api.list")
             if not isinstance(listed, dict):
                 raise ProtocolError(
                     SOURCE, "Elgg's system.api.list answer is not a list of methods"
                 )
-            self._methods.update(
-                {
-                    name: MethodInfo(
-                        name=name,
-                        call_method=str(info.get("call_method", "GET")).upper(),
-                        require_user_auth=str(info.get("require_user_auth")).lower()
-                        in ("true", "1"),
-                    )
-                    for name, info in listed.items()
-                }
-            )
+            remembered = {
+                name: [
+                    str(info.get("call_method", "GET")).upper(),
+                    str(info.get("require_user_auth")).lower() in ("true", "1"),
+                ]
+                for name, info in listed.items()
+            }
+            await self._memory.remember("methods", remembered)
+        self._methods = {
+            name: MethodInfo(name=name, call_method=call_method, require_user_auth=user_auth)
+            for name, (call_method, user_auth) in remembered.items()
+        }
         return self._methods
 
     async def get_token(self, username: str, password: str) -> Token:

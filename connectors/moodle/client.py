@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..http import Upstream, decode_json
+from ..memory import LocalMemory, Recollection
 from . import answers as a
 from .models import (
     Assignment,
@@ -132,20 +133,20 @@ class Moodle:
     Batch calls send their ids in ascending order, whatever order the graph asked for them in:
     the same set of ids is the same request, and so the same cache entry.
 
-    `no_multicall` is shared by every request of the gateway: the callers (by a keyed hash of
-    their token, `caller_key`) for whom the site refused `tool_mobile_call_external_functions`,
-    so that they are not asked again for a while.
+    `memory` is shared by every request of the gateway (and, in Redis, by its replicas): the
+    callers (by a keyed hash of their token, `caller_key`) for whom the site refused
+    `tool_mobile_call_external_functions`, so that they are not asked again for a while.
     """
 
     def __init__(
         self,
         upstream: Upstream,
         *,
-        no_multicall: MutableMapping[str, bool] | None = None,
+        memory: Recollection | None = None,
         caller_key: str = "",
     ) -> None:
         self.upstream = upstream
-        self._no_multicall = no_multicall if no_multicall is not None else {}
+        self._memory = memory if memory is not None else LocalMemory(size=1, ttl_s=600)
         self._caller_key = caller_key
 
     # Transport ---------------------------------------------------------------------------------
@@ -178,13 +179,14 @@ class Moodle:
         stops a multi-call at the first failing call, so the calls after it are sent again.
         Otherwise each call goes alone, concurrently (the client's pool bounds how many at once).
         """
-        if len(calls) > 1 and not self._no_multicall.get(self._caller_key):
+        no_multicall = f"no-multicall:{self._caller_key}"
+        if len(calls) > 1 and not await self._memory.recall(no_multicall):
             try:
                 return await self.multicall(calls)
             except (Forbidden, NotFound) as refusal:
                 if refusal.upstream_code not in ("accessexception", "invalidrecord"):
                     raise
-                self._no_multicall[self._caller_key] = True
+                await self._memory.remember(no_multicall, True)
         return list(
             await asyncio.gather(
                 *(self.call(c.function, c.arguments) for c in calls), return_exceptions=True

@@ -72,7 +72,7 @@ def connect(reach: Reach, settings: ElggSettings, token: str | None) -> Elgg:
     identity = f"token:{token}" if token else "application"
     return Elgg(
         reach.upstream(signing(settings, token), identity),
-        methods=reach.memory,
+        memory=reach.memory,
         profile=settings.methods,
         overrides=settings.overrides,
     )

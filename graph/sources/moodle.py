@@ -52,7 +52,7 @@ def connect(reach: Reach, settings: MoodleSettings, token: str | None) -> Moodle
     upstream = reach.upstream(MoodleAuth(token), f"token:{token or ''}")
     return Moodle(
         upstream,
-        no_multicall=reach.memory,
+        memory=reach.memory,
         caller_key=upstream.caller_key,
     )
 

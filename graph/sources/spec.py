@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
-from cachetools import TTLCache
 
 from connectors.http import Upstream
+from connectors.memory import Recollection
 
 from .settings import SourceSettings
 
@@ -37,7 +37,7 @@ class Reach:
     credential, kept only as a keyed hash), and what the gateway remembers for the source."""
 
     upstream: Callable[[httpx.Auth, str], Upstream]
-    memory: TTLCache[str, Any] | None = None
+    memory: Recollection | None = None
 
 
 @dataclass(frozen=True)

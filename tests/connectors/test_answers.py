@@ -53,7 +53,7 @@ async def test_civicrm() -> None:
 async def test_elgg() -> None:
     members = {"status": 0, "result": [{"guid": 7, "name": "Ada"}]}
     with pytest.raises(ProtocolError) as caught:
-        await elgg_with(answering(members), methods=None).members(7)
+        await elgg_with(answering(members)).members(7)
     assert_names(caught.value, "elgg", "username")
 
 

@@ -100,9 +100,7 @@ def verify(request: httpx.Request, secret: str) -> None:
     assert h["X-Elgg-hmac"] == quote_plus(base64.b64encode(digest).decode())
 
 
-def elgg_with(
-    handler: Recorder, token: str | None = None, methods: dict[str, object] | None = None
-) -> Elgg:
+def elgg_with(handler: Recorder, token: str | None = None) -> Elgg:
     auth = ElggAuth(
         api_key=API_KEY,
         secret=SECRET,
@@ -129,7 +127,7 @@ def elgg_with(
         return answer(request)
 
     handler.respond = respond
-    return Elgg(Upstream("elgg", client, "http://elgg.test", auth), methods=methods)  # type: ignore[arg-type]
+    return Elgg(Upstream("elgg", client, "http://elgg.test", auth))
 
 
 async def test_requests_pass_an_independent_verifier_and_carry_the_token() -> None:

@@ -20,6 +20,7 @@ from connectors.errors import (
     UpstreamError,
 )
 from connectors.http import CallStats, Upstream
+from connectors.memory import LocalMemory
 from connectors.moodle import Call, Moodle, MoodleAuth, encode
 from tests.connectors.recording import Recorder
 
@@ -249,11 +250,12 @@ async def test_a_refused_multicall_falls_back_to_single_calls_and_is_remembered(
         return answer([{"id": int(form["courseid"])}])
 
     recorder = Recorder(respond)
-    memory: dict[str, bool] = {}
-    moodle = moodle_with(recorder, no_multicall=memory, caller_key="caller-1")
+    memory = LocalMemory(size=10, ttl_s=600)
+    moodle = moodle_with(recorder, memory=memory, caller_key="caller-1")
     calls = [Call("core_enrol_get_enrolled_users", {"courseid": c}) for c in (1, 2, 3)]
     assert [r[0]["id"] for r in await moodle.call_many(calls)] == [1, 2, 3]
-    assert memory == {"caller-1": True}
+    assert await memory.recall("no-multicall:caller-1") is True
+    assert await memory.recall("no-multicall:caller-2") is None
     assert len(recorder.requests) == 4  # the refused multi-call, then three single calls
     await moodle.call_many(calls)
     assert len(recorder.requests) == 7  # no second try of the multi-call

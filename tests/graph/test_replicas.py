@@ -1,0 +1,148 @@
+"""Two gateway processes on one Redis behave as one: what either learns, the other knows."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from simulators.elgg import API_KEY as ELGG_API_KEY
+from simulators.elgg import SECRET as ELGG_SECRET
+from simulators.world import World
+from tests.conftest import Simulator, login, moodle_login, running_moodle
+
+OVERVIEW = (Path(__file__).parents[2] / "playground/examples/class-overview.graphql").read_text()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def replica(config: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    path = tmp_path / f"replica-{port}.toml"
+    path.write_text(f"[server]\nport = {port}\naccess_log = false\n{config}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/healthz").raise_for_status()
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+def ask(url: str, body: dict[str, object], **headers: str) -> dict[str, object]:
+    answer = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=30).json()
+    assert "errors" not in answer, answer
+    return answer
+
+
+@pytest.fixture
+def replicas(
+    tmp_path: Path, redis_url: str, flarum: Simulator, elgg: Simulator, world: World
+) -> Iterator[tuple[str, str, Simulator]]:
+    """Two gateways sharing one Redis (their own namespace), the same cache secret and the same
+    session key; a Moodle without the multi-call of its own."""
+    with ExitStack() as stack:
+        moodle = stack.enter_context(running_moodle(world, multicall=False))
+        config = (
+            f'[cache]\nurl = "{redis_url}"\nsecret = "{"s" * 32}"\n'
+            f'namespace = "replicas-{uuid.uuid4().hex}"\n'
+            f'[session]\nkeys = ["{Fernet.generate_key().decode()}"]\n'
+            f'[sources.flarum]\nurl = "{flarum.url}"\ncache_ttl_s = 60\n'
+            f'[sources.moodle]\nurl = "{moodle.url}"\ncache_ttl_s = 0\n'
+            f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\n'
+            f'secret = "{ELGG_SECRET}"\ncache_ttl_s = 0\n'
+        )
+        first = stack.enter_context(replica(config, tmp_path))
+        second = stack.enter_context(replica(config, tmp_path))
+        yield first, second, moodle
+
+
+def test_a_cached_answer_crosses_replicas(
+    replicas: tuple[str, str, Simulator], flarum: Simulator
+) -> None:
+    first, second, _ = replicas
+    token = {"X-Flarum-Token": login(flarum.url, "ada.costa")}
+    query = {"query": "{ discussions(first: 2) { nodes { title } } }"}
+    flarum.counter.reset()
+    one = ask(first, query, **token)
+    assert flarum.counter.total == 1
+    assert ask(second, query, **token) == one
+    assert flarum.counter.total == 1  # the second replica answered from Redis
+
+
+def test_a_persisted_query_learned_by_one_replica_runs_on_the_other(
+    replicas: tuple[str, str, Simulator],
+) -> None:
+    first, second, _ = replicas
+    document = "query Titles { discussions(first: 1) { nodes { title } } }"
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    by_hash = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    refused = httpx.post(f"{second}/graphql", json={"extensions": by_hash}).json()
+    assert refused["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    learned = ask(first, {"query": document, "extensions": by_hash})
+    assert ask(second, {"extensions": by_hash}) == learned
+
+
+def test_a_session_made_by_one_replica_is_accepted_by_the_other(
+    replicas: tuple[str, str, Simulator],
+) -> None:
+    first, second, _ = replicas
+    mutation = (
+        'mutation { loginAll(username: "ada.costa", password: "demo-password") { sessionToken } }'
+    )
+    session = ask(first, {"query": mutation})["data"]["loginAll"]["sessionToken"]  # type: ignore[index]
+    viewer = ask(
+        second, {"query": "{ viewer { flarum { username } } }"}, Authorization=f"Bearer {session}"
+    )
+    assert viewer["data"] == {"viewer": {"flarum": {"username": "ada.costa"}}}
+
+
+def test_what_a_replica_learned_about_a_site_the_other_knows(
+    replicas: tuple[str, str, Simulator], elgg: Simulator
+) -> None:
+    first, second, moodle = replicas
+    token = {"X-Moodle-Token": moodle_login(moodle.url, "ada.costa")}
+    moodle.counter.reset()
+    overview = ask(first, {"query": OVERVIEW}, **token)
+    learning = moodle.counter.total  # the refused multi-call, then single calls
+    moodle.counter.reset()
+    assert ask(second, {"query": OVERVIEW}, **token) == overview
+    assert moodle.counter.total == learning - 1  # the other replica did not try it again
+
+    groups = {"query": "{ groups(source: ELGG) { nodes { name } } }"}
+    calls = elgg.app.state.calls
+    calls.reset()
+    listed = ask(first, groups)
+    assert calls.snapshot().get("system.api.list") == 1
+    assert ask(second, groups) == listed
+    assert calls.snapshot().get("system.api.list") == 1  # asked once, by the first replica
