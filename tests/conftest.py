@@ -294,3 +294,16 @@ def redis_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[str], timeout_s: float = 30) -> None:
+    """Until the gateway started as `process` answers `/healthz` at `url`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(f"{url}/healthz").raise_for_status()
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, f"the gateway stopped: {process.communicate()[0]}"
+            assert time.monotonic() < deadline, "the gateway did not start"
+            time.sleep(0.1)

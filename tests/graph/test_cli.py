@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.flarum import SERVICE_API_KEY
-from tests.conftest import Simulator, login, moodle_login
+from tests.conftest import Simulator, login, moodle_login, wait_until_up
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -88,14 +87,7 @@ def test_serve_logs_one_line_per_request_and_no_upstream_url(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{port}", server)
         response = httpx.post(
             f"http://127.0.0.1:{port}/graphql",
             json={"query": "query Who { viewer { flarum { username } } }"},
@@ -197,14 +189,7 @@ def test_serve_with_two_workers_and_the_access_log_off(tmp_path: Path, flarum: S
         cwd=tmp_path,  # each worker finds the configuration by its absolute path
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{port}", server)
         for _ in range(6):
             response = httpx.post(
                 f"http://127.0.0.1:{port}/graphql",

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,7 +19,7 @@ from cryptography.fernet import Fernet
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.world import World
-from tests.conftest import Simulator, login, moodle_login, running_moodle
+from tests.conftest import Simulator, login, moodle_login, running_moodle, wait_until_up
 
 OVERVIEW = (Path(__file__).parents[2] / "playground/examples/class-overview.graphql").read_text()
 
@@ -44,15 +43,7 @@ def replica(config: str, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.communicate()[0]
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
+        wait_until_up(url, process)
         yield url
     finally:
         process.send_signal(signal.SIGINT)

@@ -8,12 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from pathlib import Path
 
 import httpx
+
+from tests.conftest import wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,15 +72,7 @@ def test_the_wheel_serves_the_demo_and_the_playground_from_anywhere(tmp_path: Pa
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "the demo stopped"
-                assert time.monotonic() < deadline, "the demo did not start"
-                time.sleep(0.2)
+        wait_until_up(base, server, timeout_s=60)
         page = httpx.get(f"{base}/playground/")
         assert page.status_code == 200 and "<script" in page.text
         examples = httpx.get(f"{base}/playground/examples.json").json()
