@@ -10,14 +10,21 @@ from .errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from .http import CallStats, Upstream, decode_json, new_client
+from .http import CallStats, SharedClient, Upstream, decode_json, new_client
+from .memory import LocalMemory, Recollection, RedisMemory
+from .transport import PooledTransport
 
 __all__ = [
     "BadRequest",
     "CallStats",
     "Forbidden",
+    "LocalMemory",
     "NotFound",
+    "PooledTransport",
     "ProtocolError",
+    "Recollection",
+    "RedisMemory",
+    "SharedClient",
     "Unauthenticated",
     "Unavailable",
     "Upstream",

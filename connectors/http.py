@@ -45,7 +45,9 @@ DECODED = {"content-encoding", "content-length", "transfer-encoding"}
 __all__ = [
     "Call",
     "CallStats",
+    "NoCookies",
     "Resilience",
+    "SharedClient",
     "Upstream",
     "breaker_for",
     "decode_json",
