@@ -84,7 +84,10 @@ class _Body(httpx.AsyncByteStream):
                 yield chunk
 
     async def aclose(self) -> None:
-        self.response.release()
+        if self.response.content.at_eof():
+            self.response.release()  # the connection goes back to the pool
+        else:  # left half-read (too large, past the deadline): never reused
+            self.response.close()
 
 
 @contextmanager

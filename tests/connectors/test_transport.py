@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from connectors.errors import Unavailable
+from connectors.errors import ProtocolError, Unavailable
 from connectors.http import Upstream, new_client
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -170,3 +170,30 @@ async def test_the_pool_holds_at_most_max_connections() -> None:
         await asyncio.wait_for(all_closed.wait(), 5)  # the server's side of each closes too
     assert [a.status_code for a in answers] == [200] * 12
     assert peak == 3
+
+
+async def test_a_connection_left_half_read_is_not_reused() -> None:
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                line, _, _ = await read_head(reader)
+                if "/big" in line:  # far more than the caller will read
+                    writer.write(answer(b"[" + b"1," * 200_000 + b"1]"))
+                else:
+                    writer.write(answer(b'{"small": true}'))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server, url = await serve(handle)
+    async with server, new_client(timeout_s=5, max_connections=1) as client:
+        upstream = Upstream("forum", client, url, httpx.Auth(), max_response_bytes=1_000)
+        with pytest.raises(ProtocolError, match="more than 1000 bytes"):
+            await upstream.request("GET", "/big")
+        small = await upstream.request("GET", "/small")
+    assert small.json() == {"small": True}  # not the rest of the big answer
+    assert connections == 2
