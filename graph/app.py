@@ -292,7 +292,7 @@ def create_app(
 
     playground = playground_routes(settings.playground)
     graphql = GraphQLEndpoint(
-        build_schema(settings.limits, settings.graphql),
+        build_schema(settings.limits, settings.graphql, federation=settings.federation.enabled),
         PersistedQueries(settings.graphql.persisted_queries, only=settings.graphql.persisted_only),
         playground=bool(playground),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours

@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("demo", help="run the simulators and the gateway on their usual ports")
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    export.add_argument(
+        "--federation", action="store_true", help="the Federation v2 subgraph's SDL instead"
+    )
     check = commands.add_parser("check-config", help="validate a config and ping every source")
     check.add_argument("--config", type=Path)
     args = parser.parse_args(argv)
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export-schema":
         from .schema import export_sdl
 
-        args.output.write_text(export_sdl(), encoding="utf-8")
+        args.output.write_text(export_sdl(federation=args.federation), encoding="utf-8")
         print(f"wrote {args.output}")
         return 0
     try:

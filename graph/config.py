@@ -26,6 +26,7 @@ __all__ = [
     "CONFIG_ENV",
     "CacheSettings",
     "ConfigError",
+    "FederationSettings",
     "GraphQLSettings",
     "LimitsSettings",
     "PeopleSettings",
@@ -174,6 +175,12 @@ class PlaygroundSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    enabled: bool = False
+    """Serve the schema as an Apollo Federation v2 subgraph (`_service`, `_entities`, `@key`)."""
+
+
+@dataclass(frozen=True)
 class PeopleSettings:
     fold_gmail: bool = False
     """Treat Gmail addresses with dots or a +tag as the same person (off: they are different)."""
@@ -249,6 +256,7 @@ class Settings:
     session: SessionSettings = field(default_factory=SessionSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
     playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
 
 
 def secrets_in(settings: object) -> list[str]:

@@ -24,6 +24,7 @@ from .context import Context
 from .documents import PreparedDocuments
 from .errors import CODE_BY_KIND, UserInputError, give_codes
 from .execution import GatewayExecutor, use_lean_resolvers
+from .federation import mark_entities
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
@@ -229,8 +230,20 @@ class GatewaySchema(strawberry.Schema):
         give_codes(errors)
 
 
-def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -> GatewaySchema:
-    """The schema, with the query limits of this deployment (and its page sizes, for cost)."""
+class GatewaySubgraph(strawberry.federation.Schema):
+    """The same schema as an Apollo Federation v2 subgraph (`graph/federation.py`)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        give_codes(errors)
+
+
+def build_schema(
+    limits: LimitsSettings, pages: GraphQLSettings | None = None, *, federation: bool = False
+) -> strawberry.Schema:
+    """The schema, with the query limits of this deployment (and its page sizes, for cost);
+    with `federation`, as a Federation v2 subgraph."""
     pages = pages or GraphQLSettings()
     # Made once: the validation cache is keyed by the rules too, so a rule class made per
     # request would make every request a miss (and fill the cache with dead entries).
@@ -249,7 +262,10 @@ def build_schema(limits: LimitsSettings, pages: GraphQLSettings | None = None) -
         lambda: PreparedDocuments(max_tokens=limits.max_tokens, rules=rules),
         RecordOperation,
     ]
-    built = GatewaySchema(
+    if federation:
+        mark_entities()
+    kind: type[strawberry.Schema] = GatewaySubgraph if federation else GatewaySchema
+    built = kind(
         execution_context_class=GatewayExecutor,
         query=Query,
         mutation=Mutation,
@@ -266,5 +282,8 @@ schema = build_schema(LimitsSettings())
 """The schema with default limits: what `export-schema` writes (limits do not change the SDL)."""
 
 
-def export_sdl() -> str:
+def export_sdl(*, federation: bool = False) -> str:
+    """The SDL; with `federation`, the subgraph's (then this process serves no plain schema)."""
+    if federation:
+        return build_schema(LimitsSettings(), federation=True).as_str() + "\n"
     return schema.as_str() + "\n"

@@ -1,0 +1,51 @@
+"""The gateway as an Apollo Federation v2 subgraph, "the legacy systems" (`[federation] enabled`).
+
+Entities other subgraphs can extend or reference: `Person` by its e-mail address (normalised as
+everywhere), and every type with a global id by `id`. `_entities` resolves representations with
+the same loaders as `node` and `person`, so a batch of representations costs what `nodes(ids)`
+costs. Strawberry reads an entity's `@key` from its type definition, also when it prints a plain
+schema: the keys are added only in a process that serves the subgraph (or exports its SDL), never
+where the plain `schema.graphql` is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+
+from .nodes import resolve_node
+from .types.common import Info
+from .types.person import Person
+from .types.sources import SOURCE_TYPES
+
+__all__ = ["entity_types", "mark_entities"]
+
+
+def entity_types() -> dict[type, str]:
+    """Each entity type and the field that keys it."""
+    keyed: dict[type, str] = {
+        getattr(types, name): "id" for types in SOURCE_TYPES.values() for name in types.NODES
+    }
+    keyed[Person] = "email"
+    return keyed
+
+
+async def _by_id(cls: type, info: Info, id: strawberry.ID) -> Any:
+    return await resolve_node(info, id)
+
+
+def _by_email(cls: type, info: Info, email: str) -> Any:
+    return Person.of(info, email)
+
+
+def mark_entities() -> None:
+    """Give every entity type its `@key` and its `resolve_reference` (once per process)."""
+    for cls, key in entity_types().items():
+        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+        if any(isinstance(d, Key) for d in definition.directives):
+            continue
+        definition.directives = [*definition.directives, Key(fields=FieldSet(key))]
+        cls.resolve_reference = classmethod(_by_email if key == "email" else _by_id)  # type: ignore[attr-defined]
