@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -307,3 +310,32 @@ def wait_until_up(url: str, process: subprocess.Popen[str], timeout_s: float = 3
             assert process.poll() is None, f"the gateway stopped: {process.communicate()[0]}"
             assert time.monotonic() < deadline, "the gateway did not start"
             time.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gateway_process(config: str, directory: Path, *, server: str = "") -> Iterator[str]:
+    """`legacygraph serve` as a process of its own, with `config` (TOML, after a `[server]`
+    table holding a free port and the `server` lines); yields its base URL. Its output is printed
+    when it stops (pytest shows it for a failed test)."""
+    port = free_port()
+    path = directory / f"gateway-{port}.toml"
+    path.write_text(f"[server]\nport = {port}\n{server}{config}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        print(process.communicate(timeout=30)[0])

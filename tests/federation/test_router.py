@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from strawberry.asgi import GraphQL
 from graph.ids import encode_id
 from simulators.serve import serve_in_thread
 from simulators.world import World
-from tests.conftest import Simulator, moodle_login, wait_until_up
+from tests.conftest import Simulator, free_port, gateway_process, moodle_login
 
 HERE = Path(__file__).parent
 ROUTER = HERE / "router.mjs"
@@ -50,12 +49,6 @@ class BadgeQuery:
         return ["first-aid", "mentor"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def router_installed() -> None:
     if not (HERE / "node_modules" / "@apollo" / "gateway").is_dir() or not shutil.which("node"):
@@ -66,26 +59,12 @@ def router_installed() -> None:
 
 @pytest.fixture
 def legacy_subgraph(tmp_path: Path, moodle: Simulator) -> Iterator[str]:
-    port = free_port()
-    config = tmp_path / "subgraph.toml"
-    config.write_text(
-        f"[server]\nport = {port}\n[federation]\nenabled = true\n"
-        f'[sources.moodle]\nurl = "{moodle.url}"\ncache_ttl_s = 0\n'
+    config = (
+        f'[federation]\nenabled = true\n[sources.moodle]\nurl = "{moodle.url}"\ncache_ttl_s = 0\n'
     )
     # Its own process: the entities' keys are added to the types where the subgraph is served.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, server)
+    with gateway_process(config, tmp_path) as url:
         yield f"{url}/graphql"
-    finally:
-        server.send_signal(signal.SIGINT)
-        print(server.communicate(timeout=30)[0])
 
 
 @pytest.fixture

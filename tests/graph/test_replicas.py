@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -19,35 +15,9 @@ from cryptography.fernet import Fernet
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.world import World
-from tests.conftest import Simulator, login, moodle_login, running_moodle, wait_until_up
+from tests.conftest import Simulator, gateway_process, login, moodle_login, running_moodle
 
 OVERVIEW = (Path(__file__).parents[2] / "playground/examples/class-overview.graphql").read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def replica(config: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    path = tmp_path / f"replica-{port}.toml"
-    path.write_text(f"[server]\nport = {port}\naccess_log = false\n{config}")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--config", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        print(process.communicate(timeout=30)[0])  # shown when a test fails
 
 
 def ask(url: str, body: dict[str, object], **headers: str) -> dict[str, object]:
@@ -73,8 +43,9 @@ def replicas(
             f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\n'
             f'secret = "{ELGG_SECRET}"\ncache_ttl_s = 0\n'
         )
-        first = stack.enter_context(replica(config, tmp_path))
-        second = stack.enter_context(replica(config, tmp_path))
+        quiet = "access_log = false\n"
+        first = stack.enter_context(gateway_process(config, tmp_path, server=quiet))
+        second = stack.enter_context(gateway_process(config, tmp_path, server=quiet))
         yield first, second, moodle
 
 

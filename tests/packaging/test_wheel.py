@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import venv
@@ -14,15 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import wait_until_up
+from tests.conftest import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_the_wheel_serves_the_demo_and_the_playground_from_anywhere(tmp_path: Path) -> None:
