@@ -16,6 +16,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
+from .ids import GlobalId, InvalidId
 from .nodes import resolve_node
 from .types.common import Info
 from .types.person import Person
@@ -34,6 +35,9 @@ def entity_types() -> dict[type, str]:
 
 
 async def _by_id(cls: type, info: Info, id: strawberry.ID) -> Any:
+    name = cls.__strawberry_definition__.name  # type: ignore[attr-defined]
+    if GlobalId.decode(id).type_name != name:
+        raise InvalidId(f"{id!r} is not a {name} id")
     return await resolve_node(info, id)
 
 

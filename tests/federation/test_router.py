@@ -152,6 +152,14 @@ def test_entities_cost_what_nodes_cost(
     assert answers[0] == answers[1] and len(answers[0]) == 4
     assert costs[0] == costs[1] == 1, costs  # one batched course lookup either way
 
+    mistyped = [{"__typename": "Discussion", "id": ids[0]}, representations[1]]
+    body = httpx.post(
+        legacy_subgraph, json={"query": entities, "variables": {"r": mistyped}}, headers=token
+    ).json()
+    assert body["data"]["_entities"][1] == answers[0][1]  # the other representation answers
+    assert body["errors"][0]["path"] == ["_entities", 0]
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
 
 def test_export_schema_writes_the_subgraph_sdl_and_leaves_the_plain_one(tmp_path: Path) -> None:
     subgraph = tmp_path / "subgraph.graphql"
