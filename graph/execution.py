@@ -35,15 +35,17 @@ Reader = tuple[str, Any]
 """The attribute a field reads, and its scalar's `serialize`."""
 
 _NOT_READABLE: Reader = ("", None)
-_readers: dict[tuple[GraphQLObjectType, str], Reader] = {}
+READERS = "legacygraph-readers"
+"""Where each object type keeps its fields' readers: in its own `extensions`, so they live and
+go with the schema that made them."""
 
 
 def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
     """How to read `parent_type.field_name` inline, or `_NOT_READABLE` when it needs the full
     path: a resolver of its own, arguments, an extension, or an object or list type. Decided once
     per field (schemas are built at start-up)."""
-    key = (parent_type, field_name)
-    found = _readers.get(key)
+    readers: dict[str, Reader] = parent_type.extensions.setdefault(READERS, {})
+    found = readers.get(field_name)
     if found is not None:
         return found
     field: GraphQLField | None = parent_type.fields.get(field_name)
@@ -53,7 +55,7 @@ def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
         named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         if definition is not None and definition.is_basic_field and is_leaf_type(named):
             reader = (definition.python_name, named.serialize)
-    _readers[key] = reader
+    readers[field_name] = reader
     return reader
 
 
