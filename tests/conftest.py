@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -268,14 +268,28 @@ def login(flarum_url: str, username: str, password: str = DEMO_PASSWORD) -> str:
     return token
 
 
+def in_ci() -> bool:
+    """Whether this is a CI run (`CI=true`), where `.ci/run` has installed every outside tool."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_tool(reason: str) -> NoReturn:
+    """Skip a test whose outside tool is not installed (`reason` names it and how to get it).
+
+    In CI the same absence fails the test instead: there a missing tool means `.ci/run` broke, and
+    a skip would hide the tests that need it.
+    """
+    if in_ci():
+        pytest.fail(f"{reason}; CI needs it (.ci/run installs it)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A real redis-server of its own on a free loopback port, nothing saved to disk."""
     server = shutil.which("redis-server")
     if server is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs Debian's redis-server")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        missing_tool("redis-server is not installed (apt-get install redis-server)")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

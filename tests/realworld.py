@@ -1,15 +1,14 @@
-"""The real systems' recorded answers (`../shared/realworld/`), served to connectors in tests.
+"""The real systems' recorded answers (`tests/recordings/`), served to connectors in tests.
 
 The recordings are the contract with the real legacy systems: a replay test feeds a connector
 what a real Moodle, Flarum or CiviCRM answered, as the role that was recorded, and fails on any
 request the recordings do not hold, so that a test can only pass on what the real system said.
-`LEGACYGRAPH_REALWORLD` points elsewhere when the corpus is not beside the checkout.
+They are part of the repository, so that the tests pass on any clone.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from functools import cache
@@ -23,6 +22,7 @@ from graph.app import create_app
 from graph.config import Settings
 
 __all__ = [
+    "RECORDINGS",
     "RecordedFlarum",
     "RecordedMoodle",
     "corpus",
@@ -32,19 +32,14 @@ __all__ = [
     "response_of",
 ]
 
-CHECKOUT = Path(__file__).resolve().parents[1]
-REALWORLD = Path(
-    os.environ.get("LEGACYGRAPH_REALWORLD") or CHECKOUT.parent / "shared" / "realworld"
-)
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
 
 def corpus(name: str) -> Path:
-    path = REALWORLD / name
+    """The folder of one recorded system (`moodle-4.5.6`), under `tests/recordings/`."""
+    path = RECORDINGS / name
     if not path.is_dir():
-        raise FileNotFoundError(
-            f"the recorded corpus {path} is missing: the replay tests need ../shared/realworld "
-            "beside the checkout (or LEGACYGRAPH_REALWORLD)"
-        )
+        raise FileNotFoundError(f"no recording named {name!r} in {RECORDINGS}")
     return path
 
 

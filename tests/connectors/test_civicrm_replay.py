@@ -1,4 +1,5 @@
-"""The CiviCRM connector against what a real CiviCRM 5.77 on WordPress answered (`civicrm-5.77/`).
+"""The CiviCRM connector against what a real CiviCRM 5.77 on WordPress answered
+(`tests/recordings/civicrm-5.77/`).
 
 Every recorded answer, on both endpoints, goes through the connector's one reading of an answer
 (`results.read`) and, where it is a list the connector reads, through its record parsers: it

@@ -1,4 +1,4 @@
-"""The Flarum connector against what a real Flarum 1.7.2 answered (`flarum-1.7.2/`).
+"""The Flarum connector against what a real Flarum 1.7.2 answered (`tests/recordings/flarum-1.7.2/`).
 
 Every recorded answer goes through the connector method that makes (or could make) that request:
 it parses, or maps to the error its code means; nothing escapes as anything but an

@@ -1,4 +1,5 @@
-"""The Moodle connector against what a real Moodle 4.5.6 answered (`moodle-4.5.6/`).
+"""The Moodle connector against what a real Moodle 4.5.6 answered
+(`tests/recordings/moodle-4.5.6/`).
 
 Every recorded answer of a function the connector calls goes through the connector's own method
 for that function: it parses, or maps to the error its code means; it never escapes as anything

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from strawberry.asgi import GraphQL
 from graph.ids import encode_id
 from simulators.serve import serve_in_thread
 from simulators.world import World
-from tests.conftest import Simulator, free_port, gateway_process, moodle_login
+from tests.conftest import Simulator, free_port, gateway_process, missing_tool, moodle_login
 
 HERE = Path(__file__).parent
 ROUTER = HERE / "router.mjs"
@@ -51,10 +50,10 @@ class BadgeQuery:
 
 @pytest.fixture(scope="module")
 def router_installed() -> None:
-    if not (HERE / "node_modules" / "@apollo" / "gateway").is_dir() or not shutil.which("node"):
-        if os.environ.get("CI"):
-            pytest.fail("the router is not installed: .ci/run runs npm ci in tests/federation")
-        pytest.skip("run `npm ci --prefix tests/federation` for the federation test")
+    if not shutil.which("node"):
+        missing_tool("node is not installed (apt-get install nodejs npm)")
+    if not (HERE / "node_modules" / "@apollo" / "gateway").is_dir():
+        missing_tool("the federation router is not installed (npm ci --prefix tests/federation)")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from graph.config import SessionSettings
 from simulators.world import DEMO_PASSWORD
-from tests.conftest import Gateway, Simulator, running_gateway
+from tests.conftest import Gateway, Simulator, missing_tool, running_gateway
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_FLAGS = [
@@ -38,9 +38,7 @@ CHROMIUM_FLAGS = [
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     if not os.access(executable, os.X_OK):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs Debian's chromium")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        missing_tool("chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield browser

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.conftest import missing_tool
 
 ROWS = Path(__file__).resolve().parents[2] / "playground" / "src" / "rows.js"
 
@@ -19,7 +19,7 @@ ROWS = Path(__file__).resolve().parents[2] / "playground" / "src" / "rows.js"
 def export(data: Any) -> tuple[Any, str]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed")
+        missing_tool("node is not installed (apt-get install nodejs)")
     script = (
         f"import {{ firstList, toCsv }} from {json.dumps(ROWS.as_uri())};"
         f"const rows = firstList({json.dumps(data)});"

@@ -1,9 +1,9 @@
 """The CiviCRM simulator (as CiviCRM 5, its default) states the facts of the real CiviCRM 5.77
-corpus (`../shared/realworld/civicrm-5.77/README.md`) that hold for its `extern/rest.php`
-endpoint, one test per fact. Raw HTTP, no connector. Facts 1 and 2 (WordPress's own REST route
-and its slashing of `json=`), and fact 8's role model (a WordPress editor or subscriber sees no
-contact at all), are not reproduced: the simulator is one CMS-neutral endpoint where every
-account holder sees their own contact."""
+(recorded in `tests/recordings/civicrm-5.77/`, numbered as in the notes kept with the real-site
+setup) that hold for its `extern/rest.php` endpoint, one test per fact. Raw HTTP, no connector.
+Facts 1 and 2 (WordPress's own REST route and its slashing of `json=`), and fact 8's role model (a
+WordPress editor or subscriber sees no contact at all), are not reproduced: the simulator is one
+CMS-neutral endpoint where every account holder sees their own contact."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The Flarum simulator states each fact of the real Flarum 1.7.2 corpus
-(`../shared/realworld/flarum-1.7.2/README.md`, "Facts a client and a simulator must reproduce"),
-one test per fact, on the demo world. Raw HTTP, no connector."""
+"""The Flarum simulator states each fact of the real Flarum 1.7.2 (recorded in
+`tests/recordings/flarum-1.7.2/`, numbered as in the notes kept with the real-site setup), one test
+per fact, on the demo world. Raw HTTP, no connector."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The Moodle simulator states each fact of the real Moodle 4.5.6 corpus
-(`../shared/realworld/moodle-4.5.6/README.md`, "Facts a simulator must reproduce"), one test per
-fact, on the demo world's people and courses. Raw HTTP, no connector."""
+"""The Moodle simulator states each fact of the real Moodle 4.5.6 (recorded in
+`tests/recordings/moodle-4.5.6/`, numbered as in the notes kept with the real-site setup), one test
+per fact, on the demo world's people and courses. Raw HTTP, no connector."""
 
 from __future__ import annotations
 
