@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -21,7 +22,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.types import ExecutionResult
 
 from connectors.memory import LocalMemory, Recollection
 
@@ -30,6 +32,7 @@ from .config import Settings, load_settings, secrets_in
 from .context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
 from .health import readiness
 from .logs import configure_logging
+from .media import GRAPHQL_RESPONSE, is_request_error, media_type_for, status_of_request_error
 from .metrics import Metrics
 from .persisted import PersistedQueries, PersistedQueryError
 from .playground import playground_routes
@@ -45,6 +48,8 @@ __all__ = ["app_from_environment", "create_app"]
 access_log = logging.getLogger("legacygraph.access")
 CONTEXT_KEY = "legacygraph.context"
 SESSION_KEY = "legacygraph.session"
+REQUEST_ERROR_KEY = "legacygraph.request-error"
+"""Set by `process_result` when the answer is a request error: the status it calls for."""
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -59,11 +64,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """Send a browser that opens /graphql to the playground."""
 
     def decode_json(self, data: str | bytes) -> object:
-        """The client's JSON, read strictly: what is not readable is the client's 400."""
+        """The client's JSON, read strictly: what is not readable is the client's 400, with
+        the parser's reason and where it stopped."""
         try:
             return read_client_json(data)
         except ClientJsonError as error:
             raise HTTPException(400, str(error)) from None
+        except json.JSONDecodeError as error:
+            reason = f"Not valid JSON: {error}"  # the parser's reason, line and column
+            if error.msg.startswith("Invalid control character"):
+                reason += "; a line break inside a JSON string must be written as \\n"
+            raise HTTPException(400, reason) from None
 
     def encode_json(self, data: object) -> bytes:
         """The response, as UTF-8 JSON (msgspec: a tenth of `json.dumps`'s time for a page)."""
@@ -77,6 +88,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
+            if not isinstance(data.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
             data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
         return data
 
@@ -102,11 +117,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
                 await JSONResponse({"errors": [refusal]}, status_code=401)(scope, receive, send)
                 return
+        media_type = media_type_for(request.headers.get("accept"))
         try:
             response = await self.run(request)
+            request_error = scope.get("state", {}).get(REQUEST_ERROR_KEY)
+            if request_error is not None and media_type == GRAPHQL_RESPONSE:
+                response.status_code = request_error
         except PersistedQueryError as error:
             refusal = {"message": str(error), "extensions": {"code": error.code}}
-            response = JSONResponse({"errors": [refusal]})
+            status = 400 if media_type == GRAPHQL_RESPONSE else 200
+            response = JSONResponse({"errors": [refusal]}, status_code=status)
         except HTTPException as error:
             # Not GraphQL at all (a body that is not JSON, no query): still answer in GraphQL's
             # error format, so that every client can read what went wrong.
@@ -114,7 +134,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
                 status_code=error.status_code,
             )
+        if media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         await response(scope, receive, send)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The answer; a request error's has no `data` entry, and notes the status it calls for
+        (sent under `application/graphql-response+json`; JSON clients get 200)."""
+        answer = process_result(result)
+        if is_request_error(result.data, result.errors):
+            del answer["data"]
+            codes = [(e.extensions or {}).get("code", "") for e in result.errors or ()]
+            request.scope.setdefault("state", {})[REQUEST_ERROR_KEY] = status_of_request_error(
+                codes
+            )
+        return answer
 
     async def get_context(self, request: Any, response: Any) -> Context:
         session = request.scope.get("state", {}).get(SESSION_KEY)

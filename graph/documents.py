@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-__all__ = ["PreparedDocuments", "parse_cached", "validate_cached"]
+__all__ = ["PreparedDocuments", "check_operation_chosen", "parse_cached", "validate_cached"]
 
 parse_cached = lru_cache(maxsize=256)(parse)
 validate_cached = lru_cache(maxsize=256)(validate_document)
@@ -30,9 +30,13 @@ class PreparedDocuments(SchemaExtension):
         super().__init__()
         self.max_tokens = max_tokens
         self.rules = tuple(rules)
+        self.requested_operation: str | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
+        # Before parsing, Strawberry's `operation_name` is the client's `operationName` alone;
+        # after, it falls back to the document's first operation.
+        self.requested_operation = context.operation_name
         context.parse_options["max_tokens"] = self.max_tokens
         context.validation_rules = (*context.validation_rules, *self.rules)
         yield
@@ -40,6 +44,7 @@ class PreparedDocuments(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         context.graphql_document = parse_cached(context.query, **context.parse_options)
+        check_operation_chosen(context.graphql_document, self.requested_operation)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -49,3 +54,16 @@ class PreparedDocuments(SchemaExtension):
             context.schema._schema, document, context.validation_rules
         )
         yield
+
+
+def check_operation_chosen(document: DocumentNode, name: str | None) -> None:
+    """Refuse a request that does not say which of its operations to run (GraphQL spec,
+    "GetOperation"), before anything runs: Strawberry would otherwise run the first one."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if not operations:
+        raise GraphQLError("Must provide an operation.")
+    if name is None:
+        if len(operations) > 1:
+            raise GraphQLError("Must provide operation name if query contains multiple operations.")
+    elif not any(operation.name and operation.name.value == name for operation in operations):
+        raise GraphQLError(f"Unknown operation named '{name}'.")

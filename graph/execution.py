@@ -8,6 +8,9 @@ by reading an attribute (no resolver, no extensions), that takes no arguments an
 scalar or an enum is read and serialized inline. Anything the shortcut cannot take as it is (a
 null, a value its scalar does not serialize, any exception) goes the usual way, which produces
 the same value or the same error it always did; so does every other field.
+
+Its `build` also marks what graphql-core refuses before executing (variables that do not fit
+their types, no operation to run) as the client's mistake, never the gateway's.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    GraphQLError,
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     Undefined,
+    VariableDefinitionNode,
     is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
@@ -98,6 +103,16 @@ def _lean_resolver(
 
 
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's `build`, whose errors (no operation to run, variables that do not fit
+        their types) are the client's: each gets `BAD_USER_INPUT` and the variable it names."""
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            for error in built:
+                _mark_as_request_error(error)
+        return built
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -154,3 +169,11 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
         results.update(zip(awaitable_fields, awaited, strict=True))
         return results
+
+
+def _mark_as_request_error(error: GraphQLError) -> None:
+    extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
+    for node in error.nodes or ():
+        if isinstance(node, VariableDefinitionNode):
+            extensions["variable"] = node.variable.name.value
+    error.extensions = {**extensions, **(error.extensions or {})}
