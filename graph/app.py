@@ -326,7 +326,7 @@ def create_app(
 
     playground = playground_routes(settings.playground)
     graphql = GraphQLEndpoint(
-        build_schema(settings.limits, settings.graphql, federation=settings.federation.enabled),
+        build_schema(settings.limits, settings.graphql, federation=settings.federation),
         PersistedQueries(settings.graphql.persisted_queries, only=settings.graphql.persisted_only),
         playground=bool(playground),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours

@@ -22,6 +22,7 @@ from connectors.http import new_client
 from .config import (
     CONFIG_ENV,
     ConfigError,
+    FederationSettings,
     Settings,
     SourcesSettings,
     load_settings,
@@ -62,6 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument(
         "--federation", action="store_true", help="the Federation v2 subgraph's SDL instead"
     )
+    export.add_argument(
+        "--federation-version",
+        choices=FederationSettings.VERSIONS,
+        metavar="VERSION",
+        help="the Federation version its @link names (implies --federation; default: the "
+        "config's [federation] version)",
+    )
+    export.add_argument(
+        "--config", type=Path, help="with --federation: TOML file (default: $LEGACYGRAPH_CONFIG)"
+    )
     check = commands.add_parser("check-config", help="validate a config and ping every source")
     check.add_argument("--config", type=Path)
     args = parser.parse_args(argv)
@@ -69,7 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export-schema":
         from .schema import export_sdl
 
-        args.output.write_text(export_sdl(federation=args.federation), encoding="utf-8")
+        federation = None
+        if args.federation_version:
+            federation = FederationSettings(enabled=True, version=args.federation_version)
+        elif args.federation:
+            try:
+                configured = load_settings(args.config, os.environ).federation
+            except ConfigError as error:
+                print(f"legacygraph: {error}", file=sys.stderr)
+                return 2
+            federation = dataclasses.replace(configured, enabled=True)
+        args.output.write_text(export_sdl(federation=federation), encoding="utf-8")
         print(f"wrote {args.output}")
         return 0
     try:

@@ -178,6 +178,20 @@ class PlaygroundSettings:
 class FederationSettings:
     enabled: bool = False
     """Serve the schema as an Apollo Federation v2 subgraph (`_service`, `_entities`, `@key`)."""
+    version: str = "2.9"
+    """The Federation version the subgraph's `@link` names. 2.9, the default, is the highest that
+    both Apollo's composition (Apollo Router, Apollo Gateway: 2.0 to 2.14) and The Guild's (Hive
+    Gateway, Mesh: 2.0 to 2.9) accept; the subgraph uses nothing newer than `@key` (2.0)."""
+
+    VERSIONS = tuple(f"2.{minor}" for minor in range(12))
+    """The versions the subgraph can be served as (Strawberry's: 2.0 to 2.11)."""
+
+    def check(self, where: str) -> None:
+        if self.version not in self.VERSIONS:
+            raise ValueError(
+                f"{where}.version: {self.version!r} is not a Federation version the subgraph can "
+                f"link: one of {', '.join(self.VERSIONS)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ the same loaders as `node` and `person`, so a batch of representations costs wha
 costs. Strawberry reads an entity's `@key` from its type definition, also when it prints a plain
 schema: the keys are added only in a process that serves the subgraph (or exports its SDL), never
 where the plain `schema.graphql` is made.
+
+The SDL's `@link` names `[federation] version` (`FederationSettings`): 2.9 by default, the highest
+that every router's composition accepts (Apollo's, for Apollo Router and Apollo Gateway, 2.0 to
+2.14; The Guild's, for Hive Gateway, 2.0 to 2.9; Cosmo's does not read it). `@key` is all the
+subgraph needs, and it is in every 2.x.
 """
 
 from __future__ import annotations

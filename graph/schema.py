@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from connectors.errors import UpstreamError
 
-from .config import GraphQLSettings, LimitsSettings
+from .config import FederationSettings, GraphQLSettings, LimitsSettings
 from .context import Context
 from .documents import PreparedDocuments
 from .errors import CODE_BY_KIND, UserInputError, give_codes
@@ -240,10 +240,13 @@ class GatewaySubgraph(strawberry.federation.Schema):
 
 
 def build_schema(
-    limits: LimitsSettings, pages: GraphQLSettings | None = None, *, federation: bool = False
+    limits: LimitsSettings,
+    pages: GraphQLSettings | None = None,
+    *,
+    federation: FederationSettings | None = None,
 ) -> strawberry.Schema:
     """The schema, with the query limits of this deployment (and its page sizes, for cost);
-    with `federation`, as a Federation v2 subgraph."""
+    with `federation` enabled, as a Federation v2 subgraph linking its version."""
     pages = pages or GraphQLSettings()
     # Made once: the validation cache is keyed by the rules too, so a rule class made per
     # request would make every request a miss (and fill the cache with dead entries).
@@ -262,18 +265,23 @@ def build_schema(
         lambda: PreparedDocuments(max_tokens=limits.max_tokens, rules=rules),
         RecordOperation,
     ]
-    if federation:
-        mark_entities()
-    kind: type[strawberry.Schema] = GatewaySubgraph if federation else GatewaySchema
-    built = kind(
-        execution_context_class=GatewayExecutor,
-        query=Query,
-        mutation=Mutation,
+    parts: dict[str, Any] = {
+        "execution_context_class": GatewayExecutor,
+        "query": Query,
+        "mutation": Mutation,
         # Every type a global id names, so that the types reached only through an interface
         # are in the schema too.
-        types=[*(getattr(t, name) for t in SOURCE_TYPES.values() for name in t.NODES), Person],
-        extensions=[*extensions, *([] if limits.introspection else [DisableIntrospection])],
-    )
+        "types": [*(getattr(t, name) for t in SOURCE_TYPES.values() for name in t.NODES), Person],
+        "extensions": [*extensions, *([] if limits.introspection else [DisableIntrospection])],
+    }
+    built: strawberry.Schema
+    if federation is not None and federation.enabled:
+        mark_entities()
+        # Strawberry types the version as a literal; the config checked it is one of them.
+        version = typing.cast(Any, federation.version)
+        built = GatewaySubgraph(federation_version=version, **parts)
+    else:
+        built = GatewaySchema(**parts)
     use_lean_resolvers(built._schema, built.config.info_class)
     return built
 
@@ -282,8 +290,9 @@ schema = build_schema(LimitsSettings())
 """The schema with default limits: what `export-schema` writes (limits do not change the SDL)."""
 
 
-def export_sdl(*, federation: bool = False) -> str:
-    """The SDL; with `federation`, the subgraph's (then this process serves no plain schema)."""
-    if federation:
-        return build_schema(LimitsSettings(), federation=True).as_str() + "\n"
+def export_sdl(*, federation: FederationSettings | None = None) -> str:
+    """The SDL; with `federation` enabled, the subgraph's (then this process serves no plain
+    schema)."""
+    if federation is not None and federation.enabled:
+        return build_schema(LimitsSettings(), federation=federation).as_str() + "\n"
     return schema.as_str() + "\n"
