@@ -2,34 +2,47 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
 CODE := connectors graph simulators
 
 .PHONY: install demo test lint schema bench playground clean
 
+# `make demo` installs the package alone; `make test` adds the `test` extras (pytest, ruff, mypy,
+# Playwright…), with a stamp of its own so that neither install is taken for the other.
+STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-installed-stamp
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $@
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/legacygraph demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(CODE) tests bench
 	$(BIN)/ruff format --check $(CODE) tests bench
 	$(BIN)/mypy
 
-# The federation test's router (Apollo Gateway), pinned by its lockfile; skipped where npm is not.
-ROUTER := tests/federation/node_modules/.package-lock.json
-$(ROUTER): tests/federation/package-lock.json
-	@if command -v npm >/dev/null; then cd tests/federation && npm ci --no-audit --no-fund --silent; \
-	else echo "npm is missing: the federation test will be skipped"; fi
+# The tests' npm tools (the federation router, …): each tests/<dir>/package-lock.json is installed
+# into its folder when its node_modules is missing or older than the lockfile. Where npm is
+# missing, the tests that need them are skipped.
+NPM_LOCKS := $(wildcard tests/*/package-lock.json)
+NPM_TOOLS := $(NPM_LOCKS:%/package-lock.json=%/node_modules/.package-lock.json)
+tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/$* && npm ci --no-audit --no-fund --silent; \
+	else echo "npm is missing: the tests that need tests/$*/node_modules will be skipped"; fi
 
-test: lint $(ROUTER)
+test: lint $(NPM_TOOLS)
 	$(BIN)/pytest
 
 schema: $(STAMP)

@@ -1,8 +1,9 @@
 """Configuration: one TOML file plus `LEGACYGRAPH_<SECTION>__<KEY>` environment overrides.
 
 Parsed once at start-up into small frozen dataclasses. Anything wrong (a missing file, bad TOML,
-an unknown key, a value of the wrong type, a URL that is not http(s)) raises `ConfigError` whose
-message is one line naming the file, the key and the problem.
+an unknown key, a value of the wrong type, a source URL that cannot be connected to) raises
+`ConfigError` whose message is one line naming the file (or the environment variable), the key
+and the problem.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib.util
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -241,6 +242,25 @@ def _of(self: Any, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None:
     return section
 
 
+def _check_sources(self: Any, where: str) -> None:
+    """Every configured source's URL is one the gateway can connect to."""
+    for name, source in _configured(self).items():
+        _check_url(f"{where}.{name}.url", source.url)
+
+
+def _check_url(where: str, url: str) -> None:
+    """http or https, a host, and a port (if any) within 1..65535."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{where}: must be an http(s) URL, got {url!r}")
+    try:
+        port = parts.port
+    except ValueError:  # out of range, or not a number
+        port = 0
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"{where}: the port must be between 1 and 65535, got {url!r}")
+
+
 if TYPE_CHECKING:  # the fields come from the registry: one per source, `[sources.<name>]`
 
     class SourcesSettings:
@@ -248,12 +268,18 @@ if TYPE_CHECKING:  # the fields come from the registry: one per source, `[source
         def __getattr__(self, name: str) -> Any: ...
         def configured(self) -> dict[str, SourceSettings]: ...
         def of(self, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None: ...
+        def check(self, where: str) -> None: ...
 
 else:
     SourcesSettings = dataclasses.make_dataclass(
         "SourcesSettings",
         [(name, spec.settings | None, None) for name, spec in SOURCES.items()],
-        namespace={"configured": _configured, "of": _of, "__module__": __name__},
+        namespace={
+            "configured": _configured,
+            "of": _of,
+            "check": _check_sources,
+            "__module__": __name__,
+        },
         frozen=True,
     )
     """`[sources.<name>]`: each source's settings class (`SourceSpec.settings`), or None."""
@@ -314,19 +340,59 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    in_file = set(_paths(raw))
+    overrides: dict[str, str] = {}  # each dotted key the environment sets: the variable's name
     for name, value in environ.items():
-        if name.startswith(ENV_PREFIX) and "__" in name and name != CONFIG_ENV:
-            keys = name[len(ENV_PREFIX) :].lower().split("__")
-            table = raw
-            for key in keys[:-1]:
-                table = table.setdefault(key, {})
-                if not isinstance(table, dict):
-                    raise ConfigError(f"{name}: {'.'.join(keys)} overrides a value, not a table")
-            table[keys[-1]] = _FromEnv(value)
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        if "__" not in name:
+            _check_separator(name)
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        table = raw
+        for key in keys[:-1]:
+            table = table.setdefault(key, {})
+            if not isinstance(table, dict):
+                raise ConfigError(
+                    f"environment variable {name}: {'.'.join(keys)} overrides a value, not a table"
+                )
+        table[keys[-1]] = _FromEnv(value)
+        overrides[".".join(keys)] = name
     try:
         return _build(Settings, raw, "")
     except ValueError as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
+        variable = _variable_for(str(exc).split(":", 1)[0], overrides, in_file)
+        raise ConfigError(f"{variable or origin}: {exc}") from None
+
+
+def _paths(table: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every key of a TOML document, dotted, tables included."""
+    for key, value in table.items():
+        yield prefix + key
+        if isinstance(value, dict):
+            yield from _paths(value, f"{prefix}{key}.")
+
+
+def _variable_for(key: str, overrides: Mapping[str, str], in_file: set[str]) -> str | None:
+    """Names the variable where the key a mistake names came from the environment: the key
+    itself, or a table that only the environment made."""
+    if key in overrides:
+        return f"environment variable {overrides[key]}"
+    if key not in in_file:
+        for dotted, name in overrides.items():
+            if dotted.startswith(f"{key}."):
+                return f"environment variable {name}"
+    return None
+
+
+def _check_separator(name: str) -> None:
+    """`LEGACYGRAPH_SERVER_PORT` is a typo of `LEGACYGRAPH_SERVER__PORT`, not someone else's."""
+    rest = name[len(ENV_PREFIX) :].lower()
+    if any(rest.startswith(f"{f.name}_") for f in dataclasses.fields(Settings)):
+        raise ConfigError(
+            f"environment variable {name}: a section and its keys are separated by two "
+            "underscores (LEGACYGRAPH_<SECTION>__<KEY>)"
+        )
 
 
 def _build(cls: type[Any], table: Any, where: str) -> Any:

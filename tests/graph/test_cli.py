@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -13,11 +14,12 @@ import pytest
 
 from graph.cli import main
 from graph.schema import export_sdl
+from graph.sources import SOURCES
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.flarum import SERVICE_API_KEY
-from tests.conftest import Simulator, login, moodle_login, wait_until_up
+from tests.conftest import Simulator, free_port, login, moodle_login, wait_until_up
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -204,6 +206,160 @@ def test_serve_with_two_workers_and_the_access_log_off(tmp_path: Path, flarum: S
     assert "POST /graphql" not in output
 
 
-def test_workers_need_configured_sources(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--workers", "2"]) == 2
-    assert "workers need configured sources" in capsys.readouterr().err
+@pytest.fixture
+def no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `LEGACYGRAPH_…` variable from the environment the tests run in."""
+    for name in list(os.environ):
+        if name.startswith("LEGACYGRAPH_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("no_configuration")
+@pytest.mark.parametrize("args", [["serve"], ["serve", "--workers", "2"]])
+def test_serve_without_a_source_refuses_instead_of_serving_the_simulators(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "legacygraph: no source is configured: give --config FILE (or set LEGACYGRAPH_CONFIG, "
+        "or LEGACYGRAPH_SOURCES__<NAME>__URL); `legacygraph demo` runs the gateway over the "
+        "simulators"
+    ]
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_serve_names_the_file_that_configures_no_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text("[server]\nport = 9000\n")
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"legacygraph: {config}: no source is configured (a [sources.<name>] table with its url)"
+    )
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_check_config_without_a_source_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config"]) == 2
+    captured = capsys.readouterr()
+    assert "config ok" not in captured.out
+    assert captured.err.splitlines() == [
+        "legacygraph: no source is configured: give --config FILE (or set LEGACYGRAPH_CONFIG, "
+        "or LEGACYGRAPH_SOURCES__<NAME>__URL)"
+    ]
+
+
+@pytest.mark.usefixtures("no_configuration")
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://localhost:99999", "the port must be between 1 and 65535"),
+        ("http://localhost:0", "the port must be between 1 and 65535"),
+        ("http://localhost:moodle", "the port must be between 1 and 65535"),
+        ("localhost:9101", "must be an http(s) URL"),
+        ("http:///moodle", "must be an http(s) URL"),
+    ],
+)
+def test_check_config_refuses_a_url_it_cannot_connect_to(
+    tmp_path: Path, url: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text(f'[sources.moodle]\nurl = "{url}"\n')
+    assert main(["check-config", "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"legacygraph: {config}: sources.moodle.url: {problem}, got {url!r}"
+    ]
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_a_mistyped_environment_variable_is_named_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "legacygraph.toml"
+    config.write_text('[sources.moodle]\nurl = "http://127.0.0.1:9101"\n')
+    monkeypatch.setenv("LEGACYGRAPH_SERVER__PROT", "8100")
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "legacygraph: environment variable LEGACYGRAPH_SERVER__PROT: server.prot: unknown key"
+    ]
+
+
+def taken_port() -> socket.socket:
+    """A loopback port that something else listens on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_demo_names_a_taken_gateway_port_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with taken_port() as sock:
+        port = sock.getsockname()[1]
+        assert main(["demo", "--port", str(port)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing started, no "try curl"
+    assert captured.err.splitlines() == [
+        f"legacygraph: port {port} on 127.0.0.1 is taken; the gateway needs it (--port changes it)"
+    ]
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_demo_names_a_taken_simulator_port_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with taken_port() as sock:
+        port = sock.getsockname()[1]
+        assert main(["demo", "--port", str(free_port()), "--simulator-port", f"moodle={port}"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"legacygraph: port {port} on 127.0.0.1 is taken; the Moodle simulator needs it "
+        "(--simulator-port moodle=PORT moves it, --port moves the gateway)"
+    ]
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_demo_refuses_one_port_for_two_servers(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    assert main(["demo", "--port", str(port), "--simulator-port", f"elgg={port}"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"legacygraph: port {port} is asked for twice: the gateway and the Elgg simulator"
+    ]
+
+
+def test_demo_serves_on_the_port_asked_for_and_says_so_once_it_listens() -> None:
+    port = free_port()
+    anywhere = [arg for name in SOURCES for arg in ("--simulator-port", f"{name}=0")]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEGACYGRAPH_")}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "demo", "--port", str(port), *anywhere],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean,
+    )
+    assert demo.stdout is not None
+    try:
+        lines = []
+        while not (line := demo.stdout.readline()).startswith("legacygraph: try "):
+            assert line, f"the demo stopped: {''.join(lines)}"
+            lines.append(line)
+        assert line.startswith(f"legacygraph: try  curl -s http://127.0.0.1:{port}/graphql ")
+        # Said once the gateway listens: the query it suggests answers at once.
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ discussions(first: 3) { nodes { title } } }"},
+        )
+        assert len(answer.json()["data"]["discussions"]["nodes"]) == 3
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=30)
+    assert demo.returncode == 0, output
+    assert f"GraphQL endpoint http://127.0.0.1:{port}/graphql" in "".join(lines)
+    assert "Traceback" not in output

@@ -114,8 +114,26 @@ def test_no_file_and_no_environment_means_no_sources() -> None:
         (
             None,
             {"LEGACYGRAPH_SERVER__PORT": "eighty"},
-            "environment: server.port: must be an integer, got 'eighty'",
+            "environment variable LEGACYGRAPH_SERVER__PORT: server.port: must be an integer, "
+            "got 'eighty'",
         ),
+        (
+            "[sources.moodle]\nurl = 'http://localhost:99999'",
+            {},
+            "sources.moodle.url: the port must be between 1 and 65535, got "
+            "'http://localhost:99999'",
+        ),
+        (
+            "[sources.moodle]\nurl = 'http://localhost:0/moodle'",
+            {},
+            "sources.moodle.url: the port must be between 1 and 65535",
+        ),
+        (
+            "[sources.moodle]\nurl = 'https://moodle.example.org:https'",
+            {},
+            "sources.moodle.url: the port must be between 1 and 65535",
+        ),
+        ("[sources.moodle]\nurl = 'http:///moodle'", {}, "sources.moodle.url: must be an http(s)"),
     ],
 )
 def test_every_mistake_is_one_line_naming_file_key_and_problem(
@@ -137,3 +155,54 @@ def test_the_readme_sample_production_config_is_valid(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, sample))
     assert settings.cache.url.startswith("redis://") and settings.server.log_format == "json"
     assert set(settings.sources.configured()) == {"moodle", "civicrm"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"LEGACYGRAPH_SERVER__PROT": "8100"},
+            "environment variable LEGACYGRAPH_SERVER__PROT: server.prot: unknown key",
+        ),
+        (
+            {"LEGACYGRAPH_SOURCES__MOODEL__URL": "http://127.0.0.1:9101"},
+            "environment variable LEGACYGRAPH_SOURCES__MOODEL__URL: sources.moodel: unknown key",
+        ),
+        (
+            {"LEGACYGRAPH_SOURCES__FLARUM__URL": "http://forum.example.org:70000"},
+            "environment variable LEGACYGRAPH_SOURCES__FLARUM__URL: sources.flarum.url: the port "
+            "must be between 1 and 65535, got 'http://forum.example.org:70000'",
+        ),
+        (
+            {"LEGACYGRAPH_SERVER__PORT__HTTP": "8100"},
+            "environment variable LEGACYGRAPH_SERVER__PORT__HTTP: server.port.http overrides a "
+            "value, not a table",
+        ),
+        (
+            {"LEGACYGRAPH_SERVER_PORT": "8100"},
+            "environment variable LEGACYGRAPH_SERVER_PORT: a section and its keys are separated "
+            "by two underscores (LEGACYGRAPH_<SECTION>__<KEY>)",
+        ),
+    ],
+)
+def test_a_mistake_in_an_environment_variable_names_the_variable_not_the_file(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ)
+    assert str(caught.value) == message
+
+
+def test_a_mistake_in_the_file_still_names_the_file_beside_environment_overrides(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, GOOD + "timeout = 5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {"LEGACYGRAPH_SOURCES__FLARUM__TIMEOUT_S": "3"})
+    assert str(caught.value) == f"{path}: sources.flarum.timeout: unknown key"
+
+
+def test_other_legacygraph_variables_are_left_alone() -> None:
+    environ = {"LEGACYGRAPH_DIR": "/src/legacygraph", "LEGACYGRAPH_SERVE_ARGS": "--workers 2"}
+    assert load_settings(None, environ).sources.configured() == {}
