@@ -12,9 +12,10 @@ from .errors import (
 )
 from .http import CallStats, SharedClient, Upstream, decode_json, new_client
 from .memory import LocalMemory, Recollection, RedisMemory
-from .transport import PooledTransport
+from .transport import TLS, PooledTransport, ProxyRefused, TLSFailure
 
 __all__ = [
+    "TLS",
     "BadRequest",
     "CallStats",
     "Forbidden",
@@ -22,9 +23,11 @@ __all__ = [
     "NotFound",
     "PooledTransport",
     "ProtocolError",
+    "ProxyRefused",
     "Recollection",
     "RedisMemory",
     "SharedClient",
+    "TLSFailure",
     "Unauthenticated",
     "Unavailable",
     "Upstream",

@@ -34,7 +34,7 @@ from tenacity import (
 
 from .cache import CacheKey, ResponseCache
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
-from .transport import PooledTransport
+from .transport import TLS, PooledTransport, ProxyRefused, TLSFailure
 
 NUMERIC = re.compile(r"/\d+(?=/|$)")
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -127,18 +127,20 @@ def new_client(
     timeout_s: float,
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None = None,
+    tls: TLS | None = None,
+    proxy: str = "",
 ) -> httpx.AsyncClient:
-    """The pooled client for one source, opened once at start-up. `transport` stands in for the
-    network (replay tests)."""
+    """The pooled client for one source, opened once at start-up: at most `max_connections`
+    open at once, the source's `tls` trust and client certificate, through its `proxy` (an
+    http:// or https:// URL) if any. `transport` stands in for the network (replay tests)."""
     return SharedClient(
         timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
         headers={"User-Agent": "legacygraph"},
         follow_redirects=False,
         trust_env=False,
-        transport=transport or PooledTransport(max_connections=max_connections),
+        # The pool (and its limit) is the transport's: httpx's own `limits` never apply to it.
+        transport=transport
+        or PooledTransport(max_connections=max_connections, tls=tls, proxy=proxy or None),
     )
 
 
@@ -159,6 +161,8 @@ def _worth_retrying(error: BaseException) -> bool:
     timeout, which would spend the caller's time budget twice."""
     if isinstance(error, _ServerFailure):
         return error.response.status_code in RETRY_STATUSES
+    if isinstance(error, TLSFailure):  # a certificate refused now is refused again
+        return False
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
 
 
@@ -314,6 +318,12 @@ class Upstream:
         except httpx.TimeoutException as exc:
             # The message names no URL: for some systems the URL carries the caller's token.
             raise UpstreamTimeout(self.source, f"{self.source} did not answer in time") from exc
+        except (TLSFailure, ProxyRefused) as exc:
+            raise Unavailable(
+                self.source,
+                f"{self.source} could not be reached: {exc.reason}",
+                upstream_code="tls" if isinstance(exc, TLSFailure) else "proxy",
+            ) from exc
         except httpx.TransportError as exc:
             raise Unavailable(
                 self.source, f"{self.source} could not be reached ({type(exc).__name__})"

@@ -24,7 +24,6 @@ import uvicorn
 from cryptography.fernet import Fernet
 
 from connectors.errors import UpstreamError
-from connectors.http import new_client
 
 from .config import (
     CONFIG_ENV,
@@ -349,7 +348,7 @@ async def check_config(settings: Settings) -> int:
     print(f"config ok: {len(sources)} source(s) configured")
     failures = 0
     for name, source in sources.items():
-        async with new_client(timeout_s=source.timeout_s, max_connections=1) as client:
+        async with source.new_client(max_connections=1) as client:  # as the gateway reaches it
             try:
                 line = await ping(name, source, client)
             except UpstreamError as error:

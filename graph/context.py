@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from connectors.cache import MemoryStore, RedisStore, ResponseCache
 from connectors.errors import Unauthenticated, Unavailable
-from connectors.http import CallStats, Resilience, Upstream, breaker_for, new_client
+from connectors.http import CallStats, Resilience, Upstream, breaker_for
 from connectors.memory import LocalMemory, Recollection, RedisMemory
 
 from .config import Settings, SourceSettings
@@ -111,11 +111,7 @@ class Gateway:
         async with AsyncExitStack() as stack:
             clients = {
                 name: await stack.enter_async_context(
-                    new_client(
-                        timeout_s=source.timeout_s,
-                        max_connections=source.max_concurrency,
-                        transport=transports.get(name),
-                    )
+                    source.new_client(transport=transports.get(name))  # its TLS, proxy, limit
                 )
                 for name, source in settings.sources.configured().items()
             }

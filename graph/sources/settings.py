@@ -1,9 +1,15 @@
-"""What every source's settings have: where it is and how hard the gateway may lean on it."""
+"""What every source's settings have: where it is, how it is reached and how hard the gateway
+may lean on it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpx
+
+from connectors.http import new_client
+from connectors.transport import TLS, check_proxy
 
 __all__ = ["SourceSettings"]
 
@@ -29,6 +35,44 @@ class SourceSettings:
     """How long a read's answer is reused for the same caller; 0 turns the cache off."""
     cache_ttl_by_call: tuple[str, ...] = ()
     """Per kind of call, as "call=seconds" (say "core_course_get_contents=300")."""
+    verify: bool = True
+    """Check the source's TLS certificate and host name; false only for a test system."""
+    ca_file: str = ""
+    """A PEM bundle trusted for this source *instead of* the system's CAs (a private CA)."""
+    client_cert: str = ""
+    """A PEM client certificate shown to the source (its key in the same file, or client_key)."""
+    client_key: str = ""
+    """The PEM private key of client_cert, when it is a file of its own."""
+    client_key_password: str = field(default="", repr=False)
+    """The password of an encrypted client key."""
+    proxy: str = field(default="", repr=False)
+    """An http:// or https:// proxy every request to the source goes through (a CONNECT
+    tunnel for an https source); user:password@ in it is sent as Proxy-Authorization."""
+
+    def tls(self) -> TLS:
+        return TLS(
+            verify=self.verify,
+            ca_file=self.ca_file,
+            client_cert=self.client_cert,
+            client_key=self.client_key,
+            client_key_password=self.client_key_password,
+        )
+
+    def new_client(
+        self,
+        *,
+        max_connections: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> httpx.AsyncClient:
+        """A client that reaches the source as every request to it must: its timeout, TLS and
+        proxy, and at most `max_connections` (by default `max_concurrency`) connections."""
+        return new_client(
+            timeout_s=self.timeout_s,
+            max_connections=max_connections or self.max_concurrency,
+            transport=transport,
+            tls=self.tls(),
+            proxy=self.proxy,
+        )
 
     def call_ttls(self) -> dict[str, float]:
         """`cache_ttl_by_call` read into call name -> seconds."""
@@ -63,3 +107,9 @@ class SourceSettings:
             raise ValueError(
                 f"{where}: read_retries >= 0, breaker_failures >= 1, breaker_reset_s > 0"
             )
+        problem = self.tls().problem()
+        if problem is not None:
+            key, what = problem
+            raise ValueError(f"{where}.{key}: {what}")
+        if self.proxy and (wrong := check_proxy(self.proxy)) is not None:
+            raise ValueError(f"{where}.proxy: {wrong}")

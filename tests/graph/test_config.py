@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.config import ConfigError, load_settings
+from connectors.transport import TLS
+from graph.config import ConfigError, load_settings, secrets_in
+from tests.connectors.test_tls import KEY_PASSWORD, PKI, make_pki
 
 GOOD = """
 [server]
@@ -206,3 +208,105 @@ def test_a_mistake_in_the_file_still_names_the_file_beside_environment_overrides
 def test_other_legacygraph_variables_are_left_alone() -> None:
     environ = {"LEGACYGRAPH_DIR": "/src/legacygraph", "LEGACYGRAPH_SERVE_ARGS": "--workers 2"}
     assert load_settings(None, environ).sources.configured() == {}
+
+
+# --- per source: TLS trust, client certificate, proxy ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def test_tls_and_proxy_are_read_and_their_secrets_kept_out_of_reprs(
+    tmp_path: Path, pki: PKI
+) -> None:
+    text = f"""
+[sources.flarum]
+url = "https://forum.example.org"
+ca_file = "{pki.ca}"
+client_cert = "{pki.client_cert}"
+client_key = "{pki.client_key}"
+client_key_password = "{KEY_PASSWORD}"
+proxy = "http://gateway:pr0xy-pa%24%24@proxy.example.org:3128"
+"""
+    settings = load_settings(write(tmp_path, text))
+    flarum = settings.sources.flarum
+    assert flarum is not None
+    assert flarum.tls() == TLS(
+        ca_file=str(pki.ca),
+        client_cert=str(pki.client_cert),
+        client_key=str(pki.client_key),
+        client_key_password=KEY_PASSWORD,
+    )
+    assert flarum.proxy == "http://gateway:pr0xy-pa%24%24@proxy.example.org:3128"
+    for secret in (KEY_PASSWORD, "pr0xy-pa"):
+        assert secret not in repr(settings)
+    assert {KEY_PASSWORD, flarum.proxy} <= set(secrets_in(settings))  # what the logs take out
+
+
+def test_tls_defaults_to_the_system_trust_checked_and_no_proxy(tmp_path: Path) -> None:
+    flarum = load_settings(write(tmp_path, GOOD)).sources.flarum
+    assert flarum is not None
+    assert (flarum.tls(), flarum.tls().context(), flarum.proxy) == (TLS(), None, "")
+    unchecked = load_settings(
+        write(tmp_path, GOOD), {"LEGACYGRAPH_SOURCES__FLARUM__VERIFY": "false"}
+    ).sources.flarum
+    assert unchecked is not None and unchecked.tls() == TLS(verify=False)
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ('ca_file = "/nowhere/ca.pem"', "sources.flarum.ca_file: no such file: /nowhere/ca.pem"),
+        ('ca_file = "{pki.client_key}"', "sources.flarum.ca_file: no PEM certificate in"),
+        (
+            'verify = false\nca_file = "{pki.ca}"',
+            "sources.flarum.ca_file: cannot go with verify = false",
+        ),
+        ('client_key = "{pki.client_key}"', "sources.flarum.client_key: needs client_cert"),
+        ('client_cert = "/nowhere/client.pem"', "sources.flarum.client_cert: no such file"),
+        (
+            'client_cert = "{pki.client_cert}"\nclient_key = "{pki.client_key}"\n'
+            'client_key_password = "not the password"',
+            "sources.flarum.client_key: cannot load",
+        ),
+        (
+            'client_cert = "{pki.client_cert}"\nclient_key = "{pki.client_key}"',
+            "sources.flarum.client_key: the key is encrypted: client_key_password is needed",
+        ),
+        (
+            'client_cert = "{pki.client_cert}"',  # the certificate alone, no key
+            "sources.flarum.client_cert: cannot load a certificate and its key",
+        ),
+        (
+            'client_key_password = "not the password"',
+            "sources.flarum.client_key_password: needs client_cert",
+        ),
+        (
+            'proxy = "socks5://gateway:pr0xy-pa55@127.0.0.1:1080"',
+            "sources.flarum.proxy: must be an http:// or https:// URL such as "
+            "http://proxy.example.org:3128 (SOCKS proxies are not supported), got "
+            "'socks5://[redacted]@127.0.0.1:1080'",
+        ),
+        (
+            'proxy = "http://gateway:pr0xy-pa55@proxy.example.org:3128/path"',
+            "sources.flarum.proxy: must be scheme://[user:password@]host[:port] only, got "
+            "'http://[redacted]@proxy.example.org:3128/path'",
+        ),
+        ('proxy = "http://proxy.example.org:99999"', "sources.flarum.proxy: not a URL"),
+        ('proxy = "proxy.example.org:3128"', "sources.flarum.proxy: must be an http://"),
+    ],
+)
+def test_every_tls_or_proxy_mistake_is_one_line_naming_the_key(
+    tmp_path: Path, pki: PKI, keys: str, message: str
+) -> None:
+    text = "[sources.flarum]\nurl = 'https://forum.example.org'\n" + keys.format(pki=pki)
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    line = str(caught.value)
+    assert line.startswith(f"{path}: ")
+    assert message in line
+    assert "\n" not in line
+    assert "pr0xy-pa55" not in line and "not the password" not in line
