@@ -1,6 +1,6 @@
 """What Moodle's web service functions answer, as the connector reads them.
 
-Required and optional as a real Moodle 4.5.6 sends them (`shared/realworld/moodle-4.5.6`,
+Required and optional as a real Moodle 4.5.6 sends them (`tests/recordings/moodle-4.5.6`,
 `functions.json`): a caller not enrolled gets a course without dates or `visible`; grade items
 have no `assignment` (the parent says); fields a role does not get are absent, not null.
 """

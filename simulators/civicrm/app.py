@@ -398,7 +398,7 @@ def create_app(
         return envelope
 
     def run_v3(user: User, entity: str, action: str, params: dict[str, Any]) -> Any:
-        """API v3 as CiviCRM 5.77 answers it (`shared/realworld/civicrm-5.77`)."""
+        """API v3 as CiviCRM 5.77 answers it (`tests/recordings/civicrm-5.77`)."""
         options = params.get("options") or {}
         # The legacy forms API v3 still reads: `rowCount`, `offset`, `return[name]=1`,
         # `group[id]=1` (what 3.2-era clients send through `q=`).

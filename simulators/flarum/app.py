@@ -1,6 +1,6 @@
 """A Flarum 1.7 forum's JSON:API (`/api`), served by Starlette over `FlarumStore`.
 
-It reproduces what a client of a real Flarum 1.7.2 observes (`shared/realworld/flarum-1.7.2`):
+It reproduces what a client of a real Flarum 1.7.2 observes (`tests/recordings/flarum-1.7.2`):
 documents and `included` (included posts without relationships, partial resources after writes),
 the includes Flarum allows and the 400 for others, offset pagination capped at 50 with
 `links.next` only when more follow, whitelisted sorts and sticky discussions pinned only when no
