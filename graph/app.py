@@ -28,8 +28,10 @@ from strawberry.types import ExecutionResult
 from connectors.memory import LocalMemory, Recollection
 
 from .client_json import ClientJsonError, read_client_json
+from .compression import compression_middleware
 from .config import Settings, load_settings, secrets_in
 from .context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
+from .cors import cors_middleware
 from .health import readiness
 from .logs import configure_logging
 from .media import GRAPHQL_RESPONSE, is_request_error, media_type_for, status_of_request_error
@@ -342,6 +344,8 @@ def create_app(
         ],
         middleware=[
             Middleware(AccessLog, metrics=metrics, log=settings.server.access_log),
+            *compression_middleware(settings.server),
+            *cors_middleware(settings.cors),
             Middleware(LimitBody, max_bytes=settings.limits.max_body_bytes),
         ],
         lifespan=lifespan,

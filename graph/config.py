@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import re
 import tomllib
 import types
 import typing
@@ -27,6 +28,7 @@ __all__ = [
     "CONFIG_ENV",
     "CacheSettings",
     "ConfigError",
+    "CorsSettings",
     "FederationSettings",
     "GraphQLSettings",
     "LimitsSettings",
@@ -60,6 +62,11 @@ class ServerSettings:
     little CPU per request; metrics are kept either way)."""
     workers: int = 1
     """Gateway processes on the one port (one per core; `serve --workers N` overrides)."""
+    compression: bool = True
+    """Answers compressed (br or gzip) for clients that accept it; off behind a proxy that
+    compresses."""
+    compression_min_bytes: int = 1024
+    """Answers smaller than this are sent as they are (compressing them saves next to nothing)."""
 
     def check(self, where: str) -> None:
         if self.log_format not in ("text", "json"):
@@ -68,6 +75,11 @@ class ServerSettings:
             raise ValueError(f"{where}.port: must be between 1 and 65535, got {self.port}")
         if not 1 <= self.workers <= 64:
             raise ValueError(f"{where}.workers: must be between 1 and 64, got {self.workers}")
+        if self.compression_min_bytes < 0:
+            raise ValueError(
+                f"{where}.compression_min_bytes: must not be negative, got "
+                f"{self.compression_min_bytes}"
+            )
 
 
 @dataclass(frozen=True)
@@ -224,6 +236,78 @@ class SessionSettings:
             raise ValueError(f"{where}: ttl_s must be positive and rotation_grace_s not negative")
 
 
+CORS_HEADERS = (
+    "content-type",
+    "authorization",
+    *(spec.header.lower() for spec in SOURCES.values()),
+    "x-legacygraph-trace",
+    "idempotency-key",
+)
+"""The request headers a browser app may send by default: every source's caller header."""
+
+
+@dataclass(frozen=True)
+class CorsSettings:
+    """Which other origins' browser apps may call the gateway (Starlette's `CORSMiddleware`
+    names). No origin: same origin only, and preflights are not answered."""
+
+    allow_origins: tuple[str, ...] = ()
+    """Exact origins (`https://app.school.example`), or `*` for any (never with credentials)."""
+    allow_origin_regex: str = ""
+    """Origins matching this whole (`https://[a-z0-9-]+\\.school\\.example`), besides those."""
+    allow_headers: tuple[str, ...] = CORS_HEADERS
+    allow_credentials: bool = False
+    """Cookies and HTTP authentication sent along: the gateway uses neither (tokens travel in
+    headers), so this is rarely needed."""
+    expose_headers: tuple[str, ...] = ("etag",)
+    """Response headers the app's script may read besides the safelisted ones."""
+    max_age: int = 600
+    """How long a browser may keep a preflight's answer (seconds; browsers cap it at 2 h-24 h)."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.allow_origins or self.allow_origin_regex)
+
+    def check(self, where: str) -> None:
+        if "*" in self.allow_origins and self.allow_credentials:
+            raise ValueError(
+                f"{where}.allow_origins: `*` cannot go with allow_credentials = true (any site "
+                "could act with the user's cookies); list the exact origins"
+            )
+        for origin in self.allow_origins:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(
+                    f"{where}.allow_origins: {origin!r} is not an origin: scheme://host[:port], "
+                    "no path, no trailing slash (as browsers send it)"
+                )
+        if self.allow_origin_regex:
+            try:
+                re.compile(self.allow_origin_regex)
+            except re.error as exc:
+                raise ValueError(
+                    f"{where}.allow_origin_regex: not a regular expression: {exc}"
+                ) from None
+        if self.max_age < 0:
+            raise ValueError(f"{where}.max_age: must not be negative, got {self.max_age}")
+
+
+def _is_origin(text: str) -> bool:
+    """`scheme://host[:port]` exactly as a browser's `Origin` header holds it: lower case, no
+    path, no user, no default port."""
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and text == f"{parts.scheme}://{parts.netloc}".lower()
+        and port != {"http": 80, "https": 443}[parts.scheme]
+    )
+
+
 SectionT = TypeVar("SectionT", bound=SourceSettings)
 
 
@@ -297,6 +381,7 @@ class Settings:
     tracing: TracingSettings = field(default_factory=TracingSettings)
     playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
+    cors: CorsSettings = field(default_factory=CorsSettings)
 
 
 def secrets_in(settings: object) -> list[str]:
