@@ -80,10 +80,14 @@ class CallStats:
     """Reads answered from the cache (or shared with an identical read in flight)."""
     misses: dict[str, int] = field(default_factory=dict)
     """Reads the cache could not answer, so they went to the source."""
+    cached_calls: set[tuple[str, str]] = field(default_factory=set)
+    """(source, call) of every read that went through a cache, hit or miss: how long the
+    answer may be kept follows from them (`graph/caching.py`)."""
 
-    def cache_read(self, source: str, *, hit: bool) -> None:
+    def cache_read(self, source: str, *, hit: bool, call: str = "") -> None:
         counts = self.hits if hit else self.misses
         counts[source] = counts.get(source, 0) + 1
+        self.cached_calls.add((source, call))
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
@@ -242,16 +246,16 @@ class Upstream:
             key = (self.caller_key, name, _digest(method, path, params, form, json_body))
             cached, generation = await cache.get(key)
             if cached is not None:
-                self._cache_read(hit=True)
+                self._cache_read(name, hit=True)
                 return cached
             flight = cache.flights.get(key)
             if flight is not None:  # the same read by the same caller is on its way
-                self._cache_read(hit=True)
+                self._cache_read(name, hit=True)
                 shared = await asyncio.shield(flight)
                 return httpx.Response(
                     shared.status_code, headers=shared.headers, content=shared.content
                 )
-            self._cache_read(hit=False)
+            self._cache_read(name, hit=False)
         elif cache is not None:
             await cache.clear()  # a write may change what any cached read would say
         breaker = self.resilience.breaker
@@ -402,9 +406,9 @@ class Upstream:
                 f"no whole answer within {deadline} s", request=request
             ) from exc
 
-    def _cache_read(self, *, hit: bool) -> None:
+    def _cache_read(self, name: str, *, hit: bool) -> None:
         if self.stats is not None:
-            self.stats.cache_read(self.source, hit=hit)
+            self.stats.cache_read(self.source, hit=hit, call=name)
 
     def _record(self, name: str, status: str, seconds: float) -> None:
         if self.stats is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 from cross_web import HTTPException  # what Strawberry's HTTP views raise
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,11 +28,14 @@ from strawberry.types import ExecutionResult
 
 from connectors.memory import LocalMemory, Recollection
 
+from .batching import Refused, check_batch, check_queries_only
+from .caching import described
 from .client_json import ClientJsonError, read_client_json
 from .compression import compression_middleware
 from .config import Settings, load_settings, secrets_in
 from .context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
 from .cors import cors_middleware
+from .documents import operation_type
 from .health import readiness
 from .logs import configure_logging
 from .media import GRAPHQL_RESPONSE, is_request_error, media_type_for, status_of_request_error
@@ -52,14 +56,27 @@ CONTEXT_KEY = "legacygraph.context"
 SESSION_KEY = "legacygraph.session"
 REQUEST_ERROR_KEY = "legacygraph.request-error"
 """Set by `process_result` when the answer is a request error: the status it calls for."""
+ANSWER_KEY = "legacygraph.answer"
+"""What the request ran and how it went: `batch` (an array of operations), `queries` (every
+operation is a query), `errors` (some answer has errors). Read for the caching headers."""
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(
-        self, schema: Any, persisted: PersistedQueries, *, playground: bool, **options: Any
+        self,
+        schema: Any,
+        persisted: PersistedQueries,
+        *,
+        playground: bool,
+        batch_max: int = 0,
+        max_tokens: int = 5_000,
+        **options: Any,
     ) -> None:
         super().__init__(schema, **options)
         self.persisted = persisted
+        self.batch_max = batch_max
+        """The most operations a JSON array may carry; 0: arrays are refused."""
+        self.max_tokens = max_tokens
         self.learned: Recollection = LocalMemory(LEARNED_QUERIES, LEARNED_FOR_S)
         """Where queries learned from clients are kept: the gateway's, set as it opens."""
         self.playground = playground
@@ -87,6 +104,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         GET with only `extensions` is an APQ request by hash, not a page load."""
         return False
 
+    def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
+        check_batch(request_data, self.batch_max)
+
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
@@ -95,7 +115,38 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     400, "The GraphQL operation's `operationName` must be a string or null."
                 )
             data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
+            return data
+        return [await self._resolve_in_batch(item) for item in data]
+
+    async def _resolve_in_batch(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        """A batch's operation with its persisted query found, or refused on its own."""
+        try:
+            data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
+        except PersistedQueryError as error:
+            refusal = GraphQLError(str(error), extensions={"code": error.code})
+            return Refused(None, None, data.operation_name, data.extensions, error=refusal)
         return data
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Note what runs (for the caching headers); a batch runs queries only."""
+        request, data = kwargs["request"], kwargs["request_data"]
+        operations = data if isinstance(data, list) else [data]
+        kinds = [
+            operation_type(o.query, o.operation_name, max_tokens=self.max_tokens)
+            for o in operations
+        ]
+        batch = isinstance(data, list)
+        if batch:
+            check_queries_only(kinds)
+        answer = request.scope.setdefault("state", {}).setdefault(ANSWER_KEY, {})
+        answer.update(batch=batch, queries=all(kind == "query" for kind in kinds))
+        return await super().execute_operation(*args, **kwargs)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        refused = kwargs.get("request_data")
+        if isinstance(refused, Refused) and refused.error is not None:
+            return ExecutionResult(data=None, errors=[refused.error])
+        return await super().execute_single(*args, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,14 +168,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 )
             except InvalidSession as error:
                 refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
-                await JSONResponse({"errors": [refusal]}, status_code=401)(scope, receive, send)
+                refused = JSONResponse({"errors": [refusal]}, status_code=401)
+                await described(request, refused, None)(scope, receive, send)
                 return
         media_type = media_type_for(request.headers.get("accept"))
+        answered = False
         try:
             response = await self.run(request)
+            answered = True
             request_error = scope.get("state", {}).get(REQUEST_ERROR_KEY)
-            if request_error is not None and media_type == GRAPHQL_RESPONSE:
-                response.status_code = request_error
+            batch = scope.get("state", {}).get(ANSWER_KEY, {}).get("batch", False)
+            if request_error is not None and media_type == GRAPHQL_RESPONSE and not batch:
+                response.status_code = request_error  # a batch's status cannot speak for all
         except PersistedQueryError as error:
             refusal = {"message": str(error), "extensions": {"code": error.code}}
             status = 400 if media_type == GRAPHQL_RESPONSE else 200
@@ -138,12 +193,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
         if media_type == GRAPHQL_RESPONSE:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        state = scope.get("state", {})
+        answer = state.get(ANSWER_KEY, {})
+        cacheable = answered and answer.get("queries") and not answer.get("errors")
+        response = described(request, response, state.get(CONTEXT_KEY) if cacheable else None)
         await response(scope, receive, send)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """The answer; a request error's has no `data` entry, and notes the status it calls for
         (sent under `application/graphql-response+json`; JSON clients get 200)."""
         answer = process_result(result)
+        if result.errors:
+            request.scope.setdefault("state", {}).setdefault(ANSWER_KEY, {})["errors"] = True
         if is_request_error(result.data, result.errors):
             del answer["data"]
             codes = [(e.extensions or {}).get("code", "") for e in result.errors or ()]
@@ -333,6 +394,8 @@ def create_app(
         playground=bool(playground),
         graphql_ide=None,  # the stock page loads scripts from a CDN; the playground is ours
         allow_queries_via_get=True,
+        batch_max=settings.graphql.batch_max,
+        max_tokens=settings.limits.max_tokens,
     )
     return Starlette(
         routes=[

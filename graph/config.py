@@ -93,6 +93,9 @@ class GraphQLSettings:
     a JSON manifest of id -> document (Apollo's persisted query manifest, or a plain object)."""
     persisted_only: bool = False
     """Run only those documents: any other query is refused (production mobile apps)."""
+    batch_max: int = 0
+    """The most operations one POST may carry as a JSON array (Apollo Client's BatchHttpLink);
+    0, the default, refuses arrays."""
 
     def check(self, where: str) -> None:
         if self.persisted_queries:
@@ -102,6 +105,8 @@ class GraphQLSettings:
                 raise ValueError(f"{where}.persisted_queries: {exc}") from None
         if self.persisted_only and not self.persisted_queries:
             raise ValueError(f"{where}.persisted_only: needs persisted_queries")
+        if not 0 <= self.batch_max <= 100:
+            raise ValueError(f"{where}.batch_max: must be between 0 and 100, got {self.batch_max}")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError(
                 f"{where}: need 1 <= default_page_size <= max_page_size, got "

@@ -17,7 +17,13 @@ from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-__all__ = ["PreparedDocuments", "check_operation_chosen", "parse_cached", "validate_cached"]
+__all__ = [
+    "PreparedDocuments",
+    "check_operation_chosen",
+    "operation_type",
+    "parse_cached",
+    "validate_cached",
+]
 
 parse_cached = lru_cache(maxsize=256)(parse)
 validate_cached = lru_cache(maxsize=256)(validate_document)
@@ -67,3 +73,22 @@ def check_operation_chosen(document: DocumentNode, name: str | None) -> None:
             raise GraphQLError("Must provide operation name if query contains multiple operations.")
     elif not any(operation.name and operation.name.value == name for operation in operations):
         raise GraphQLError(f"Unknown operation named '{name}'.")
+
+
+def operation_type(query: str | None, name: str | None, *, max_tokens: int) -> str | None:
+    """`query`, `mutation` or `subscription`: what the request would run, read before it runs
+    (the parse is the one execution reuses); None where it does not parse or choose one, which
+    execution reports as the request error it is."""
+    if not query:
+        return None
+    try:
+        document = parse_cached(query, max_tokens=max_tokens)
+        check_operation_chosen(document, name)
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name is not None and definition.name.value == name)
+        ):
+            return definition.operation.value
+    return None

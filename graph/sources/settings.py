@@ -35,6 +35,10 @@ class SourceSettings:
     """How long a read's answer is reused for the same caller; 0 turns the cache off."""
     cache_ttl_by_call: tuple[str, ...] = ()
     """Per kind of call, as "call=seconds" (say "core_course_get_contents=300")."""
+    public_max_age_s: float = 0.0
+    """How long shared caches (a CDN, a proxy) may keep an answer this source gave a guest (a
+    caller who sent no credential): `Cache-Control: public` where every source in the answer
+    allows it. 0, the default, never calls an answer public."""
     verify: bool = True
     """Check the source's TLS certificate and host name; false only for a test system."""
     ca_file: str = ""
@@ -85,6 +89,13 @@ class SourceSettings:
     def check(self, where: str) -> None:
         if self.cache_ttl_s < 0:
             raise ValueError(f"{where}.cache_ttl_s: must not be negative, got {self.cache_ttl_s}")
+        if self.public_max_age_s < 0:
+            raise ValueError(f"{where}.public_max_age_s: must not be negative")
+        if self.public_max_age_s > 0 and self.allow_service_fallback:
+            raise ValueError(
+                f"{where}.public_max_age_s: a guest's answers come from the service identity "
+                "(allow_service_fallback), which may see more than the public: never public"
+            )
         for entry in self.cache_ttl_by_call:
             call, _, seconds = entry.partition("=")
             try:
