@@ -8,8 +8,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import BadRequest, Forbidden, ProtocolError, Unauthenticated
+from ..errors import BadRequest, Forbidden, ProtocolError, Unauthenticated, UpstreamError
 from ..http import Upstream, decode_json
+from ..memory import Recollection
 from . import convert
 from .jsonapi import SOURCE, Document, Resource, read_document
 from .models import Discussion, Forum, Found, Page, Post, Related, Tag, Token, User
@@ -22,20 +23,76 @@ PAGE_CAP = 50
 DISCUSSION_INCLUDES = ("user", "tags", "firstPost")
 """Flarum 1.7 refuses nested includes on posts (`firstPost.user` is 400 `invalid_parameter`),
 and included posts come without relationships: their authors are read with `posts(ids)`."""
-GAMBIT_VALUE = re.compile(r"[^\s:]+")
+NOT_IN_A_SLUG = re.compile(r"[\s/]")
+"""Flarum's tags refuse a slug with a space or a slash (flarum/tags `TagValidator`), so no tag
+has one; any whitespace would also split the `tag:slug` gambit of a search."""
 
 
 class Flarum:
-    """A Flarum forum, seen by the identity in `upstream.auth`."""
+    """A Flarum forum, seen by the identity in `upstream.auth`.
 
-    def __init__(self, upstream: Upstream) -> None:
+    Flarum answers a read with a token it does not know (unknown, expired, revoked) as it
+    answers a guest, with no error. Given `tokens` (for a caller's own token), the client asks
+    who the token is (`GET /api?include=actor`) alongside its first read, remembers the answer
+    there under a keyed hash of the token (`upstream.caller_key`, never the token) and raises
+    `Unauthenticated` on every read with a token Flarum does not know: at most one extra request
+    per token for as long as `tokens` keeps it, shared by the gateway's replicas.
+    """
+
+    def __init__(self, upstream: Upstream, *, tokens: Recollection | None = None) -> None:
         self.upstream = upstream
+        self._tokens = tokens
+        self._recalled: asyncio.Future[Any] | None = None
+        self._asked: asyncio.Future[bool] | None = None
+        self._forum: asyncio.Future[Forum] | None = None
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Document:
-        response = await self.upstream.request("GET", f"/api{path}", params=params)
-        document = read_document(response)
+        pending = await self._token_check()
+        try:
+            response = await self.upstream.request("GET", f"/api{path}", params=params)
+            document = read_document(response)
+        except UpstreamError:
+            await _confirm(pending)  # a token Flarum does not know says why first
+            raise
+        await _confirm(pending)
         await self.upstream.keep(response)
         return document
+
+    @property
+    def _token_key(self) -> str | None:
+        """Where the token's standing is remembered: a keyed hash of it, never the token."""
+        caller_key = self.upstream.caller_key
+        return f"token:{caller_key}" if caller_key else None
+
+    async def _token_check(self) -> asyncio.Future[bool] | None:
+        """None when there is nothing to wait for (no token to check, or one remembered as
+        known), else the question to Flarum under way, shared by this client's reads. A token
+        remembered unknown raises at once, with no request."""
+        if self._tokens is None:
+            return None
+        key = self._token_key
+        if self._recalled is None:
+            recall = self._tokens.recall(key) if key else asyncio.sleep(0, None)
+            self._recalled = asyncio.ensure_future(recall)
+        known = await asyncio.shield(self._recalled)
+        if known is True:
+            return None
+        if known is False:
+            raise _unknown_token()
+        if self._asked is None:
+            self._asked = asyncio.ensure_future(self._ask_about_token())
+        elif self._asked.done() and not self._asked.result():
+            raise _unknown_token()
+        return self._asked
+
+    async def _ask_about_token(self) -> bool:
+        """Whether Flarum knows the token; True where it cannot say now (the read itself
+        then tells what it can)."""
+        try:
+            forum = await self.forum()
+        except UpstreamError:
+            return True
+        return forum.actor is not None
 
     async def _post(self, path: str, document: dict[str, Any]) -> Document:
         response = await self.upstream.request(
@@ -47,11 +104,22 @@ class Flarum:
         return read_document(response)
 
     async def forum(self) -> Forum:
-        """Forum info and the actor this request runs as (`GET /api?include=actor`)."""
-        document = await self._get("", {"include": "actor"})
+        """Forum info and the actor this request runs as (`GET /api?include=actor`), asked
+        once per client. With `tokens`, what it says of the token is remembered there."""
+        if self._forum is None:
+            self._forum = asyncio.ensure_future(self._read_forum())
+        return await asyncio.shield(self._forum)
+
+    async def _read_forum(self) -> Forum:
+        response = await self.upstream.request("GET", "/api", params={"include": "actor"})
+        document = read_document(response)
+        await self.upstream.keep(response)
         resource = document.one()
         actor_id = resource.to_one("actor")
         actor = convert.related(document.included).users.get(actor_id) if actor_id else None
+        key = self._token_key
+        if self._tokens is not None and key is not None:
+            await self._tokens.remember(key, actor is not None)
         return Forum(
             title=str(resource.attributes.get("title", "")),
             version=resource.attributes.get("version"),
@@ -86,12 +154,17 @@ class Flarum:
         """A window of the discussion list, with the requested relationships included.
 
         Flarum drops `filter[tag]` when `filter[q]` is there; with a search, the tag goes into
-        the search as its `tag:slug` gambit, which Flarum applies.
+        the search as its `tag:slug` gambit, which Flarum applies. A `tag` no slug can be (a
+        space or a slash) is refused either way: Flarum would answer `[]` without a search.
         """
         params = {"include": ",".join(include)}
+        if tag and NOT_IN_A_SLUG.search(tag):
+            raise BadRequest(
+                SOURCE,
+                f"{tag!r} is not a tag slug: Flarum's slugs have no spaces or slashes",
+                field="tag",
+            )
         if search and tag:
-            if not GAMBIT_VALUE.fullmatch(tag):
-                raise BadRequest(SOURCE, "A tag is a slug: no spaces or colons", field="tag")
             search, tag = f"{search} tag:{tag}", None
         for name, value in (("q", search), ("tag", tag), ("author", author)):
             if value:
@@ -212,9 +285,16 @@ class Flarum:
         limit: int,
         parse: Any,
     ) -> Page[Any]:
-        """Fetch `limit` items from `offset`, as concurrent upstream pages of at most 50."""
+        """Fetch `limit` items from `offset`, as concurrent upstream pages of at most 50.
+
+        No items (`limit` 0) still asks for one, to tell whether any follow: Flarum reads
+        `page[limit]=0` as its default page size.
+        """
         if limit <= 0:
-            return Page(items=[], related=Related(), has_next=False)
+            probe = await self._get(
+                path, {**params, "page[offset]": str(offset), "page[limit]": "1"}
+            )
+            return Page(items=[], related=Related(), has_next=bool(probe.many()))
         windows = [
             (start, min(PAGE_CAP, offset + limit - start))
             for start in range(offset, offset + limit, PAGE_CAP)
@@ -226,6 +306,19 @@ class Flarum:
             )
         )
         return _combine(documents, parse, has_next=documents[-1].links.get("next") is not None)
+
+
+async def _confirm(pending: asyncio.Future[bool] | None) -> None:
+    if pending is not None and not await asyncio.shield(pending):
+        raise _unknown_token()
+
+
+def _unknown_token() -> Unauthenticated:
+    return Unauthenticated(
+        SOURCE,
+        "Flarum does not know this token (unknown, expired or revoked): sign in again",
+        upstream_code="unknown_token",
+    )
 
 
 def in_discussion(post: Post, discussion_id: str) -> Post:

@@ -72,6 +72,8 @@ class PostAttributes(Answer):
     """A comment's source text; an event post's data (an object or a list)."""
     editedAt: str | None = None
     isHidden: bool = False
+    canEdit: bool | None = None
+    """Sent by the full serializer only: its absence marks the short form of an included post."""
 
 
 class DiscussionAttributes(Answer):
@@ -132,6 +134,7 @@ def post(resource: Resource, attributes: PostAttributes | None = None) -> Post:
         discussion_id=resource.to_one("discussion"),
         author_id=resource.to_one("user"),
         relationships=frozenset(resource.relationships),
+        is_full=a.canEdit is not None,
     )
 
 

@@ -67,6 +67,10 @@ class Post:
     event: Any = None
     """What an event post records, as Flarum sends it in `content` (an object or a list):
     `{"sticky": true}`, `["old title", "new title"]`; None for comments."""
+    is_full: bool = True
+    """False for the short form Flarum includes beside a discussion (`firstPost`, `lastPost`:
+    its BasicPostSerializer), which never carries `content`, `editedAt` or `isHidden`, even
+    for a caller who may edit the post; the post read by id has them."""
 
 
 @dataclass(frozen=True)

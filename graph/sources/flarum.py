@@ -15,7 +15,7 @@ from connectors.http import Upstream
 
 from ..loaders import Loader, each, loader
 from .settings import SourceSettings
-from .spec import PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
+from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -37,15 +37,25 @@ class FlarumSettings(SourceSettings):
 
 
 def connect(reach: Reach, settings: FlarumSettings, token: str | None) -> Flarum:
-    """As the caller's token, else the service key if allowed, else a guest."""
+    """As the caller's token, else the service key if allowed, else a guest.
+
+    Flarum reads with a token it does not know as a guest's: a caller's token is checked once
+    per `TOKENS_KEPT_S` (its memory, shared by replicas), and refused where Flarum does not
+    know it."""
     if token:
         auth, identity = FlarumAuth(token=token), f"token:{token}"
-    elif settings.allow_service_fallback:
+        return Flarum(reach.upstream(auth, identity), tokens=reach.memory)
+    if settings.allow_service_fallback:
         auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
         identity = f"service:{settings.api_key}:{settings.api_user_id}"
     else:
         auth, identity = FlarumAuth(), "guest"
     return Flarum(reach.upstream(auth, identity))
+
+
+TOKENS_KEPT_S = 60.0
+"""How long whether Flarum knows a caller's token is remembered: a token that expires is
+refused at most this much later, and each token costs at most one extra request this often."""
 
 
 async def ping(name: str, settings: FlarumSettings, client: httpx.AsyncClient) -> str:
@@ -187,4 +197,5 @@ FLARUM = SourceSpec(
     viewer=viewer,
     demo_port=9104,
     over_simulator=over_simulator,
+    memory=Memory(size=10_000, ttl_s=TOKENS_KEPT_S),
 )

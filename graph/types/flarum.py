@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 SOURCE = Source("flarum")
+T = TypeVar("T")
 
 
 @strawberry.type(description="A member of the Flarum forum.")
@@ -169,6 +170,29 @@ def event_summary(post: flarum.Post) -> str:
     return words[:1].upper() + words[1:]
 
 
+# A discussion's first post comes in Flarum's short form, without `content` and `editedAt`, even
+# for a caller who may edit it: where a query asks for them, such posts are read by id (one
+# request for all of them, with their authors).
+
+
+def post_content(root: Post, info: Info) -> MaybeAwaitable[str | None]:
+    post = root.data
+    if post.is_full or post.content_type != "comment":
+        return post.content
+    return _in_full(info, post, lambda full: full.content)
+
+
+def post_edited_at(root: Post, info: Info) -> MaybeAwaitable[datetime | None]:
+    post = root.data
+    if post.is_full or post.content_type != "comment":
+        return post.edited_at
+    return _in_full(info, post, lambda full: full.edited_at)
+
+
+async def _in_full(info: Info, post: flarum.Post, field: Callable[[flarum.Post], T]) -> T:
+    return field(await info.context.loaders(FLARUM).posts.load(post.id))
+
+
 @strawberry.type(description="A post in a Flarum discussion: a comment, or an event.")
 class Post(Node):
     source: Source
@@ -178,12 +202,16 @@ class Post(Node):
         description="`comment`, or the kind of event the post records (see `event`)."
     )
     content_html: str | None
-    content: str | None = strawberry.field(
-        description="A comment's source text; only where the caller may edit the post."
+    content: MaybeAwaitable[str | None] = strawberry.field(
+        resolver=post_content,
+        graphql_type=str | None,
+        description="A comment's source text; only where the caller may edit the post.",
     )
     event: PostEvent | None = strawberry.field(description="Null for comments.")
     created_at: datetime
-    edited_at: datetime | None
+    edited_at: MaybeAwaitable[datetime | None] = strawberry.field(
+        resolver=post_edited_at, graphql_type=datetime | None
+    )
     data: strawberry.Private[flarum.Post]
     parent: strawberry.Private[flarum.Discussion | None]
     """The discussion, where the post was reached through it."""
@@ -197,10 +225,8 @@ class Post(Node):
             number=post.number,
             content_type=post.content_type,
             content_html=post.content_html,
-            content=post.content,
             event=PostEvent.of(post) if post.event is not None else None,
             created_at=post.created_at,
-            edited_at=post.edited_at,
             data=post,
             parent=parent,
         )

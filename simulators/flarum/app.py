@@ -159,7 +159,13 @@ def create_app(
             self.included: dict[tuple[str, str], dict[str, Any]] = {}
 
         def add(self, resource: dict[str, Any]) -> None:
-            self.included.setdefault((resource["type"], resource["id"]), resource)
+            key = (resource["type"], resource["id"])
+            held = self.included.get(key)
+            # A post both in `posts` and as `firstPost` is included in its full form.
+            if held is None or ("canEdit" in resource["attributes"]) > (
+                "canEdit" in held["attributes"]
+            ):
+                self.included[key] = resource
 
         def render(
             self, data: Any, links: Mapping[str, str] | None = None, status: int = 200
@@ -225,12 +231,20 @@ def create_app(
                 },
             }
 
-        def post(self, row: sqlite3.Row, tree: Mapping[str, Any]) -> dict[str, Any]:
+        def post(
+            self, row: sqlite3.Row, tree: Mapping[str, Any], *, short: bool = False
+        ) -> dict[str, Any]:
             attributes: dict[str, Any] = {
                 "number": row["number"],
                 "createdAt": row["created_at"],
                 "contentType": row["type"],
             }
+            if short:  # Flarum's BasicPostSerializer, for `firstPost` and `lastPost`
+                if row["type"] == "comment":
+                    attributes |= {"contentHtml": render(row["content"]), "renderFailed": False}
+                else:
+                    attributes["content"] = json.loads(row["content"])
+                return {"type": "posts", "id": str(row["id"]), "attributes": attributes}
             if row["type"] == "comment":
                 latest = store.scalar(
                     "SELECT MAX(number) FROM posts WHERE discussion_id = ?",
@@ -287,7 +301,7 @@ def create_app(
             row = store.one("SELECT * FROM posts WHERE id = ?", (post_id,)) if post_id else None
             if row is None:
                 return {"data": None}
-            self.add(self.post(row, tree))
+            self.add(self.post(row, tree, short=True))
             return {"data": {"type": "posts", "id": str(row["id"])}}
 
         def discussion(

@@ -21,6 +21,7 @@ from connectors.errors import (
 )
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream
+from connectors.memory import LocalMemory
 from tests.connectors.recording import Recorder
 
 JSONAPI = {"content-type": "application/vnd.api+json"}
@@ -298,3 +299,56 @@ async def test_transport_failures_are_translated_at_the_boundary(
     assert caught.value.__cause__ is exception
     assert "secret-token" not in str(caught.value)
     assert stats.requests == {"flarum": 1}
+
+
+async def test_an_empty_window_asks_for_one_item_to_tell_whether_more_follow() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        params = parse_qs(request.url.query.decode())
+        offset, limit = int(params["page[offset]"][0]), int(params["page[limit]"][0])
+        return document({"data": [discussion(i) for i in range(offset, min(offset + limit, 3))]})
+
+    recorder = Recorder(respond)
+    page = await flarum_with(recorder).discussions(offset=2, limit=0)
+    assert (page.items, page.has_next) == ([], True)
+    assert (recorder.params(0)["page[offset]"], recorder.params(0)["page[limit]"]) == ("2", "1")
+    assert (await flarum_with(recorder).discussions(offset=3, limit=0)).has_next is False
+
+
+async def test_a_tag_is_a_slug_with_or_without_a_search() -> None:
+    recorder = Recorder(lambda r: document({"data": []}))
+    for search in (None, "bake sale"):
+        for tag in ("food bank", "a/b", "tab\there"):
+            with pytest.raises(BadRequest, match="no spaces or slashes"):
+                await flarum_with(recorder).discussions(search=search, tag=tag)
+    assert recorder.requests == []
+    # A colon may be part of a slug: the `tag:` gambit takes the rest of its word.
+    await flarum_with(recorder).discussions(search="bake", tag="club:2026")
+    assert recorder.params(0)["filter[q]"] == "bake tag:club:2026"
+
+
+async def test_an_unknown_token_is_asked_about_once_and_remembered_by_a_hash() -> None:
+    actorless = {"data": {"type": "forums", "id": "1", "attributes": {"title": "F"}}}
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return document(actorless if request.url.path == "/api" else {"data": []})
+
+    recorder = Recorder(respond)
+    memory = LocalMemory(size=10, ttl_s=60)
+    token = "t" * 40
+
+    def as_caller() -> Flarum:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+        auth = FlarumAuth(token=token)
+        upstream = Upstream("flarum", client, "http://forum.test/", auth, caller_key="k3y3d")
+        return Flarum(upstream, tokens=memory)
+
+    flarum = as_caller()
+    with pytest.raises(Unauthenticated, match="does not know this token"):
+        await flarum.discussions()
+    with pytest.raises(Unauthenticated):
+        await flarum.tags()
+    assert sorted(r.url.path for r in recorder.requests) == ["/api", "/api/discussions"]
+    with pytest.raises(Unauthenticated):
+        await as_caller().discussions()  # another request: remembered, nothing sent
+    assert len(recorder.requests) == 2
+    assert all(token not in key for key in memory._kept)

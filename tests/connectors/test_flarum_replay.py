@@ -25,7 +25,7 @@ from connectors.errors import (
     Unavailable,
     UpstreamError,
 )
-from connectors.flarum import PAGE_CAP, Flarum, FlarumAuth
+from connectors.flarum import PAGE_CAP, Flarum, FlarumAuth, convert
 from connectors.flarum.convert import related
 from connectors.flarum.jsonapi import read_document
 from connectors.http import CallStats, Upstream
@@ -334,3 +334,15 @@ def test_a_post_without_createdat_is_a_protocol_error() -> None:
     with pytest.raises(ProtocolError) as caught:
         post(Resource("posts", "9", msgspec.Raw(b'{"number": 1}'), {}))
     assert caught.value.source == "flarum"
+
+
+def test_included_first_posts_are_the_short_form_even_for_an_administrator() -> None:
+    """The administrator's list (42) includes first posts without `content`, `canEdit`; the
+    posts list (110) gives the administrator `content`: only the second says "may not edit"
+    where it is missing."""
+    listed = related(read_document(response_of(BY_SEQ[42])).included).posts.values()
+    assert listed and all(not p.is_full and p.content is None for p in listed)
+    posts = read_document(response_of(BY_SEQ[110]))
+    full = [convert.post(resource) for resource in posts.many()]
+    assert all(p.is_full for p in full)
+    assert all(isinstance(p.content, str) for p in full if p.content_type == "comment")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import httpx
 
@@ -135,18 +136,43 @@ def test_private_discussion_is_visible_to_its_owner_only(
     assert as_owner["data"]["discussion"] == {"title": private.title}
 
 
-def test_an_unknown_token_reads_as_a_guest_and_viewer_says_so(
-    gateway: Gateway, world: World
+def test_an_unknown_token_is_refused_on_every_read(
+    gateway: Gateway, flarum: Simulator, world: World
 ) -> None:
+    """Flarum reads with a token it does not know as a guest's: the gateway asks once who the
+    token is (the same `GET /api` that `viewer` needs) and then remembers."""
     private = next(d for d in world.discussions if d.is_private)
+    unknown = secrets.token_hex(20)
+    flarum.counter.reset()
     body = gateway.query(
         "query($id: ID!) { discussion(id: $id) { title } viewer { flarum { username } } }",
         {"id": discussion_id(private.id)},
-        **flarum_headers("0" * 40),
+        **flarum_headers(unknown),
     )
     errors = errors_by_path(body)
-    assert errors["discussion"]["extensions"]["code"] == "NOT_FOUND"
-    assert errors["viewer.flarum"]["extensions"] == {"code": "UNAUTHENTICATED", "source": "FLARUM"}
+    assert errors["discussion"]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert errors["viewer.flarum"]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert flarum.counter.snapshot() == {"GET /api": 1, "GET /api/discussions/{id}": 1}
+    flarum.counter.reset()
+    again = gateway.query(
+        "{ discussions(first: 3) { nodes { title } } }", **flarum_headers(unknown)
+    )
+    assert again["data"]["discussions"] is None
+    assert errors_by_path(again)["discussions"]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert flarum.counter.snapshot() == {}  # remembered: no request at all
+
+
+def test_a_known_token_costs_one_extra_request_once(
+    gateway: Gateway, flarum: Simulator, world: World
+) -> None:
+    token = login(flarum.url, world.people[5].username)
+    flarum.counter.reset()
+    page = "{ discussions(first: %d) { nodes { title } } }"
+    assert "errors" not in gateway.query(page % 3, **flarum_headers(token))
+    assert flarum.counter.snapshot() == {"GET /api": 1, "GET /api/discussions": 1}
+    flarum.counter.reset()
+    assert "errors" not in gateway.query(page % 4, **flarum_headers(token))  # not a cached one
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
 
 
 def test_viewer_is_the_token_owner(gateway: Gateway, flarum: Simulator, world: World) -> None:
@@ -315,3 +341,47 @@ def test_a_member_beyond_flarums_first_page_of_users_finds_their_own_account(
         **flarum_headers(login(flarum.url, member.username)),
     )
     assert body["data"]["person"]["forumUser"] == {"username": member.username}
+
+
+def test_an_administrator_reads_the_first_posts_source_text_from_the_list(
+    gateway: Gateway, flarum: Simulator, world: World
+) -> None:
+    """Flarum includes a list's first posts in their short form, without `content` even for
+    who may edit them: the gateway reads them by id, one request for all, with their authors."""
+    token = login(flarum.url, world.admin.username)
+    query = "{ discussions(first: 6) { nodes { id firstPost { content author { username } } } } }"
+    gateway.query("{ viewer { flarum { username } } }", **flarum_headers(token))  # token known
+    flarum.counter.reset()
+    body = gateway.query(query, **flarum_headers(token))
+    assert "errors" not in body
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1, "GET /api/posts": 1}
+    first_posts = {p.discussion_id: p for p in world.posts if p.number == 1}
+    people = {p.id: p.username for p in world.people}
+    for node in body["data"]["discussions"]["nodes"]:
+        seeded = first_posts[int(GlobalId.decode(node["id"]).upstream_id)]
+        assert node["firstPost"] == {
+            "content": seeded.content,
+            "author": {"username": people[seeded.author_id]},
+        }
+    # A guest may edit nothing: the source text stays null, at the same cost.
+    flarum.counter.reset()
+    guest = gateway.query(query)
+    assert all(n["firstPost"]["content"] is None for n in guest["data"]["discussions"]["nodes"])
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1, "GET /api/posts": 1}
+
+
+def test_an_empty_page_still_says_whether_more_follow(gateway: Gateway, flarum: Simulator) -> None:
+    """`first: 0` asks Flarum for one item past the cursor (Flarum reads `page[limit]=0` as its
+    default page size)."""
+    query = """query($id: ID!, $after: String) { discussion(id: $id) {
+        posts(first: 0, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } }
+        all: posts(first: 50) { pageInfo { endCursor } } } }"""
+    thread = gateway.query(query, {"id": discussion_id(60)})["data"]["discussion"]
+    assert thread["posts"] == {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": None}}
+    end = thread["all"]["pageInfo"]["endCursor"]
+    at_end = gateway.query(query, {"id": discussion_id(60), "after": end})["data"]["discussion"]
+    assert at_end["posts"]["pageInfo"]["hasNextPage"] is False
+    flarum.counter.reset()
+    listed = gateway.query("{ discussions(first: 0) { pageInfo { hasNextPage } } }")
+    assert listed["data"]["discussions"]["pageInfo"]["hasNextPage"] is True
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}

@@ -141,7 +141,8 @@ def test_a_person_who_is_everywhere(
     assert sims["civicrm"].app.state.calls.snapshot() == {"Contact.get": 2, "Group.get": 1}
     assert sims["eqsash"].app.state.calls.snapshot() == {"users.get_by_email": 1}
     assert sims["elgg"].app.state.calls.snapshot().get("user.get_user_by_email") == 1
-    assert sims["flarum"].counter.snapshot() == {"GET /api/users": 1}  # full user documents
+    # The full user document, and once whether Flarum knows the caller's token.
+    assert sims["flarum"].counter.snapshot() == {"GET /api/users": 1, "GET /api": 1}
 
 
 def test_a_person_in_two_systems_only(one_graph: Gateway, world: World) -> None:
@@ -186,7 +187,8 @@ def test_people_with_their_accounts(
     assert sims["moodle"].app.state.calls.snapshot() == {"core_user_get_users_by_field": 1}
     assert sims["eqsash"].app.state.calls.snapshot() == {"users.get_by_email": 1}
     # Flarum and Elgg find one address a call: each distinct address once, concurrently.
-    assert sims["flarum"].counter.snapshot() == {"GET /api/users": 50}
+    # (and once whether Flarum knows the caller's token)
+    assert sims["flarum"].counter.snapshot() == {"GET /api/users": 50, "GET /api": 1}
     assert sims["elgg"].app.state.calls.snapshot().get("user.get_user_by_email") == 50
 
 
