@@ -20,7 +20,7 @@ from starlette.responses import Response
 from .context import CALLER_HEADERS, Context
 from .tracing import TRACE_HEADER
 
-__all__ = ["NO_STORE", "VARY", "cache_control", "described", "etag_of", "matches"]
+__all__ = ["NO_STORE", "VARY", "cache_control", "described", "etag_of", "matching"]
 
 NO_STORE = "no-store"
 VARY = ", ".join(["Accept", "Authorization", *sorted(set(CALLER_HEADERS.values())), TRACE_HEADER])
@@ -54,15 +54,18 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def matches(if_none_match: str, etag: str) -> bool:
-    """Whether `If-None-Match` names `etag` (the weak comparison RFC 9110 asks for here, so a
-    tag a compressing proxy marked weak still matches)."""
+def matching(if_none_match: str, etag: str) -> str | None:
+    """The tag of `If-None-Match` that names `etag`, as the client wrote it, or None. The
+    comparison is the weak one RFC 9110 asks for here: the client may hold the tag as a
+    compressed answer carried it (weak, `W/"…"`), and the 304 gives it back the same."""
     wanted = etag.removeprefix("W/")
     for tag in if_none_match.split(","):
         tag = tag.strip()
-        if tag == "*" or tag.removeprefix("W/") == wanted:
-            return True
-    return False
+        if tag == "*":
+            return etag
+        if tag.removeprefix("W/") == wanted:
+            return tag
+    return None
 
 
 def described(request: Request, response: Response, context: Context | None) -> Response:
@@ -81,7 +84,8 @@ def described(request: Request, response: Response, context: Context | None) -> 
         return response
     etag = etag_of(bytes(response.body))
     response.headers["etag"] = etag
-    if not matches(request.headers.get("if-none-match", ""), etag):
+    held = matching(request.headers.get("if-none-match", ""), etag)
+    if held is None:
         return response
     kept = {k: v for k, v in response.headers.items() if k in KEPT_ON_304}
-    return Response(status_code=304, headers=kept)
+    return Response(status_code=304, headers={**kept, "etag": held})

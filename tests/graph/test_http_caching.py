@@ -7,8 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.caching import VARY, matches
-from graph.config import ConfigError, load_settings
+from graph.app import create_app
+from graph.caching import VARY, matching
+from graph.config import ConfigError, ServerSettings, Settings, SourcesSettings, load_settings
+from graph.sources.flarum import FlarumSettings
+from simulators.serve import serve_in_thread
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 
 FRONT_PAGE = "{ discussions(first: 3) { nodes { title author { displayName } } } }"
@@ -120,17 +123,24 @@ def test_a_repeated_get_with_its_etag_is_304_and_costs_no_upstream_request(
     assert again.headers["cache-control"] == "private, max-age=20"
     assert again.headers["vary"] == VARY
     assert repeat_cost == 0  # made again from the gateway's response cache, not from Flarum
-    assert weak.status_code == 304
+    assert weak.status_code == 304 and weak.headers["etag"] == f"W/{etag}"
     assert other.status_code == 200 and other.content == first.content
     assert other.headers["etag"] == etag
 
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [('"a"', True), ('W/"a"', True), ('"b", "a"', True), ("*", True), ('"b"', False), ("", False)],
+    [
+        ('"a"', '"a"'),
+        ('W/"a"', 'W/"a"'),
+        ('"b", "a"', '"a"'),
+        ("*", '"a"'),
+        ('"b"', None),
+        ("", None),
+    ],
 )
-def test_if_none_match_compares_weakly(header: str, expected: bool) -> None:
-    assert matches(header, '"a"') is expected
+def test_if_none_match_compares_weakly(header: str, expected: str | None) -> None:
+    assert matching(header, '"a"') == expected
 
 
 @pytest.mark.parametrize(
@@ -148,3 +158,19 @@ def test_public_max_age_is_checked_at_load(tmp_path: Any, extra: str, message: s
     path.write_text(f"[sources.flarum]\nurl = 'http://127.0.0.1:9104'\n{extra}\n")
     with pytest.raises(ConfigError, match=message):
         load_settings(path, {})
+
+
+def test_a_compressed_answers_weak_etag_is_answered_304(flarum: Simulator) -> None:
+    settings = Settings(
+        server=ServerSettings(compression_min_bytes=100),
+        sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url, cache_ttl_s=20.0)),
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        first = get(url, FRONT_PAGE, **{"Accept-Encoding": "gzip"})
+        again = get(
+            url, FRONT_PAGE, **{"Accept-Encoding": "gzip", "If-None-Match": first.headers["etag"]}
+        )
+    assert first.headers["content-encoding"] == "gzip"
+    assert first.headers["etag"].startswith('W/"')
+    assert "Accept-Encoding" in first.headers["vary"] and "X-Flarum-Token" in first.headers["vary"]
+    assert again.status_code == 304 and again.headers["etag"] == first.headers["etag"]
