@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -168,3 +169,21 @@ def test_batch_max_is_checked_at_load(tmp_path: Any) -> None:
     path.write_text("[graphql]\nbatch_max = 101\n")
     with pytest.raises(ConfigError, match=r"graphql\.batch_max: must be between 0 and 100"):
         load_settings(path, {})
+
+
+def test_a_cost_report_in_a_batch_is_the_whole_batchs(flarum: Simulator) -> None:
+    with batching(flarum) as url:
+        ids = post_ids(url, 2)
+        operations = [{"query": POST, "variables": {"id": i}} for i in ids]
+        answers = send(url, operations, **{"X-Legacygraph-Trace": "1"}).json()
+    first, second = (answer["extensions"]["upstream"] for answer in answers)
+    assert first == second  # one request context: one report, shown in each operation
+    assert "errors" not in answers[0] and "errors" not in answers[1]
+
+
+def test_the_readme_batching_sample_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    sample = readme.split("```toml\n[graphql]\nbatch_max", 1)[1].split("```", 1)[0]
+    path = tmp_path / "legacygraph.toml"
+    path.write_text("[graphql]\nbatch_max" + sample)
+    assert load_settings(path, {}).graphql.batch_max == 10
