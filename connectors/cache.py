@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["AnswerStore", "CacheKey", "MemoryStore", "RedisStore", "ResponseCache"]
+__all__ = ["AnswerStore", "CacheKey", "MemoryStore", "RedisStore", "ResponseCache", "Sealer"]
 
 log = logging.getLogger("legacygraph.cache")
 
@@ -75,6 +75,25 @@ class MemoryStore:
         return [key for _, key in self._answers]
 
 
+class Sealer:
+    """AES-GCM under a key derived from the cache secret (HKDF, one key per `purpose`): what
+    the gateway keeps in Redis is sealed with it, each value bound to the name it is kept
+    under, so that whoever can read Redis cannot read it, and a value copied under another
+    name (another caller's) fails its check instead of being served."""
+
+    def __init__(self, secret: bytes, purpose: bytes = b"legacygraph cache answers") -> None:
+        key = HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose)
+        self._aead = AESGCM(key.derive(secret))
+
+    def seal(self, value: bytes, bound: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, value, bound)
+
+    def open(self, sealed: bytes, bound: bytes) -> bytes:
+        """The value; raises `InvalidTag` (or `ValueError`) when it fails its check."""
+        return self._aead.decrypt(sealed[:12], sealed[12:], bound)
+
+
 class RedisStore:
     """In Redis, shared by every gateway process that uses the same `namespace` and secret.
 
@@ -92,8 +111,7 @@ class RedisStore:
         self.redis = redis
         self.namespace = namespace
         self._generation_key = f"{namespace}:generation"
-        key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"legacygraph cache answers")
-        self._seal = AESGCM(key.derive(secret))
+        self._seal = Sealer(secret)
 
     def _name(self, key: CacheKey) -> str:
         return f"{self.namespace}:" + ":".join(key)
@@ -114,7 +132,7 @@ class RedisStore:
         if stamp != str(current).encode():
             return current, None
         try:
-            return current, self._seal.decrypt(sealed[:12], sealed[12:], _bound(name, stamp))
+            return current, self._seal.open(sealed, _bound(name, stamp))
         except (InvalidTag, ValueError):
             log.warning("cache: an answer in Redis failed its check and was ignored")
             return current, None
@@ -122,8 +140,8 @@ class RedisStore:
     async def put(self, generation: int, key: CacheKey, value: bytes, ttl_s: float) -> None:
         if generation < 0:
             return
-        name, stamp, nonce = self._name(key), str(generation).encode(), os.urandom(12)
-        sealed = stamp + b"\n" + nonce + self._seal.encrypt(nonce, value, _bound(name, stamp))
+        name, stamp = self._name(key), str(generation).encode()
+        sealed = stamp + b"\n" + self._seal.seal(value, _bound(name, stamp))
         try:
             await self.redis.set(name, sealed, px=max(1, int(ttl_s * 1000)))
         except RedisError as exc:

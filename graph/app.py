@@ -37,6 +37,7 @@ from .context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gatew
 from .cors import cors_middleware
 from .documents import operation_type
 from .health import readiness
+from .idempotency import IDEMPOTENCY_KEY, caller_of
 from .logs import configure_logging
 from .media import GRAPHQL_RESPONSE, is_request_error, media_type_for, status_of_request_error
 from .metrics import Metrics
@@ -174,7 +175,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         media_type = media_type_for(request.headers.get("accept"))
         answered = False
         try:
-            response = await self.run(request)
+            response = await self.run_once(request)
             answered = True
             request_error = scope.get("state", {}).get(REQUEST_ERROR_KEY)
             batch = scope.get("state", {}).get(ANSWER_KEY, {}).get("batch", False)
@@ -220,6 +221,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         context = Context(request.app.state.gateway, credentials, traced=traced)
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
+
+    async def run_once(self, request: Request) -> Response:
+        """`run`; a mutation sent with an `Idempotency-Key` runs once, and its retries get
+        the first answer (graph/idempotency.py)."""
+        if IDEMPOTENCY_KEY not in request.headers:
+            return await self.run(request)
+        gateway: Gateway = request.app.state.gateway
+        session = request.scope.get("state", {}).get(SESSION_KEY)
+        tokens = Credentials.from_headers(request.headers, session).tokens
+        return await gateway.idempotency.run_once(
+            request,
+            self.run,
+            caller=caller_of(tokens, gateway.caller_key),
+            persisted=self.persisted,
+            learned=self.learned,
+            max_tokens=gateway.settings.limits.max_tokens,
+        )
 
 
 def opened_in_a_browser(request: Request) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "CorsSettings",
     "FederationSettings",
     "GraphQLSettings",
+    "IdempotencySettings",
     "LimitsSettings",
     "PeopleSettings",
     "PlaygroundSettings",
@@ -155,6 +156,27 @@ class CacheSettings:
             raise ValueError(
                 f"{where}.secret: a shared cache needs a secret of at least 16 characters"
             )
+
+
+@dataclass(frozen=True)
+class IdempotencySettings:
+    """Mutations sent with an `Idempotency-Key` header are written once: the first answer is
+    kept where the cache keeps answers (Redis with `[cache] url`, else in the process)."""
+
+    ttl_s: int = 24 * 3600
+    """How long a mutation's answer is kept for retries with its key."""
+    wait_s: float = 10.0
+    """How long a retry waits for the first request with its key while that one still runs on
+    another replica, before it is answered 409 (in one process a retry waits until the end)."""
+    running_s: int = 300
+    """How long a replica's hold on a key lasts at most: a replica stopped mid-request lets its
+    keys go after this."""
+
+    def check(self, where: str) -> None:
+        if self.ttl_s <= 0 or self.wait_s < 0:
+            raise ValueError(f"{where}: ttl_s must be positive and wait_s not negative")
+        if self.running_s <= self.wait_s:
+            raise ValueError(f"{where}.running_s: must be longer than wait_s")
 
 
 @dataclass(frozen=True)
@@ -382,6 +404,7 @@ class Settings:
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     people: PeopleSettings = field(default_factory=PeopleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
     playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)

@@ -25,6 +25,7 @@ from connectors.http import CallStats, Resilience, Upstream, breaker_for
 from connectors.memory import LocalMemory, Recollection, RedisMemory
 
 from .config import Settings, SourceSettings
+from .idempotency import Idempotency, LocalAnswers, RedisAnswers
 from .people import PeopleLoaders
 from .session import SessionCodec
 from .sources import SOURCES, Reach, SourceSpec
@@ -94,6 +95,11 @@ class Gateway:
     """One response cache per source whose cache is on, keyed per caller inside."""
     tracer: Tracer | None = None
     """Spans for operations and upstream requests; None when the deployment does not trace."""
+    idempotency: Idempotency = field(
+        default_factory=lambda: Idempotency(LocalAnswers(24 * 3600), secrets.token_bytes(32))
+    )
+    """The first answers to mutations sent with an `Idempotency-Key`: in this process, or in
+    Redis with `[cache] url`."""
 
     def caller_key(self, source: str, credential: str) -> str:
         return hmac.new(self.secret, f"{source}:{credential}".encode(), hashlib.sha256).hexdigest()
@@ -153,6 +159,20 @@ class Gateway:
                 if redis is not None
                 else LocalMemory(LEARNED_QUERIES, LEARNED_FOR_S)
             )
+            kept = settings.idempotency
+            idempotency = Idempotency(
+                RedisAnswers(
+                    redis,
+                    settings.cache.namespace,
+                    secret,
+                    ttl_s=kept.ttl_s,
+                    running_s=kept.running_s,
+                )
+                if redis is not None
+                else LocalAnswers(kept.ttl_s),
+                secret,
+                wait_s=kept.wait_s,
+            )
             yield cls(
                 settings,
                 clients,
@@ -163,6 +183,7 @@ class Gateway:
                 caches=caches,
                 secret=secret,
                 tracer=tracer,
+                idempotency=idempotency,
             )
 
 
