@@ -136,7 +136,11 @@ def test_no_token_reaches_the_logs(
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        (b"{not json", 400, "Not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2"),
+        (
+            b"{not json",
+            400,
+            "Not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2",
+        ),
         (b"{}", 400, "No GraphQL query found in the request"),
         (b'{"query": 5}', 400, "must be a string"),
     ],
