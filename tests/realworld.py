@@ -44,9 +44,10 @@ def corpus(name: str) -> Path:
 
 
 @cache
-def exchanges(name: str) -> tuple[dict[str, Any], ...]:
-    """Every recorded exchange of corpus `name`, in recording order."""
-    with (corpus(name) / "exchanges.jsonl").open(encoding="utf-8") as lines:
+def exchanges(name: str, file: str = "exchanges.jsonl") -> tuple[dict[str, Any], ...]:
+    """Every recorded exchange of corpus `name` (or of another of its files, a later round of
+    recording), in recording order."""
+    with (corpus(name) / file).open(encoding="utf-8") as lines:
         return tuple(json.loads(line) for line in lines if line.strip())
 
 
@@ -83,19 +84,23 @@ class RecordedMoodle:
     exactly those parameters; a multi-call is answered from its own recording, or composed from
     the single calls recorded for each of its requests, stopping at the first failure as Moodle
     does (fact 22). A request nobody recorded is kept in `missing` and answered with an error
-    document, so a test that strays from the recordings fails.
+    document, so a test that strays from the recordings fails. `recording` names another file
+    of the corpus (`issue25.jsonl`: a site rebuilt later, in its own state); `in_order` serves
+    a request asked again with the next answer recorded for it.
     """
 
-    def __init__(self) -> None:
-        self.answers: dict[tuple[str, str, frozenset[tuple[str, str]]], Any] = {}
-        for exchange in exchanges("moodle-4.5.6"):
+    def __init__(self, recording: str = "exchanges.jsonl", *, in_order: bool = False) -> None:
+        self.answers: dict[tuple[str, str, frozenset[tuple[str, str]]], list[Any]] = {}
+        for exchange in exchanges("moodle-4.5.6", recording):
             if exchange["function"] == "login/token.php" or exchange["method"] != "POST":
                 continue
             if exchange["params"].get("moodlewsrestformat") != "json":
                 continue
             user = exchange["user"] or exchange["as"]
             key = (user, exchange["function"], _form_key(exchange["params"].items()))
-            self.answers.setdefault(key, exchange["body"])
+            self.answers.setdefault(key, []).append(exchange["body"])
+        self.in_order = in_order
+        self.served: dict[tuple[str, str, frozenset[tuple[str, str]]], int] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.missing: list[str] = []
 
@@ -116,7 +121,16 @@ class RecordedMoodle:
         return httpx.Response(200, json=body)
 
     def answer(self, user: str, function: str, form: frozenset[tuple[str, str]]) -> Any:
-        return self.answers.get((user, function, form))
+        """The first recorded answer; `in_order`, the answers of a request asked again in the
+        order the site gave them (a call that wrote answers differently the next time)."""
+        answers = self.answers.get((user, function, form))
+        if not answers:
+            return None
+        if not self.in_order:
+            return answers[0]
+        served = self.served.get((user, function, form), 0)
+        self.served[(user, function, form)] = served + 1
+        return answers[min(served, len(answers) - 1)]
 
     def compose(self, user: str, form: Mapping[str, str]) -> Any:
         responses: list[dict[str, Any]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -41,6 +41,8 @@ SOURCE = "moodle"
 SERVER = "/webservice/rest/server.php"
 MULTICALL = "tool_mobile_call_external_functions"
 COURSES_BY_FIELD = "core_course_get_courses_by_field"
+STATUS = "mod_assign_get_submission_status"
+"""The one function called that writes: it adds a `new` submission for its user."""
 T = TypeVar("T")
 
 PHP_ERROR = "generalexceptionmessage"
@@ -77,6 +79,9 @@ LOGIN_ERRORS: Mapping[str, type[UpstreamError]] = {
     "missingparam": BadRequest,
 }
 """`login/token.php`'s codes other than `invalidlogin`/`noguest` (both unauthenticated)."""
+COURSE_REFUSALS = frozenset({"nocriteriaset", "requireloginerror", "invalidrecord"})
+"""Completion refusals that hold for every learner of a course: no criteria, a course the
+caller may not enter (an outsider, a hidden course), no such course."""
 ACCESS_DENIED = "1"
 """`warningcode` of "No access rights in module/course context"."""
 NOT_ENROLLED = "2"
@@ -159,9 +164,11 @@ class Moodle:
             "moodlewsrestformat": "json",
             **dict(encode(arguments or {})),
         }
-        # Every function this client calls reads; Moodle takes them by POST all the same.
+        # Every function this client calls reads, and Moodle takes them by POST all the same;
+        # but the status function adds a `new` submission: never cached, never retried.
+        writes = STATUS in (function, *(str(r.get("function")) for r in _requests(arguments)))
         response = await self.upstream.request(
-            "POST", SERVER, form=form, call=function, idempotent=True
+            "POST", SERVER, form=form, call=function, idempotent=not writes
         )
         if response.status_code >= 500:
             raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
@@ -179,10 +186,22 @@ class Moodle:
         stops a multi-call at the first failing call, so the calls after it are sent again.
         Otherwise each call goes alone, concurrently (the client's pool bounds how many at once).
         """
+        return await self._batched(calls, self.multicall)
+
+    async def call_until_refusal(self, calls: Sequence[Call]) -> list[Any]:
+        """Like `call_many`, but a multi-call that stops at a failing call is not sent again
+        for the calls after it: the answer holds the slots up to and including the failure
+        (every slot where the calls went alone). The caller decides what the rest still needs.
+        """
+        return await self._batched(calls, self._multicall_round)
+
+    async def _batched(
+        self, calls: Sequence[Call], multicall: Callable[[Sequence[Call]], Awaitable[list[Any]]]
+    ) -> list[Any]:
         no_multicall = f"no-multicall:{self._caller_key}"
         if len(calls) > 1 and not await self._memory.recall(no_multicall):
             try:
-                return await self.multicall(calls)
+                return await multicall(calls)
             except (Forbidden, NotFound) as refusal:
                 if refusal.upstream_code not in ("accessexception", "invalidrecord"):
                     raise
@@ -200,27 +219,31 @@ class Moodle:
         while start < len(calls):
             batch = calls[start:]
             try:
-                answer = await self.call(
-                    MULTICALL,
-                    {
-                        "requests": [
-                            {"function": c.function, "arguments": json.dumps(dict(c.arguments))}
-                            for c in batch
-                        ]
-                    },
-                )
+                answers = await self._multicall_round(batch)
             except UpstreamError as error:
                 if start == 0:
                     raise
                 results[start:] = [error] * len(batch)  # keep what the first rounds answered
                 break
-            responses = _typed(answer, a.MultiCall, "a multi-call").responses
-            if not responses or len(responses) > len(batch):
-                raise ProtocolError(SOURCE, "Moodle's multi-call answer has no usable responses")
-            for offset, response in enumerate(responses):
-                results[start + offset] = _response(response)
-            start += len(responses)
+            results[start : start + len(answers)] = answers
+            start += len(answers)
         return results
+
+    async def _multicall_round(self, calls: Sequence[Call]) -> list[Any]:
+        """One multi-call: a slot for each call Moodle ran, which stops at the first failure."""
+        answer = await self.call(
+            MULTICALL,
+            {
+                "requests": [
+                    {"function": c.function, "arguments": json.dumps(dict(c.arguments))}
+                    for c in calls
+                ]
+            },
+        )
+        responses = _typed(answer, a.MultiCall, "a multi-call").responses
+        if not responses or len(responses) > len(calls):
+            raise ProtocolError(SOURCE, "Moodle's multi-call answer has no usable responses")
+        return [_response(response) for response in responses]
 
     # Functions ---------------------------------------------------------------------------------
 
@@ -281,7 +304,8 @@ class Moodle:
             answers = await self._many(by_id, _courses_of)
             return [_only_course(i, answer) for i, answer in zip(ids, answers, strict=True)]
         listed = _typed(body, a.Courses, "courses")
-        found = {course.id: course for course in map(_course, listed.courses)}
+        # The site's front page answers like a course; it is none (`courses` leaves it out).
+        found = {c.id: _course(c) for c in listed.courses if not _is_site(c)}
         hidden = _warned(listed.warnings, "course", ACCESS_DENIED)
         return [found.get(i) or _no_course(i, hidden=i in hidden) for i in ids]
 
@@ -309,7 +333,7 @@ class Moodle:
 
     @staticmethod
     def own_submission_call(assignment_id: int) -> Call:
-        return Call("mod_assign_get_submission_status", {"assignid": assignment_id})
+        return Call(STATUS, {"assignid": assignment_id})
 
     async def users_courses(self, user_ids: Sequence[int]) -> list[list[Course] | UpstreamError]:
         """The courses each user is enrolled in (no array form: one multi-call)."""
@@ -323,10 +347,42 @@ class Moodle:
         )
 
     async def completions(
-        self, keys: Sequence[tuple[int, int]]
+        self,
+        keys: Sequence[tuple[int, int]],
+        *,
+        caller: Callable[[], Awaitable[int]] | None = None,
     ) -> list[CourseCompletion | UpstreamError]:
-        """Course completion of each (course, user) (no array form: one multi-call)."""
-        return await self._many([self.completion_call(c, u) for c, u in keys], _completion)
+        """Course completion of each (course, user) (no array form: one multi-call).
+
+        Moodle stops a multi-call at the first refusal. A refusal that holds for the whole
+        course (`COURSE_REFUSALS`) answers every other learner of that course too, instead of
+        one more multi-call per learner. `cannotviewreport` (completion switched off, or a
+        classmate's report) spares the caller's own completion: `caller` says who that is,
+        and is asked only then; without it, that refusal stays with its learner.
+        """
+        results: list[CourseCompletion | UpstreamError | None] = [None] * len(keys)
+        pending = list(range(len(keys)))
+        while pending:
+            answers = await self.call_until_refusal(
+                [self.completion_call(*keys[i]) for i in pending]
+            )
+            for i, answer in zip(pending, answers, strict=False):
+                results[i] = (
+                    answer if isinstance(answer, UpstreamError) else _parsed(_completion, answer)
+                )
+            last, refused = pending[len(answers) - 1], answers[-1]
+            pending = pending[len(answers) :]
+            if not pending or not isinstance(refused, UpstreamError):
+                continue
+            code = refused.upstream_code
+            if code in COURSE_REFUSALS or (code == "cannotviewreport" and caller is not None):
+                spared = await caller() if code == "cannotviewreport" and caller else None
+                course = keys[last][0]
+                for i in pending:
+                    if keys[i][0] == course and keys[i][1] != spared:
+                        results[i] = refused
+                pending = [i for i in pending if results[i] is None]
+        return [r if r is not None else _no_answer() for r in results]
 
     async def own_statuses(self, assignment_ids: Sequence[int]) -> list[OwnStatus | UpstreamError]:
         """The caller's own submission and grade in each assignment: what a student may read
@@ -336,6 +392,21 @@ class Moodle:
         none. Ask it only for the caller's own status, and only where no other read answers.
         """
         answers = await self.call_many([self.own_submission_call(i) for i in assignment_ids])
+        # Moodle 4.5 reads the submission before it adds the `new` row, so its first answer
+        # has an attempt without a submission; asked again (which adds nothing), it names the
+        # row. One read of the graph gives the row it made, never `[]` then `new`.
+        made = [i for i, answer in zip(assignment_ids, answers, strict=True) if _made_row(answer)]
+        if made:
+            again = dict(
+                zip(
+                    made,
+                    await self.call_many([self.own_submission_call(i) for i in made]),
+                    strict=True,
+                )
+            )
+            answers = [
+                again.get(i, answer) for i, answer in zip(assignment_ids, answers, strict=True)
+            ]
         return [
             answer if isinstance(answer, UpstreamError) else _parsed(_own_status, answer, i)
             for i, answer in zip(assignment_ids, answers, strict=True)
@@ -417,6 +488,16 @@ class Moodle:
         return results
 
 
+def _requests(arguments: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The calls inside a multi-call's arguments (none for any other function)."""
+    requests = (arguments or {}).get("requests")
+    return [r for r in requests if isinstance(r, Mapping)] if isinstance(requests, list) else []
+
+
+def _no_answer() -> UpstreamError:
+    return ProtocolError(SOURCE, "Moodle's multi-call answer left a call unanswered")
+
+
 def _parsed(parse: Callable[..., T], *args: Any) -> T | UpstreamError:
     """`parse(*args)`, or a protocol error where the answer lacks what the parser reads."""
     try:
@@ -452,7 +533,7 @@ def _course(c: a.Course) -> Course:
 
 
 def _courses_of(body: Any) -> list[Course]:
-    return [_course(c) for c in _typed(body, a.Courses, "courses").courses]
+    return [_course(c) for c in _typed(body, a.Courses, "courses").courses if not _is_site(c)]
 
 
 def _is_site(c: a.Course) -> bool:
@@ -535,6 +616,14 @@ def _own_status(body: Any, assignment_id: int) -> OwnStatus:
         submission=_submission(assignment_id, submission) if submission else None,
         grade=_grade_of(assignment_id, grade) if grade else None,
     )
+
+
+def _made_row(answer: Any) -> bool:
+    """Whether a status answer has an attempt but no submission: Moodle has just added it."""
+    if isinstance(answer, UpstreamError) or not isinstance(answer, dict):
+        return False
+    attempt = answer.get("lastattempt")
+    return isinstance(attempt, dict) and not attempt.get("submission")
 
 
 def _completion(body: Any) -> CourseCompletion:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, dispatch_queue
+from aiodataloader import Loader as Queued
 
 from connectors import moodle
 from connectors.errors import Forbidden, NotFound, Unauthenticated
 from connectors.http import Upstream
 from connectors.moodle import Moodle, MoodleAuth
 
-from ..loaders import loader
+from ..loaders import Loader, loader
 from .settings import SourceSettings
 from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec
 
@@ -84,12 +85,44 @@ def people(context: Context) -> PeopleLookup:
 
 
 async def viewer(context: Context) -> Any:
-    site = await context.once("viewer.moodle", context.site(MOODLE).site_info)
-    return await context.loaders(MOODLE).users.load(site.user_id)
+    loaders = context.loaders(MOODLE)
+    return await loaders.users.load(await loaders.caller_id())
 
 
 def over_simulator(url: str) -> MoodleSettings:
     return MoodleSettings(url=url)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+SETTLE_TURNS = 25
+"""Event-loop turns a list's answer is given to reach the fields that ask for its users
+(a few awaits each: the loader, the resolver, the list's items)."""
+
+
+class AfterLists(Loader[int, moodle.User]):
+    """A loader that sends its batch only once `settled()` returns, so that the users every
+    list of the request names go in one call, whatever order the lists answered in."""
+
+    def __init__(
+        self,
+        batch: Callable[[list[int]], Awaitable[list[moodle.User | BaseException]]],
+        settled: Callable[[], Awaitable[None]],
+    ) -> None:
+        super().__init__(cast(Any, batch))
+        self._settled = settled
+        self._dispatching: set[asyncio.Task[None]] = set()
+
+    def do_resolve_reject(self, key: int, future: asyncio.Future[moodle.User]) -> None:
+        self._queue.append(Queued(key=key, future=future))
+        if len(self._queue) == 1:
+            task = asyncio.ensure_future(self._dispatch_when_settled())
+            self._dispatching.add(task)
+            task.add_done_callback(self._dispatching.discard)
+
+    async def _dispatch_when_settled(self) -> None:
+        await self._settled()
+        dispatch_queue(self)
 
 
 class MoodleLoaders:
@@ -98,20 +131,38 @@ class MoodleLoaders:
 
     def __init__(self, connect: Callable[[], moodle.Moodle]) -> None:
         self._moodle = connect
-        self.users: DataLoader[int, moodle.User] = loader(self._users)
+        self.users: DataLoader[int, moodle.User] = AfterLists(self._users, self._lists_settled)
         self.courses: DataLoader[int, moodle.Course] = loader(self._courses)
-        self.participants: DataLoader[int, list[moodle.User]] = loader(self._participants)
+        self.participants: DataLoader[int, list[moodle.User]] = loader(
+            self._naming(self._participants)
+        )
         self.users_courses: DataLoader[int, list[moodle.Course]] = loader(self._users_courses)
         self.assignments: DataLoader[int, list[moodle.Assignment]] = loader(self._assignments)
         self.grades: DataLoader[int, list[moodle.Grade]] = loader(self._grades)
         self.submissions: DataLoader[int, list[moodle.Submission]] = loader(self._submissions)
-        self.own_status: DataLoader[int, moodle.OwnStatus] = loader(self._own_status)
+        self.own_status: DataLoader[int, moodle.OwnStatus] = loader(self._naming(self._own_status))
+        self.graded_submissions: DataLoader[int, list[moodle.Submission] | None] = loader(
+            self._naming(self._graded_submissions)
+        )
+        self.graded_grades: DataLoader[int, list[moodle.Grade] | None] = loader(
+            self._naming(self._graded_grades)
+        )
         self.completions: DataLoader[tuple[int, int], moodle.CourseCompletion] = loader(
             self._completions
         )
+        self._caller: asyncio.Future[moodle.SiteInfo] | None = None
+        self._known_users: dict[int, moodle.User] = {}
+        self._listing: set[asyncio.Future[None]] = set()
+
+    async def caller_id(self) -> int:
+        """The caller's own Moodle user id (`core_webservice_get_site_info`, once a request)."""
+        if self._caller is None:
+            self._caller = asyncio.ensure_future(self._moodle().site_info())
+        return (await asyncio.shield(self._caller)).user_id
 
     def remember_users(self, users: list[moodle.User]) -> None:
         for user in users:
+            self._known_users.setdefault(user.id, user)
             self.users.prime(user.id, user)
 
     def remember_courses(self, courses: list[moodle.Course]) -> None:
@@ -121,8 +172,42 @@ class MoodleLoaders:
             if course.category is not None:
                 self.courses.prime(course.id, course)
 
+    def _naming(
+        self, batch: Callable[[list[K]], Awaitable[list[V]]]
+    ) -> Callable[[list[K]], Awaitable[list[V]]]:
+        """`batch`, marked in flight while it runs: its answer names users (`_lists_settled`)."""
+
+        async def marked(keys: list[K]) -> list[V]:
+            listing = asyncio.get_running_loop().create_future()
+            self._listing.add(listing)
+            try:
+                return await batch(keys)
+            finally:
+                self._listing.discard(listing)
+                listing.set_result(None)
+
+        return marked
+
+    async def _lists_settled(self) -> None:
+        """Wait until no list that names users (participants, submissions, grades, one's own
+        status) is being fetched, and the fields it answers have asked for their users."""
+        while True:
+            if self._listing:
+                await asyncio.gather(*self._listing)
+            for _ in range(SETTLE_TURNS):
+                await asyncio.sleep(0)
+            if not self._listing:
+                return
+
     async def _users(self, ids: list[int]) -> list[moodle.User | BaseException]:
-        found = {user.id: user for user in await self._moodle().users(ids)}
+        """Users by id, in one call after the lists that name users have answered (the loader
+        waits for them): a participant list of this request names them at no cost, and
+        whether a grade's user and its grader cost one request or two, or none, does not
+        depend on which of two concurrent answers came back first."""
+        missing = [i for i in ids if i not in self._known_users]
+        found = dict(self._known_users)
+        if missing:
+            found.update((user.id, user) for user in await self._moodle().users(missing))
         return [found.get(i) or NotFound("moodle", f"Moodle shows no user {i}") for i in ids]
 
     async def _courses(self, ids: list[int]) -> list[moodle.Course | BaseException]:
@@ -147,35 +232,69 @@ class MoodleLoaders:
         denied = Forbidden("moodle", "Moodle allows no access to this course's assignments")
         return [found.get(i, denied) for i in ids]
 
+    async def _graded_grades(
+        self, ids: list[int]
+    ) -> list[list[moodle.Grade] | BaseException | None]:
+        """Everyone's grades where the caller grades; None where they may not."""
+        found, denied = await self._moodle().grades(ids)
+        return [None if i in denied else found.get(i, []) for i in ids]
+
+    async def _graded_submissions(
+        self, ids: list[int]
+    ) -> list[list[moodle.Submission] | BaseException | None]:
+        """Everyone's submissions where the caller grades; None where they may not."""
+        found, denied = await self._moodle().submissions(ids)
+        return [None if i in denied else found.get(i, []) for i in ids]
+
     async def _grades(self, ids: list[int]) -> list[list[moodle.Grade] | BaseException]:
         """Everyone's grades where the caller grades; elsewhere only the caller's own."""
-        found, denied = await self._moodle().grades(ids)
-        own = await self._own(denied)
+        listed = await self.graded_grades.load_many(ids)
+        own = await self._own({i for i, found in zip(ids, listed, strict=True) if found is None})
         results: list[list[moodle.Grade] | BaseException] = []
-        for i in ids:
+        for i, found in zip(ids, listed, strict=True):
             status = own.get(i)
             if isinstance(status, BaseException):
                 results.append(status)
             elif status is not None:
                 results.append([status.grade] if status.grade else [])
             else:
-                results.append(found.get(i, []))
+                results.append(found or [])
         return results
 
     async def _submissions(self, ids: list[int]) -> list[list[moodle.Submission] | BaseException]:
         """Everyone's submissions where the caller grades; elsewhere only the caller's own."""
-        found, denied = await self._moodle().submissions(ids)
-        own = await self._own(denied)
+        listed = await self.graded_submissions.load_many(ids)
+        own = await self._own({i for i, found in zip(ids, listed, strict=True) if found is None})
         results: list[list[moodle.Submission] | BaseException] = []
-        for i in ids:
+        for i, found in zip(ids, listed, strict=True):
             status = own.get(i)
             if isinstance(status, BaseException):
                 results.append(status)
             elif status is not None:
                 results.append([status.submission] if status.submission else [])
             else:
-                results.append(found.get(i, []))
+                results.append(found or [])
         return results
+
+    async def submission_of(self, assignment: int, user: int) -> moodle.Submission | None:
+        """One user's submission: from the list where the caller grades; else only when the
+        user is the caller, from the status call (which may add a `new` row, so it is never
+        made for someone else's)."""
+        listed = await self.graded_submissions.load(assignment)
+        if listed is None:
+            if user != await self.caller_id():
+                return None
+            return (await self.own_status.load(assignment)).submission
+        return next((s for s in listed if s.user_id == user), None)
+
+    async def grade_of(self, assignment: int, user: int) -> moodle.Grade | None:
+        """One user's grade, asked the way `submission_of` asks."""
+        listed = await self.graded_grades.load(assignment)
+        if listed is None:
+            if user != await self.caller_id():
+                return None
+            return (await self.own_status.load(assignment)).grade
+        return next((g for g in listed if g.user_id == user), None)
 
     async def _own(self, ids: set[int]) -> dict[int, moodle.OwnStatus | BaseException]:
         ordered = sorted(ids)
@@ -190,7 +309,7 @@ class MoodleLoaders:
     async def _completions(
         self, keys: list[tuple[int, int]]
     ) -> list[moodle.CourseCompletion | BaseException]:
-        return list(await self._moodle().completions(keys))
+        return list(await self._moodle().completions(keys, caller=self.caller_id))
 
 
 MOODLE = SourceSpec(

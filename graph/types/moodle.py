@@ -12,7 +12,7 @@ import strawberry
 from connectors import moodle
 from connectors.errors import NotFound
 
-from ..ids import GlobalId
+from ..ids import GlobalId, InvalidId
 from ..pagination import Connection, sliced
 from ..sources import MOODLE
 from .common import (
@@ -192,7 +192,12 @@ class Assignment(Node):
     async def course(self, info: Info) -> Annotated[Course, strawberry.lazy(__name__)] | None:
         return Course.of(await info.context.loaders(MOODLE).courses.load(self.data.course_id))
 
-    @strawberry.field(description="Everyone's where the caller grades; else the caller's own.")
+    @strawberry.field(
+        description="Everyone's where the caller grades; else the caller's own. Moodle adds an "
+        "empty `new` submission for a learner the first time their own is read (its status "
+        "function writes); this answer already shows it, and teachers then see it among the "
+        "`new` submissions."
+    )
     async def submissions(self, info: Info) -> list[Submission] | None:
         found = await info.context.loaders(MOODLE).submissions.load(self.data.id)
         return [Submission.of(s) for s in found]
@@ -312,9 +317,10 @@ class Course(Node):
         return CourseCompletion.of(await completions.load((self.data.id, user)))
 
     @strawberry.field(
-        description="Each participant's completion (students by default); `completed: false` "
-        "keeps those who have not completed it. A learner whose completion Moodle cannot tell "
-        "is kept, with a null `completion` and an error saying why."
+        description="Each participant's completion (students by default); `completed: true` "
+        "keeps those Moodle says completed it, `completed: false` the others. A learner whose "
+        "completion Moodle cannot tell has not completed it: kept (except with "
+        "`completed: true`), with a null `completion` and an error saying why."
     )
     async def completions(
         self,
@@ -331,8 +337,12 @@ class Course(Node):
             LearnerCompletion(learner=MoodleUser.of(user), outcome=outcome)
             for user, outcome in zip(users, found, strict=True)
             if completed is None
-            or isinstance(outcome, BaseException)
-            or outcome.completed == completed
+            # Unknown is not completed: kept with `completed: false`, never with `true`.
+            or (
+                not completed
+                if isinstance(outcome, BaseException)
+                else outcome.completed == completed
+            )
         ]
 
     async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:
@@ -350,28 +360,34 @@ async def _assignment(info: Info, upstream_id: str) -> Node:
     raise NotFound("moodle", f"Moodle shows no assignment {wanted} in the caller's courses")
 
 
-def _whose(upstream_id: str) -> tuple[int, int]:
+def _whose(upstream_id: str, type_name: str) -> tuple[int, int]:
     """`assignment:user`, the id of a submission or grade."""
-    assignment, _, user = upstream_id.partition(":")
-    return number(assignment), number(user)
+    assignment, colon, user = upstream_id.partition(":")
+    if not (colon and assignment.isdigit() and user.isdigit()):
+        raise InvalidId(
+            f"{upstream_id!r} is not a {type_name} id: it names the assignment and the user, "
+            f"as in '12:34' (an id of the earlier form, Moodle's own row number, no longer "
+            f"works; read the {type_name.lower()} again through its assignment)"
+        )
+    return int(assignment), int(user)
 
 
 async def _submission(info: Info, upstream_id: str) -> Node:
-    assignment, user = _whose(upstream_id)
-    for submission in await info.context.loaders(MOODLE).submissions.load(assignment):
-        if submission.user_id == user:
-            return Submission.of(submission)
-    raise NotFound(
-        "moodle", f"Moodle shows no submission of user {user} in assignment {assignment}"
-    )
+    assignment, user = _whose(upstream_id, "Submission")
+    found = await info.context.loaders(MOODLE).submission_of(assignment, user)
+    if found is None:
+        raise NotFound(
+            "moodle", f"Moodle shows no submission of user {user} in assignment {assignment}"
+        )
+    return Submission.of(found)
 
 
 async def _grade(info: Info, upstream_id: str) -> Node:
-    assignment, user = _whose(upstream_id)
-    for grade in await info.context.loaders(MOODLE).grades.load(assignment):
-        if grade.user_id == user:
-            return Grade.of(grade)
-    raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
+    assignment, user = _whose(upstream_id, "Grade")
+    found = await info.context.loaders(MOODLE).grade_of(assignment, user)
+    if found is None:
+        raise NotFound("moodle", f"Moodle shows no grade of {user} in assignment {assignment}")
+    return Grade.of(found)
 
 
 VIEWER_DESCRIPTION = "Null when the request carries no Moodle token."

@@ -583,6 +583,30 @@ def test_fact_19_submission_status_and_its_side_effect(fresh_school: School) -> 
     assert (nobody["errorcode"], nobody["message"]) == ("invaliduser", "Invalid user")
 
 
+def test_fact_19_the_first_own_status_adds_the_row_it_does_not_show(fresh_school: School) -> None:
+    """Recorded on a rebuilt 4.5.6 (`issue25.jsonl`): a learner without a submission gets an
+    attempt without one, and a `new` row appears; the next answer names it. A refused read of
+    a classmate's status adds nothing, for either of them."""
+    school = fresh_school
+    assignment = school.assignment()
+    store = school.sim.app.state.store
+    student, classmate = school.id_of(school.student), school.id_of(school.classmate)
+    store.execute("DELETE FROM submissions WHERE assignment = ?", (assignment,))
+    count = "SELECT COUNT(*) FROM submissions WHERE assignment = ?"
+    refused = school.call(school.student, "mod_assign_get_submission_status",
+                          assignid=assignment, userid=classmate)  # fmt: skip
+    assert refused["errorcode"] == "nopermission"
+    assert store.scalar(count, (assignment,)) == 0
+    first = school.call(school.student, "mod_assign_get_submission_status", assignid=assignment)
+    assert "submission" not in first["lastattempt"]
+    assert first["lastattempt"]["gradingstatus"] in ("notgraded", "graded")
+    rows = store.all("SELECT userid, status FROM submissions WHERE assignment = ?", (assignment,))
+    assert [(r["userid"], r["status"]) for r in rows] == [(student, "new")]
+    second = school.call(school.student, "mod_assign_get_submission_status", assignid=assignment)
+    made = second["lastattempt"]["submission"]
+    assert (made["status"], made["userid"]) == ("new", student)
+
+
 # Completion ------------------------------------------------------------------------------------
 
 
