@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "Conflict",
     "Forbidden",
     "NotFound",
     "ProtocolError",
@@ -70,6 +71,13 @@ class BadRequest(UpstreamError):
     """The upstream rejected the input (validation, unknown parameter)."""
 
     kind = "bad_request"
+
+
+class Conflict(UpstreamError):
+    """The write did not go as asked because of the record's state: a duplicate exists, or
+    someone else changed the record between the write and its read-back."""
+
+    kind = "conflict"
 
 
 class Unavailable(UpstreamError):

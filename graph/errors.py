@@ -26,6 +26,7 @@ CODE_BY_KIND: Mapping[str, str] = {
     "forbidden": "FORBIDDEN",
     "not_found": "NOT_FOUND",
     "bad_request": "BAD_USER_INPUT",
+    "conflict": "CONFLICT",
     "unavailable": "UPSTREAM_UNAVAILABLE",
     "timeout": "UPSTREAM_TIMEOUT",
     "protocol": "UPSTREAM_PROTOCOL_ERROR",

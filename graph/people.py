@@ -45,8 +45,9 @@ class PeopleLoaders:
         self, lookups: Mapping[str, tuple[PeopleLookup, Connect]], *, fold_gmail: bool
     ) -> None:
         self._fold = fold_gmail
+        self._every: dict[str, dict[str, list[Any]]] = {name: {} for name in lookups}
         self._loaders: dict[str, DataLoader[str, Any]] = {
-            name: self._loader(lookup, connect) for name, (lookup, connect) in lookups.items()
+            name: self._loader(name, lookup, connect) for name, (lookup, connect) in lookups.items()
         }
 
     def of(self, source: str) -> DataLoader[str, Any]:
@@ -56,18 +57,35 @@ class PeopleLoaders:
     def key(self, email: str) -> str:
         return normalise(email, fold_gmail=self._fold)
 
-    def _by_email(self, found: Sequence[Any]) -> dict[str, Any]:
-        accounts: dict[str, Any] = {}
+    def every(self, source: str, email: str) -> list[Any]:
+        """Every account `source` has for the address (a CRM may hold several contacts with
+        one e-mail), once its loader has loaded or been primed with them; the first is what
+        `of(source)` loads."""
+        return self._every[source].get(self.key(email), [])
+
+    def remember(self, source: str, found: Sequence[Any]) -> None:
+        """Accounts a list already holds (no lookup needed): each address's first is what
+        `of(source)` loads, and all of them are kept for `every`."""
+        for key, account in self._by_email(source, found).items():
+            self.of(source).prime(key, account)
+
+    def _by_email(self, source: str, found: Sequence[Any]) -> dict[str, Any]:
+        """Each address's first account, every one kept for `every`."""
+        keys = []
         for account in found:
             if account.email:
-                accounts.setdefault(self.key(account.email), account)
-        return accounts
+                key = self.key(account.email)
+                known = self._every[source].setdefault(key, [])
+                if account not in known:
+                    known.append(account)
+                keys.append(key)
+        return {key: self._every[source][key][0] for key in keys}
 
-    def _loader(self, lookup: PeopleLookup, connect: Connect) -> DataLoader[str, Any]:
+    def _loader(self, source: str, lookup: PeopleLookup, connect: Connect) -> DataLoader[str, Any]:
         async def batched(emails: list[str]) -> list[Any]:
             if connect is None:
                 return [None] * len(emails)
-            found = self._by_email(await lookup.find(connect(), emails))
+            found = self._by_email(source, await lookup.find(connect(), emails))
             return [found.get(e) for e in emails]
 
         async def one_by_one(emails: list[str]) -> list[Any]:
@@ -80,12 +98,12 @@ class PeopleLoaders:
             if any(isinstance(r, Forbidden | BadRequest) for r in results):
                 # The source does not let this caller search: only their own account links.
                 mine = await lookup.own() if lookup.own is not None else None
-                found = self._by_email([mine] if mine is not None else [])
+                found = self._by_email(source, [mine] if mine is not None else [])
                 return [found.get(e) for e in emails]
             # An account is the one whose address is the one asked for, never merely the
             # first row of an answer (Flarum ignores the filter for members).
             return [
-                r if isinstance(r, BaseException) else self._by_email(r).get(self.key(e))
+                r if isinstance(r, BaseException) else self._by_email(source, r).get(self.key(e))
                 for e, r in zip(emails, results, strict=True)
             ]
 

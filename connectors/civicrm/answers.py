@@ -11,7 +11,14 @@ from typing import Any
 
 from ..answers import Answer
 
-__all__ = ["ContactGroups", "ContactRecord", "GroupRecord", "MembershipRecord", "Record"]
+__all__ = [
+    "ContactBefore",
+    "ContactGroups",
+    "ContactRecord",
+    "GroupRecord",
+    "MembershipRecord",
+    "Record",
+]
 
 
 class ContactRecord(Answer):
@@ -32,6 +39,21 @@ class ContactRecord(Answer):
     country: str | None = None
     created_date: str | None = None
     modified_date: str | None = None
+
+
+class ContactBefore(Answer):
+    """A contact as it is before a write: its names, and the ids of its primary e-mail and
+    phone (`email_id`, `phone_id`: CiviCRM 5 sends them beside `email` and `phone`; "" for
+    none)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    organization_name: str | None = None
+    household_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    email_id: str | None = None
+    phone_id: str | None = None
 
 
 class ContactGroups(Answer):

@@ -10,15 +10,20 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from ..answers import typed
-from ..errors import BadRequest, NotFound, ProtocolError
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, ProtocolError, UpstreamError
 from ..http import Upstream
+from ..locks import WRITES, RecordLocks
 from . import answers as a
 from .models import Contact, ContactFields, Group, Membership
-from .results import SOURCE, error_from, read
+from .results import SOURCE, Duplicate, error_from, read
 
-__all__ = ["CONTACT_FIELDS", "ApiStyle", "Civicrm"]
+__all__ = ["CONTACT_FIELDS", "ApiStyle", "Civicrm", "OnDuplicate"]
 
 ApiStyle = Literal["entity", "q"]
+OnDuplicate = Literal["error", "existing", "create"]
+"""What a create does where CiviCRM's duplicate rule finds the contact already there."""
+NEW_PHONE = {"is_primary": 1, "location_type_id": 1, "phone_type_id": 1}
+NEW_EMAIL = {"is_primary": 1, "location_type_id": 1}
 T = TypeVar("T")
 CONTACT_FIELDS = (
     "contact_type", "display_name", "sort_name", "first_name", "last_name", "organization_name",
@@ -35,10 +40,23 @@ class Civicrm:
     parameters, which has no `IN`: batches become one call per id, run concurrently.
     """
 
-    def __init__(self, upstream: Upstream, *, rest_path: str, style: ApiStyle = "entity") -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        rest_path: str,
+        style: ApiStyle = "entity",
+        locks: RecordLocks = WRITES,
+    ) -> None:
         self.upstream = upstream
         self.rest_path = rest_path
         self.style = style
+        self.locks = locks
+
+    @property
+    def _site(self) -> str:
+        """The site, as the record locks name it."""
+        return self.upstream.base_url.rstrip("/") + self.rest_path
 
     async def _v3(self, entity: str, action: str, params: Mapping[str, Any]) -> Any:
         form = {"entity": entity, "action": action, "json": json.dumps({"sequential": 1, **params})}
@@ -105,7 +123,7 @@ class Civicrm:
         if "options" not in filters:
             filters["options"] = {"limit": limit, "offset": offset, "sort": "sort_name ASC"}
         if search:
-            filters["display_name"] = {"LIKE": f"%{search}%"}
+            filters["display_name"] = {"LIKE": f"%{_literal(search)}%"}
         if group_id is not None:
             filters["group"] = {"IN": [group_id]}
         if contact_type:
@@ -127,80 +145,229 @@ class Civicrm:
         params.update({f"return[{name}]": "1" for name in CONTACT_FIELDS})
         return [_contact(r) for r in _records(await self._v2("contact/get", params))]
 
-    async def create_contact(self, fields: ContactFields) -> Contact:
-        """Creates the contact and answers it as read back, or fails saying what was not saved.
+    async def create_contact(
+        self, fields: ContactFields, *, on_duplicate: OnDuplicate = "error"
+    ) -> Contact:
+        """Creates the contact whole (names, e-mail, phone) or not at all, and answers it as
+        read back.
 
-        API v3 ignores a top-level `phone` (and on update also `email`): e-mail and phone go in
-        their own entities, chained into the create (`api.Email.create`, `api.Phone.create`).
+        API v3 writes a top-level `email` on create, but not a `phone`: the phone is chained into
+        the create (`api.Phone.create`), and CiviCRM 5 rolls the whole create back when a
+        chained call fails. The 3.2-era `q=` form writes in steps where the site is CiviCRM 5
+        (see `_steps_create`). Unless `on_duplicate` is "create", CiviCRM's `dupe_check` runs
+        with the site's default rule for the contact type (on 5.77: the e-mail for individuals,
+        the name or e-mail for organisations and households); "error" refuses a duplicate,
+        "existing" answers the first existing contact the caller may see.
         """
-        if self.style == "q":
-            created = await self._v2_write("contact", _v2_fields(fields))
-            contact_id = _new_id(created, "contact_id")
-        else:
-            params: dict[str, Any] = _v3_fields(fields, without=("email", "phone"))
-            if fields.email is not None:
-                params["api.Email.create"] = {
-                    "email": fields.email,
-                    "is_primary": 1,
-                    "location_type_id": 1,
-                }
-            if fields.phone is not None:
-                params["api.Phone.create"] = {
-                    "phone": fields.phone,
-                    "is_primary": 1,
-                    "location_type_id": 1,
-                    "phone_type_id": 1,
-                }
-            created = await self._v3("Contact", "create", params)
-            contact_id = _new_id(created, "id")
-            _check_chained(created, f"CiviCRM created contact {contact_id}, but")
-        return await self._saved(contact_id, fields, f"CiviCRM created contact {contact_id}")
+        key = (self._site, "new Contact", fields.contact_type, _identity(fields))
+        async with self.locks.hold(key):
+            try:
+                if self.style == "q":
+                    contact_id, written = await self._steps_create(fields, on_duplicate)
+                else:
+                    contact_id, written = await self._v3_create(fields, on_duplicate)
+            except Duplicate as duplicate:
+                if on_duplicate != "existing" or not duplicate.ids:
+                    raise
+                found = await self.contacts(ids=duplicate.ids)
+                if not found:
+                    raise
+                return found[0]
+            return await self._saved(
+                contact_id, fields, written, f"CiviCRM created contact {contact_id}"
+            )
+
+    async def _v3_create(
+        self, fields: ContactFields, on_duplicate: OnDuplicate
+    ) -> tuple[int, dict[str, str]]:
+        params: dict[str, Any] = _v3_fields(fields, without=("phone",))
+        if on_duplicate != "create":
+            params["dupe_check"] = 1
+        if fields.phone is not None:
+            params["api.Phone.create"] = {"phone": fields.phone, **NEW_PHONE}
+        created = await self._v3("Contact", "create", params)
+        contact_id = _new_id(created, "id")
+        return contact_id, _written(created)
+
+    async def _steps_create(
+        self, fields: ContactFields, on_duplicate: OnDuplicate
+    ) -> tuple[int, dict[str, str]]:
+        """`q=` writes: one `contact/create` where the site is CiviCRM 5 (API v3 with flat
+        fields: the e-mail is written on create, the phone is not), then `phone/create`; a
+        failed phone removes the contact again. A 3.2-era site (`contact/add`) takes every
+        field in its one call."""
+        flat = {k: str(v) for k, v in vars(fields).items() if v is not None and k != "phone"}
+        if on_duplicate != "create":
+            flat["dupe_check"] = "1"
+        old = {**_v2_fields(fields), **({"dupe_check": "1"} if on_duplicate != "create" else {})}
+        created, era5 = await self._v2_write("contact", flat, old)
+        contact_id = _new_id(created, "contact_id")
+        written = _written(created)
+        if era5 and fields.phone is not None:
+            try:
+                answer = await self._v2(
+                    "phone/create",
+                    {
+                        "contact_id": str(contact_id),
+                        "phone": fields.phone,
+                        **{k: str(v) for k, v in NEW_PHONE.items()},
+                    },
+                )
+            except UpstreamError as error:
+                raise await self._undo_create(contact_id, error) from error
+            written |= {"phone": _first_record(answer).get("phone", "")}
+        return contact_id, written
+
+    async def _undo_create(self, contact_id: int, error: UpstreamError) -> UpstreamError:
+        """The error to raise after a later step of a create failed: the contact is deleted
+        again (`skip_undelete`, not to the trash), and the message says whether it was."""
+        what = f"CiviCRM refused part of the new contact ({error.message})"
+        try:
+            await self._v2("contact/delete", {"id": str(contact_id), "skip_undelete": "1"})
+        except UpstreamError as undo:
+            return type(error)(
+                SOURCE,
+                f"{what}; contact {contact_id} was created without it, and removing it failed: "
+                f"{undo.message}",
+                upstream_code=error.upstream_code,
+                field=error.field,
+            )
+        return type(error)(
+            SOURCE,
+            f"{what}; nothing was saved",
+            upstream_code=error.upstream_code,
+            field=error.field,
+        )
 
     async def update_contact(self, contact_id: int, fields: ContactFields) -> Contact:
-        """Writes only the fields that are set (CiviCRM leaves the others as they are), and
-        answers the contact as read back, or fails saying what was not saved. The e-mail and the
-        phone are their own records: the primary one is changed, or added where there is none.
+        """Writes only the fields that are set (CiviCRM leaves the others as they are), whole or
+        not at all, and answers the contact as read back.
+
+        The contact is read first: one the caller cannot see is `NotFound` before anything is
+        written, and its primary e-mail and phone (`email_id`, `phone_id`) are what is changed,
+        or added where there is none. In API v3 the whole change is one `Contact.create` with
+        the e-mail and phone chained, which CiviCRM 5 rolls back whole when a part fails; the
+        `q=` form writes in steps and puts back what a failed step left written. One write per
+        contact at a time within this process (`locks`).
         """
+        async with self.locks.hold((self._site, "Contact", contact_id)):
+            before = await self._before(contact_id)
+            if self.style == "q":
+                written = await self._steps_update(contact_id, fields, before)
+            else:
+                params: dict[str, Any] = {
+                    "id": contact_id,
+                    **_v3_fields(fields, without=("email", "phone")),
+                }
+                for entity, value in (("Email", fields.email), ("Phone", fields.phone)):
+                    if value is not None:
+                        params[f"api.{entity}.create"] = _primary(entity, value, before)
+                written = _written(await self._v3("Contact", "create", params))
+            return await self._saved(
+                contact_id, fields, written, f"CiviCRM updated contact {contact_id}"
+            )
+
+    async def _before(self, contact_id: int) -> a.ContactBefore:
+        """The contact as it is, with the ids of its primary e-mail and phone."""
+        returned = [*CONTACT_FIELDS]
         if self.style == "q":
-            flat = {"contact_id": str(contact_id), **_v2_fields(fields)}
-            await self._v2_write("contact", flat)
-            return await self._saved(contact_id, fields, f"CiviCRM updated contact {contact_id}")
-        others = _v3_fields(fields, without=("email", "phone"))
-        if others:
-            await self._v3("Contact", "create", {"id": contact_id, **others})
-        for entity, field, value, extra in (
-            ("Email", "email", fields.email, {"location_type_id": 1}),
-            ("Phone", "phone", fields.phone, {"location_type_id": 1, "phone_type_id": 1}),
-        ):
-            if value is not None:
-                await self._set_primary(entity, contact_id, {field: value}, extra)
-        return await self._saved(contact_id, fields, f"CiviCRM updated contact {contact_id}")
+            params = {"contact_id": str(contact_id), "return": ",".join(returned)}
+            found = _records(await self._v2("contact/get", params))
+        else:
+            found = _records(
+                await self._v3("Contact", "get", {"id": contact_id, "return": returned})
+            )
+        if not found:
+            raise NotFound(
+                SOURCE, f"CiviCRM shows no contact {contact_id} to this caller", field="id"
+            )
+        return _typed(found[0], a.ContactBefore, "a contact")
 
-    async def _set_primary(
-        self, entity: str, contact_id: int, value: dict[str, Any], extra: dict[str, Any]
-    ) -> None:
-        """Changes the contact's primary `entity` record (Email, Phone), or adds one."""
-        found = _records(await self._v3(entity, "get", {"contact_id": contact_id, "is_primary": 1}))
-        target = (
-            {"id": _typed(found[0], a.Record, entity).id}
-            if found
-            else {"contact_id": contact_id, "is_primary": 1}
+    async def _steps_update(
+        self, contact_id: int, fields: ContactFields, before: a.ContactBefore
+    ) -> dict[str, str]:
+        """`q=` updates: on CiviCRM 5 one call per record (names, e-mail, phone), each failed
+        step putting back the ones before it; a 3.2-era site takes them in one `contact/add`."""
+        names = {
+            k: str(v)
+            for k, v in vars(fields).items()
+            if v is not None and k not in ("email", "phone")
+        }
+        old = {"contact_id": str(contact_id), **_v2_fields(fields)}
+        answer, era5 = await self._v2_write("contact", {"id": str(contact_id), **names}, old)
+        written = _written(answer)
+        if not era5:
+            return written
+        undo: list[tuple[str, dict[str, str]]] = []
+        if names:
+            undo.append(
+                (
+                    "contact/create",
+                    {"id": str(contact_id), **{k: getattr(before, k) or "" for k in names}},
+                )
+            )
+        for entity, value in (("Email", fields.email), ("Phone", fields.phone)):
+            if value is None:
+                continue
+            step = {k: str(v) for k, v in _primary(entity, value, before).items()}
+            try:
+                answer = await self._v2(
+                    f"{entity.lower()}/create", {"contact_id": str(contact_id), **step}
+                )
+            except UpstreamError as error:
+                raise await self._undo_steps(contact_id, undo, error) from error
+            record = _first_record(answer)
+            written[entity.lower()] = str(record.get(entity.lower(), ""))
+            old_value = getattr(before, entity.lower()) or ""
+            target = str(record.get("id") or "")
+            if target and getattr(before, f"{entity.lower()}_id"):
+                undo.append((f"{entity.lower()}/create", {"id": target, entity.lower(): old_value}))
+            elif target:
+                undo.append((f"{entity.lower()}/delete", {"id": target}))
+        return written
+
+    async def _undo_steps(
+        self, contact_id: int, undo: list[tuple[str, dict[str, str]]], error: UpstreamError
+    ) -> UpstreamError:
+        what = f"CiviCRM refused part of the change to contact {contact_id} ({error.message})"
+        failed: list[str] = []
+        for function, params in reversed(undo):
+            try:
+                await self._v2(function, params)
+            except UpstreamError as undone:
+                failed.append(f"{function}: {undone.message}")
+        tail = (
+            "; nothing was changed"
+            if not failed
+            else f"; putting back what was written failed ({'; '.join(failed)})"
         )
-        await self._v3(entity, "create", {**target, **value, **({} if found else extra)})
+        return type(error)(
+            SOURCE, what + tail, upstream_code=error.upstream_code, field=error.field
+        )
 
-    async def _saved(self, contact_id: int, fields: ContactFields, done: str) -> Contact:
-        """The contact read back, checked to hold what was written."""
+    async def _saved(
+        self, contact_id: int, fields: ContactFields, written: Mapping[str, str], done: str
+    ) -> Contact:
+        """The contact read back, checked to hold what was written. A field whose write CiviCRM
+        answered with the value sent, but which reads back otherwise, was changed by someone
+        else in between (`Conflict`); one the write's answer did not hold was not saved."""
         found = await self.contacts(ids=[contact_id])
         if not found:
             raise ProtocolError(SOURCE, f"{done}, but cannot read it back")
         contact = found[0]
-        unsaved = [
-            name
-            for name, value in vars(fields).items()
-            if value is not None
-            and name != "contact_type"
-            and str(getattr(contact, name) or "").strip().lower() != str(value).strip().lower()
-        ]
+        unsaved, overwritten = [], []
+        for name, value in vars(fields).items():
+            if value is None or name == "contact_type" or _same(getattr(contact, name), value):
+                continue
+            if name in written and _same(written[name], value):
+                overwritten.append(f"{name} is now {getattr(contact, name) or ''!r}")
+            else:
+                unsaved.append(name)
+        if overwritten:
+            raise Conflict(
+                SOURCE,
+                f"{done} as asked, but someone else changed it since: {', '.join(overwritten)}",
+            )
         if unsaved:
             raise ProtocolError(SOURCE, f"{done}, but it did not save: {', '.join(unsaved)}")
         return contact
@@ -221,12 +388,12 @@ class Civicrm:
         if ids is not None:
             filters["id"] = {"IN": list(ids)}
         if search:
-            filters["title"] = {"LIKE": f"%{search}%"}
+            filters["title"] = {"LIKE": f"%{_literal(search)}%"}
         return [_group(r) for r in _records(await self._v3("Group", "get", filters))]
 
     async def create_group(self, title: str, description: str = "") -> int:
         if self.style == "q":
-            body = await self._v2_write("group", {"title": title, "description": description})
+            body, _ = await self._v2_write("group", {"title": title, "description": description})
             return _new_id(body, "id") if _has_new_id(body, "id") else _new_id(body, "result")
         return _new_id(
             await self._v3("Group", "create", {"title": title, "description": description}), "id"
@@ -307,34 +474,55 @@ class Civicrm:
         after the write (HTTP 500): each contact is added through a create chained to its
         contact, which every endpoint answers whole.
         """
-        ids = list(contact_ids)
+        return await self._membership(group_id, list(contact_ids), "Added")
+
+    async def remove_from_group(self, group_id: int, contact_ids: Iterable[int]) -> int:
+        """Takes the contacts out of the group as CiviCRM does (the membership's status becomes
+        `Removed`, its history kept); how many were members."""
+        return await self._membership(group_id, list(contact_ids), "Removed")
+
+    async def _membership(self, group_id: int, ids: list[int], status: str) -> int:
+        counted = "added" if status == "Added" else "removed"
         if self.style == "q":
-            answers = await asyncio.gather(
-                *(
-                    self._v2_write(
-                        "group_contact", {"group_id": str(group_id), "contact_id": str(c)}
-                    )
-                    for c in ids
-                )
-            )
-            return sum(int(_first(a).get("added", 0) or 0) for a in answers)
+            answers = await asyncio.gather(*(self._v2_membership(group_id, c, status) for c in ids))
+            return sum(int(_first(a).get(counted, 0) or 0) for a in answers)
+        change = {"group_id": group_id, **({"status": status} if status != "Added" else {})}
         answers = await asyncio.gather(
             *(
-                self._v3(
-                    "Contact",
-                    "create",
-                    {"id": c, "api.GroupContact.create": {"group_id": group_id}},
-                )
+                self._v3("Contact", "create", {"id": c, "api.GroupContact.create": change})
                 for c in ids
-            )
+            ),
+            return_exceptions=True,
         )
-        added = 0
-        for answer in answers:
+        done = 0
+        for contact_id, answer in zip(ids, answers, strict=True):
+            if isinstance(answer, Forbidden) and "modify contact record" in answer.message:
+                # The chained write goes through the contact: CiviCRM's words name the contact.
+                raise Forbidden(
+                    SOURCE,
+                    f"CiviCRM does not let this caller change contact {contact_id}'s groups",
+                    upstream_code=answer.upstream_code,
+                ) from answer
+            if isinstance(answer, BaseException):
+                raise answer
             chained = _chained(answer, "api.GroupContact.create") or {}
             if str(chained.get("is_error", "0")) == "1":
                 raise error_from(chained)
-            added += int(chained.get("added", 0) or 0)
-        return added
+            done += int(chained.get(counted, 0) or 0)
+        return done
+
+    async def _v2_membership(self, group_id: int, contact_id: int, status: str) -> Any:
+        params = {"group_id": str(group_id), "contact_id": str(contact_id)}
+        if status == "Added":
+            answer, _ = await self._v2_write("group_contact", params)
+            return answer
+        try:  # CiviCRM 5: a membership whose status is Removed; 3.2: group_contact/remove
+            return await self._v2("group_contact/create", {**params, "status": status})
+        except (NotFound, BadRequest) as error:
+            lower = error.message.lower()
+            if "does not exist" not in lower and "unknown function" not in lower:
+                raise
+            return await self._v2("group_contact/remove", params)
 
     async def login(self, name: str, password: str) -> str:
         """A user's api_key from their CMS name and password: `q=civicrm/login`, which only
@@ -353,15 +541,19 @@ class Civicrm:
             raise ProtocolError(SOURCE, "CiviCRM's login answer has no api_key")
         return str(record["api_key"])
 
-    async def _v2_write(self, entity: str, params: Mapping[str, str]) -> Any:
-        """`create` through `q=`, as 5.x has it; `add` where the site is old enough not to."""
+    async def _v2_write(
+        self, entity: str, params: Mapping[str, str], old: Mapping[str, str] | None = None
+    ) -> tuple[Any, bool]:
+        """`create` through `q=`, as CiviCRM 5 has it (API v3 with flat fields); `add`, with the
+        3.2-era parameters `old` where given, where the site is old enough not to. Also says
+        whether `create` answered (the site speaks API v3)."""
         try:
-            return await self._v2(f"{entity}/create", params)
+            return await self._v2(f"{entity}/create", params), True
         except (NotFound, BadRequest) as error:
             lower = error.message.lower()
             if "does not exist" not in lower and "unknown function" not in lower:
                 raise
-            return await self._v2(f"{entity}/add", params)
+            return await self._v2(f"{entity}/add", params if old is None else old), False
 
 
 NO_LOGIN = (
@@ -389,6 +581,57 @@ def _check_chained(body: Any, done: str) -> None:
         if chained is not None and str(chained.get("is_error", "0")) == "1":
             error = error_from(chained)
             raise type(error)(SOURCE, f"{done} its {name[4:9].lower()} failed: {error.message}")
+
+
+def _literal(text: str) -> str:
+    """`text` matched as it is inside a LIKE pattern: CiviCRM passes the pattern to MySQL,
+    whose escape character is the backslash (`\\_` matches "_" only, `\\%` "%" only)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _first_record(body: Any) -> dict[str, Any]:
+    """The first record of a write's answer (v3 `values`, sequential or keyed by id)."""
+    if isinstance(body, dict) and isinstance(body.get("values"), dict | list):
+        found = _records(body)
+        return found[0] if found and isinstance(found[0], dict) else {}
+    return _first(body)
+
+
+def _written(body: Any) -> dict[str, str]:
+    """What a write's answer says was written: the contact's names, and the e-mail and phone
+    of chained creates."""
+    record = _first_record(body)
+    written: dict[str, str] = {
+        name: str(record[name])
+        for name in ("first_name", "last_name", "organization_name", "household_name")
+        if name in record
+    }
+    for name in ("email", "phone"):
+        chained = record.get(f"api.{name.title()}.create")
+        if isinstance(chained, dict) and name in _first_record(chained):
+            written[name] = str(_first_record(chained)[name])
+    return written
+
+
+def _primary(entity: str, value: str, before: a.ContactBefore) -> dict[str, Any]:
+    """The write of a contact's primary e-mail or phone: the one it has, or a new one."""
+    field = entity.lower()
+    existing = getattr(before, f"{field}_id")
+    if existing:
+        return {"id": int(existing), field: value}
+    return {field: value, **(NEW_EMAIL if entity == "Email" else NEW_PHONE)}
+
+
+def _same(found: Any, value: Any) -> bool:
+    return str(found or "").strip().lower() == str(value or "").strip().lower()
+
+
+def _identity(fields: ContactFields) -> str:
+    """What makes two creates the same contact, for the lock that keeps them apart."""
+    if fields.email:
+        return fields.email.strip().lower()
+    names = (fields.first_name, fields.last_name, fields.organization_name, fields.household_name)
+    return "|".join((n or "").strip().lower() for n in names)
 
 
 def _has_new_id(body: Any, key: str) -> bool:

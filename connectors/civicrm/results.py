@@ -14,6 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from ..errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     NotFound,
     ProtocolError,
@@ -22,7 +23,7 @@ from ..errors import (
     UpstreamError,
 )
 
-__all__ = ["error_from", "parse_xml", "read"]
+__all__ = ["Duplicate", "error_from", "parse_xml", "read"]
 
 SOURCE = "civicrm"
 MISSING_ID = re.compile(r"\binvalid (?:contact|group)[ _]?id\b")
@@ -36,6 +37,20 @@ MISSING_RECORD = re.compile(
 MISSING_FIELD = re.compile(
     r"(?:missing from params array: (?:one of )?|^)([a-z_]+)(?: is a required field)?"
 )
+
+
+CHAINED_CALL = re.compile(r"^Error in call to \w+ : ")
+"""How CiviCRM 5 prefixes the error of a call chained into another (`api.Phone.create`)."""
+MATCHING = re.compile(r"found matching contacts: ([\d,\s]+)", re.IGNORECASE)
+
+
+class Duplicate(Conflict):
+    """CiviCRM's duplicate check found the contact already there (`error_code: duplicate`,
+    `ids`: the matching contacts, whether or not the caller may see them)."""
+
+    def __init__(self, message: str, ids: list[int]) -> None:
+        super().__init__(SOURCE, message, upstream_code="duplicate")
+        self.ids = ids
 
 
 SLASHED_JSON = (
@@ -123,8 +138,17 @@ def _element(element: Element) -> Any:
 
 def error_from(body: dict[str, Any]) -> UpstreamError:
     """CiviCRM's messages are its error codes: map them by what they say."""
-    message = str(body.get("error_message") or "CiviCRM reported an error")
+    message = CHAINED_CALL.sub("", str(body.get("error_message") or "CiviCRM reported an error"))
     code = None if body.get("error_code") is None else str(body["error_code"])
+    matching = MATCHING.search(message)
+    if code == "duplicate" or matching:
+        ids = body.get("ids") if isinstance(body.get("ids"), list) else None
+        found = ids if ids is not None else (matching.group(1).split(",") if matching else [])
+        numbers = [int(i) for i in (str(f).strip() for f in found) if i.isdigit()]
+        which = ", ".join(map(str, numbers)) or "another contact"
+        return Duplicate(
+            f"CiviCRM's duplicate rule matches contact {which}: nothing was created", numbers
+        )
     field = body.get("error_field") or None
     lower = message.lower()
     if "site key" in lower or "'key'" in lower or "failed to authenticate key" in lower:

@@ -201,7 +201,7 @@ def contact_fields(given: ContactInput, *, creating: bool) -> civicrm.ContactFie
         if not any(texts.get(name) for name in needed):
             names = " or ".join(_camel(n) for n in needed)
             raise UserInputError(
-                f"{names}: needed for a {kind.value} contact", field=_camel(needed[0])
+                f"{names}: needed for {_a(kind.value)} contact", field=_camel(needed[0])
             )
     elif kind is not None:
         raise UserInputError(
@@ -217,6 +217,10 @@ NAMES_NEEDED = {
     ContactType.ORGANIZATION: ("organization_name",),
     ContactType.HOUSEHOLD: ("household_name",),
 }
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _camel(name: str) -> str:
@@ -286,28 +290,51 @@ class CivicrmQuery:
             offset=at.offset,
         )
         people = info.context.people_loaders
-        for contact in found:
-            if contact.email:
-                people.of("civicrm").prime(people.key(contact.email), contact)
+        people.remember("civicrm", found)
+        # One person per address: contacts that share it are one person's accounts.
+        firsts = {people.key(c.email): c for c in reversed(found[: at.limit]) if c.email}
         return connection(
-            [c for c in found[: at.limit] if c.email],
+            [c for c in found[: at.limit] if c.email and firsts[people.key(c.email)] is c],
             at,
             has_next=len(found) > at.limit,
             node=lambda contact: Person.of(info, contact.email or ""),
         )
 
 
+@strawberry.enum(description="What createContact does where CiviCRM's duplicate rule matches.")
+class OnDuplicate(Enum):
+    ERROR = "error"
+    """Create nothing, and answer CONFLICT naming the matching contacts."""
+    RETURN_EXISTING = "existing"
+    """Create nothing, and answer the first matching contact the caller may see."""
+    CREATE = "create"
+    """Create another contact all the same (no duplicate check)."""
+
+
 @strawberry.type
 class CivicrmMutation:
-    @strawberry.mutation(description="Create a CiviCRM contact as the caller.")
-    async def create_contact(self, info: Info, input: ContactInput) -> Contact | None:
+    @strawberry.mutation(
+        description="Create a CiviCRM contact as the caller: the contact with its e-mail and "
+        "phone, or nothing. CiviCRM's duplicate rule for the contact type (the site's default "
+        "rule, on 5.77 the e-mail for individuals, the name or e-mail for organisations and "
+        "households) is checked first, as onDuplicate says."
+    )
+    async def create_contact(
+        self, info: Info, input: ContactInput, on_duplicate: OnDuplicate = OnDuplicate.ERROR
+    ) -> Contact | None:
         fields = contact_fields(input, creating=True)
         # The connector reads the contact back and fails where it did not save what was sent.
-        created = await info.context.site(CIVICRM).create_contact(fields)
+        created = await info.context.site(CIVICRM).create_contact(
+            fields, on_duplicate=on_duplicate.value
+        )
         info.context.loaders(CIVICRM).remember_contacts([created])
         return Contact.of(created)
 
-    @strawberry.mutation(description="Change the given fields of a CiviCRM contact, and no others.")
+    @strawberry.mutation(
+        description="Change the given fields of a CiviCRM contact, and no others: all of them "
+        "or none. Writes to one contact go one at a time through a gateway process; a change "
+        "someone else made meanwhile is answered CONFLICT."
+    )
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: ContactInput
     ) -> Contact | None:
@@ -324,7 +351,28 @@ class CivicrmMutation:
         contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
         await info.context.site(CIVICRM).add_to_group(group, [contact])
-        return CivicrmGroup.of(await info.context.loaders(CIVICRM).groups.load(group))
+        return await _changed_group(info, group, contact)
+
+    @strawberry.mutation(
+        description="Take a contact out of a CiviCRM group, as CiviCRM does (the membership "
+        "is kept as Removed, with its history); returns the group."
+    )
+    async def remove_contact_from_group(
+        self, info: Info, contact_id: strawberry.ID, group_id: strawberry.ID
+    ) -> CivicrmGroup | None:
+        contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
+        group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
+        await info.context.site(CIVICRM).remove_from_group(group, [contact])
+        return await _changed_group(info, group, contact)
+
+
+async def _changed_group(info: Info, group: int, contact: int) -> CivicrmGroup:
+    """The group after a membership changed: what this request had loaded of its members and
+    of the contact's groups is forgotten, so `memberCount` and `members` are read again."""
+    loaders = info.context.loaders(CIVICRM)
+    loaders.members_of_group.clear(group)
+    loaders.groups_of_contact.clear(contact)
+    return CivicrmGroup.of(await loaders.groups.load(group))
 
 
 async def _groups(info: Info, search: str | None) -> list[Group]:

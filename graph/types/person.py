@@ -44,9 +44,10 @@ class PersonCore:
             return_exceptions=True,
         )
         return [
-            ACCOUNT_TYPES[source].of(account)
+            ACCOUNT_TYPES[source].of(each)
             for source, account in zip(ACCOUNT_TYPES, found, strict=True)
             if account is not None and not isinstance(account, BaseException)
+            for each in people.every(source, self.email) or [account]
         ]
 
 

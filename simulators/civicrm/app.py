@@ -18,7 +18,7 @@ import html
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -61,10 +61,17 @@ CONTACT_TYPES = ("Individual", "Organization", "Household")
 
 
 class ApiError(Exception):
-    def __init__(self, message: str, code: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        field: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         self.message = message
         self.code = code
         self.field = field
+        self.extra = dict(extra or {})
 
 
 class PhpFatal(Exception):
@@ -80,7 +87,7 @@ CRITICAL_ERROR = (
 
 def error_body(error: ApiError, entity: str | None, action: str | None) -> dict[str, Any]:
     """An API v3 error answer: numeric codes are numbers, the others text (fact 7, 22)."""
-    body: dict[str, Any] = {}
+    body: dict[str, Any] = dict(error.extra)
     if error.field:
         body["error_field"] = error.field
     if error.code is not None:
@@ -104,14 +111,18 @@ def create_app(
     database: str = ":memory:",
     force_xml: bool = False,
     era: str = "5",
+    refuse: Collection[str] = (),
 ) -> Starlette:
     """The simulator app. `force_xml` plays a site that answers XML whatever is asked. `era`
     "5" is CiviCRM 5.x (API v3; `q=` paths are v3 with flat fields, no login, no `add`); "3.2"
-    plays a 3.2-era site, whose `q=` paths are API v2 with `q=civicrm/login`."""
+    plays a 3.2-era site, whose `q=` paths are API v2 with `q=civicrm/login`. `refuse` names
+    calls (`"Phone.create"`) the site refuses as invalid, to play a write that fails part way.
+    `app.state.log` lists every API call in order: (api_key, "Entity.action", record id)."""
     store = CivicrmStore(world or build_world(), database)
     counter = RequestCounter()
     calls = RequestCounter()
     sessions: dict[str, int] = {}
+    log: list[tuple[str, str, str]] = []
 
     # Who may see what ---------------------------------------------------------------------------
 
@@ -179,13 +190,21 @@ def create_app(
             "created_date": row["created_date"],
             "modified_date": row["modified_date"],
             "is_deleted": row["is_deleted"],
+            # CiviCRM 5 sends the ids of the primary e-mail and phone beside them (fact 5); here
+            # each contact has at most one of each, whose id is the contact's.
+            "email_id": row["id"] if row["email"] else None,
+            "phone_id": row["id"] if row["phone"] else None,
         }
         return {k: "" if v is None else str(v) for k, v in values.items()}
 
     def select(record: dict[str, str], returned: list[str] | None, always: str) -> dict[str, str]:
         if not returned:
             return record
-        return {k: v for k, v in record.items() if k == always or k in returned}
+        return {
+            k: v
+            for k, v in record.items()
+            if k == always or k in returned or k.removesuffix("_id") in returned
+        }
 
     def find_contacts(
         user: User, filters: Mapping[str, Any], limit: int, offset: int, sort: str | None
@@ -210,7 +229,8 @@ def create_app(
             if name == "group":
                 ids = value.get("IN", []) if isinstance(value, dict) else [value]
                 where.append(
-                    f"c.id IN (SELECT contact_id FROM group_contact WHERE group_id IN ({','.join('?' * len(ids)) or 'NULL'}))"
+                    f"c.id IN (SELECT contact_id FROM group_contact WHERE status = 'Added'"
+                    f" AND group_id IN ({','.join('?' * len(ids)) or 'NULL'}))"
                 )
                 args += list(ids)
             elif column is None:
@@ -221,7 +241,7 @@ def create_app(
             elif isinstance(value, dict) and "IS NOT NULL" in value:
                 where.append(f"({column} IS NOT NULL AND {column} != '')")
             elif isinstance(value, dict) and "LIKE" in value:
-                where.append(f"{column} LIKE ?")
+                where.append(f"{column} LIKE ? ESCAPE '\\'")  # MySQL's escape: backslash
                 args.append(value["LIKE"])
             else:
                 where.append(f"{column} = ?")
@@ -253,8 +273,8 @@ def create_app(
                 if v3:
                     raise ApiError(f"Contact id {contact_id} not found.", "0")
                 raise ApiError(f"Invalid Contact Id {contact_id}", "not-found", "id")
-            if v3 and not user.edit_all and int(contact_id) == user.contact_id:
-                raise ApiError("Permission denied to modify contact record")
+            if v3 and not user.edit_all:  # facts 11 and C10: whichever contact it is
+                raise ApiError("Permission denied to modify contact record", "unauthorized")
             require(user, user.edit_all, "Contact", "create", "edit all contacts")
             contact_type = row["contact_type"]
         else:
@@ -293,9 +313,40 @@ def create_app(
                     "mandatory_missing",
                     "first_name",
                 )
+            if str(params.get("dupe_check", "0")) not in ("0", "", "False", "false"):
+                found = duplicates(str(contact_type), values)
+                if found:
+                    raise ApiError(
+                        f"Found matching contacts: {','.join(found)}",
+                        "duplicate",
+                        extra={"ids": found},
+                    )
             return store.create_contact(contact_type, values)
         store.update_contact(int(contact_id), values)
         return int(contact_id)
+
+    def duplicates(contact_type: str, values: Mapping[str, str]) -> list[str]:
+        """The site's default (Unsupervised) duplicate rule, as CiviCRM 5.77 ships it: an
+        individual by e-mail, case-insensitive ("Email (reserved)"); an organisation or
+        household by name or e-mail. Every contact counts, whoever asks."""
+        name = {"Organization": "organization_name", "Household": "household_name"}.get(
+            contact_type
+        )
+        tests, args = [], []
+        if values.get("email"):
+            tests.append("lower(email) = lower(?)")
+            args.append(values["email"])
+        if name and values.get(name):
+            tests.append(f"lower({name}) = lower(?)")
+            args.append(values[name])
+        if not tests:
+            return []
+        rows = store.all(
+            f"SELECT id FROM contacts WHERE is_deleted = 0 AND contact_type = ?"
+            f" AND ({' OR '.join(tests)}) ORDER BY id",
+            [contact_type, *args],
+        )
+        return [str(r["id"]) for r in rows]
 
     def invalid_option(value: Any, field: str) -> ApiError:
         return ApiError(f"'{value}' is not a valid option for field {field}", "2001", field)
@@ -332,10 +383,7 @@ def create_app(
             and (wanted is None or r["id"] in wanted)
             and (
                 title is None
-                or (
-                    isinstance(title, dict)
-                    and str(title.get("LIKE", "")).strip("%").lower() in r["title"].lower()
-                )
+                or (isinstance(title, dict) and like(str(title.get("LIKE", "")), r["title"]))
                 or title == r["title"]
             )
         ]
@@ -365,7 +413,11 @@ def create_app(
             if r["group_id"] in groups
         ]
 
-    def add_members(user: User, group_id: Any, contact_ids: list[Any]) -> dict[str, Any]:
+    def add_members(
+        user: User, group_id: Any, contact_ids: list[Any], status: str = "Added"
+    ) -> dict[str, Any]:
+        """Memberships set to `status`: Added (`added`/`not_added`), or Removed, which keeps the
+        row (`removed`/`not_removed`: how many were members; recorded on 5.77)."""
         require(user, user.edit_all, "GroupContact", "create", "edit groups")
         if store.one("SELECT 1 FROM groups WHERE id = ?", (group_id,)) is None:
             raise invalid_option(group_id, "group_id")
@@ -376,11 +428,15 @@ def create_app(
                 is None
             ):
                 raise ApiError(f"contact_id is not valid : {contact_id}", "-3")
-            added += store.add_member(int(group_id), int(contact_id))
+            if status == "Removed":
+                added += store.remove_member(int(group_id), int(contact_id))
+            else:
+                added += store.add_member(int(group_id), int(contact_id))
+        done = "removed" if status == "Removed" else "added"
         return {
             "total_count": len(contact_ids),
-            "added": added,
-            "not_added": len(contact_ids) - added,
+            done: added,
+            f"not_{done}": len(contact_ids) - added,
         }
 
     # API v3 -------------------------------------------------------------------------------------
@@ -399,6 +455,9 @@ def create_app(
 
     def run_v3(user: User, entity: str, action: str, params: dict[str, Any]) -> Any:
         """API v3 as CiviCRM 5.77 answers it (`tests/recordings/civicrm-5.77`)."""
+        if f"{entity}.{action}" in refuse:
+            field = f"{entity.lower()}_type_id"
+            raise ApiError(f"'999' is not a valid option for field {field}", "2001", field)
         options = params.get("options") or {}
         # The legacy forms API v3 still reads: `rowCount`, `offset`, `return[name]=1`,
         # `group[id]=1` (what 3.2-era clients send through `q=`).
@@ -441,11 +500,31 @@ def create_app(
                 return shown[0]
             return v3_values(shown, sequential, "id")
         if key == ("Contact", "create"):
+            target = params.get("id") or params.get("contact_id")
+            kept = store.contact_state(int(target)) if target else None
             contact_id = write_contact(user, params, v3=True)
             created = find_contacts(User(contact_id, True, True), {"id": contact_id}, 1, 0, None)[0]
             created["id"] = created["contact_id"]
             run_chained(user, params, created)
+            for name, answer in created.items():
+                if name.startswith("api.") and isinstance(answer, dict) and answer.get("is_error"):
+                    # Recorded on 5.77: a failed chained call rolls the whole create back.
+                    store.restore_contact(contact_id, kept)
+                    sub = "_".join(name.split(".")[1:3])
+                    raise ApiError(
+                        f"Error in call to {sub} : {answer['error_message']}",
+                        None if answer.get("error_code") is None else str(answer["error_code"]),
+                        answer.get("error_field"),
+                    )
             return v3_values([created], sequential, "id")
+        if key == ("Contact", "delete"):
+            require(user, user.edit_all, "Contact", "delete", "delete contacts")
+            target = params.get("id") or params.get("contact_id")
+            if not target or store.contact_state(int(target)) is None:
+                raise ApiError("Could not delete contact", "0")
+            skip = str(params.get("skip_undelete", "0")) not in ("0", "")
+            store.delete_contact(int(target), permanently=skip)
+            return {"is_error": 0, "version": 3, "count": 1, "values": 1}
         if key == ("Group", "get"):
             return v3_values(
                 find_groups(user, params)[offset : offset + limit if limit else None],
@@ -512,10 +591,12 @@ def create_app(
                 if isinstance(params["contact_id"], list)
                 else [params["contact_id"]]
             )
-            result = add_members(user, params["group_id"], contact_ids)
+            result = add_members(
+                user, params["group_id"], contact_ids, str(params.get("status") or "Added")
+            )
             # Fact 23: `values` is an integer (on which WordPress's REST wrapper crashes).
             return {"is_error": 0, "version": 3, "count": 1, "values": 1, **result}
-        if entity in ("Email", "Phone") and action in ("get", "create"):
+        if entity in ("Email", "Phone") and action in ("get", "create", "delete"):
             return location_record(user, entity, action, params, sequential)
         raise ApiError(
             f"API ({entity}, {action}) does not exist (join the API team and implement it!)",
@@ -559,6 +640,12 @@ def create_app(
     ) -> Any:
         """Email and Phone, one primary record per contact (its id is the contact's)."""
         column = entity.lower()
+        if action == "delete":
+            target = params.get("id")
+            if not target or store.contact_state(int(target)) is None:
+                raise ApiError(f"Could not delete {entity} with id {target}", "0")
+            store.update_contact(int(target), {column: ""})
+            return {"is_error": 0, "version": 3, "count": 1, "values": 1}
         if action == "get":
             contact_id = params.get("contact_id")
             allowed = find_contacts(user, {"id": contact_id}, 1, 0, None) if contact_id else []
@@ -665,6 +752,12 @@ def create_app(
                     else "group_id is a required field"
                 )
             return {"is_error": 0, **add_members(user, params["group_id"], contact_ids)}
+        if (entity, action) == ("group_contact", "remove"):  # 3.2: the row kept, Removed
+            contact_ids = [v for k, v in sorted(params.items()) if k.startswith("contact_id")]
+            if not params.get("group_id") or not contact_ids:
+                raise ApiError("group_id and contact_id are required fields")
+            found = add_members(user, params["group_id"], contact_ids, "Removed")
+            return {"is_error": 0, **found}
         raise ApiError(f"Unknown function called: civicrm_{entity}_{action}")
 
     # HTTP ----------------------------------------------------------------------------------------
@@ -733,6 +826,8 @@ def create_app(
                         "SECURITY: All requests that modify the database must be http POST, not GET."
                     )
                 calls.add(f"{entity}.{action}")
+                target = params.get("id") or params.get("contact_id") or ""
+                log.append((str(values.get("api_key", "")), f"{entity}.{action}", str(target)))
                 return respond(run_v3(user, entity, action, params), True)
             parts = q.split("/")
             if len(parts) != 3 or parts[0] != "civicrm":
@@ -782,8 +877,19 @@ def create_app(
     )
     app.state.counter = counter
     app.state.calls = calls
+    app.state.log = log
     app.state.store = store
     return app
+
+
+def like(pattern: str, text: str) -> bool:
+    """SQL's LIKE (case-insensitive, as MySQL's default collation), backslash escaping."""
+    parts = re.findall(r"\\.|%|_|[^\\%_]+", pattern)
+    regex = "".join(
+        ".*" if p == "%" else "." if p == "_" else re.escape(p[-1] if p.startswith("\\") else p)
+        for p in parts
+    )
+    return re.fullmatch(regex, text, re.IGNORECASE | re.DOTALL) is not None
 
 
 def nest(items: list[tuple[str, str]]) -> dict[str, Any]:

@@ -138,10 +138,57 @@ class CivicrmStore(Database):
             return int(cursor.lastrowid or 0)
 
     def add_member(self, group_id: int, contact_id: int) -> int:
-        """1 if the contact was added, 0 if already a member."""
+        """1 if the contact was added (or added back after a removal), 0 if already a member."""
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO group_contact (group_id, contact_id) VALUES (?,?)",
+                "INSERT INTO group_contact (group_id, contact_id) VALUES (?,?)"
+                " ON CONFLICT (group_id, contact_id) DO UPDATE SET status = 'Added'"
+                " WHERE status != 'Added'",
                 (group_id, contact_id),
             )
             return cursor.rowcount
+
+    def remove_member(self, group_id: int, contact_id: int) -> int:
+        """1 if the contact was a member (its row kept, status Removed), 0 if not."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE group_contact SET status = 'Removed'"
+                " WHERE group_id = ? AND contact_id = ? AND status = 'Added'",
+                (group_id, contact_id),
+            )
+            return cursor.rowcount
+
+    def contact_state(self, contact_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """A contact's row and memberships, to put back when a write is rolled back."""
+        row = self.one("SELECT * FROM contacts WHERE id = ? AND is_deleted = 0", (contact_id,))
+        if row is None:
+            return None
+        members = self.all("SELECT * FROM group_contact WHERE contact_id = ?", (contact_id,))
+        return dict(row), [dict(m) for m in members]
+
+    def restore_contact(
+        self, contact_id: int, state: tuple[dict[str, Any], list[dict[str, Any]]] | None
+    ) -> None:
+        """Puts a contact back as `state` holds it; None: as it was before it existed."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            db.execute("DELETE FROM group_contact WHERE contact_id = ?", (contact_id,))
+            if state is None:
+                return
+            row, members = state
+            for table, records in (("contacts", [row]), ("group_contact", members)):
+                for record in records:
+                    db.execute(
+                        f"INSERT INTO {table} ({','.join(record)}) VALUES"
+                        f" ({','.join('?' * len(record))})",
+                        list(record.values()),
+                    )
+
+    def delete_contact(self, contact_id: int, *, permanently: bool) -> None:
+        """To the trash (`is_deleted`), or for good (`skip_undelete`)."""
+        with self.transaction() as db:
+            if permanently:
+                db.execute("DELETE FROM group_contact WHERE contact_id = ?", (contact_id,))
+                db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            else:
+                db.execute("UPDATE contacts SET is_deleted = 1 WHERE id = ?", (contact_id,))

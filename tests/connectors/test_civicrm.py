@@ -154,29 +154,47 @@ async def test_keys_go_in_the_body_and_v3_parameters_in_json() -> None:
     )
 
 
-async def test_v2_style_writes_flat_parameters_and_numbered_email_blocks() -> None:
+async def test_q_style_writes_flat_parameters_and_numbered_email_blocks_on_3_2() -> None:
+    """CiviCRM 5 takes `q=civicrm/contact/create` (API v3, flat fields: a top-level e-mail, the
+    duplicate check); a 3.2-era site, which has no `create`, `contact/add` with the numbered
+    e-mail blocks of API v2."""
+
     def respond(request: httpx.Request) -> httpx.Response:
-        if "contact%2Fget" in request.content.decode():  # the read back
+        sent = request.content.decode()
+        if "contact%2Fget" in sent:  # the read back
             saved = {"contact_id": "42", "first_name": "Ana", "email": "ana@example.net"}
             return httpx.Response(200, json=[saved])
+        if "contact%2Fcreate" in sent and era == "3.2":
+            return httpx.Response(
+                200, json={"is_error": 1, "error_message": "Unknown function called: create"}
+            )
         return httpx.Response(200, json={"contact_id": 42, "is_error": 0})
 
-    recorder = Recorder(respond)
-    new = await civicrm_with(recorder, style="q").create_contact(
-        ContactFields(contact_type="Individual", first_name="Ana", email="ana@example.net")
-    )
-    assert new.id == 42 and new.email == "ana@example.net"
-    assert recorder.form() == {
-        "q": "civicrm/contact/create",
-        "json": "1",
-        "contact_type": "Individual",
-        "first_name": "Ana",
-        "email[1][email]": "ana@example.net",
-        "email[1][location_type_id]": "1",
-        "email[1][is_primary]": "1",
-        "key": "site-secret",
-        "api_key": "user-key",
-    }
+    common = {"json": "1", "contact_type": "Individual", "first_name": "Ana"}
+    keys = {"key": "site-secret", "api_key": "user-key"}
+    for era in ("5", "3.2"):
+        recorder = Recorder(respond)
+        new = await civicrm_with(recorder, style="q").create_contact(
+            ContactFields(contact_type="Individual", first_name="Ana", email="ana@example.net")
+        )
+        assert new.id == 42 and new.email == "ana@example.net"
+        assert recorder.form() == {
+            "q": "civicrm/contact/create",
+            **common,
+            "email": "ana@example.net",
+            "dupe_check": "1",
+            **keys,
+        }
+        if era == "3.2":
+            assert recorder.form(1) == {
+                "q": "civicrm/contact/add",
+                **common,
+                "email[1][email]": "ana@example.net",
+                "email[1][location_type_id]": "1",
+                "email[1][is_primary]": "1",
+                "dupe_check": "1",
+                **keys,
+            }
 
 
 async def test_v2_lists_are_bare_json_lists_of_strings() -> None:

@@ -16,11 +16,12 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from connectors.civicrm import Civicrm, CivicrmAuth
+from connectors.civicrm import Civicrm, CivicrmAuth, ContactFields
 from connectors.civicrm.client import _contact, _group, _records
-from connectors.civicrm.results import read
+from connectors.civicrm.results import Duplicate, read
 from connectors.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     NotFound,
     ProtocolError,
@@ -54,6 +55,10 @@ KIND_OF_WORDS: list[tuple[str, type[UpstreamError]]] = [
     ("mandatory key(s) missing", BadRequest),
     ("unable to decode supplied json", ProtocolError),
     ("missing parameter(s): entity, action", BadRequest),
+    ("found matching contacts", Conflict),
+    ("could not delete contact", BadRequest),
+    ("not a valid option for field phone_type_id", BadRequest),
+    ("contact id 999999 not found", NotFound),
 ]
 """What each refusal a real CiviCRM sent means to the graph; every recorded refusal must match
 exactly one entry, so a new wording fails here first."""
@@ -212,3 +217,142 @@ def test_the_3_2_add_actions_do_not_exist_on_5() -> None:
     with pytest.raises(NotFound):
         read(response_of(BY_SEQ[148]))
     assert str(read(response_of(BY_SEQ[149]))["id"]) == "41"
+
+
+# Writes whole or not at all, duplicates, removal, LIKE (recorded 2026-12-06, seq 155-235) --------
+
+
+async def test_a_duplicate_is_a_conflict_naming_the_matches() -> None:
+    """CiviCRM's `dupe_check` with the site's default rule: an individual by e-mail, whatever
+    the names and the case (155, 156); the gateway sends the e-mail at the top level, where
+    the rule sees it, and creates nothing."""
+    for seq in (155, 156):
+        site = Site(BY_SEQ[seq])
+        with pytest.raises(Duplicate) as refused:
+            await civicrm(site).create_contact(
+                ContactFields(
+                    contact_type="Individual", first_name="Ana", email="ANA.ALVAREZ@example.org"
+                )
+            )
+        assert refused.value.ids == [7] and "contact 7" in refused.value.message
+        (sent,) = site.sent
+        assert (
+            sent["json"]["dupe_check"] == 1 and sent["json"]["email"] == "ANA.ALVAREZ@example.org"
+        )
+
+
+async def test_a_duplicate_can_answer_the_existing_contact() -> None:
+    site = Site(BY_SEQ[155], BY_SEQ[26])
+    found = await civicrm(site).create_contact(
+        ContactFields(contact_type="Individual", first_name="Ana", email="ana.alvarez@example.org"),
+        on_duplicate="existing",
+    )
+    assert found.id == 7 and found.email == "ana.alvarez@example.org"
+    assert site.sent[1]["json"]["id"] == {"IN": [7]}
+
+
+async def test_a_create_whose_phone_fails_saves_nothing() -> None:
+    """Finding C7: the phone is chained into the create, and CiviCRM 5 rolls the whole create
+    back when the chained call fails (167, then 168: no such contact). One request, and the
+    error is CiviCRM's own words without its "Error in call to" prefix."""
+    assert BY_SEQ[168]["response"]["count"] == 0
+    site = Site(BY_SEQ[167])
+    with pytest.raises(BadRequest) as refused:
+        await civicrm(site).create_contact(
+            ContactFields(
+                contact_type="Individual", first_name="Kim", last_name="Chainfail", phone="+44"
+            )
+        )
+    assert refused.value.message == "'999' is not a valid option for field phone_type_id"
+    assert refused.value.field == "phone_type_id" and len(site.sent) == 1
+    assert "api.Phone.create" in site.sent[0]["json"]
+
+
+async def test_an_update_is_one_call_whole_or_not_at_all() -> None:
+    """Finding C7: the contact is read first (its primary e-mail's and phone's ids, 202), then
+    names, e-mail and phone go in one Contact.create; when a part fails CiviCRM keeps none of
+    it (203, then 204 unchanged)."""
+    assert BY_SEQ[204]["response"]["values"] == BY_SEQ[202]["response"]["values"]
+    site = Site(BY_SEQ[202], BY_SEQ[203])
+    change = ContactFields(last_name="Changed", email="kim.changed@example.org", phone="+44 1")
+    with pytest.raises(BadRequest):
+        await civicrm(site).update_contact(37, change)
+    write = site.sent[1]["json"]
+    assert write["id"] == 37 and write["last_name"] == "Changed"
+    assert write["api.Email.create"] == {"id": 34, "email": "kim.changed@example.org"}
+    assert write["api.Phone.create"] == {"id": 26, "phone": "+44 1"}
+    assert len(site.sent) == 2
+
+
+async def test_an_update_answers_the_contact_read_back() -> None:
+    site = Site(BY_SEQ[202], BY_SEQ[205], BY_SEQ[206])
+    last = BY_SEQ[206]["response"]["values"][0]
+    updated = await civicrm(site).update_contact(
+        37, ContactFields(last_name=last["last_name"], email=last["email"], phone=last["phone"])
+    )
+    assert (updated.last_name, updated.email, updated.phone) == (
+        last["last_name"],
+        last["email"],
+        last["phone"],
+    )
+    assert len(site.sent) == 3  # read, write, read back
+
+
+async def test_an_update_of_a_contact_the_caller_cannot_see_writes_nothing() -> None:
+    """Finding C10: NOT_FOUND before any write (a member sees no contacts: 163's empty answer)."""
+    site = Site(BY_SEQ[163])
+    with pytest.raises(NotFound):
+        await civicrm(site).update_contact(34, ContactFields(email="x@example.org"))
+    assert len(site.sent) == 1 and site.sent[0]["action"] == "get"
+
+
+async def test_removing_from_a_group_keeps_the_membership_as_removed() -> None:
+    """Finding C11: a chained GroupContact.create with status Removed answers `removed`
+    (211), 0 for a contact that is not a member (215, 216); Contact.get's `groups` then has an
+    empty item for it (212)."""
+    site = Site(BY_SEQ[211], BY_SEQ[215])
+    assert await civicrm(site).remove_from_group(4, [37]) == 1
+    assert await civicrm(site).remove_from_group(4, [37]) == 0
+    assert site.sent[0]["json"]["api.GroupContact.create"] == {"group_id": 4, "status": "Removed"}
+    assert BY_SEQ[212]["response"]["values"][0]["groups"] == ""
+
+
+async def test_membership_refusals_say_what_was_refused() -> None:
+    """Finding C10: a missing group is NOT_FOUND in CiviCRM's words without "Error in call to
+    GroupContact_create" (217); a member's refusal names the groups, not "modify contact
+    record" (219)."""
+    with pytest.raises(NotFound) as missing:
+        await civicrm(Site(BY_SEQ[217])).remove_from_group(99, [37])
+    assert missing.value.message == "'99' is not a valid option for field group_id"
+    with pytest.raises(Forbidden) as refused:
+        await civicrm(Site(BY_SEQ[219])).add_to_group(4, [37])
+    assert refused.value.message == "CiviCRM does not let this caller change contact 37's groups"
+
+
+async def test_search_matches_percent_and_underscore_as_themselves() -> None:
+    """Finding C6: CiviCRM passes a LIKE pattern to MySQL, whose escape is the backslash:
+    "Ana_Alv" matches Ana Alvarez unescaped (189), nothing escaped (188); an escaped "%" and
+    "_" match themselves (230, 233)."""
+    site = Site(BY_SEQ[188])
+    assert await civicrm(site).contacts(search="Ana_Alv") == []
+    assert site.sent[0]["json"]["display_name"] == {"LIKE": "%Ana\\_Alv%"}
+    assert BY_SEQ[189]["response"]["count"] == 1
+    for seq in (230, 233):
+        assert BY_SEQ[seq]["response"]["count"] == 1
+    site = Site(BY_SEQ[193])
+    assert await civicrm(site).groups(search="V_l") == []
+    assert site.sent[0]["json"]["title"] == {"LIKE": "%V\\_l%"}
+
+
+async def test_a_read_back_with_someone_elses_values_says_so() -> None:
+    """Finding C3: CiviCRM answered the write with the values sent (205), but the contact
+    reads back otherwise (someone wrote between): CONFLICT naming what changed, not "did not
+    save"."""
+    other = json.loads(json.dumps(BY_SEQ[206]))
+    other["response"]["values"][0]["last_name"] = "Someone"
+    written = BY_SEQ[205]["response"]["values"][0]
+    site = Site(BY_SEQ[202], BY_SEQ[205], other)
+    with pytest.raises(Conflict) as changed:
+        await civicrm(site).update_contact(37, ContactFields(last_name=written["last_name"]))
+    assert "someone else changed it since: last_name is now 'Someone'" in changed.value.message
+    assert "did not save" not in changed.value.message
