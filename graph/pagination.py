@@ -62,7 +62,9 @@ class Connection(Generic[T]):
         return self.page
 
     @strawberry.field(
-        description="How many there are in all; null where the upstream cannot count."
+        description="How many there are in all; null where the system does not count them: "
+        "Flarum's lists (Flarum 1.7 counts none), CiviCRM's in the q= style (API v2). Where it "
+        "costs a call of its own (CiviCRM's getcount), it is made only when this is asked for."
     )
     def total_count(self) -> int | None:
         return self.count

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-__all__ = ["node_paths"]
+__all__ = ["asks_for", "node_paths"]
 
 Selection = SelectedField | FragmentSpread | InlineFragment
 
@@ -35,3 +35,9 @@ def node_paths(selected_fields: Iterable[Selection], *, connection: bool) -> set
                 found.add(below[len(prefix) :])
     found.discard("")
     return found
+
+
+def asks_for(selected_fields: Iterable[Selection], name: str) -> bool:
+    """Whether the current field selects `name` directly below it (a connection's
+    `totalCount`, say), so that what only it needs is fetched only then."""
+    return any(path.partition(".")[2] == name for path in _paths(selected_fields, ""))

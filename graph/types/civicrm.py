@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +16,7 @@ from connectors import civicrm
 from ..errors import UserInputError
 from ..ids import GlobalId
 from ..pagination import Connection, connection
+from ..selection import asks_for
 from ..sources import CIVICRM
 
 if TYPE_CHECKING:
@@ -246,7 +249,11 @@ NODES: dict[str, NodeLoader] = {
 
 @strawberry.type
 class CivicrmQuery:
-    @strawberry.field(description="CiviCRM contacts the caller may see, by name or group.")
+    @strawberry.field(
+        description="CiviCRM contacts the caller may see, by name or group. `totalCount` is "
+        "one more CiviCRM call (getcount), made only where it is asked for; null on a site "
+        "spoken to in the q= style (API v2 counts nothing)."
+    )
     async def contacts(
         self,
         info: Info,
@@ -257,11 +264,19 @@ class CivicrmQuery:
     ) -> Connection[Contact] | None:
         at = page_window(info, first, after)
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup") if group_id else None
-        found = await info.context.site(CIVICRM).contacts(
-            search=search, group_id=group, limit=at.limit + 1, offset=at.offset
+        site = info.context.site(CIVICRM)
+        found, total = await asyncio.gather(
+            site.contacts(search=search, group_id=group, limit=at.limit + 1, offset=at.offset),
+            counted(info, lambda: site.contact_count(search=search, group_id=group)),
         )
         info.context.loaders(CIVICRM).remember_contacts(found)
-        return connection(found[: at.limit], at, has_next=len(found) > at.limit, node=Contact.of)
+        return connection(
+            found[: at.limit],
+            at,
+            has_next=len(found) > at.limit,
+            node=Contact.of,
+            total_count=total,
+        )
 
     @strawberry.field
     async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
@@ -270,7 +285,9 @@ class CivicrmQuery:
 
     @strawberry.field(
         description="The people in the CRM (CiviCRM individuals with an e-mail), "
-        "each with their accounts elsewhere."
+        "each with their accounts elsewhere. `totalCount` counts those individuals "
+        "(CiviCRM's getcount, asked only where it is selected; null in the q= style): two "
+        "that share an address count twice, though they are one person."
     )
     async def people(
         self,
@@ -282,12 +299,21 @@ class CivicrmQuery:
         from .person import Person  # the person module needs every source's types
 
         at = page_window(info, first, after)
-        found = await info.context.site(CIVICRM).contacts(
-            search=search,
-            contact_type="Individual",
-            with_email=True,
-            limit=at.limit + 1,
-            offset=at.offset,
+        site = info.context.site(CIVICRM)
+        found, total = await asyncio.gather(
+            site.contacts(
+                search=search,
+                contact_type="Individual",
+                with_email=True,
+                limit=at.limit + 1,
+                offset=at.offset,
+            ),
+            counted(
+                info,
+                lambda: site.contact_count(
+                    search=search, contact_type="Individual", with_email=True
+                ),
+            ),
         )
         people = info.context.people_loaders
         people.remember("civicrm", found)
@@ -298,7 +324,13 @@ class CivicrmQuery:
             at,
             has_next=len(found) > at.limit,
             node=lambda contact: Person.of(info, contact.email or ""),
+            total_count=total,
         )
+
+
+async def counted(info: Info, count: Callable[[], Awaitable[int | None]]) -> int | None:
+    """A list's `totalCount`, asked of CiviCRM (`getcount`) only where the query selects it."""
+    return await count() if asks_for(info.selected_fields, "totalCount") else None
 
 
 @strawberry.enum(description="What createContact does where CiviCRM's duplicate rule matches.")

@@ -385,7 +385,10 @@ def discussion_includes(info: Info, *, connection: bool) -> list[str]:
 
 @strawberry.type
 class FlarumQuery:
-    @strawberry.field(description="Flarum discussions, most recently active first.")
+    @strawberry.field(
+        description="Flarum discussions, most recently active first. `totalCount` is null: "
+        "Flarum 1.7 does not count its lists."
+    )
     async def discussions(
         self,
         info: Info,
