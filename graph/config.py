@@ -286,8 +286,9 @@ class CorsSettings:
     allow_credentials: bool = False
     """Cookies and HTTP authentication sent along: the gateway uses neither (tokens travel in
     headers), so this is rarely needed."""
-    expose_headers: tuple[str, ...] = ("etag",)
-    """Response headers the app's script may read besides the safelisted ones."""
+    expose_headers: tuple[str, ...] = ("etag", "idempotent-replayed", "retry-after")
+    """Response headers the app's script may read besides the safelisted ones (`Cache-Control`,
+    `Content-Type`…): the tag for `If-None-Match`, a replayed mutation, when to try again."""
     max_age: int = 600
     """How long a browser may keep a preflight's answer (seconds; browsers cap it at 2 h-24 h)."""
 

@@ -43,6 +43,7 @@ PREFLIGHT_VARY = (
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
     "Access-Control-Request-Private-Network"
 )
+EXPOSED = "etag, idempotent-replayed, retry-after"
 DEFAULT_ALLOWED = (
     "Accept, Accept-Language, Content-Language, Content-Type, authorization, idempotency-key, "
     "x-civicrm-api-key, x-elgg-token, x-eqsash-token, x-flarum-token, x-legacygraph-trace, "
@@ -131,7 +132,7 @@ def test_a_cross_origin_post_from_an_allowed_origin_may_be_read(gateway_url: str
     assert len(response.json()["data"]["discussions"]["nodes"]) == 3
     assert granted(response) == {
         "access-control-allow-origin": APP,
-        "access-control-expose-headers": "etag",
+        "access-control-expose-headers": EXPOSED,
     }
     assert "Origin" in response.headers["vary"]
 
@@ -165,7 +166,7 @@ def test_with_credentials_only_the_allowed_origin_is_told_so(flarum: Simulator) 
     assert granted(answer) == {
         "access-control-allow-origin": APP,
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "etag",
+        "access-control-expose-headers": EXPOSED,
     }
     assert granted(elsewhere) == {}  # Starlette's own middleware would grant credentials here
 
@@ -290,6 +291,11 @@ ASK = """async ([gateway, token]) => {
         return {blocked: String(error)};
     }
 }"""
+TAG = """async ([gateway, token]) => {
+    const query = encodeURIComponent("{ discussions(first: 2) { nodes { title } } }");
+    const response = await fetch(gateway + "/graphql?query=" + query, {headers: {"x-flarum-token": token}});
+    return {etag: response.headers.get("etag"), cacheControl: response.headers.get("cache-control")};
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -330,6 +336,7 @@ def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_bloc
             flarum.counter.reset()
             allowed = page.evaluate(ASK, [gateway_url, token])
             asked_upstream = flarum.counter.total
+            tagged = page.evaluate(TAG, [gateway_url, token])
             page.goto(f"{other_url}/")
             flarum.counter.reset()
             refused = page.evaluate(ASK, [gateway_url, token])
@@ -340,6 +347,8 @@ def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_bloc
     assert allowed["body"]["data"]["viewer"]["flarum"]["username"] == "bea.abebe"
     assert len(allowed["body"]["data"]["discussions"]["nodes"]) == 50
     assert asked_upstream >= 1
+    assert tagged["etag"].startswith(('"', 'W/"'))  # exposed: the app can send it back
+    assert tagged["cacheControl"].startswith("private")  # safelisted: always readable
     assert "Failed to fetch" in refused["blocked"]
     assert refused_upstream == 0  # the preflight was refused, so the query was never sent
 
