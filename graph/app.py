@@ -106,6 +106,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return False
 
     def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
+        """Strawberry's check of a JSON array (its `BaseView` hook, which reads the schema's
+        `batching_config`): here `[graphql] batch_max` and the shape of each operation."""
         check_batch(request_data, self.batch_max)
 
     async def parse_http_body(self, request: Any) -> Any:
