@@ -16,16 +16,12 @@ import httpx
 
 from ..http import rebuilt, with_form_fields
 
-__all__ = ["ALGORITHMS", "ElggAuth", "signature"]
+__all__ = ["ALGORITHMS", "POSTHASH_ALGORITHM", "ElggAuth", "signature"]
 
-ALGORITHMS = {
-    "md5": "md5",
-    "sha": "sha1",
-    "sha1": "sha1",
-    "sha256": "sha256",
-    "sha384": "sha384",
-    "sha512": "sha512",
-}
+ALGORITHMS = {"sha": "sha1", "sha1": "sha1", "sha256": "sha256"}
+"""What Elgg 5 accepts for the signature and the POST hash; md5, sha384 and sha512 are refused
+("Algorithm 'md5' is not supported or has been disabled."). Elgg 1.8 to 4 accept these too."""
+POSTHASH_ALGORITHM = "sha256"
 Variant = Literal["standard", "legacy"]
 
 
@@ -66,7 +62,7 @@ class ElggAuth(httpx.Auth):
         nonce: Callable[[], str] = lambda: secrets.token_hex(8),
     ) -> None:
         if algorithm not in ALGORITHMS:
-            raise ValueError(f"Elgg does not sign with {algorithm!r}")
+            raise ValueError(f"Elgg signs with sha1 or sha256 only, not {algorithm!r}")
         self._api_key = api_key
         self._secret = secret
         self._algorithm = algorithm
@@ -89,8 +85,10 @@ class ElggAuth(httpx.Auth):
         nonce = "" if self._variant == "legacy" else self._nonce()
         posthash = ""
         if request.method == "POST":
-            posthash = hashlib.md5(body, usedforsecurity=False).hexdigest()
-            headers.update({"X-Elgg-posthash": posthash, "X-Elgg-posthash-algo": "md5"})
+            posthash = hashlib.new(POSTHASH_ALGORITHM, body).hexdigest()
+            headers.update(
+                {"X-Elgg-posthash": posthash, "X-Elgg-posthash-algo": POSTHASH_ALGORITHM}
+            )
         headers.update(
             {
                 "X-Elgg-apikey": self._api_key,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
@@ -30,7 +32,7 @@ from . import answers as a
 from .models import Activity, ElggGroup, ElggUser, MethodInfo, Token
 from .profiles import MethodProfile, Role, choose
 
-__all__ = ["GROUPS_AT_MOST", "TOKEN_LIFETIME", "Elgg", "error_from", "read"]
+__all__ = ["GROUPS_AT_MOST", "TOKEN_LIFETIME", "Elgg", "error_from", "methods_listed", "read"]
 
 SOURCE = "elgg"
 T = TypeVar("T")
@@ -41,6 +43,42 @@ GROUPS_AT_MOST = 500
 """Elgg lists groups by page; the gateway reads up to this many to merge, search or find one."""
 TOKEN_LIFETIME = timedelta(minutes=60)
 """Elgg's user tokens last 60 minutes from creation, used or not."""
+METHODS_MEMORY = "methods.v2"
+VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+
+
+def methods_listed(listed: Mapping[str, Any]) -> dict[str, MethodInfo]:
+    """`system.api.list`'s methods by name. Elgg 5 keys them `VERB:name` (`POST:auth.gettoken`),
+    and one name may be there for GET and for POST; Elgg 4 and older key them by name."""
+    found: dict[str, MethodInfo] = {}
+    for key, raw in listed.items():
+        info = raw if isinstance(raw, Mapping) else {}
+        verb, colon, name = str(key).partition(":")
+        if not (colon and verb.upper() in VERBS):
+            name, verb = str(key), str(info.get("call_method") or "GET")
+        verb = str(info.get("call_method") or verb).upper()
+        parameters = info.get("parameters")
+        required = tuple(
+            p
+            for p, spec in (parameters.items() if isinstance(parameters, Mapping) else ())
+            if isinstance(spec, Mapping) and _truthy(spec.get("required"))
+        )
+        method = MethodInfo(
+            name=name,
+            call_method=verb,
+            require_user_auth=_truthy(info.get("require_user_auth")),
+            require_api_auth=_truthy(info.get("require_api_auth")),
+            required=required,
+        )
+        if name in found and verb not in found[name].verbs:
+            method = replace(method, call_method=f"{found[name].call_method},{verb}")
+        found[name] = method
+    return found
+
+
+def _truthy(value: Any) -> bool:
+    """Elgg's JSON view sends booleans, its XML view `true`/`1`."""
+    return str(value).lower() in ("true", "1")
 
 
 def read(response: httpx.Response) -> Any:
@@ -90,17 +128,39 @@ def _xml_value(element: Element) -> Any:
     return {child.tag: _xml_value(child) for child in children}
 
 
+API_REFUSALS = (
+    "api authentication",
+    "algorithm",
+    "api key",
+    "hmac",
+    "x-elgg",
+    "packet signature",
+    "epoch fail",
+    "posthash",
+)
+"""What Elgg says when the gateway's key or signature is refused (with its default settings,
+every HMAC failure is reported as "Missing API key")."""
+CLOCK_WINDOW_S = 90_000
+"""Elgg refuses a signature whose X-Elgg-time is further than this from its clock (25 h)."""
+
+
 def error_from(status: int, message: str) -> UpstreamError:
     lower = message.lower()
-    if status in (-30, -31, -32) or "api authentication" in lower or "algorithm" in lower:
+    if status in (-30, -31, -32) or any(s in lower for s in API_REFUSALS):
+        # Its first sentence only: "HMAC is invalid. <sent> != [calc]<expected>" goes on with
+        # signatures.
+        said = message.split(". ")[0].rstrip(".")
         return Unauthenticated(
-            SOURCE, "Elgg refused the gateway's API key or signature", upstream_code=str(status)
+            SOURCE,
+            f"Elgg refused the gateway's API key or signature: {said}",
+            upstream_code=str(status),
         )
     if (
         status == -20
         or "user authentication" in lower
         or "token" in lower
         or "authentication failed" in lower
+        or "could not be authenticated" in lower  # Elgg 5: a wrong password, a bad token
     ):
         return Unauthenticated(SOURCE, message, upstream_code=str(status))
     if any(
@@ -178,7 +238,9 @@ class Elgg:
                 raise BadRequest(
                     SOURCE, f"this Elgg site does not expose {method}", upstream_code="not-exposed"
                 )
-            post = exposed[method].call_method == "POST"
+            verbs = exposed[method].verbs
+            # Elgg 5 may expose one name for GET and for POST: a write asks for POST.
+            post = "POST" in verbs if post else verbs == ("POST",)
         fields = {k: str(v) for k, v in (params or {}).items() if v is not None}
         if post:
             response = await self.upstream.request(
@@ -202,7 +264,7 @@ class Elgg:
         """The methods the site exposes (`system.api.list`, asked once and remembered)."""
         if self._methods:
             return self._methods
-        remembered = await self._memory.recall("methods")
+        remembered = await self._memory.recall(METHODS_MEMORY)
         if not isinstance(remembered, dict):
             listed = await self.call("system.api.list")
             if not isinstance(listed, dict):
@@ -211,20 +273,57 @@ class Elgg:
                 )
             remembered = {
                 name: [
-                    str(info.get("call_method", "GET")).upper(),
-                    str(info.get("require_user_auth")).lower() in ("true", "1"),
+                    info.call_method,
+                    info.require_user_auth,
+                    info.require_api_auth,
+                    list(info.required),
                 ]
-                for name, info in listed.items()
+                for name, info in methods_listed(listed).items()
             }
-            await self._memory.remember("methods", remembered)
+            await self._memory.remember(METHODS_MEMORY, remembered)
         self._methods = {
-            name: MethodInfo(name=name, call_method=call_method, require_user_auth=user_auth)
-            for name, (call_method, user_auth) in remembered.items()
+            name: MethodInfo(
+                name=name,
+                call_method=str(call_method),
+                require_user_auth=bool(user_auth),
+                require_api_auth=bool(api_auth),
+                required=tuple(required),
+            )
+            for name, (call_method, user_auth, api_auth, required) in remembered.items()
         }
         return self._methods
 
+    async def check_signature(self, *, clock: Callable[[], float] = time.time) -> str | None:
+        """Makes one signed call of a method that requires API authentication and no user, and
+        names it; None where the site exposes no such method. A refusal names what is likely
+        wrong, since Elgg itself says "Missing API key" for every kind of HMAC failure."""
+        exposed = await self.exposed()
+        candidates = sorted(
+            m.name
+            for m in exposed.values()
+            if m.require_api_auth and not m.require_user_auth and "GET" in m.verbs
+            if not m.required
+        )
+        if not candidates:
+            return None
+        method = candidates[0]
+        response = await self.upstream.request(
+            "GET", ENDPOINT, params={"method": method}, call=method
+        )
+        try:
+            read(response)
+        except Unauthenticated as error:
+            raise Unauthenticated(
+                SOURCE,
+                signature_refused(method, response, clock()),
+                upstream_code=error.upstream_code,
+            ) from error
+        return method
+
     async def get_token(self, username: str, password: str) -> Token:
         token = await self.call("auth.gettoken", {"username": username, "password": password})
+        if isinstance(token, dict):  # the rest_api plugin's: {"auth_token", "api_key", ...}
+            token = token.get("auth_token")
         if not isinstance(token, str) or not token:
             raise ProtocolError(SOURCE, "Elgg's auth.gettoken answer has no token")
         return Token(token=token, expires_at=datetime.now(UTC) + TOKEN_LIFETIME)
@@ -244,7 +343,9 @@ class Elgg:
                 return []
             raise
         if profile.shapes != "rest_api":
-            return [_user(u) for u in _list(found)]
+            # A method that searched by e-mail vouches for the address, also where the site
+            # hides it from the caller (other users' e-mails, on the legacygraph plugin).
+            return [replace(u, email=u.email or email) for u in map(_user, _list(found))]
         names = list(found.values()) if isinstance(found, dict) else _list(found)
         users = await asyncio.gather(*(self.profile(str(n)) for n in names))
         return [replace(u, email=email) for u in users]
@@ -328,6 +429,41 @@ class Elgg:
         profile, found = await self._role("activity", given)
         parse = _rest_activity if profile.shapes == "rest_api" else _activity
         return [parse(item) for item in _list(found)]
+
+
+def signature_refused(method: str, response: httpx.Response, now: float) -> str:
+    """Why Elgg may have refused a signed call, from what the gateway can see: the clocks (by
+    the answer's Date header), then the secret and the algorithm it cannot check."""
+    said = _said(response)
+    causes = []
+    try:
+        site = parsedate_to_datetime(response.headers["date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        causes.append(
+            f"the clock (Elgg allows {CLOCK_WINDOW_S} s, 25 h, of skew; the site sent no Date)"
+        )
+    else:
+        skew = round(now - site)
+        if abs(skew) > CLOCK_WINDOW_S:
+            causes.append(
+                f"the clock: this machine is {skew:+d} s from the site's, beyond Elgg's 25 h"
+            )
+    causes += [
+        "the secret: it is not the one of this api_key, or the key was disabled or regenerated",
+        "the algorithm: Elgg 5 accepts hmac_algorithm sha1 or sha256 only",
+    ]
+    return (
+        f"Elgg refused the gateway's signed call of {method} ({said}); likely causes: "
+        + "; ".join(causes)
+    )
+
+
+def _said(response: httpx.Response) -> str:
+    try:
+        read(response)
+    except UpstreamError as error:
+        return f"status {error.upstream_code}: {error.message.rpartition(': ')[2]!r}"
+    return f"HTTP {response.status_code}"
 
 
 def _list(value: Any) -> list[Any]:

@@ -46,7 +46,15 @@ class Activity:
 class MethodInfo:
     name: str
     call_method: str
+    """GET or POST; `GET,POST` where the site exposes the name with both verbs (Elgg 5)."""
     require_user_auth: bool
+    require_api_auth: bool = False
+    required: tuple[str, ...] = ()
+    """Its required parameters."""
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return tuple(self.call_method.split(","))
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,9 @@ class ElggSettings(SourceSettings):
             )
         for override in self.overrides:
             parse_override(override)  # raises with the reason
-        if self.hmac_algorithm not in ("md5", "sha", "sha1", "sha256", "sha384", "sha512"):
+        if self.hmac_algorithm not in elgg.ALGORITHMS:
             raise ValueError(
-                f"{where}.hmac_algorithm: Elgg does not sign with {self.hmac_algorithm!r}"
+                f"{where}.hmac_algorithm: sha1 or sha256 (Elgg 5 refuses {self.hmac_algorithm!r})"
             )
         if self.hmac_variant not in ("standard", "legacy"):
             raise ValueError(f"{where}.hmac_variant: must be 'standard' or 'legacy'")
@@ -79,8 +79,17 @@ def connect(reach: Reach, settings: ElggSettings, token: str | None) -> Elgg:
 
 
 async def ping(name: str, settings: ElggSettings, client: httpx.AsyncClient) -> str:
-    exposed = await Elgg(Upstream(name, client, settings.url, signing(settings))).exposed()
-    return f"reachable, signature ok, {len(exposed)} methods exposed"
+    """`system.api.list`, then one signed call of a method that requires API authentication
+    (the list itself needs none); a refusal names the likely causes."""
+    site = Elgg(Upstream(name, client, settings.url, signing(settings)))
+    exposed = await site.exposed()
+    checked = await site.check_signature()
+    if checked is None:
+        return (
+            f"reachable, {len(exposed)} methods exposed; signature unchecked: no method"
+            " needs API authentication without a user"
+        )
+    return f"reachable, signature ok ({checked}), {len(exposed)} methods exposed"
 
 
 async def login(site: Elgg, settings: ElggSettings, username: str, password: str) -> SignedIn:

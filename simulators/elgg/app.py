@@ -41,14 +41,12 @@ SECRET = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
 """The simulated site's API key pair, as an admin would create it for the gateway."""
 DRIFT_S = 90_000
 TOKEN_LIFETIME_S = 3600
-ALGORITHMS = {
-    "md5": "md5",
-    "sha": "sha1",
-    "sha1": "sha1",
-    "sha256": "sha256",
-    "sha384": "sha384",
-    "sha512": "sha512",
-}
+ALGORITHMS = {"sha": "sha1", "sha1": "sha1", "sha256": "sha256"}
+"""Elgg 5's, for the signature and the POST hash: md5, sha384 and sha512 are refused."""
+MISSING_KEY = "Missing API key"
+"""Elgg 5's answer to every refused API authentication with its default settings (the API key
+handler's message masks the HMAC handler's)."""
+USER_REFUSED = "User could not be authenticated"
 SCHEMA = """
 CREATE TABLE users (guid INTEGER PRIMARY KEY, username TEXT UNIQUE, name TEXT, email TEXT,
     location TEXT, password TEXT, admin INTEGER);
@@ -80,6 +78,7 @@ class Method:
     """name → (type, required)."""
     call_method: str = "GET"
     require_user_auth: bool = False
+    require_api_auth: bool = True
 
 
 def create_app(
@@ -91,12 +90,16 @@ def create_app(
     legacy_envelope: bool = False,
     clock: Callable[[], float] = time.time,
     methods: str = "legacygraph",
+    method_keys: str = "verb",
 ) -> Starlette:
     """The simulator app. `legacy_hmac` accepts the older nonce-less hex signature instead;
     `legacy_envelope` wraps answers as `{"api": [...]}` like Elgg 1.5/1.6. `methods` picks the
     plugin the site runs: `legacygraph` (this project's own method set) or `rest_api`, the
     "Web Services REST API" plugin of the manlui/elgg_with_rest_api repository (lib/group.php,
-    lib/user.php: its method names, parameters and answers)."""
+    lib/user.php: its method names, parameters and answers). `method_keys` is how
+    `system.api.list` keys its methods: `verb` (`GET:group.get`, Elgg 5) or `name` (Elgg 4)."""
+    if method_keys not in ("verb", "name"):
+        raise ValueError(f"method_keys must be verb or name, not {method_keys!r}")
     world = world or build_world()
 
     def seed(db: sqlite3.Connection) -> None:
@@ -214,21 +217,22 @@ def create_app(
 
     def api_list(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
         return {
-            name: {
+            (f"{m.call_method}:{name}" if method_keys == "verb" else name): {
                 "description": m.description,
-                "function": name.replace(".", "_"),
-                "parameters": {k: {"type": t, "required": r} for k, (t, r) in m.parameters.items()},
+                "parameters": {k: {"type": t, "required": r} for k, (t, r) in m.parameters.items()}
+                or [],
                 "call_method": m.call_method,
-                "require_api_auth": True,
+                "require_api_auth": m.require_api_auth,
                 "require_user_auth": m.require_user_auth,
+                "assoc": False,
             }
-            for name, m in methods_by_name.items()
+            for name, m in sorted(methods_by_name.items())
         }
 
     def get_token(viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
         row = one("SELECT * FROM users WHERE username = ?", (p["username"],))
         if row is None or row["password"] != p["password"]:
-            raise ApiError("Authentication failed")
+            raise ApiError(USER_REFUSED)
         token = secrets.token_hex(16)
         with store.transaction() as db:
             db.execute(
@@ -332,12 +336,15 @@ def create_app(
         ]
 
     own_methods: dict[str, Method] = {
-        "system.api.list": Method(api_list, "A list of the methods this site exposes.", {}),
+        "system.api.list": Method(
+            api_list, "A list of the methods this site exposes.", {}, require_api_auth=False
+        ),
         "auth.gettoken": Method(
             get_token,
             "A user authentication token.",
             {"username": ("string", True), "password": ("string", True)},
             "POST",
+            require_api_auth=False,
         ),
         "user.get_profile": Method(
             get_profile,
@@ -555,23 +562,24 @@ def create_app(
 
     def refuse(reason: str) -> ApiError:
         refusals.append(reason)
-        return ApiError("Method call failed the API Authentication")
+        return ApiError(MISSING_KEY)
 
     def check_client(
         request: Request, query: bytes, body: bytes, inputs: Mapping[str, str]
     ) -> None:
         key = request.headers.get("x-elgg-apikey")
         if key is None:
-            if inputs.get("api_key") != API_KEY:
-                raise refuse("missing or unknown api_key")
+            if inputs.get("api_key") is None:
+                raise refuse("missing api_key")
+            if inputs["api_key"] != API_KEY:
+                refusals.append("unknown api_key")
+                raise ApiError("Bad API key")
             return
         algo = ALGORITHMS.get(request.headers.get("x-elgg-hmac-algo", "").lower())
         if algo is None:
-            raise ApiError(
-                f"Algorithm '{request.headers.get('x-elgg-hmac-algo')}' is not supported or has been disabled."
-            )
+            raise refuse("unsupported algorithm")
         if key != API_KEY:
-            raise ApiError("Method call failed the API Authentication", -32) from None
+            raise refuse("unknown api key")
         sent_time = request.headers.get("x-elgg-time", "").strip()
         nonce = request.headers.get("x-elgg-nonce")
         if nonce is None and not legacy_hmac:
@@ -627,14 +635,13 @@ def create_app(
         name = inputs.get("method", "")
         try:
             method = methods_by_name.get(name)
-            if method is None:
+            if method is None or request.method != method.call_method:
                 raise ApiError(f"Method call '{name}' has not been implemented.")
-            if request.method != method.call_method:
-                raise ApiError(f"{name} must be called using '{method.call_method}'")
-            check_client(request, query, body, inputs)
+            if method.require_api_auth:
+                check_client(request, query, body, inputs)
             viewer = user_of(inputs)
             if method.require_user_auth and viewer is None:
-                raise ApiError("Method call failed the User Authentication")
+                raise ApiError(USER_REFUSED, -20)
             params = {
                 k: v for k, v in inputs.items() if k not in ("method", "api_key", "auth_token")
             }
