@@ -11,7 +11,8 @@ from aiodataloader import DataLoader
 
 from connectors import civicrm
 from connectors.civicrm import ApiStyle, Civicrm, CivicrmAuth
-from connectors.errors import NotFound, Unauthenticated
+from connectors.civicrm.results import SLASHED_JSON
+from connectors.errors import NotFound, ProtocolError, Unauthenticated
 from connectors.http import Upstream
 
 from ..loaders import loader
@@ -66,6 +67,20 @@ def connect(reach: Reach, settings: CivicrmSettings, api_key: str | None) -> Civ
 
 
 async def ping(name: str, settings: CivicrmSettings, client: httpx.AsyncClient) -> str:
+    """What callers will need, as far as the gateway can tell without a caller's api key.
+
+    With a service api key: a read that needs the site key and an api key, as every caller's
+    does. Without one, the two REST routes say different things (recorded on 5.77):
+    `extern/rest.php` checks the site key first, so a refusal of the missing api key means the
+    site key passed; WordPress's route checks the api key first, so nothing tells whether the
+    site key is right, and the report says so. On WordPress, `extern/rest.php` cannot read the
+    JSON the entity style sends: every caller's call would fail, and readiness says so first.
+    """
+    wordpress_extern = "/wp-content/" in settings.rest_path and settings.rest_path.endswith(
+        "extern/rest.php"
+    )
+    if wordpress_extern and settings.api_style == "entity":
+        raise ProtocolError(name, SLASHED_JSON, upstream_code="json")
     auth = CivicrmAuth(settings.site_key, settings.api_key or None)
     civicrm = site(Upstream(name, client, settings.url, auth), settings)
     try:
@@ -73,8 +88,12 @@ async def ping(name: str, settings: CivicrmSettings, client: httpx.AsyncClient) 
     except Unauthenticated as error:
         if settings.api_key or "site key" in error.message:
             raise
-        # The site key passed (CiviCRM checks it first); only a user's api_key is missing.
-        return "reachable, site key ok; no service api_key configured"
+        if error.upstream_code == "civicrm_rest_api_error":  # WordPress's route
+            return (
+                "reachable; the site key is not checked: this route refuses a call without an "
+                "api key before it reads the site key, and no service api_key is configured"
+            )
+        return "reachable, site key ok; callers' calls not checked (no service api_key)"
     return "reachable, site key and service api_key ok"
 
 
