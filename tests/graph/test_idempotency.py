@@ -24,7 +24,7 @@ from graph.idempotency import (
     read_key,
 )
 from simulators.civicrm import SITE_KEY, api_key_of
-from tests.conftest import Gateway, Simulator, gateway_process, running_gateway
+from tests.conftest import Gateway, Simulator, free_port, gateway_process, running_gateway
 
 STAFF = {"X-Civicrm-Api-Key": api_key_of("bea.abebe")}  # may add contacts
 CREATE = "mutation($input: ContactInput!) { createContact(input: $input) { id displayName email } }"
@@ -332,3 +332,24 @@ def test_a_retry_sent_to_another_replica_is_not_written_again(
         assert records(civicrm, email) == 1
         refused = send(second, create_body(email, first_name="Noa"), key)
         assert refused.status_code == 422
+
+
+def test_without_redis_a_keyed_mutation_is_refused_rather_than_risked() -> None:
+    async def scenario() -> tuple[Response, int]:
+        runs = 0
+
+        async def run() -> Response:
+            nonlocal runs
+            runs += 1
+            return answer_of({"data": {}})
+
+        async with Redis.from_url(f"redis://127.0.0.1:{free_port()}/0") as unreachable:
+            idempotency = Idempotency(redis_answers(unreachable, "t"), b"s" * 32)
+            return await idempotency.answer("k", "f", run), runs
+
+    refused, runs = asyncio.run(scenario())
+    assert runs == 0
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert json.loads(refused.body)["errors"][0]["extensions"] == {
+        "code": "IDEMPOTENCY_UNAVAILABLE"
+    }
