@@ -153,6 +153,8 @@ class MoodleLoaders:
         self._caller: asyncio.Future[moodle.SiteInfo] | None = None
         self._known_users: dict[int, moodle.User] = {}
         self._listing: set[asyncio.Future[None]] = set()
+        self._known_courses: dict[int, moodle.Course] = {}
+        self._course_lists: set[asyncio.Future[None]] = set()
 
     async def caller_id(self) -> int:
         """The caller's own Moodle user id (`core_webservice_get_site_info`, once a request)."""
@@ -170,7 +172,23 @@ class MoodleLoaders:
         category by id only, is not."""
         for course in courses:
             if course.category is not None:
+                self._known_courses.setdefault(course.id, course)
                 self.courses.prime(course.id, course)
+
+    async def course_list(
+        self, fetch: Callable[[], Awaitable[list[moodle.Course]]]
+    ) -> list[moodle.Course]:
+        """A list of courses (all of them, or a search): lookups by id in the same request
+        wait for it and take the courses it names, whichever answer comes first."""
+        listing = asyncio.get_running_loop().create_future()
+        self._course_lists.add(listing)
+        try:
+            courses = await fetch()
+            self.remember_courses(courses)
+            return courses
+        finally:
+            self._course_lists.discard(listing)
+            listing.set_result(None)
 
     def _naming(
         self, batch: Callable[[list[K]], Awaitable[list[V]]]
@@ -211,7 +229,13 @@ class MoodleLoaders:
         return [found.get(i) or NotFound("moodle", f"Moodle shows no user {i}") for i in ids]
 
     async def _courses(self, ids: list[int]) -> list[moodle.Course | BaseException]:
-        return list(await self._moodle().courses_by_id(ids))
+        if self._course_lists:
+            await asyncio.gather(*self._course_lists)
+        missing = [i for i in ids if i not in self._known_courses]
+        found: dict[int, moodle.Course | BaseException] = dict(self._known_courses)
+        if missing:
+            found.update(zip(missing, await self._moodle().courses_by_id(missing), strict=True))
+        return [found[i] for i in ids]
 
     async def _participants(self, ids: list[int]) -> list[list[moodle.User] | BaseException]:
         results = await self._moodle().enrolled_users(ids)

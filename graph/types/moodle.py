@@ -417,11 +417,11 @@ class MoodleQuery:
         search: str | None = None,
     ) -> Connection[Course] | None:
         site = info.context.site(MOODLE)
-        if search:
-            _, courses = await site.search_courses(search)
-        else:
-            courses = await site.courses()
-        info.context.loaders(MOODLE).remember_courses(courses)
+
+        async def listed() -> list[moodle.Course]:
+            return (await site.search_courses(search))[1] if search else await site.courses()
+
+        courses = await info.context.loaders(MOODLE).course_list(listed)
         return courses_connection(info, courses, first, after)
 
     @strawberry.field

@@ -298,3 +298,47 @@ def test_m2_a_classmate_lookup_adds_no_row_and_ones_own_read_shows_it(
     assert [tuple(r) for r in store.all(rows, (assignment,))] == [
         (moodle_user_id(student.id), "new")
     ]
+
+
+DASHBOARD = """{ viewer { moodle { fullName courses { nodes { shortName category } } } }
+  courses { nodes { shortName assignments { name dueDate submissions { status } grades { grade } } } } }"""
+
+
+@pytest.mark.parametrize("order", ["as it comes", "course list last"])
+async def test_m6_a_students_dashboard_costs_eight_whatever_answers_first(order: str) -> None:
+    """The viewer's courses name their categories by id; the course list of the same query
+    names them, and a lookup by id waits for it instead of asking Moodle."""
+    if order == "course list last":
+        held = Held("core_course_get_courses_by_field", after="core_enrol_get_users_courses")
+        site, handler = held, held.handle
+    else:
+        site, handler = RecordedMoodle(RECORDING, in_order=True), None
+    # Past the site's first read of student1's statuses (M3): Hello World has its row now.
+    first = next(
+        e
+        for e in exchanges("moodle-4.5.6", RECORDING)
+        if e["case"].startswith("M3: a student's first read") and e["function"] == MULTICALL
+    )
+    reserved = {"wsfunction", "moodlewsrestformat"}
+    site.answer(
+        "student1",
+        MULTICALL,
+        frozenset((k, v) for k, v in first["params"].items() if k not in reserved),
+    )
+    async with replaying(site, handler) as replayed:
+        body = await replayed.query("student1", DASHBOARD)
+        assert "errors" not in body
+        mine = body["data"]["viewer"]["moodle"]["courses"]["nodes"]
+        assert {c["category"] for c in mine} == {"Category 1"}
+        # Who, their account, their courses; the course list, the assignments, the graded
+        # lists (refused to a student) and the student's own statuses in one multi-call.
+        assert sorted(replayed.functions()) == [
+            "core_course_get_courses_by_field",
+            "core_enrol_get_users_courses",
+            "core_user_get_users_by_field",
+            "core_webservice_get_site_info",
+            "mod_assign_get_assignments",
+            "mod_assign_get_grades",
+            "mod_assign_get_submissions",
+            MULTICALL,
+        ]
