@@ -160,3 +160,22 @@ def test_overrides_are_read_and_checked() -> None:
     for bad in ("nosuchrole=a.b", "members", "members=a b"):
         with pytest.raises(ValueError, match="override"):
             parse_override(bad)
+
+
+@pytest.mark.parametrize("keys", ["verb", "name"])
+def test_elgg_5_and_elgg_4_method_lists(world: World, flarum: Simulator, keys: str) -> None:
+    """Elgg 5 keys system.api.list by `VERB:name`, Elgg 4 by name: login (a POST method) and
+    the viewer's groups work on both."""
+    person = world.people[1]
+    with (
+        running_elgg(world, method_keys=keys) as elgg,
+        running_gateway(flarum.url, elgg_url=elgg.url) as gateway,
+    ):
+        body = gateway.query(
+            "{ viewer { elgg { username groups { name } } } }",
+            **token_of(gateway, person.username),
+        )
+    assert "errors" not in body, body["errors"]
+    viewer = body["data"]["viewer"]["elgg"]
+    assert viewer["username"] == person.username
+    assert {g["name"] for g in viewer["groups"]} == member_of(world, person.id)
