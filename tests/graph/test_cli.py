@@ -154,13 +154,16 @@ def test_check_config_pings_elgg(
         f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "{ELGG_SECRET}"\n'
     )
     assert main(["check-config", "--config", str(config)]) == 0
-    assert "reachable, signature ok, 10 methods exposed" in capsys.readouterr().out
+    assert (
+        "reachable, signature ok (group.get_groups), 10 methods exposed" in capsys.readouterr().out
+    )
     config.write_text(
         f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\nsecret = "wrong-secret"\n'
     )
     assert main(["check-config", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     assert "FAILED (unauthenticated)" in out and "wrong-secret" not in out
+    assert "'Missing API key'" in out and "likely causes: the secret" in out
 
 
 def test_check_config_pings_eqsash(
