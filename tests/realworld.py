@@ -178,9 +178,10 @@ class RecordedFlarum:
     in `missing` and answered 599, so a test that strays from the recordings fails.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, file: str = "exchanges.jsonl") -> None:
+        """`file`: one recording round of the corpus (each round is one state of the site)."""
         self.answers: dict[tuple[str, str, str, frozenset[tuple[str, str]], str], Any] = {}
-        for exchange in exchanges("flarum-1.7.2"):
+        for exchange in exchanges("flarum-1.7.2", file):
             role = "" if exchange["path"] == "/api/token" else self.role_of(exchange)
             path, query = _query_key(exchange["path"])
             body = json.dumps(exchange["body"], sort_keys=True)

@@ -200,24 +200,3 @@ async def test_a_tag_that_no_slug_can_be_is_refused_with_or_without_a_search(
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", arguments
         assert "no spaces or slashes" in body["errors"][0]["message"]
     assert recorded.paths() == []
-
-
-async def test_a_list_brings_its_first_posts_without_their_source_text(
-    recorded: Replayed,
-) -> None:
-    """Even the administrator's list (42) includes first posts in their short form, with no
-    `content` (the posts list, 110, has it): the gateway does not take that for "may not edit"
-    but asks for the posts by id. (Their answer for the administrator was not recorded: the
-    replay answers 599, and the field says so.)"""
-    listed = next(e for e in exchanges("flarum-1.7.2") if e["seq"] == 42)["response"]["data"]
-    ids = sorted({d["relationships"]["firstPost"]["data"]["id"] for d in listed}, key=int)
-    query = FRONT_PAGE.replace("contentHtml", "contentHtml content")
-    response = await recorded.client.post(
-        "/graphql", json={"query": query}, headers={"X-Flarum-Token": "admin"}
-    )
-    body = response.json()
-    assert recorded.site.missing == [
-        f"admin: GET /api/posts {[('filter[id]', ','.join(ids)), ('include', 'user'), ('page[limit]', '50')]} null"
-    ]
-    assert {e["path"][-1] for e in body["errors"]} == {"content"}
-    assert all(n["firstPost"]["contentHtml"] for n in body["data"]["discussions"]["nodes"])

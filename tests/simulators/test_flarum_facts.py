@@ -501,3 +501,36 @@ def test_fact_28_flood_control_and_the_permission_endpoint(
         )
         assert (granted.status_code, granted.content) == (204, b"")
         assert forum.post("/posts", reply_body(1, "Unthrottled"), member).status_code == 201
+
+
+def test_issue25_included_first_posts_are_the_short_form_even_for_the_administrator(
+    forum: Forum,
+) -> None:
+    """issue25.jsonl 199, 200: no `content`, `canEdit` or `editedAt` in an included first post,
+    whoever asks; the same posts by id carry `content` for the administrator."""
+    body = forum.get("/discussions", forum.admin, include="user,tags,firstPost").json()
+    posts = [r for r in body["included"] if r["type"] == "posts"]
+    assert posts and all(
+        set(p["attributes"])
+        <= {"number", "createdAt", "contentType", "contentHtml", "renderFailed"}
+        for p in posts
+        if p["attributes"]["contentType"] == "comment"
+    )
+    by_id = forum.get(
+        "/posts",
+        forum.admin,
+        **{"filter[id]": ",".join(p["id"] for p in posts), "include": "user", "page[limit]": "50"},
+    )
+    assert all("content" in p["attributes"] for p in by_id.json()["data"])
+
+
+def test_issue25_one_item_tells_whether_more_follow(forum: Forum) -> None:
+    """issue25.jsonl 204-207: `page[limit]=1` has `links.next` while items follow."""
+    long = max(forum.visible(), key=lambda d: sum(p.discussion_id == d for p in forum.world.posts))
+    count = sum(p.discussion_id == long for p in forum.world.posts)
+    for offset, more in ((0, True), (count - 1, False)):
+        page = forum.get(
+            "/posts",
+            **{"filter[discussion]": str(long), "page[offset]": str(offset), "page[limit]": "1"},
+        ).json()
+        assert (len(page["data"]), "next" in page["links"]) == (1, more)
