@@ -57,11 +57,12 @@ class ContactBefore(Answer):
 
 
 class ContactGroups(Answer):
-    """`Contact.get` with `return: ["group"]`: the ids of the groups a contact is Added to."""
+    """`Contact.get` with `return: ["group"]`: the ids of the groups a contact is Added to;
+    `groups` absent where the site ignored `return: group` (3.x, 4.x)."""
 
     contact_id: int | None = None
     id: int | None = None
-    groups: str = ""
+    groups: str | None = None
 
 
 class GroupRecord(Answer):

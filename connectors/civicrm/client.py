@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -24,6 +25,17 @@ OnDuplicate = Literal["error", "existing", "create"]
 """What a create does where CiviCRM's duplicate rule finds the contact already there."""
 NEW_PHONE = {"is_primary": 1, "location_type_id": 1, "phone_type_id": 1}
 NEW_EMAIL = {"is_primary": 1, "location_type_id": 1}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a write made in steps, or of putting it back."""
+
+    entity: str
+    action: str
+    params: dict[str, Any]
+
+
 T = TypeVar("T")
 CONTACT_FIELDS = (
     "contact_type", "display_name", "sort_name", "first_name", "last_name", "organization_name",
@@ -195,7 +207,12 @@ class Civicrm:
             params["api.Phone.create"] = {"phone": fields.phone, **NEW_PHONE}
         created = await self._v3("Contact", "create", params)
         contact_id = _new_id(created, "id")
-        return contact_id, _written(created)
+        written = _written(created)
+        if fields.phone is not None and _chained(created, "api.Phone.create") is None:
+            # An older site (3.x, 4.x) ignored the chained call: the phone on its own.
+            undo = [Step("Contact", "delete", {"id": contact_id, "skip_undelete": 1})]
+            await self._steps(contact_id, {"Phone": fields.phone}, None, written, undo)
+        return contact_id, written
 
     async def _steps_create(
         self, fields: ContactFields, on_duplicate: OnDuplicate
@@ -212,40 +229,9 @@ class Civicrm:
         contact_id = _new_id(created, "contact_id")
         written = _written(created)
         if era5 and fields.phone is not None:
-            try:
-                answer = await self._v2(
-                    "phone/create",
-                    {
-                        "contact_id": str(contact_id),
-                        "phone": fields.phone,
-                        **{k: str(v) for k, v in NEW_PHONE.items()},
-                    },
-                )
-            except UpstreamError as error:
-                raise await self._undo_create(contact_id, error) from error
-            written |= {"phone": _first_record(answer).get("phone", "")}
+            undo = [Step("Contact", "delete", {"id": contact_id, "skip_undelete": 1})]
+            await self._steps(contact_id, {"Phone": fields.phone}, None, written, undo)
         return contact_id, written
-
-    async def _undo_create(self, contact_id: int, error: UpstreamError) -> UpstreamError:
-        """The error to raise after a later step of a create failed: the contact is deleted
-        again (`skip_undelete`, not to the trash), and the message says whether it was."""
-        what = f"CiviCRM refused part of the new contact ({error.message})"
-        try:
-            await self._v2("contact/delete", {"id": str(contact_id), "skip_undelete": "1"})
-        except UpstreamError as undo:
-            return type(error)(
-                SOURCE,
-                f"{what}; contact {contact_id} was created without it, and removing it failed: "
-                f"{undo.message}",
-                upstream_code=error.upstream_code,
-                field=error.field,
-            )
-        return type(error)(
-            SOURCE,
-            f"{what}; nothing was saved",
-            upstream_code=error.upstream_code,
-            field=error.field,
-        )
 
     async def update_contact(self, contact_id: int, fields: ContactFields) -> Contact:
         """Writes only the fields that are set (CiviCRM leaves the others as they are), whole or
@@ -254,23 +240,39 @@ class Civicrm:
         The contact is read first: one the caller cannot see is `NotFound` before anything is
         written, and its primary e-mail and phone (`email_id`, `phone_id`) are what is changed,
         or added where there is none. In API v3 the whole change is one `Contact.create` with
-        the e-mail and phone chained, which CiviCRM 5 rolls back whole when a part fails; the
-        `q=` form writes in steps and puts back what a failed step left written. One write per
-        contact at a time within this process (`locks`).
+        the e-mail and phone chained, which CiviCRM 5 rolls back whole when a part fails; where
+        the site ignores chained calls (3.x, 4.x), and in the `q=` form, e-mail and phone are
+        steps of their own, and a refused step puts back what the earlier ones wrote. One write
+        per contact at a time within this process (`locks`).
         """
         async with self.locks.hold((self._site, "Contact", contact_id)):
             before = await self._before(contact_id)
+            records = {
+                entity: value
+                for entity, value in (("Email", fields.email), ("Phone", fields.phone))
+                if value is not None
+            }
+            names = _v3_fields(fields, without=("email", "phone"))
             if self.style == "q":
-                written = await self._steps_update(contact_id, fields, before)
+                flat = {k: str(v) for k, v in names.items()}
+                old = {"contact_id": str(contact_id), **_v2_fields(fields)}
+                answer, era5 = await self._v2_write("contact", {"id": str(contact_id), **flat}, old)
+                if not era5:  # a 3.2-era contact/add took every field
+                    records = {}
             else:
-                params: dict[str, Any] = {
-                    "id": contact_id,
-                    **_v3_fields(fields, without=("email", "phone")),
+                chained = {
+                    f"api.{entity}.create": _primary(entity, value, before)
+                    for entity, value in records.items()
                 }
-                for entity, value in (("Email", fields.email), ("Phone", fields.phone)):
-                    if value is not None:
-                        params[f"api.{entity}.create"] = _primary(entity, value, before)
-                written = _written(await self._v3("Contact", "create", params))
+                answer = await self._v3("Contact", "create", {"id": contact_id, **names, **chained})
+                records = {
+                    e: v for e, v in records.items() if _chained(answer, f"api.{e}.create") is None
+                }
+            written = _written(answer)
+            if records:  # steps of their own; undone back to the names as they were
+                old_names = {k: getattr(before, k) or "" for k in names}
+                undo = [Step("Contact", "create", {"id": contact_id, **old_names})] if names else []
+                await self._steps(contact_id, records, before, written, undo)
             return await self._saved(
                 contact_id, fields, written, f"CiviCRM updated contact {contact_id}"
             )
@@ -291,64 +293,69 @@ class Civicrm:
             )
         return _typed(found[0], a.ContactBefore, "a contact")
 
-    async def _steps_update(
-        self, contact_id: int, fields: ContactFields, before: a.ContactBefore
-    ) -> dict[str, str]:
-        """`q=` updates: on CiviCRM 5 one call per record (names, e-mail, phone), each failed
-        step putting back the ones before it; a 3.2-era site takes them in one `contact/add`."""
-        names = {
-            k: str(v)
-            for k, v in vars(fields).items()
-            if v is not None and k not in ("email", "phone")
-        }
-        old = {"contact_id": str(contact_id), **_v2_fields(fields)}
-        answer, era5 = await self._v2_write("contact", {"id": str(contact_id), **names}, old)
-        written = _written(answer)
-        if not era5:
-            return written
-        undo: list[tuple[str, dict[str, str]]] = []
-        if names:
-            undo.append(
-                (
-                    "contact/create",
-                    {"id": str(contact_id), **{k: getattr(before, k) or "" for k in names}},
-                )
-            )
-        for entity, value in (("Email", fields.email), ("Phone", fields.phone)):
-            if value is None:
-                continue
-            step = {k: str(v) for k, v in _primary(entity, value, before).items()}
+    async def _call(self, step: Step) -> Any:
+        """One call in this client's style: API v3, or `q=civicrm/<entity>/<action>`."""
+        if self.style == "q":
+            flat = {k: str(v) for k, v in step.params.items()}
+            return await self._v2(f"{_snake(step.entity)}/{step.action}", flat)
+        return await self._v3(step.entity, step.action, step.params)
+
+    async def _steps(
+        self,
+        contact_id: int,
+        records: Mapping[str, str],
+        before: a.ContactBefore | None,
+        written: dict[str, str],
+        undo: list[Step],
+    ) -> None:
+        """The contact's e-mail and phone (`records`: entity → value), one call each after the
+        contact's own. A refused step puts back, latest first, what `undo` and the steps before
+        it wrote, and raises saying whether that worked; `written` gains what each step wrote."""
+        for entity, value in records.items():
+            field = entity.lower()
+            new = NEW_EMAIL if entity == "Email" else NEW_PHONE
+            target = _primary(entity, value, before) if before else {field: value, **new}
             try:
-                answer = await self._v2(
-                    f"{entity.lower()}/create", {"contact_id": str(contact_id), **step}
+                answer = await self._call(
+                    Step(entity, "create", {"contact_id": contact_id, **target})
                 )
             except UpstreamError as error:
-                raise await self._undo_steps(contact_id, undo, error) from error
+                raise await self._undo(contact_id, undo, error, created=before is None) from error
             record = _first_record(answer)
-            written[entity.lower()] = str(record.get(entity.lower(), ""))
-            old_value = getattr(before, entity.lower()) or ""
-            target = str(record.get("id") or "")
-            if target and getattr(before, f"{entity.lower()}_id"):
-                undo.append((f"{entity.lower()}/create", {"id": target, entity.lower(): old_value}))
-            elif target:
-                undo.append((f"{entity.lower()}/delete", {"id": target}))
-        return written
+            written[field] = str(record.get(field, ""))
+            made = record.get("id")
+            if before is not None and getattr(before, f"{field}_id"):
+                undo.append(Step(entity, "create", {"id": made, field: getattr(before, field)}))
+            elif made:
+                undo.append(Step(entity, "delete", {"id": made}))
 
-    async def _undo_steps(
-        self, contact_id: int, undo: list[tuple[str, dict[str, str]]], error: UpstreamError
+    async def _undo(
+        self, contact_id: int, undo: list[Step], error: UpstreamError, *, created: bool
     ) -> UpstreamError:
-        what = f"CiviCRM refused part of the change to contact {contact_id} ({error.message})"
-        failed: list[str] = []
-        for function, params in reversed(undo):
-            try:
-                await self._v2(function, params)
-            except UpstreamError as undone:
-                failed.append(f"{function}: {undone.message}")
-        tail = (
-            "; nothing was changed"
-            if not failed
-            else f"; putting back what was written failed ({'; '.join(failed)})"
+        """The error to raise once what was written before a refused step is put back."""
+        what = (
+            f"CiviCRM refused part of the new contact ({error.message})"
+            if created
+            else f"CiviCRM refused part of the change to contact {contact_id} ({error.message})"
         )
+        failed: list[str] = []
+        for step in reversed(undo):
+            try:
+                await self._call(step)
+            except UpstreamError as undone:
+                gone = step.action == "delete" and step.entity == "Contact"
+                if gone and not await self.contacts(ids=[contact_id]):
+                    continue  # deleted, though the answer failed (WordPress's route: HTTP 500)
+                failed.append(f"{step.entity}.{step.action}: {undone.message}")
+        if not failed:
+            tail = "; nothing was saved" if created else "; nothing was changed"
+        elif created:
+            tail = (
+                f"; contact {contact_id} was created without it, and removing it failed"
+                f" ({'; '.join(failed)})"
+            )
+        else:
+            tail = f"; putting back what was written failed ({'; '.join(failed)})"
         return type(error)(
             SOURCE, what + tail, upstream_code=error.upstream_code, field=error.field
         )
@@ -429,11 +436,24 @@ class Civicrm:
                 )
             )
             found = [_typed(r, a.ContactGroups, "a contact's groups") for r in rows]
+            # A site that ignores `return: group` (3.x, 4.x) sends no `groups` key at all, which
+            # is not "no groups": those contacts are asked one by one.
+            ignored = [_contact_id(r) for r in found if r.groups is None]
+            asked = await asyncio.gather(
+                *(
+                    self._v3("GroupContact", "get", {"contact_id": c, "options": {"limit": 0}})
+                    for c in ignored
+                )
+            )
             return [
                 Membership(group_id=int(group), contact_id=_contact_id(r))
                 for r in found
-                for group in r.groups.split(",")
+                for group in (r.groups or "").split(",")
                 if group.strip().isdigit()
+            ] + [
+                Membership(group_id=m.group_id, contact_id=contact)
+                for contact, answer in zip(ignored, asked, strict=True)
+                for m in _typed_records(answer, a.MembershipRecord, "memberships")
             ]
         filters: dict[str, Any] = {"status": "Added", "options": {"limit": 0}}
         if group_ids is not None:
@@ -513,7 +533,11 @@ class Civicrm:
                 ) from answer
             if isinstance(answer, BaseException):
                 raise answer
-            chained = _chained(answer, "api.GroupContact.create") or {}
+            chained = _chained(answer, "api.GroupContact.create")
+            if chained is None:  # an older site ignored the chained call: on its own
+                chained = _first(
+                    await self._v3("GroupContact", "create", {"contact_id": contact_id, **change})
+                )
             if str(chained.get("is_error", "0")) == "1":
                 raise error_from(chained)
             done += int(chained.get(counted, 0) or 0)
@@ -658,6 +682,11 @@ def _primary(entity: str, value: str, before: a.ContactBefore) -> dict[str, Any]
     if existing:
         return {"id": int(existing), field: value}
     return {field: value, **(NEW_EMAIL if entity == "Email" else NEW_PHONE)}
+
+
+def _snake(entity: str) -> str:
+    """`GroupContact` → `group_contact`, as the `q=` form names entities."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", entity).lower()
 
 
 def _same(found: Any, value: Any) -> bool:

@@ -112,11 +112,14 @@ def create_app(
     force_xml: bool = False,
     era: str = "5",
     refuse: Collection[str] = (),
+    honours_chains: bool = True,
 ) -> Starlette:
     """The simulator app. `force_xml` plays a site that answers XML whatever is asked. `era`
     "5" is CiviCRM 5.x (API v3; `q=` paths are v3 with flat fields, no login, no `add`); "3.2"
     plays a 3.2-era site, whose `q=` paths are API v2 with `q=civicrm/login`. `refuse` names
     calls (`"Phone.create"`) the site refuses as invalid, to play a write that fails part way.
+    `honours_chains=False` plays a 3.x/4.x site whose API v3 ignores chained calls
+    (`api.Phone.create`) and `return: group`: no answer for them, and nothing done.
     `app.state.log` lists every API call in order: (api_key, "Entity.action", record id)."""
     store = CivicrmStore(world or build_world(), database)
     counter = RequestCounter()
@@ -484,7 +487,8 @@ def create_app(
             records = find_contacts(user, params, limit, offset, options.get("sort"))
             for record in records:
                 record["id"] = record["contact_id"]
-                if returned and "group" in returned:  # fact 18: Added groups, "" for Removed
+                # fact 18: Added groups, "" for Removed
+                if returned and "group" in returned and honours_chains:
                     record["groups"] = groups_text(int(record["id"]))
                 run_chained(user, params, record)
             shown = [
@@ -615,6 +619,8 @@ def create_app(
     def run_chained(user: User, params: Mapping[str, Any], record: dict[str, Any]) -> None:
         """`api.Entity.action` keys: the call run for this record (its contact by default),
         `$value.<key>` read from this record's results so far, its answer kept in the record."""
+        if not honours_chains:
+            return
         for name, sub in params.items():
             if not name.startswith("api."):
                 continue

@@ -356,3 +356,21 @@ async def test_a_read_back_with_someone_elses_values_says_so() -> None:
         await civicrm(site).update_contact(37, ContactFields(last_name=written["last_name"]))
     assert "someone else changed it since: last_name is now 'Someone'" in changed.value.message
     assert "did not save" not in changed.value.message
+
+
+async def test_groups_key_absent_is_not_no_groups() -> None:
+    """Finding C9: CiviCRM 5.77 sends `groups` for every contact asked, "" for none (236); a
+    site that ignored `return: group` sends no key, and those contacts are asked one by one
+    (`GroupContact.get`, whose rows for one contact lack `contact_id`: 65)."""
+    assert all("groups" in r for r in BY_SEQ[236]["response"]["values"])
+    ignored = json.loads(json.dumps(BY_SEQ[236]))
+    for record in ignored["response"]["values"]:
+        del record["groups"]
+    ignored["response"]["values"] = [r for r in ignored["response"]["values"] if r["id"] == "6"]
+    site = Site(ignored, BY_SEQ[65])
+    found = await civicrm(site).memberships(contact_ids=[6])
+    assert sorted(m.group_id for m in found) == [2, 3] and {m.contact_id for m in found} == {6}
+    assert (site.sent[1]["entity"], site.sent[1]["json"]["contact_id"]) == ("GroupContact", 6)
+    site = Site(BY_SEQ[236])
+    assert await civicrm(site).memberships(contact_ids=[31, 33, 17, 6]) == []
+    assert len(site.sent) == 1

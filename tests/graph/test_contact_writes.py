@@ -279,3 +279,80 @@ def test_search_matches_wildcards_as_themselves(search: str, crm: Crm) -> None:
     )
     assert body["data"]["contacts"]["nodes"] == []
     assert body["data"]["groups"]["nodes"] == []
+
+
+# C9: older sites that ignore chained calls and `return: group` ----------------------------
+
+
+@pytest.fixture
+def older_site(world: World, flarum: Simulator) -> Iterator[Crm]:
+    with crm_of(world, flarum, "entity", honours_chains=False) as crm:
+        yield crm
+
+
+def test_an_older_site_that_ignores_return_group_still_shows_the_groups(
+    older_site: Crm, world: World
+) -> None:
+    member = next(c for g, c in world.memberships)
+    titles = {g.id: g.title for g in world.contact_groups}
+    body = older_site.query(
+        "query($id: ID!) { contact(id: $id) { groups { name } } }", {"id": cid(member)}
+    )
+    expected = sorted(titles[g] for g, c in world.memberships if c == member)
+    assert sorted(g["name"] for g in body["data"]["contact"]["groups"]) == expected != []
+
+
+def test_an_older_site_that_ignores_chained_calls_gets_them_one_by_one(
+    older_site: Crm, world: World
+) -> None:
+    made = older_site.query(
+        CREATE,
+        {
+            "input": {
+                "contactType": "INDIVIDUAL",
+                "firstName": "Olga",
+                "lastName": "Older",
+                "email": "olga.older@example.net",
+                "phone": "+44 113 496 0042",
+            }
+        },
+    )
+    assert "errors" not in made, made["errors"]
+    assert made["data"]["createContact"]["phone"] == "+44 113 496 0042"
+    target = an_individual(world)
+    change = {"lastName": "Older", "email": "older@example.net", "phone": "+44 113 496 0043"}
+    body = older_site.query(UPDATE, {"id": cid(target), "input": change})
+    assert "errors" not in body, body["errors"]
+    assert {k: body["data"]["updateContact"][k] for k in change} == change
+    group = world.contact_groups[0].id
+    outsider = next(c.id for c in world.contacts if (group, c.id) not in set(world.memberships))
+    counts = [
+        older_site.query(
+            f"mutation($c: ID!, $g: ID!) {{ {name}(contactId: $c, groupId: $g) {{ memberCount }} }}",
+            {"c": cid(outsider), "g": gid(group)},
+        )["data"][name]["memberCount"]
+        for name in ("addContactToGroup", "removeContactFromGroup")
+    ]
+    assert counts[0] == counts[1] + 1
+
+
+def test_an_older_site_whose_phone_step_fails_keeps_nothing(
+    world: World, flarum: Simulator
+) -> None:
+    with crm_of(world, flarum, "entity", honours_chains=False, refuse=("Phone.create",)) as crm:
+        before = crm.simulator.app.state.store.scalar("SELECT count(*) FROM contacts")
+        body = crm.query(
+            CREATE,
+            {
+                "input": {
+                    "contactType": "INDIVIDUAL",
+                    "firstName": "Olga",
+                    "lastName": "Halfway",
+                    "email": "olga.halfway@example.net",
+                    "phone": "+44 113 496 0044",
+                }
+            },
+        )
+        (error,) = body["errors"]
+        assert error["message"].endswith("nothing was saved")
+        assert crm.simulator.app.state.store.scalar("SELECT count(*) FROM contacts") == before
