@@ -305,7 +305,9 @@ class Moodle:
             return [_only_course(i, answer) for i, answer in zip(ids, answers, strict=True)]
         listed = _typed(body, a.Courses, "courses")
         # The site's front page answers like a course; it is none (`courses` leaves it out).
-        found = {c.id: _course(c) for c in listed.courses if not _is_site(c)}
+        found: dict[int, Course | UpstreamError] = {
+            c.id: _front_page(c.id) if _is_site(c) else _course(c) for c in listed.courses
+        }
         hidden = _warned(listed.warnings, "course", ACCESS_DENIED)
         return [found.get(i) or _no_course(i, hidden=i in hidden) for i in ids]
 
@@ -532,8 +534,13 @@ def _course(c: a.Course) -> Course:
     )
 
 
-def _courses_of(body: Any) -> list[Course]:
-    return [_course(c) for c in _typed(body, a.Courses, "courses").courses if not _is_site(c)]
+def _courses_of(body: Any) -> list[Course | UpstreamError]:
+    courses = _typed(body, a.Courses, "courses").courses
+    return [_front_page(c.id) if _is_site(c) else _course(c) for c in courses]
+
+
+def _front_page(course_id: int) -> UpstreamError:
+    return NotFound(SOURCE, f"Moodle's course {course_id} is the site's front page, not a course")
 
 
 def _is_site(c: a.Course) -> bool:
@@ -546,7 +553,9 @@ def _no_course(course_id: int, *, hidden: bool = False) -> UpstreamError:
     return NotFound(SOURCE, f"Moodle shows no course {course_id}")
 
 
-def _only_course(course_id: int, answer: list[Course] | UpstreamError) -> Course | UpstreamError:
+def _only_course(
+    course_id: int, answer: list[Course | UpstreamError] | UpstreamError
+) -> Course | UpstreamError:
     """A `field=id` answer: the course, or why there is none."""
     if isinstance(answer, UpstreamError):
         return answer

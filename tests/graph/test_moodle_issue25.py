@@ -21,7 +21,7 @@ from graph.ids import GlobalId
 from graph.sources.moodle import MoodleSettings
 from simulators.moodle import moodle_user_id
 from simulators.world import World
-from tests.conftest import Gateway, Simulator, moodle_login
+from tests.conftest import Gateway, Simulator, moodle_login, running_gateway, running_moodle
 from tests.realworld import MULTICALL, RecordedMoodle, exchanges, gateway_over
 
 RECORDING = "issue25.jsonl"
@@ -108,6 +108,9 @@ async def test_m1_the_site_course_is_no_course(recorded: Replayed) -> None:
     )
     assert body["data"] == {"course": None, "nodes": [None, {"shortName": "MATH101"}]}
     assert codes(body) == {("course",): "NOT_FOUND", ("nodes", 0): "NOT_FOUND"}
+    assert {e["message"] for e in body["errors"]} == {
+        "Moodle's course 1 is the site's front page, not a course"
+    }
     # Moodle answered the front page as a course (format `site`): one request for both.
     (listed,) = [e for e in exchanges("moodle-4.5.6", RECORDING) if e["case"].startswith("M1")][:1]
     assert listed["body"]["courses"][0]["format"] == "site"
@@ -342,3 +345,28 @@ async def test_m6_a_students_dashboard_costs_eight_whatever_answers_first(order:
             "mod_assign_get_submissions",
             MULTICALL,
         ]
+
+
+def test_m5_a_course_refusal_costs_one_round_per_course(flarum: Simulator, world: World) -> None:
+    """An administrator's completions where one course has no criteria and one has completion
+    switched off: one multi-call for every learner, one more per refusing course, and who
+    the caller is; every learner of those courses still has their own error."""
+    no_criteria, switched_off = [c.id for c in world.courses if c.visible][:2]
+    query = """{ courses(first: 50) { nodes { upstreamId
+      completions { learner { id } completion { completed } } } } }"""
+    with running_moodle(world) as moodle, running_gateway(flarum.url, moodle.url) as gateway:
+        store = moodle.app.state.store
+        store.execute("UPDATE courses SET criteria = 0 WHERE id = ?", (no_criteria,))
+        store.execute("UPDATE courses SET enablecompletion = 0 WHERE id = ?", (switched_off,))
+        token = moodle_login(moodle.url, world.admin.username)
+        moodle.app.state.calls.reset()
+        body = gateway.query(query, **{"X-Moodle-Token": token})
+        calls = moodle.app.state.calls.snapshot()
+    learners = {
+        c: sum(e.course_id == c and e.role == "student" for e in world.enrolments)
+        for c in (no_criteria, switched_off)
+    }
+    assert len(body["errors"]) == sum(learners.values())
+    # The participants' multi-call, then the completions': all learners, then two rounds.
+    assert calls[MULTICALL] == 1 + 3
+    assert calls["core_webservice_get_site_info"] == 1
