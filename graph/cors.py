@@ -52,6 +52,7 @@ class Cors(CORSMiddleware):
             and not self.is_allowed_origin(origin)
         ):
             # Starlette would still add the credentials and expose headers here.
+            message.setdefault("headers", [])
             MutableHeaders(scope=message).add_vary_header("Origin")
             await send(message)
             return
