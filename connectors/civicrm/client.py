@@ -118,8 +118,8 @@ class Civicrm:
                 )
                 return [contact for batch in found for contact in batch]
             params = {"offset": str(offset), "rowCount": str(limit), "sort": "sort_name ASC"}
-            if search:
-                params["sort_name"] = search
+            if search:  # matched with LIKE, by CiviCRM 5 as by 3.2 (recorded)
+                params["sort_name"] = _literal(search)
             if contact_type:
                 params["contact_type"] = contact_type
             if group_id is not None:

@@ -374,3 +374,14 @@ async def test_groups_key_absent_is_not_no_groups() -> None:
     site = Site(BY_SEQ[236])
     assert await civicrm(site).memberships(contact_ids=[31, 33, 17, 6]) == []
     assert len(site.sent) == 1
+
+
+async def test_the_q_style_search_is_escaped_too() -> None:
+    """Finding C6 in the q= style: CiviCRM 5 matches `sort_name` with LIKE, `%` matching
+    everyone (237), and takes the same backslash escape (238: none, 239: Ana Alvarez)."""
+    assert BY_SEQ[237]["response"]["count"] == 3 and BY_SEQ[239]["response"]["count"] == 1
+    site = Site(BY_SEQ[238])
+    client = civicrm(site)
+    client.style = "q"
+    assert await client.contacts(search="Ana_Alv") == []
+    assert site.sent[0]["sort_name"] == "Ana\\_Alv"
