@@ -80,7 +80,13 @@ def test_invalid_queries_are_refused_with_coded_errors(
 
 def json_values() -> st.SearchStrategy[Any]:
     """Any JSON a client could send as a variable."""
-    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text()
+    )
     return st.recursive(
         leaves,
         lambda inner: (
