@@ -200,13 +200,16 @@ def create_app(
         }
         return {k: "" if v is None else str(v) for k, v in values.items()}
 
-    def select(record: dict[str, str], returned: list[str] | None, always: str) -> dict[str, str]:
+    def select(
+        record: dict[str, str], returned: list[str] | None, always: str, *, v3: bool = False
+    ) -> dict[str, str]:
+        """The fields asked for; API v3 adds `email_id`, `phone_id` beside `email`, `phone`."""
         if not returned:
             return record
         return {
             k: v
             for k, v in record.items()
-            if k == always or k in returned or k.removesuffix("_id") in returned
+            if k == always or k in returned or (v3 and k.removesuffix("_id") in returned)
         }
 
     def find_contacts(
@@ -492,7 +495,7 @@ def create_app(
                     record["groups"] = groups_text(int(record["id"]))
                 run_chained(user, params, record)
             shown = [
-                select(r, returned, "id")
+                select(r, returned, "id", v3=True)
                 | {"id": r["id"]}
                 | ({"groups": r["groups"]} if "groups" in r else {})
                 | chained_of(r)
