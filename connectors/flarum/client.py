@@ -85,6 +85,15 @@ class Flarum:
             raise _unknown_token()
         return self._asked
 
+    async def trust_token(self) -> None:
+        """Take the caller's token as known without asking: Flarum has just issued it."""
+        if self._tokens is None:
+            return
+        self._recalled = asyncio.ensure_future(asyncio.sleep(0, True))
+        key = self._token_key
+        if key is not None:
+            await self._tokens.remember(key, True)
+
     async def _ask_about_token(self) -> bool:
         """Whether Flarum knows the token; True where it cannot say now (the read itself
         then tells what it can)."""

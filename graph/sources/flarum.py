@@ -79,7 +79,8 @@ async def login(site: Flarum, settings: FlarumSettings, username: str, password:
 
 
 async def account(site: Flarum, user_id: str | None) -> Any:
-    if user_id:
+    if user_id:  # from the login that has just issued the token
+        await site.trust_token()
         return await site.user(user_id)
     forum = await site.forum()  # who the token belongs to
     return forum.actor

@@ -385,3 +385,22 @@ def test_an_empty_page_still_says_whether_more_follow(gateway: Gateway, flarum: 
     listed = gateway.query("{ discussions(first: 0) { pageInfo { hasNextPage } } }")
     assert listed["data"]["discussions"]["pageInfo"]["hasNextPage"] is True
     assert flarum.counter.snapshot() == {"GET /api/discussions": 1}
+
+
+def test_a_token_the_gateway_saw_issued_is_not_asked_about(
+    gateway: Gateway, flarum: Simulator, world: World
+) -> None:
+    """`login { account }` reads the account with the new token: Flarum has just issued it, so
+    the gateway remembers it as known instead of asking."""
+    signed_in = gateway.query(
+        "mutation($u: String!, $p: String!) { login(source: FLARUM, username: $u, password: $p)"
+        " { token account { username } } }",
+        {"u": world.people[6].username, "p": DEMO_PASSWORD},
+    )["data"]["login"]
+    assert signed_in["account"] == {"username": world.people[6].username}
+    flarum.counter.reset()
+    page = gateway.query(
+        "{ discussions(first: 2) { nodes { title } } }", **flarum_headers(signed_in["token"])
+    )
+    assert "errors" not in page
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1}

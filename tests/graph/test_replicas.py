@@ -57,9 +57,11 @@ def test_a_cached_answer_crosses_replicas(
     query = {"query": "{ discussions(first: 2) { nodes { title } } }"}
     flarum.counter.reset()
     one = ask(first, query, **token)
-    assert flarum.counter.total == 1
+    assert flarum.counter.snapshot() == {"GET /api/discussions": 1, "GET /api": 1}
     assert ask(second, query, **token) == one
-    assert flarum.counter.total == 1  # the second replica answered from Redis
+    # The second replica answered from Redis, where the first also kept that Flarum knows the
+    # caller's token: it asked nothing.
+    assert flarum.counter.total == 2
 
 
 def test_a_persisted_query_learned_by_one_replica_runs_on_the_other(
