@@ -244,9 +244,12 @@ def build_schema(
     pages: GraphQLSettings | None = None,
     *,
     federation: FederationSettings | None = None,
+    stock: bool = False,
 ) -> strawberry.Schema:
     """The schema, with the query limits of this deployment (and its page sizes, for cost);
-    with `federation` enabled, as a Federation v2 subgraph linking its version."""
+    with `federation` enabled, as a Federation v2 subgraph linking its version. `stock`:
+    executed as Strawberry does by default (graphql-core's executor, Strawberry's resolver
+    wrappers), the oracle the gateway's executor is tested against."""
     pages = pages or GraphQLSettings()
     # Made once: the validation cache is keyed by the rules too, so a rule class made per
     # request would make every request a miss (and fill the cache with dead entries).
@@ -266,7 +269,7 @@ def build_schema(
         RecordOperation,
     ]
     parts: dict[str, Any] = {
-        "execution_context_class": GatewayExecutor,
+        "execution_context_class": None if stock else GatewayExecutor,
         "query": Query,
         "mutation": Mutation,
         # Every type a global id names, so that the types reached only through an interface
@@ -282,7 +285,8 @@ def build_schema(
         built = GatewaySubgraph(federation_version=version, **parts)
     else:
         built = GatewaySchema(**parts)
-    use_lean_resolvers(built._schema, built.config.info_class)
+    if not stock:
+        use_lean_resolvers(built._schema, built.config.info_class)
     return built
 
 
