@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CODE := connectors graph simulators
 
-.PHONY: install demo test lint schema bench playground clean lock upgrade-check
+.PHONY: install demo test lint schema bench playground clean lock upgrade-check docs
 
 # `make demo` installs the package alone; `make test` adds the `test` extras (pytest, ruff, mypy,
 # Playwright…), with a stamp of its own so that neither install is taken for the other. Both
@@ -62,8 +62,8 @@ demo: $(STAMP)
 	$(BIN)/legacygraph demo
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check $(CODE) tests bench
-	$(BIN)/ruff format --check $(CODE) tests bench
+	$(BIN)/ruff check $(CODE) tests bench docs
+	$(BIN)/ruff format --check $(CODE) tests bench docs
 	$(BIN)/mypy
 
 # The tests' npm tools (the federation router, …): each tests/<dir>/package-lock.json is installed
@@ -80,6 +80,12 @@ test: lint $(NPM_TOOLS)
 
 schema: $(STAMP)
 	$(BIN)/legacygraph export-schema
+
+# The documentation site (mkdocs.yml, docs/) into site/. Strict: any warning, a link to a page or
+# heading that is not there, fails it. The graph and configuration references are generated from
+# schema.graphql and the settings classes at every build (docs/gen_reference.py).
+docs: $(TEST_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Rebuilds playground/dist (committed, so that nothing else needs Node) from the pinned lockfile.
 playground:
