@@ -10,6 +10,8 @@ from __future__ import annotations
 from ..answers import Answer
 
 __all__ = [
+    "ActivityStatus",
+    "ActivityStatuses",
     "Assignment",
     "AssignmentCourse",
     "Assignments",
@@ -24,16 +26,22 @@ __all__ = [
     "Grades",
     "GradesOf",
     "LastAttempt",
+    "Module",
     "MultiCall",
     "MultiCallResponse",
     "Role",
     "SearchedCourses",
+    "Section",
+    "SentMessage",
     "SiteInfo",
     "Status",
     "SubmissionItem",
     "Submissions",
     "SubmissionsOf",
     "User",
+    "UserFlag",
+    "UserFlags",
+    "UserFlagsOf",
     "Warning",
 ]
 
@@ -158,6 +166,8 @@ class Grades(Answer):
 
 class LastAttempt(Answer):
     submission: SubmissionItem | None = None
+    extensionduedate: int | None = None
+    """The caller's own extension (0 or null: none)."""
 
 
 class Feedback(Answer):
@@ -193,3 +203,73 @@ class MultiCallResponse(Answer):
 
 class MultiCall(Answer):
     responses: list[MultiCallResponse]
+
+
+class ActivityStatus(Answer):
+    """One activity in `core_completion_get_activities_completion_status`: no name (4.5.6
+    sends none; `core_course_get_contents` names it)."""
+
+    cmid: int
+    modname: str = ""
+    instance: int = 0
+    state: int = 0
+    timecompleted: int | None = None
+    tracking: int = 0
+    istrackeduser: bool | None = None
+    """False for a user whose completion the course does not track (a teacher, someone not
+    enrolled): every state is then 0."""
+
+
+class ActivityStatuses(Answer):
+    statuses: list[ActivityStatus] = []
+    warnings: list[Warning] = []
+
+
+class Module(Answer):
+    """An activity in `core_course_get_contents`."""
+
+    id: int
+    name: str = ""
+    modname: str = ""
+    instance: int = 0
+    visible: int = 1
+    uservisible: bool | None = None
+    url: str | None = None
+    completion: int = 0
+    """0 none, 1 manual, 2 automatic."""
+
+
+class Section(Answer):
+    id: int
+    name: str = ""
+    section: int = 0
+    visible: int = 1
+    modules: list[Module] = []
+
+
+class UserFlag(Answer):
+    userid: int
+    locked: int = 0
+    extensionduedate: int = 0
+    workflowstate: str | None = None
+    allocatedmarker: int = 0
+
+
+class UserFlagsOf(Answer):
+    assignmentid: int
+    userflags: list[UserFlag] = []
+
+
+class UserFlags(Answer):
+    assignments: list[UserFlagsOf] = []
+    warnings: list[Warning] = []
+
+
+class SentMessage(Answer):
+    """One message of `core_message_send_instant_messages`: `msgid` -1 and an
+    `errormessage` where Moodle did not send it."""
+
+    msgid: int
+    errormessage: str | None = None
+    timecreated: int | None = None
+    conversationid: int | None = None

@@ -23,15 +23,19 @@ from ..http import Upstream, decode_json
 from ..memory import LocalMemory, Recollection
 from . import answers as a
 from .models import (
+    Activity,
+    ActivityCompletion,
     Assignment,
     CompletionCriterion,
     Course,
     CourseCompletion,
     Grade,
+    MessageSent,
     OwnStatus,
     SiteInfo,
     Submission,
     User,
+    UserFlags,
 )
 from .params import encode
 
@@ -42,7 +46,17 @@ SERVER = "/webservice/rest/server.php"
 MULTICALL = "tool_mobile_call_external_functions"
 COURSES_BY_FIELD = "core_course_get_courses_by_field"
 STATUS = "mod_assign_get_submission_status"
-"""The one function called that writes: it adds a `new` submission for its user."""
+"""A function called that writes: it adds a `new` submission for its user."""
+CONTENTS = "core_course_get_contents"
+ACTIVITY_STATUS = "core_completion_get_activities_completion_status"
+USER_FLAGS = "mod_assign_get_user_flags"
+SEND = "core_message_send_instant_messages"
+WRITES = frozenset({STATUS, SEND})
+"""Functions that write: a request holding one is never cached and never retried."""
+PLAIN_TEXT = 2
+"""Moodle's `FORMAT_PLAIN`: a message's text is not read as HTML."""
+MESSAGE_MAX_BYTES = 4096
+"""`\\core_message\\api::MESSAGE_MAX_LENGTH`, compared with PHP's `strlen` (bytes)."""
 T = TypeVar("T")
 
 PHP_ERROR = "generalexceptionmessage"
@@ -70,6 +84,8 @@ ERRORS: Mapping[str, type[UpstreamError]] = {
     # Completion that cannot be read for one learner: none to read, not an error of the class.
     "nocriteriaset": NotFound,
     "usernotenroled": NotFound,
+    # `core_message_send_instant_messages` where the site has messaging switched off.
+    "disabled": Forbidden,
 }
 LOGIN_ERRORS: Mapping[str, type[UpstreamError]] = {
     "servicenotavailable": Unavailable,
@@ -82,6 +98,21 @@ LOGIN_ERRORS: Mapping[str, type[UpstreamError]] = {
 COURSE_REFUSALS = frozenset({"nocriteriaset", "requireloginerror", "invalidrecord"})
 """Completion refusals that hold for every learner of a course: no criteria, a course the
 caller may not enter (an outsider, a hidden course), no such course."""
+ACTIVITY_COURSE_REFUSALS = frozenset(
+    {"requireloginerror", "invalidrecord", "errorcoursecontextnotvalid"}
+)
+"""Activity completion refusals that hold for every learner of a course."""
+SENDING_REFUSALS = frozenset({"disabled", "accessexception", "nopermissions", "invalidtoken"})
+"""Refusals of a message that hold for every message of the caller: messaging switched off on
+the site, the function or `moodle/site:sendmessage` not the caller's, a token gone."""
+MESSAGE_REFUSALS: tuple[tuple[str, type[UpstreamError], str], ...] = (
+    # Moodle says why only in words (`errormessage`, in the site's language): these are 4.5's
+    # English strings. "Their message preferences" is also the answer where the recipient
+    # blocks the sender; Moodle does not tell the two apart (recorded, issue27.jsonl).
+    ("message preferences", Forbidden, "usercantbemessaged"),
+    ("doesn't exist", NotFound, "touserdoesntexist"),
+    ("longer than the maximum", BadRequest, "errormessagetoolong"),
+)
 ACCESS_DENIED = "1"
 """`warningcode` of "No access rights in module/course context"."""
 NOT_ENROLLED = "2"
@@ -164,9 +195,10 @@ class Moodle:
             "moodlewsrestformat": "json",
             **dict(encode(arguments or {})),
         }
-        # Every function this client calls reads, and Moodle takes them by POST all the same;
-        # but the status function adds a `new` submission: never cached, never retried.
-        writes = STATUS in (function, *(str(r.get("function")) for r in _requests(arguments)))
+        # Moodle takes every function by POST; the status function adds a `new` submission and
+        # the message function sends: a request holding either is never cached, never retried.
+        inner = {function, *(str(r.get("function")) for r in _requests(arguments))}
+        writes = bool(WRITES & inner)
         response = await self.upstream.request(
             "POST", SERVER, form=form, call=function, idempotent=not writes
         )
@@ -334,6 +366,18 @@ class Moodle:
         )
 
     @staticmethod
+    def activity_status_call(course_id: int, user_id: int) -> Call:
+        return Call(ACTIVITY_STATUS, {"courseid": course_id, "userid": user_id})
+
+    @staticmethod
+    def contents_call(course_id: int) -> Call:
+        """A course's sections and activities, without their files (`excludecontents`)."""
+        return Call(
+            CONTENTS,
+            {"courseid": course_id, "options": [{"name": "excludecontents", "value": "1"}]},
+        )
+
+    @staticmethod
     def own_submission_call(assignment_id: int) -> Call:
         return Call(STATUS, {"assignid": assignment_id})
 
@@ -362,23 +406,69 @@ class Moodle:
         classmate's report) spares the caller's own completion: `caller` says who that is,
         and is asked only then; without it, that refusal stays with its learner.
         """
-        results: list[CourseCompletion | UpstreamError | None] = [None] * len(keys)
+        return await self._per_learner(
+            keys,
+            self.completion_call,
+            lambda body, course, user: _completion(body),
+            COURSE_REFUSALS,
+            "cannotviewreport",
+            caller,
+        )
+
+    async def activity_completions(
+        self,
+        keys: Sequence[tuple[int, int]],
+        *,
+        caller: Callable[[], Awaitable[int]] | None = None,
+    ) -> list[list[ActivityCompletion] | UpstreamError]:
+        """Each (course, user)'s completion of every activity the caller sees in the course
+        (no array form: one multi-call), as `completions` batches them: a refusal of the whole
+        course answers every learner of it, a classmate's (`nopermissions`, "View activity
+        completion reports") every learner but the caller."""
+        return await self._per_learner(
+            keys,
+            self.activity_status_call,
+            _activity_completions,
+            ACTIVITY_COURSE_REFUSALS,
+            "nopermissions",
+            caller,
+        )
+
+    async def _per_learner(
+        self,
+        keys: Sequence[tuple[int, int]],
+        call_of: Callable[[int, int], Call],
+        parse: Callable[[Any, int, int], T],
+        course_refusals: frozenset[str],
+        classmates_refusal: str,
+        caller: Callable[[], Awaitable[int]] | None,
+    ) -> list[T | UpstreamError]:
+        """One function per (course, user), in as few multi-calls as Moodle's refusals allow.
+
+        Moodle stops a multi-call at the first refusal. A refusal that holds for the whole
+        course (`course_refusals`) answers every other learner of that course too, instead of
+        one more multi-call per learner. `classmates_refusal` spares the caller's own: `caller`
+        says who that is, and is asked only then; without it, that refusal stays with its
+        learner.
+        """
+        results: list[T | UpstreamError | None] = [None] * len(keys)
         pending = list(range(len(keys)))
         while pending:
-            answers = await self.call_until_refusal(
-                [self.completion_call(*keys[i]) for i in pending]
-            )
+            answers = await self.call_until_refusal([call_of(*keys[i]) for i in pending])
             for i, answer in zip(pending, answers, strict=False):
                 results[i] = (
-                    answer if isinstance(answer, UpstreamError) else _parsed(_completion, answer)
+                    answer
+                    if isinstance(answer, UpstreamError)
+                    else _parsed(parse, answer, *keys[i])
                 )
             last, refused = pending[len(answers) - 1], answers[-1]
             pending = pending[len(answers) :]
             if not pending or not isinstance(refused, UpstreamError):
                 continue
             code = refused.upstream_code
-            if code in COURSE_REFUSALS or (code == "cannotviewreport" and caller is not None):
-                spared = await caller() if code == "cannotviewreport" and caller else None
+            classmates = code == classmates_refusal
+            if code in course_refusals or (classmates and caller is not None):
+                spared = await caller() if classmates and caller else None
                 course = keys[last][0]
                 for i in pending:
                     if keys[i][0] == course and keys[i][1] != spared:
@@ -413,6 +503,78 @@ class Moodle:
             answer if isinstance(answer, UpstreamError) else _parsed(_own_status, answer, i)
             for i, answer in zip(assignment_ids, answers, strict=True)
         ]
+
+    async def activities(self, course_ids: Sequence[int]) -> list[list[Activity] | UpstreamError]:
+        """The activities of each course the caller may see, in course order (no array form:
+        one multi-call). Teachers get hidden ones too (`visible` false); learners do not."""
+        answers = await self.call_many([self.contents_call(c) for c in course_ids])
+        return [
+            answer if isinstance(answer, UpstreamError) else _parsed(_activities, answer, course)
+            for course, answer in zip(course_ids, answers, strict=True)
+        ]
+
+    async def user_flags(
+        self, assignment_ids: Sequence[int]
+    ) -> tuple[dict[int, list[UserFlags]], set[int]]:
+        """Learners' flags (extension, marking workflow) in many assignments in one call, and
+        the ids the caller may not grade (warning "1": flags need `mod/assign:grade`).
+
+        Moodle lists a learner only once they have a row (a submission, a grade, an
+        extension): no row is no extension. Warning "3", "No user flags found", is also its
+        answer for unknown ids: an empty list.
+        """
+        body = await self.call(USER_FLAGS, {"assignmentids": sorted(assignment_ids)})
+        listed = _typed(body, a.UserFlags, "user flags")
+        found = {
+            item.assignmentid: [_flags(item.assignmentid, f) for f in item.userflags]
+            for item in listed.assignments
+        }
+        return found, _warned(listed.warnings, "assignment", ACCESS_DENIED) - set(found)
+
+    async def send_messages(
+        self, user_ids: Sequence[int], text: str
+    ) -> list[MessageSent | UpstreamError]:
+        """Send `text` to each user as the caller: one slot per user, the message sent or why
+        Moodle did not send it. Nothing is sent twice.
+
+        One message a call, inside one multi-call: Moodle 4.5.6 answers a call of several
+        messages where one is refused with `formatnotsupported` after sending the others, and
+        so says nothing of which went (recorded). A refusal inside the multi-call stops it;
+        the calls after it did not run, and go in the next multi-call, unless the refusal
+        holds for every message (`SENDING_REFUSALS`: messaging switched off…). A request whose
+        answer is lost is not sent again: its messages answer the error.
+        """
+        if len(text.encode()) > MESSAGE_MAX_BYTES:
+            refused = BadRequest(
+                SOURCE,
+                f"Moodle takes messages of at most {MESSAGE_MAX_BYTES} bytes",
+                upstream_code="errormessagetoolong",
+            )
+            return [refused for _ in user_ids]
+        calls = [
+            Call(SEND, {"messages": [{"touserid": u, "text": text, "textformat": PLAIN_TEXT}]})
+            for u in user_ids
+        ]
+        results: list[MessageSent | UpstreamError | None] = [None] * len(calls)
+        pending = list(range(len(calls)))
+        while pending:
+            try:
+                answers = await self.call_until_refusal([calls[i] for i in pending])
+            except UpstreamError as error:
+                answers = [error] * len(pending)
+            for i, answer in zip(pending, answers, strict=False):
+                results[i] = (
+                    answer
+                    if isinstance(answer, UpstreamError)
+                    else _parsed(_sent, answer, user_ids[i])
+                )
+            refused = answers[-1]
+            pending = pending[len(answers) :]
+            if isinstance(refused, UpstreamError) and refused.upstream_code in SENDING_REFUSALS:
+                for i in pending:
+                    results[i] = refused
+                pending = []
+        return [r if r is not None else _no_answer() for r in results]
 
     async def users(self, ids: Sequence[int]) -> list[User]:
         """Users by id in one call; ids the caller may not see are left out, as Moodle does."""
@@ -624,6 +786,9 @@ def _own_status(body: Any, assignment_id: int) -> OwnStatus:
     return OwnStatus(
         submission=_submission(assignment_id, submission) if submission else None,
         grade=_grade_of(assignment_id, grade) if grade else None,
+        extension_due_date=_time(status.lastattempt.extensionduedate)
+        if status.lastattempt
+        else None,
     )
 
 
@@ -633,6 +798,74 @@ def _made_row(answer: Any) -> bool:
         return False
     attempt = answer.get("lastattempt")
     return isinstance(attempt, dict) and not attempt.get("submission")
+
+
+def _activities(body: Any, course_id: int) -> list[Activity]:
+    sections = _typed(body, list[a.Section], "a course's contents")
+    return [
+        Activity(
+            id=m.id,
+            course_id=course_id,
+            name=m.name,
+            kind=m.modname,
+            instance=m.instance,
+            section=s.name,
+            visible=bool(m.visible) and bool(s.visible),
+            tracking=m.completion,
+            url=m.url,
+        )
+        for s in sections
+        for m in s.modules
+    ]
+
+
+def _activity_completions(body: Any, course_id: int, user_id: int) -> list[ActivityCompletion]:
+    listed = _typed(body, a.ActivityStatuses, "activity completion")
+    return [
+        ActivityCompletion(
+            course_id=course_id,
+            user_id=user_id,
+            activity_id=x.cmid,
+            kind=x.modname,
+            instance=x.instance,
+            state=x.state,
+            time_completed=_time(x.timecompleted),
+            tracking=x.tracking,
+            tracked=x.istrackeduser,
+        )
+        for x in listed.statuses
+    ]
+
+
+def _flags(assignment_id: int, f: a.UserFlag) -> UserFlags:
+    return UserFlags(
+        assignment_id=assignment_id,
+        user_id=f.userid,
+        extension_due_date=_time(f.extensionduedate),
+        workflow_state=f.workflowstate or None,
+        allocated_marker_id=f.allocatedmarker or None,
+        locked=bool(f.locked),
+    )
+
+
+def _sent(body: Any, user_id: int) -> MessageSent:
+    """One message's answer: sent, or Moodle's refusal as an error."""
+    answers = _typed(body, list[a.SentMessage], "a sent message")
+    if len(answers) != 1:
+        raise ProtocolError(SOURCE, "Moodle answered one message with other than one result")
+    answer = answers[0]
+    if answer.msgid > 0:
+        return MessageSent(
+            user_id=user_id,
+            message_id=answer.msgid,
+            conversation_id=answer.conversationid,
+            time_sent=_time(answer.timecreated),
+        )
+    words = answer.errormessage or "Moodle did not send the message"
+    for part, kind, code in MESSAGE_REFUSALS:
+        if part in words:
+            raise kind(SOURCE, words, upstream_code=code)
+    raise Forbidden(SOURCE, words, upstream_code="messageundelivered")
 
 
 def _completion(body: Any) -> CourseCompletion:

@@ -6,15 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = [
+    "Activity",
+    "ActivityCompletion",
     "Assignment",
     "CompletionCriterion",
     "Course",
     "CourseCompletion",
     "Grade",
+    "MessageSent",
     "OwnStatus",
     "SiteInfo",
     "Submission",
     "User",
+    "UserFlags",
 ]
 
 
@@ -98,6 +102,7 @@ class OwnStatus:
 
     submission: Submission | None
     grade: Grade | None
+    extension_due_date: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,62 @@ class CourseCompletion:
     completed: bool
     time_completed: datetime | None
     criteria: tuple[CompletionCriterion, ...]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An activity (course module) of a course, as `core_course_get_contents` lists it."""
+
+    id: int
+    """The course module id (`cmid`)."""
+    course_id: int
+    name: str
+    kind: str
+    """Moodle's module name: assign, page, quiz, forum…"""
+    instance: int
+    """The id of the activity in its module's own table (an assignment's id)."""
+    section: str
+    visible: bool
+    tracking: int
+    """Completion tracking: 0 none, 1 manual, 2 automatic."""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivityCompletion:
+    """One learner's completion of one activity."""
+
+    course_id: int
+    user_id: int
+    activity_id: int
+    kind: str
+    instance: int
+    state: int
+    """0 incomplete, 1 complete, 2 complete with a pass grade, 3 complete with a fail grade."""
+    time_completed: datetime | None
+    tracking: int
+    tracked: bool | None
+    """Whether the course tracks this user's completion (False: a teacher, someone not
+    enrolled; the states are then all 0)."""
+
+
+@dataclass(frozen=True)
+class UserFlags:
+    """A learner's flags in one assignment: their extension and marking workflow."""
+
+    assignment_id: int
+    user_id: int
+    extension_due_date: datetime | None
+    workflow_state: str | None
+    allocated_marker_id: int | None
+    locked: bool
+
+
+@dataclass(frozen=True)
+class MessageSent:
+    """A message Moodle sent to one user."""
+
+    user_id: int
+    message_id: int
+    conversation_id: int | None
+    time_sent: datetime | None
