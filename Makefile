@@ -76,7 +76,7 @@ tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
 	else echo "npm is missing: the tests that need tests/$*/node_modules will be skipped"; fi
 
 test: lint $(NPM_TOOLS)
-	$(BIN)/pytest
+	$(if $(RECORDINGS),LEGACYGRAPH_RECORDINGS=$(RECORDINGS) )$(BIN)/pytest
 
 schema: $(STAMP)
 	$(BIN)/legacygraph export-schema

@@ -1,4 +1,4 @@
-"""The `legacygraph` command: serve, demo, export-schema, check-config.
+"""The `legacygraph` command: serve, demo, export-schema, check-config, doctor, record.
 
 Exit codes: 0 done, 1 a source failed its check or a port cannot be listened on, 2 a mistake in
 the command line or the configuration (one line on stderr, never a traceback).
@@ -89,6 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(why + hint if args.command == "serve" else why, 2)
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
+    if args.command == "doctor":
+        from .doctor.run import doctor, print_report
+
+        callers: dict[str, list[str]] = {}
+        for name, token in args.callers:
+            callers.setdefault(name, []).append(token)
+        report = asyncio.run(doctor(settings, callers))
+        return print_report(report, as_json=args.json)
+    if args.command == "record":
+        return record_command(settings, args)
     server = dataclasses.replace(
         settings.server,
         host=args.host if args.host is not None else settings.server.host,
@@ -143,7 +153,74 @@ def parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate a config and ping every source")
     check.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")
+    doctor = commands.add_parser(
+        "doctor", help="check, read-only, what will work on each configured source"
+    )
+    doctor.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")
+    doctor.add_argument(
+        "--as",
+        dest="callers",
+        type=source_token,
+        action="append",
+        default=[],
+        metavar="SOURCE=TOKEN",
+        help="also check what this caller token may read and write (repeatable)",
+    )
+    doctor.add_argument("--json", action="store_true", help="the report as JSON (for CI)")
+    record = commands.add_parser(
+        "record", help="record the gateway's read-only calls to a site, redacted, as a corpus"
+    )
+    record.add_argument("--config", type=Path, help="TOML file (default: $LEGACYGRAPH_CONFIG)")
+    record.add_argument("--source", required=True, choices=list(SOURCES))
+    record.add_argument(
+        "--as",
+        dest="callers",
+        type=role_token,
+        action="append",
+        required=True,
+        metavar="ROLE=TOKEN",
+        help="a caller to record as, named by its role (teacher=TOKEN; repeatable)",
+    )
+    record.add_argument("--out", type=Path, required=True, help="the corpus folder to write")
     return parser
+
+
+def source_token(text: str) -> tuple[str, str]:
+    name, _, token = text.partition("=")
+    if name not in SOURCES or not token:
+        raise argparse.ArgumentTypeError(
+            f"must be SOURCE=TOKEN with SOURCE one of {', '.join(SOURCES)}"
+        )
+    return name, token
+
+
+def role_token(text: str) -> tuple[str, str]:
+    role, _, token = text.partition("=")
+    if not role.isidentifier() or not token:
+        raise argparse.ArgumentTypeError("must be ROLE=TOKEN, ROLE a word (teacher, student)")
+    return role, token
+
+
+def record_command(settings: Settings, args: argparse.Namespace) -> int:
+    from .record.operations import OPERATIONS
+    from .record.run import record
+
+    if args.source not in settings.sources.configured():
+        return fail(f"--source {args.source}: not configured ([sources.{args.source}] url)", 2)
+    if args.source not in OPERATIONS:
+        return fail(
+            f"--source {args.source}: record knows operations for {', '.join(OPERATIONS)} only", 2
+        )
+    callers = dict(args.callers)
+    if len(set(callers.values())) < len(callers):
+        return fail("--as: each role needs a token of its own", 2)
+    summary = asyncio.run(record(settings, args.source, callers, args.out))
+    sizes = ", ".join(f"{name} {size} bytes" for name, size in summary["bytes"].items())
+    print(
+        f"wrote {args.out}: {summary['exchanges']} exchanges for {summary['operations']} "
+        f"operations ({sizes}); redacted: {summary['redacted']}"
+    )
+    return 0
 
 
 def port_number(text: str) -> int:

@@ -9,6 +9,7 @@ They are part of the repository, so that the tests pass on any clone.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from functools import cache
@@ -23,28 +24,42 @@ from graph.config import Settings
 
 __all__ = [
     "RECORDINGS",
+    "RECORDINGS_ENV",
     "RecordedFlarum",
     "RecordedMoodle",
     "corpus",
     "exchanges",
     "flatten",
     "gateway_over",
+    "operator_corpora",
     "response_of",
 ]
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
 
-def corpus(name: str) -> Path:
-    """The folder of one recorded system (`moodle-4.5.6`), under `tests/recordings/`."""
-    path = RECORDINGS / name
+RECORDINGS_ENV = "LEGACYGRAPH_RECORDINGS"
+"""Corpora written by `legacygraph record` (folders, separated by `os.pathsep`), for the
+replay tests of `tests/graph/test_recorded_sites.py` (`make test RECORDINGS=DIR` sets it)."""
+
+
+def operator_corpora() -> list[Path]:
+    """The corpora `LEGACYGRAPH_RECORDINGS` names (each a folder with `corpus.json`)."""
+    named = os.environ.get(RECORDINGS_ENV, "")
+    return [Path(part) for part in named.split(os.pathsep) if part.strip()]
+
+
+def corpus(name: str | Path) -> Path:
+    """The folder of one recorded system (`moodle-4.5.6`), under `tests/recordings/`, or a
+    corpus folder given as a path."""
+    path = name if isinstance(name, Path) else RECORDINGS / name
     if not path.is_dir():
         raise FileNotFoundError(f"no recording named {name!r} in {RECORDINGS}")
     return path
 
 
 @cache
-def exchanges(name: str, file: str = "exchanges.jsonl") -> tuple[dict[str, Any], ...]:
+def exchanges(name: str | Path, file: str = "exchanges.jsonl") -> tuple[dict[str, Any], ...]:
     """Every recorded exchange of corpus `name` (or of another of its files, a later round of
     recording), in recording order."""
     with (corpus(name) / file).open(encoding="utf-8") as lines:
@@ -89,9 +104,16 @@ class RecordedMoodle:
     a request asked again with the next answer recorded for it.
     """
 
-    def __init__(self, recording: str = "exchanges.jsonl", *, in_order: bool = False) -> None:
+    def __init__(
+        self,
+        recording: str = "exchanges.jsonl",
+        *,
+        in_order: bool = False,
+        corpus: str | Path = "moodle-4.5.6",
+    ) -> None:
+        """`corpus`: another corpus in this format (a folder `legacygraph record` wrote)."""
         self.answers: dict[tuple[str, str, frozenset[tuple[str, str]]], list[Any]] = {}
-        for exchange in exchanges("moodle-4.5.6", recording):
+        for exchange in exchanges(corpus, recording):
             if exchange["function"] == "login/token.php" or exchange["method"] != "POST":
                 continue
             if exchange["params"].get("moodlewsrestformat") != "json":

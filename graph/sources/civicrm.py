@@ -15,9 +15,10 @@ from connectors.civicrm.results import SLASHED_JSON
 from connectors.errors import NotFound, ProtocolError, Unauthenticated
 from connectors.http import Upstream
 
+from ..doctor.civicrm import diagnose
 from ..loaders import loader
 from .settings import SourceSettings
-from .spec import PeopleLookup, Reach, SignedIn, SourceSpec
+from .spec import Need, PeopleLookup, Reach, SignedIn, SourceSpec
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -154,6 +155,19 @@ class CivicrmLoaders:
         return [[m.contact_id for m in memberships if m.group_id == i] for i in ids]
 
 
+NEEDS = (
+    Need("Viewer.civicrm", ("Contact.get",)),
+    Need("Query.contacts", ("Contact.get",), "view all contacts (else what ACLs show)"),
+    Need("Query.contact", ("Contact.get",), "view all contacts (else what ACLs show)"),
+    Need("Query.groups", ("Group.get",)),
+    Need("CivicrmGroup.members", ("GroupContact.get",)),
+    Need("Person.contact", ("Contact.get",)),
+    Need("Mutation.createContact", ("Contact.create",), "add contacts"),
+    Need("Mutation.updateContact", ("Contact.create",), "edit all contacts"),
+    Need("Mutation.addContactToGroup", ("GroupContact.create",), "edit groups"),
+)
+"""The API calls each field makes, and the CiviCRM permission it needs."""
+
 CIVICRM = SourceSpec(
     name="civicrm",
     label="CiviCRM",
@@ -169,4 +183,6 @@ CIVICRM = SourceSpec(
     viewer=viewer,
     demo_port=9102,
     over_simulator=over_simulator,
+    needs=NEEDS,
+    diagnose=diagnose,
 )

@@ -13,9 +13,10 @@ from connectors import elgg
 from connectors.elgg import PROFILES, Elgg, ElggAuth, parse_override
 from connectors.http import Upstream
 
+from ..doctor.elgg import USER_TOKEN, diagnose
 from ..loaders import each, loader
 from .settings import SourceSettings
-from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
+from .spec import Memory, Need, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -153,6 +154,19 @@ class ElggLoaders:
         return await each(keys, lambda k: site.river(group_guid=k[0], limit=k[1]))
 
 
+NEEDS = (
+    Need("Viewer.elgg", ("profile",), USER_TOKEN),
+    Need("Query.groups", ("groups",)),
+    Need("Query.group", ("group",)),
+    Need("ElggGroup.members", ("members",)),
+    Need("ElggGroup.activity", ("activity",)),
+    Need("Person.elggUser", ("user_by_email",)),
+    Need("Person.groups", ("user_groups",)),
+    Need("Mutation.joinGroup", ("join",), USER_TOKEN),
+)
+"""The roles of the method profile each field calls (`connectors/elgg/profiles.py`); the doctor
+names the site's method for each."""
+
 ELGG = SourceSpec(
     name="elgg",
     label="Elgg",
@@ -169,4 +183,6 @@ ELGG = SourceSpec(
     demo_port=9103,
     over_simulator=over_simulator,
     memory=Memory(size=1_000, ttl_s=600),
+    needs=NEEDS,
+    diagnose=diagnose,
 )

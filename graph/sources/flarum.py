@@ -13,9 +13,10 @@ from connectors.errors import NotFound, Unauthenticated
 from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
 from connectors.http import Upstream
 
+from ..doctor.flarum import diagnose
 from ..loaders import Loader, each, loader
 from .settings import SourceSettings
-from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
+from .spec import Memory, Need, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -183,6 +184,18 @@ class FlarumLoaders:
         return await each(keys, fetch)
 
 
+NEEDS = (
+    Need("Viewer.flarum", ("GET /api",)),
+    Need("Query.discussions", ("GET /api/discussions",), "canViewForum"),
+    Need("Query.discussions(tag)", ("GET /api/discussions", "GET /api/tags"), "canViewForum"),
+    Need("Query.discussion", ("GET /api/discussions/{id}",), "canViewForum"),
+    Need("Discussion.tags", ("GET /api/tags",)),
+    Need("Mutation.startDiscussion", ("POST /api/discussions",), "canStartDiscussion"),
+    Need("Mutation.reply", ("POST /api/posts",), "reply in that discussion"),
+    Need("Person.forumUser", ("GET /api/users",), "canSearchUsers"),
+)
+"""The endpoints each field calls, and the forum permission it needs."""
+
 FLARUM = SourceSpec(
     name="flarum",
     label="Flarum",
@@ -199,4 +212,6 @@ FLARUM = SourceSpec(
     demo_port=9104,
     over_simulator=over_simulator,
     memory=Memory(size=10_000, ttl_s=TOKENS_KEPT_S),
+    needs=NEEDS,
+    diagnose=diagnose,
 )

@@ -16,9 +16,10 @@ from connectors.errors import Forbidden, NotFound, Unauthenticated
 from connectors.http import Upstream
 from connectors.moodle import Moodle, MoodleAuth
 
+from ..doctor.moodle import diagnose
 from ..loaders import Loader, loader
 from .settings import SourceSettings
-from .spec import Memory, PeopleLookup, Reach, SignedIn, SourceSpec
+from .spec import Memory, Need, PeopleLookup, Reach, SignedIn, SourceSpec
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -336,6 +337,32 @@ class MoodleLoaders:
         return list(await self._moodle().completions(keys, caller=self.caller_id))
 
 
+GRADES = "mod/assign:grade in the course (else only the caller's own, via the status function)"
+NEEDS = (
+    Need("Viewer.moodle", ("core_webservice_get_site_info", "core_user_get_users_by_field")),
+    Need("Query.courses", ("core_course_get_courses_by_field",)),
+    Need("Query.courses(search)", ("core_course_search_courses",)),
+    Need("Query.course", ("core_course_get_courses_by_field",)),
+    Need("Course.participants", ("core_enrol_get_enrolled_users",), "moodle/user:viewdetails"),
+    Need("Course.assignments", ("mod_assign_get_assignments",), "mod/assign:view"),
+    Need(
+        "Assignment.submissions",
+        ("mod_assign_get_submissions", "mod_assign_get_submission_status"),
+        GRADES,
+    ),
+    Need(
+        "Assignment.grades", ("mod_assign_get_grades", "mod_assign_get_submission_status"), GRADES
+    ),
+    Need(
+        "Course.completion",
+        ("core_completion_get_course_completion_status",),
+        "report/completion:view (else only the caller's own)",
+    ),
+    Need("MoodleUser.courses", ("core_enrol_get_users_courses",), "moodle/course:viewparticipants"),
+    Need("Person.moodleUser", ("core_user_get_users_by_field",), "moodle/user:viewdetails"),
+)
+"""The web service functions each field calls, and the capability Moodle checks per course."""
+
 MOODLE = SourceSpec(
     name="moodle",
     label="Moodle",
@@ -352,4 +379,6 @@ MOODLE = SourceSpec(
     demo_port=9101,
     over_simulator=over_simulator,
     memory=Memory(size=10_000, ttl_s=600),
+    needs=NEEDS,
+    diagnose=diagnose,
 )

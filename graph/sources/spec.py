@@ -23,7 +23,16 @@ from .settings import SourceSettings
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["Memory", "PeopleLookup", "Reach", "SignedIn", "SourceSpec", "caller_only"]
+__all__ = [
+    "Diagnose",
+    "Memory",
+    "Need",
+    "PeopleLookup",
+    "Reach",
+    "SignedIn",
+    "SourceSpec",
+    "caller_only",
+]
 
 SettingsT = TypeVar("SettingsT", bound=SourceSettings)
 SiteT = TypeVar("SiteT")
@@ -72,6 +81,26 @@ class PeopleLookup:
 
 
 @dataclass(frozen=True)
+class Need:
+    """What one GraphQL field needs from the system, for `legacygraph doctor`."""
+
+    field: str
+    """The field, as `Type.field` (`Query.courses`, `Course.participants`)."""
+    calls: tuple[str, ...]
+    """The upstream functions, methods or endpoints it calls (the names the source's doctor
+    checks against what the site exposes)."""
+    permission: str = ""
+    """What the caller must also be allowed upstream, where the site decides per caller."""
+
+
+Diagnose = Callable[
+    [str, Any, httpx.AsyncClient, Sequence[str], Sequence[Need]], Awaitable[Sequence[Any]]
+]
+"""A source's doctor: its name, settings, a client that reaches it, the caller tokens given
+(`--as`) and its `needs`; answers `graph.doctor.report.Check`s."""
+
+
+@dataclass(frozen=True)
 class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     name: str
     """The configuration section and the first part of global ids: `[sources.<name>]`."""
@@ -107,6 +136,10 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """The settings that reach the source's simulator at a URL, with its demo keys."""
     memory: Memory | None = None
     """What the gateway keeps for the source's connector between requests, if anything."""
+    needs: tuple[Need, ...] = ()
+    """What each of its GraphQL fields needs upstream (`legacygraph doctor` checks them)."""
+    diagnose: Diagnose | None = None
+    """Its read-only checks for `legacygraph doctor`, beyond `ping`; None: `ping` only."""
 
 
 def caller_only(settings: SourceSettings | None, token: str | None) -> str | None:

@@ -1,0 +1,62 @@
+"""Run every configured source's checks and print the report (`legacygraph doctor`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from connectors.errors import UpstreamError
+
+from ..config import Settings
+from ..health import ping
+from ..sources import SOURCES
+from .report import Check, Report, SourceReport
+
+__all__ = ["doctor", "print_report"]
+
+CANNOT_CONNECT = ("unavailable", "timeout")
+
+
+async def doctor(settings: Settings, callers: Mapping[str, Sequence[str]]) -> Report:
+    """Every configured source, one after the other, each as the gateway reaches it: its
+    readiness probe (`ping`), then its own read-only checks as its configured identity and as
+    each caller token of `callers` (by source)."""
+    report = Report()
+    for name, source in settings.sources.configured().items():
+        spec = SOURCES[name]
+        found = SourceReport(name, source.url)
+        report.sources.append(found)
+        async with source.new_client(max_connections=1) as client:
+            reached = True
+            try:
+                found.add("reachable", "ok", await ping(name, source, client))
+            except UpstreamError as error:
+                found.checks.append(Check.failure("reachable", error))
+                reached = error.kind not in CANNOT_CONNECT
+            except httpx.InvalidURL as error:
+                found.add("reachable", "failed", f"invalid URL: {error}")
+                reached = False
+            if not reached:
+                found.add("the other checks", "unknown", "not made: the site did not answer")
+            elif spec.diagnose is None:
+                found.add("fields", "unknown", "this source has no checks beyond reachability")
+            else:
+                try:
+                    found.checks += await spec.diagnose(
+                        name, source, client, callers.get(name, ()), spec.needs
+                    )
+                except UpstreamError as error:
+                    found.checks.append(Check.failure("checks", error))
+    return report
+
+
+def print_report(report: Report, *, as_json: bool) -> int:
+    """Print it as lines (✓ ✗ ?) or as JSON; 1 where a configured part cannot work."""
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            print(line)
+    return 0 if report.ok else 1

@@ -1,0 +1,216 @@
+"""`legacygraph doctor` against the simulators: configured right, and with one fault per source
+(a Moodle without the multi-call, a wrong CiviCRM site key, a wrong Elgg secret, a missing
+plugin method, a Flarum that is down)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from graph.cli import main
+from graph.config import Settings, SourcesSettings
+from graph.doctor.report import Check, Report
+from graph.doctor.run import doctor
+from graph.sources import SOURCES
+from graph.sources.civicrm import CivicrmSettings
+from graph.sources.elgg import ElggSettings
+from graph.sources.flarum import FlarumSettings
+from graph.sources.moodle import MoodleSettings
+from simulators.civicrm import SITE_KEY, api_key_of
+from simulators.elgg import API_KEY, SECRET
+from simulators.world import World
+from tests.conftest import Simulator, login, moodle_login, running_moodle
+
+STATUS_FUNCTION = "mod_assign_get_submission_status"
+
+
+def run(settings: Settings, callers: Mapping[str, Sequence[str]] | None = None) -> Report:
+    return asyncio.run(doctor(settings, callers or {}))
+
+
+def checks(report: Report, source: str) -> dict[str, Check]:
+    (found,) = [s for s in report.sources if s.source == source]
+    return {check.name: check for check in found.checks}
+
+
+def closed_port() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def everything_right(
+    flarum: Simulator, moodle: Simulator, civicrm: Simulator, elgg: Simulator
+) -> Settings:
+    return Settings(
+        sources=SourcesSettings(
+            flarum=FlarumSettings(url=flarum.url),
+            moodle=MoodleSettings(url=moodle.url),
+            civicrm=CivicrmSettings(url=civicrm.url, site_key=SITE_KEY),
+            elgg=ElggSettings(url=elgg.url, api_key=API_KEY, secret=SECRET),
+        )
+    )
+
+
+def test_every_source_configured_right_works(
+    everything_right: Settings, moodle: Simulator, flarum: Simulator
+) -> None:
+    callers = {
+        "moodle": [moodle_login(moodle.url, "ada.costa"), moodle_login(moodle.url, "emil.zhou")],
+        "flarum": [login(flarum.url, "emil.zhou")],
+        "civicrm": [api_key_of("ada.costa")],
+    }
+    report = run(everything_right, callers)
+    assert report.ok, "\n".join(report.lines())
+    found = checks(report, "moodle")
+    assert found["version"].detail.startswith("Moodle 4.5.6")
+    assert "a site administrator" in found["identity (caller 1)"].detail
+    assert "a site administrator" not in found["identity (caller 2)"].detail
+    assert found["multi-call (caller 1)"].status == "ok"
+    # The administrator has every capability; a student's are the site's to say, per course.
+    assert found["Course.participants (caller 1)"].status == "ok"
+    assert found["Course.participants (caller 2)"].status == "unknown"
+    assert "moodle/user:viewdetails" in found["Course.participants (caller 2)"].detail
+    forum = checks(report, "flarum")
+    assert forum["identity (caller 1)"].detail.startswith("emil.zhou")
+    assert forum["Mutation.startDiscussion (caller 1)"].status == "ok"
+    assert forum["Mutation.startDiscussion (guest)"].status == "failed"
+    assert not forum["Mutation.startDiscussion (guest)"].blocking  # a guest's, no fault
+    crm = checks(report, "civicrm")
+    assert crm["identity (caller 1)"].detail == "contact 2 (Ada Costa)"
+    assert crm["Query.groups (caller 1)"].status == "ok"
+    assert crm["Mutation.createContact (caller 1)"].status == "unknown"  # never tried
+    social = checks(report, "elgg")
+    assert social["signed call (api key and secret)"].detail == "group.get_groups accepted"
+    assert "VERB:name" in social["version"].detail
+    assert social["ElggGroup.members (application key)"].status == "ok"
+
+
+def test_the_checks_never_call_the_status_function_which_writes(
+    moodle: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = moodle_login(moodle.url, "emil.zhou")
+    sent: list[httpx.Request] = []
+    original = httpx.AsyncClient.send
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **options: Any) -> Any:
+        sent.append(request)
+        return await original(self, request, **options)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    settings = Settings(sources=SourcesSettings(moodle=MoodleSettings(url=moodle.url)))
+    report = run(settings, {"moodle": [token]})
+    assert report.ok
+    assert [parse_qs(r.content.decode()).get("wsfunction") for r in sent] == [
+        ["core_webservice_get_site_info"],
+        ["core_webservice_get_site_info"],
+    ]  # the readiness probe (no token), then as the caller
+    assert not [r for r in sent if STATUS_FUNCTION.encode() in r.content]
+
+
+def test_a_moodle_without_the_multicall_is_reported_and_still_works(world: World) -> None:
+    with running_moodle(world, multicall=False) as old:
+        settings = Settings(sources=SourcesSettings(moodle=MoodleSettings(url=old.url)))
+        report = run(settings, {"moodle": [moodle_login(old.url, "ada.costa")]})
+    found = checks(report, "moodle")
+    multicall = found["multi-call (caller 1)"]
+    assert multicall.status == "failed" and not multicall.blocking
+    assert "missing function tool_mobile_call_external_functions" in multicall.detail
+    assert found["Query.courses (caller 1)"].status == "ok"
+    assert report.ok  # slower, not broken
+
+
+def test_a_wrong_civicrm_site_key_fails(civicrm: Simulator) -> None:
+    settings = Settings(
+        sources=SourcesSettings(civicrm=CivicrmSettings(url=civicrm.url, site_key="wrong"))
+    )
+    report = run(settings, {"civicrm": [api_key_of("ada.costa")]})
+    found = checks(report, "civicrm")
+    assert found["reachable"].status == "failed"
+    assert "site key" in found["reachable"].detail
+    assert found["identity (caller 1)"].status == "failed"
+    assert not report.ok
+
+
+def test_a_wrong_elgg_secret_fails_and_no_field_is_said_to_work(elgg: Simulator) -> None:
+    settings = Settings(
+        sources=SourcesSettings(elgg=ElggSettings(url=elgg.url, api_key=API_KEY, secret="x" * 40))
+    )
+    report = run(settings)
+    found = checks(report, "elgg")
+    signed = found["signed call (api key and secret)"]
+    assert signed.status == "failed"
+    assert "the secret" in signed.detail
+    assert found["Query.groups (application key)"].status == "unknown"
+    assert not report.ok
+
+
+def test_a_missing_plugin_method_names_the_method_and_the_field(elgg: Simulator) -> None:
+    elgg_settings = ElggSettings(
+        url=elgg.url, api_key=API_KEY, secret=SECRET, overrides=("members=mygroups.members",)
+    )
+    report = run(Settings(sources=SourcesSettings(elgg=elgg_settings)))
+    found = checks(report, "elgg")
+    members = found["ElggGroup.members (application key)"]
+    assert (members.status, members.detail) == ("failed", "missing function mygroups.members")
+    assert found["Query.groups (application key)"].status == "ok"
+    assert not report.ok
+
+
+def test_a_flarum_that_is_down_fails_without_further_calls() -> None:
+    settings = Settings(sources=SourcesSettings(flarum=FlarumSettings(url=closed_port())))
+    report = run(settings)
+    found = checks(report, "flarum")
+    assert found["reachable"].status == "failed"
+    assert found["reachable"].detail.startswith("unavailable")
+    assert found["the other checks"].status == "unknown"
+    assert not report.ok
+
+
+def test_an_unknown_flarum_token_is_said_so(flarum: Simulator) -> None:
+    settings = Settings(sources=SourcesSettings(flarum=FlarumSettings(url=flarum.url)))
+    report = run(settings, {"flarum": ["0" * 40]})
+    identity = checks(report, "flarum")["identity (caller 1)"]
+    assert identity.status == "failed"
+    assert "does not know" in identity.detail
+
+
+def test_every_field_need_names_a_field_of_the_schema() -> None:
+    from graph.schema import schema
+
+    types = schema._schema.type_map
+    for spec in SOURCES.values():
+        assert spec.needs or spec.diagnose is None, f"{spec.name} declares no needs"
+        for need in spec.needs:
+            type_name, _, field = need.field.partition(".")
+            assert field.split("(")[0] in types[type_name].fields, need.field  # type: ignore[union-attr]
+
+
+def test_the_command_prints_one_line_per_check_and_json_for_ci(
+    tmp_path: Path, moodle: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = moodle_login(moodle.url, "ada.costa")
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[sources.moodle]\nurl = "{moodle.url}"\n')
+    assert main(["doctor", "--config", str(config), "--as", f"moodle={token}"]) == 0
+    out = capsys.readouterr().out
+    assert "  ✓ multi-call (caller 1)" in out
+    assert token not in out
+    assert main(["doctor", "--config", str(config), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is True
+    assert body["sources"][0]["checks"][0]["name"] == "reachable"
+    config.write_text(f'[sources.flarum]\nurl = "{closed_port()}"\n')
+    assert main(["doctor", "--config", str(config)]) == 1
+    assert "✗ reachable" in capsys.readouterr().out
