@@ -353,12 +353,12 @@ def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_bloc
     assert refused_upstream == 0  # the preflight was refused, so the query was never sent
 
 
-def test_the_readme_cors_sample_is_valid(tmp_path: Path) -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    sample = readme.split("```toml\n[cors]\n", 1)[1].split("```", 1)[0]
+def test_the_documented_cors_sample_is_valid(tmp_path: Path) -> None:
+    page = (Path(__file__).parents[2] / "docs/guide/apps.md").read_text()
+    sample = page.split("```toml\n[cors]\n", 1)[1].split("```", 1)[0]
     cors = load_settings(write_config(tmp_path, sample)).cors
     assert cors.allow_origins == ("https://app.school.example", "http://127.0.0.1:5173")
-    assert cors.allow_headers == CORS_HEADERS  # README shows the default
+    assert cors.allow_headers == CORS_HEADERS  # the page shows the default
     assert cors == CorsSettings(allow_origins=cors.allow_origins)
     example = re.search(r'allow_origin_regex = "".*e\.g\. (".*")', sample)
     assert example is not None
