@@ -38,6 +38,7 @@ from .cors import cors_middleware
 from .documents import operation_type
 from .health import readiness
 from .idempotency import IDEMPOTENCY_KEY, caller_of
+from .internals import BatchCheck
 from .logs import configure_logging
 from .media import GRAPHQL_RESPONSE, is_request_error, media_type_for, status_of_request_error
 from .metrics import Metrics
@@ -62,7 +63,7 @@ ANSWER_KEY = "legacygraph.answer"
 operation is a query), `errors` (some answer has errors). Read for the caching headers."""
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
     def __init__(
         self,
         schema: Any,
@@ -105,10 +106,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         GET with only `extensions` is an APQ request by hash, not a page load."""
         return False
 
-    def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
-        """Strawberry's check of a JSON array (its `BaseView` hook, which reads the schema's
-        `batching_config`): here `[graphql] batch_max` and the shape of each operation."""
-        check_batch(request_data, self.batch_max)
+    def check_batch_request(self, items: list[Any]) -> None:
+        """A JSON array's check, in place of Strawberry's (`graph/internals.py`):
+        `[graphql] batch_max` and the shape of each operation."""
+        check_batch(items, self.batch_max)
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)

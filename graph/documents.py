@@ -15,7 +15,8 @@ from typing import Any
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+
+from .internals import graphql_schema, validate_document
 
 __all__ = [
     "PreparedDocuments",
@@ -57,7 +58,7 @@ class PreparedDocuments(SchemaExtension):
         context = self.execution_context
         document: Any = context.graphql_document
         context.pre_execution_errors = validate_cached(
-            context.schema._schema, document, context.validation_rules
+            graphql_schema(context.schema), document, context.validation_rules
         )
         yield
 

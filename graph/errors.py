@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,10 +11,8 @@ from graphql import GraphQLError
 from connectors.errors import UpstreamError
 
 from .ids import InvalidId
+from .internals import token_limit
 from .pagination import InvalidPage
-
-TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than (\d+) tokens")
-"""graphql-core's words when a document passes the parser's token limit (`max_tokens`)."""
 
 __all__ = ["UserInputError", "classify", "give_codes"]
 
@@ -58,8 +55,8 @@ def classify(error: GraphQLError) -> dict[str, Any]:
         return {"code": "BAD_USER_INPUT", "field": original.field}
     if isinstance(original, InvalidId | InvalidPage | UserInputError):
         return {"code": "BAD_USER_INPUT"}
-    if original is None and (tokens := TOO_MANY_TOKENS.search(error.message)):
-        return {"code": "QUERY_TOO_COMPLEX", "limit": "tokens", "max": int(tokens[1])}
+    if (tokens := token_limit(error)) is not None:
+        return {"code": "QUERY_TOO_COMPLEX", "limit": "tokens", "max": tokens}
     if original is None and not error.path:
         # Syntax errors, validation errors, variables of the wrong type: the request is at fault.
         return {"code": "BAD_USER_INPUT"}

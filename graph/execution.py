@@ -11,6 +11,12 @@ the same value or the same error it always did; so does every other field.
 
 Its `build` also marks what graphql-core refuses before executing (variables that do not fit
 their types, no operation to run) as the client's mistake, never the gateway's.
+
+Both shortcuts stand aside for what Strawberry does in its wrapper: a field with an
+`exception_handlers` handler that may apply to it (`Schema(exception_handlers=...)`: fields that
+return a union) keeps Strawberry's resolver, and Strawberry marks no such field as an attribute
+read. `execute_fields` is graphql-core 3.3's own, with the inline read added;
+`tests/graph/test_internals.py` fails when graphql-core's changes.
 """
 
 from __future__ import annotations
@@ -19,20 +25,22 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import strawberry
 from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
+    GraphQLUnionType,
     Undefined,
     VariableDefinitionNode,
     is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
+
+from .internals import StrawberryExecutionContext, graphql_schema, info_of, reads_attribute
 
 __all__ = ["GatewayExecutor", "attribute_reader", "use_lean_resolvers"]
 
@@ -55,7 +63,7 @@ def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
         return found
     field: GraphQLField | None = parent_type.fields.get(field_name)
     reader: Reader = _NOT_READABLE
-    if field is not None and not field.args and getattr(field.resolve, "_is_default", False):
+    if field is not None and not field.args and reads_attribute(field):
         definition = field.extensions.get("strawberry-definition")
         named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         if definition is not None and definition.is_basic_field and is_leaf_type(named):
@@ -64,24 +72,34 @@ def attribute_reader(parent_type: GraphQLObjectType, field_name: str) -> Reader:
     return reader
 
 
-def use_lean_resolvers(schema: GraphQLSchema, info_class: type[Info[Any, Any]]) -> int:
+def use_lean_resolvers(schema: strawberry.Schema) -> int:
     """Call the resolvers that take only their object (and `info`) directly.
 
     Strawberry wraps every resolver for what it may need: arguments to convert, field
-    extensions, permission classes. A resolver with none of those (`Discussion.author`,
-    `Connection.nodes`, ...) gets its object and an `Info` and nothing else, so here it is called
-    with just that, without the wrapper's per-call work. The others keep Strawberry's wrapper.
-    Returns how many resolvers were replaced (done once, when the schema is built).
+    extensions, permission classes, exception handlers. A resolver with none of those
+    (`Discussion.author`, `Connection.nodes`, ...) gets its object and an `Info` and nothing
+    else, so here it is called with just that, without the wrapper's per-call work. The others
+    keep Strawberry's wrapper. Returns how many resolvers were replaced (done once, when the
+    schema is built).
     """
+    info_class = schema.config.info_class
+    handles_exceptions = bool(schema.exception_handlers)
     replaced = 0
-    for named in schema.type_map.values():
+    for named in graphql_schema(schema).type_map.values():
         if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
             for field in named.fields.values():
+                if handles_exceptions and _returns_union(field):
+                    continue  # a handler may turn its exception into a member of the union
                 lean = _lean_resolver(field, info_class)
                 if lean is not None:
                     field.resolve = lean
                     replaced += 1
     return replaced
+
+
+def _returns_union(field: GraphQLField) -> bool:
+    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    return isinstance(named, GraphQLUnionType)
 
 
 def _lean_resolver(
@@ -98,11 +116,11 @@ def _lean_resolver(
     if parameters in (["self"], ["root"]):
         return lambda source, _: function(source)
     if parameters in (["self", "info"], ["root", "info"]):
-        return lambda source, info: function(source, info_class(_raw_info=info, _field=definition))
+        return lambda source, info: function(source, info_of(info_class, info, definition))
     return None
 
 
-class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
+class GatewayExecutor(StrawberryExecutionContext):
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
         """graphql-core's `build`, whose errors (no operation to run, variables that do not fit

@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.federation.schema_directives import Key
-from strawberry.federation.types import FieldSet
+from strawberry.types import get_object_definition
 
 from .ids import GlobalId, InvalidId
+from .internals import give_key, has_key
 from .nodes import resolve_node
 from .types.common import Info
 from .types.person import Person
@@ -40,7 +40,7 @@ def entity_types() -> dict[type, str]:
 
 
 async def _by_id(cls: type, info: Info, id: strawberry.ID) -> Any:
-    name = cls.__strawberry_definition__.name  # type: ignore[attr-defined]
+    name = get_object_definition(cls, strict=True).name
     if GlobalId.decode(id).type_name != name:
         raise InvalidId(f"{id!r} is not a {name} id")
     return await resolve_node(info, id)
@@ -53,8 +53,7 @@ def _by_email(cls: type, info: Info, email: str) -> Any:
 def mark_entities() -> None:
     """Give every entity type its `@key` and its `resolve_reference` (once per process)."""
     for cls, key in entity_types().items():
-        definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-        if any(isinstance(d, Key) for d in definition.directives):
+        if has_key(cls):
             continue
-        definition.directives = [*definition.directives, Key(fields=FieldSet(key))]
+        give_key(cls, key)
         cls.resolve_reference = classmethod(_by_email if key == "email" else _by_id)  # type: ignore[attr-defined]

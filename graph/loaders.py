@@ -25,8 +25,13 @@ class Loader(DataLoader[K, V]):
     """A DataLoader that can also say what it already holds: a resolver whose data came along
     (primed from `included`, or loaded earlier) answers at once, without a task."""
 
+    def __init__(self, batch_load_fn: Any) -> None:
+        self.futures: dict[Any, asyncio.Future[V]] = {}
+        """What the loader holds, by cache key: its `cache_map`."""
+        super().__init__(batch_load_fn, cache_map=self.futures)
+
     def held(self, key: K) -> V | None:
-        future = self._cache.get(self.get_cache_key(key))
+        future = self.futures.get(self.get_cache_key(key))
         if future is None or not future.done() or future.cancelled() or future.exception():
             return None
         value: V = future.result()

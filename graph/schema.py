@@ -286,7 +286,7 @@ def build_schema(
     else:
         built = GatewaySchema(**parts)
     if not stock:
-        use_lean_resolvers(built._schema, built.config.info_class)
+        use_lean_resolvers(built)
     return built
 
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
-from aiodataloader import DataLoader, dispatch_queue
-from aiodataloader import Loader as Queued
+from aiodataloader import DataLoader
 
 from connectors import moodle
 from connectors.errors import Forbidden, NotFound, Unauthenticated
@@ -17,6 +16,7 @@ from connectors.http import Upstream
 from connectors.moodle import Moodle, MoodleAuth
 
 from ..doctor.moodle import diagnose
+from ..internals import dispatch, enqueue
 from ..loaders import Loader, loader
 from .settings import SourceSettings
 from .spec import Memory, Need, PeopleLookup, Reach, SignedIn, SourceSpec
@@ -115,15 +115,14 @@ class AfterLists(Loader[int, moodle.User]):
         self._dispatching: set[asyncio.Task[None]] = set()
 
     def do_resolve_reject(self, key: int, future: asyncio.Future[moodle.User]) -> None:
-        self._queue.append(Queued(key=key, future=future))
-        if len(self._queue) == 1:
+        if enqueue(self, key, future):
             task = asyncio.ensure_future(self._dispatch_when_settled())
             self._dispatching.add(task)
             task.add_done_callback(self._dispatching.discard)
 
     async def _dispatch_when_settled(self) -> None:
         await self._settled()
-        dispatch_queue(self)
+        dispatch(self)
 
 
 class MoodleLoaders:

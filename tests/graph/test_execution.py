@@ -13,6 +13,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from graph.execution import GatewayExecutor, use_lean_resolvers
+from graph.internals import graphql_schema
 from graph.schema import schema as gateway_schema
 
 
@@ -85,7 +86,7 @@ def run(schema: strawberry.Schema, query: str = QUERY) -> dict[str, Any]:
 
 def with_shortcuts(**options: Any) -> strawberry.Schema:
     built = strawberry.Schema(query=Query, execution_context_class=GatewayExecutor, **options)
-    assert use_lean_resolvers(built._schema, built.config.info_class) == 5
+    assert use_lean_resolvers(built) == 5
     return built
 
 
@@ -136,7 +137,7 @@ def test_an_extension_that_sees_every_field_still_sees_every_field() -> None:
 
 def test_the_gateway_schema_uses_both_shortcuts() -> None:
     assert gateway_schema.execution_context_class is GatewayExecutor
-    author = gateway_schema._schema.type_map["Discussion"].fields["author"]  # type: ignore[union-attr]
+    author = graphql_schema(gateway_schema).type_map["Discussion"].fields["author"]  # type: ignore[union-attr]
     assert author.resolve.__qualname__.startswith("_lean_resolver")
 
 

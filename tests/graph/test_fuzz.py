@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes, queries
 
+from graph.internals import graphql_schema
 from graph.schema import schema
 from tests.conftest import Gateway, Simulator, flarum_headers, login, moodle_login, running_gateway
 
@@ -130,7 +131,7 @@ def is_required(field: GraphQLInputField) -> bool:
 def operations_with_variables(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """A query of one root field with every argument passed as a variable of its declared type,
     and variables that fit those types, do not, or are left out."""
-    fields = {n: f for n, f in schema._schema.query_type.fields.items() if f.args}  # type: ignore[union-attr]
+    fields = {n: f for n, f in graphql_schema(schema).query_type.fields.items() if f.args}  # type: ignore[union-attr]
     name = draw(st.sampled_from(sorted(fields)))
     field = fields[name]
     declared = ", ".join(f"${arg}: {kind.type}" for arg, kind in field.args.items())

@@ -1,0 +1,118 @@
+"""What the gateway uses of its libraries beyond their public APIs, in one place.
+
+Strawberry, graphql-core and aiodataloader leave a few things the gateway needs without a public
+name: the graphql-core schema under a Strawberry schema, the marker on Strawberry's attribute
+reader, how an `Info` is made, Strawberry's check of a batch, graphql-core's token-limit error,
+aiodataloader's queue. Each is reached here and nowhere else, and `tests/graph/test_internals.py`
+checks that each is still there and still behaves, so that an upgrade that moves one fails there
+first, naming what moved. The versions these were written against are pinned in pyproject.toml
+(Strawberry 0.341, graphql-core 3.3, aiodataloader 0.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import strawberry
+from aiodataloader import DataLoader, dispatch_queue
+from aiodataloader import Loader as _Queued
+from graphql import GraphQLError, GraphQLField, GraphQLResolveInfo, GraphQLSchema
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.types import get_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info
+
+__all__ = [
+    "BatchCheck",
+    "StrawberryExecutionContext",
+    "dispatch",
+    "enqueue",
+    "give_key",
+    "graphql_schema",
+    "has_key",
+    "info_of",
+    "reads_attribute",
+    "token_limit",
+    "validate_document",
+]
+
+StrawberryExecutionContext = StrawberryGraphQLCoreExecutionContext
+"""Strawberry's graphql-core execution context (it gives resolvers Strawberry's `info`), which
+`graph/execution.py` extends; Strawberry exports it from no public module."""
+
+TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than (\d+) tokens")
+"""graphql-core's words when a document passes the parser's `max_tokens` (the error carries no
+other mark of it)."""
+
+
+def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema a Strawberry schema built (Strawberry keeps it as `_schema`)."""
+    built: GraphQLSchema = schema._schema
+    return built
+
+
+def reads_attribute(field: GraphQLField) -> bool:
+    """Whether Strawberry resolves `field` by reading an attribute (no resolver of its own, no
+    extension, no exception handler): Strawberry marks that resolver `_is_default`."""
+    return bool(getattr(field.resolve, "_is_default", False))
+
+
+def info_of(
+    info_class: type[Info[Any, Any]], raw: GraphQLResolveInfo, field: StrawberryField
+) -> Info[Any, Any]:
+    """The Strawberry `Info` a resolver of `field` receives (its fields are named `_raw_info`
+    and `_field`)."""
+    return info_class(_raw_info=raw, _field=field)
+
+
+def token_limit(error: GraphQLError) -> int | None:
+    """The limit a document passed, when `error` is graphql-core's refusal of a document with
+    more tokens than `max_tokens`; None for any other error."""
+    if error.original_error is not None:
+        return None
+    found = TOO_MANY_TOKENS.search(error.message)
+    return int(found[1]) if found else None
+
+
+def has_key(cls: type) -> bool:
+    """Whether the Strawberry type `cls` already carries a federation `@key`."""
+    definition = get_object_definition(cls, strict=True)
+    return any(isinstance(directive, Key) for directive in definition.directives or ())
+
+
+def give_key(cls: type, fields: str) -> None:
+    """Give the Strawberry type `cls` the federation directive `@key(fields: ...)` after it was
+    made (Strawberry takes keys only where a type is declared, and prints them from its
+    definition's `directives`)."""
+    definition = get_object_definition(cls, strict=True)
+    definition.directives = [*(definition.directives or ()), Key(fields=FieldSet(fields))]
+
+
+class BatchCheck:
+    """Checks a JSON array of operations with `check_batch_request`, in place of Strawberry's
+    own check (`BaseView._validate_batch_request`, which `parse_http_body` calls with the array
+    before reading its items, and which reads the schema's `batching_config`)."""
+
+    def check_batch_request(self, items: list[Any]) -> None:
+        raise NotImplementedError
+
+    def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
+        self.check_batch_request(request_data)
+
+
+def enqueue(loader: DataLoader[Any, Any], key: Any, future: asyncio.Future[Any]) -> bool:
+    """Queue `key` for `loader`'s next batch, as `DataLoader.do_resolve_reject` does, without
+    scheduling the batch; True when it is the first key of that batch (the caller schedules
+    `dispatch`)."""
+    queue: list[Any] = loader._queue
+    queue.append(_Queued(key=key, future=future))
+    return len(queue) == 1
+
+
+def dispatch(loader: DataLoader[Any, Any]) -> None:
+    """Send `loader`'s queued keys as one batch (aiodataloader's `dispatch_queue`)."""
+    dispatch_queue(loader)

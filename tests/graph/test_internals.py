@@ -1,0 +1,239 @@
+"""What `graph/internals.py` reaches of Strawberry, graphql-core and aiodataloader is still there
+and still behaves: an upgrade that moves one fails here first, naming what moved."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from aiodataloader import DataLoader
+from cross_web import HTTPException
+from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
+from graphql.execution.executor import Executor
+from strawberry.asgi import GraphQL
+
+from graph.execution import GatewayExecutor, use_lean_resolvers
+from graph.internals import (
+    BatchCheck,
+    StrawberryExecutionContext,
+    dispatch,
+    enqueue,
+    give_key,
+    graphql_schema,
+    has_key,
+    info_of,
+    reads_attribute,
+    token_limit,
+    validate_document,
+)
+from graph.loaders import Loader
+
+
+@strawberry.type
+class Thing:
+    id: strawberry.ID
+    name: str
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+@strawberry.type
+class Problem:
+    message: str
+
+
+class Broken(Exception):
+    pass
+
+
+class ProblemHandler(strawberry.ExceptionHandler[Broken, Problem]):
+    def handle(self, exception: Broken, *, field: Any, info: Any) -> Problem:
+        return Problem(message=f"handled: {exception}")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def thing(self) -> Thing:
+        return Thing(id=strawberry.ID("1"), name="ada")
+
+    @strawberry.field
+    def risky(self) -> Thing | Problem:
+        raise Broken("no thing")
+
+
+def test_the_graphql_core_schema_is_the_one_strawberry_built() -> None:
+    schema = strawberry.Schema(query=Query)
+    built = graphql_schema(schema)
+    assert isinstance(built, GraphQLSchema)
+    assert set(built.type_map["Thing"].fields) == {"id", "name", "shout"}  # type: ignore[union-attr]
+
+
+def test_strawberry_still_marks_the_fields_it_reads_as_attributes() -> None:
+    fields = graphql_schema(strawberry.Schema(query=Query)).type_map["Thing"].fields  # type: ignore[union-attr]
+    assert reads_attribute(fields["name"]) and reads_attribute(fields["id"])
+    assert not reads_attribute(fields["shout"])
+
+
+def test_an_info_is_made_from_graphql_cores() -> None:
+    seen: list[Any] = []
+
+    @strawberry.type
+    class Probe:
+        @strawberry.field
+        def look(self, info: strawberry.Info) -> str:
+            made = info_of(type(info), info._raw_info, info._field)
+            seen.append((made.field_name, made.python_name, made.context))
+            return "ok"
+
+    result = strawberry.Schema(query=Probe).execute_sync("{ look }", context_value={"c": 1})
+    assert result.errors is None and seen == [("look", "look", {"c": 1})]
+
+
+def test_validation_still_takes_a_schema_a_document_and_rules() -> None:
+    assert list(inspect.signature(validate_document).parameters) == [
+        "schema",
+        "document",
+        "validation_rules",
+    ]
+    built = graphql_schema(strawberry.Schema(query=Query))
+    rules = tuple(specified_rules)
+    assert validate_document(built, parse("{ thing { name } }"), rules) == []
+    (error,) = validate_document(built, parse("{ thing { nosuch } }"), rules)
+    assert "nosuch" in error.message
+
+
+def test_the_executor_strawberry_uses_is_the_one_extended() -> None:
+    assert strawberry.Schema(query=Query).execution_context_class is StrawberryExecutionContext
+    assert issubclass(GatewayExecutor, StrawberryExecutionContext)
+    assert issubclass(StrawberryExecutionContext, Executor)
+
+
+EXECUTE_FIELDS_SHA256 = "797f54fbd779b4e381b688bce8e249abffa2e057974676e5f5ef3cefc0ff654c"
+"""graphql-core 3.3.2's `Executor.execute_fields`, which `GatewayExecutor.execute_fields`
+copies with an inline read added: when graphql-core changes it, copy it again."""
+
+
+def test_graphql_cores_execute_fields_is_still_the_one_copied() -> None:
+    source = inspect.getsource(Executor.execute_fields)
+    assert hashlib.sha256(source.encode()).hexdigest() == EXECUTE_FIELDS_SHA256, source
+    assert list(inspect.signature(Executor.execute_fields).parameters) == list(
+        inspect.signature(GatewayExecutor.execute_fields).parameters
+    )
+    assert list(inspect.signature(Executor.execute_field).parameters) == [
+        "self",
+        "parent_type",
+        "source",
+        "field_details_list",
+        "path",
+        "position_context",
+    ]
+    for name in ("is_awaitable", "settle_in_background", "build"):
+        assert callable(getattr(Executor, name)), name
+
+
+def test_exception_handlers_are_honoured_beside_the_shortcuts() -> None:
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=GatewayExecutor, exception_handlers=[ProblemHandler()]
+    )
+    # Query.thing and Thing.shout; Query.risky keeps Strawberry's wrapper and its handler.
+    assert use_lean_resolvers(schema) == 2
+    result = schema.execute_sync("{ risky { ... on Problem { message } } thing { name shout } }")
+    assert result.errors is None
+    assert result.data == {
+        "risky": {"message": "handled: no thing"},
+        "thing": {"name": "ada", "shout": "ADA"},
+    }
+
+
+def test_without_handlers_the_union_field_takes_the_shortcut_too() -> None:
+    schema = strawberry.Schema(query=Query, execution_context_class=GatewayExecutor)
+    assert use_lean_resolvers(schema) == 3
+    result = schema.execute_sync("{ risky { ... on Problem { message } } }")
+    assert result.errors is not None and result.errors[0].message == "no thing"
+
+
+def test_graphql_cores_token_limit_is_recognised() -> None:
+    with pytest.raises(GraphQLError) as passed:
+        parse("{ a b c d e }", max_tokens=4)
+    assert token_limit(passed.value) == 4
+    with pytest.raises(GraphQLError) as broken:
+        parse("{ a b", max_tokens=40)
+    assert token_limit(broken.value) is None
+
+
+@strawberry.type
+class Keyed:
+    id: strawberry.ID
+
+
+@strawberry.type
+class KeyedRoot:
+    keyed: Keyed
+
+
+def test_a_key_given_late_is_printed() -> None:
+    assert not has_key(Keyed)
+    give_key(Keyed, "id")
+    assert has_key(Keyed)
+    sdl = strawberry.federation.Schema(query=KeyedRoot).as_str()
+    assert 'type Keyed @key(fields: "id"' in sdl
+
+
+class Checked(BatchCheck, GraphQL[Any, None]):
+    def check_batch_request(self, items: list[Any]) -> None:
+        raise HTTPException(400, f"checked {len(items)} operations")
+
+
+async def test_strawberry_hands_a_batch_to_the_views_check() -> None:
+    app = Checked(strawberry.Schema(query=Query))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        batch = [{"query": "{ thing { name } }"}, {"query": "{ thing { id } }"}]
+        answer = await client.post("/", json=batch)
+        single = await client.post("/", json={"query": "{ thing { name } }"})
+    assert (answer.status_code, answer.text) == (400, "checked 2 operations")
+    assert single.json() == {"data": {"thing": {"name": "ada"}}}
+
+
+class Held(DataLoader[int, str]):
+    """Queues its keys and sends them only when told."""
+
+    def do_resolve_reject(self, key: int, future: asyncio.Future[str]) -> None:
+        if enqueue(self, key, future):
+            self.first.append(key)
+
+
+async def test_keys_queued_by_hand_go_in_one_batch() -> None:
+    batches: list[list[int]] = []
+
+    async def batch(keys: list[int]) -> list[str]:
+        batches.append(keys)
+        return [f"v{key}" for key in keys]
+
+    held = Held(batch)
+    held.first = []  # type: ignore[attr-defined]
+    one, two = held.load(1), held.load(2)
+    await asyncio.sleep(0)
+    assert batches == [] and held.first == [1]  # type: ignore[attr-defined]
+    dispatch(held)
+    assert await asyncio.gather(one, two) == ["v1", "v2"]
+    assert batches == [[1, 2]]
+
+
+async def test_a_loader_says_what_it_holds() -> None:
+    async def batch(keys: list[int]) -> list[str | BaseException]:
+        return [f"v{key}" for key in keys]
+
+    loaded = Loader[int, str](batch)
+    loaded.prime(1, "primed")
+    assert loaded.held(1) == "primed" and loaded.held(2) is None
+    assert await loaded.load(2) == "v2" and loaded.held(2) == "v2"
