@@ -2,7 +2,18 @@
 
 from .auth import CivicrmAuth
 from .client import CONTACT_FIELDS, ApiStyle, Civicrm
-from .models import Contact, ContactFields, Group, Membership
+from .custom import InvalidValue
+from .models import (
+    Contact,
+    ContactFields,
+    ContactFilter,
+    CustomField,
+    CustomOption,
+    Group,
+    Membership,
+    Relationship,
+    RelationshipType,
+)
 from .results import error_from, parse_xml
 
 __all__ = [
@@ -12,8 +23,14 @@ __all__ = [
     "CivicrmAuth",
     "Contact",
     "ContactFields",
+    "ContactFilter",
+    "CustomField",
+    "CustomOption",
     "Group",
+    "InvalidValue",
     "Membership",
+    "Relationship",
+    "RelationshipType",
     "error_from",
     "parse_xml",
 ]

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from ..answers import Answer
 
 __all__ = [
     "ContactBefore",
     "ContactGroups",
     "ContactRecord",
+    "CustomFieldRecord",
     "GroupRecord",
     "MembershipRecord",
+    "OptionValueRecord",
     "Record",
+    "RelationshipRecord",
+    "RelationshipTypeRecord",
 ]
 
 
@@ -87,3 +93,44 @@ class Record(Answer):
     """Any record that has an id (an Email, a Phone)."""
 
     id: int
+
+
+class RelationshipTypeRecord(Answer):
+    id: int
+    name_a_b: str = ""
+    label_a_b: str = ""
+    name_b_a: str = ""
+    label_b_a: str = ""
+    is_active: str = "1"
+
+
+class RelationshipRecord(Answer):
+    """A `Relationship.get` row: `start_date` and `end_date` absent where not set."""
+
+    id: int
+    relationship_type_id: int
+    contact_id_a: int
+    contact_id_b: int
+    is_active: str = "1"
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+class CustomFieldRecord(Answer):
+    """A `CustomField.get` row with its group joined (`custom_group_id.title`, `.extends`)."""
+
+    id: int
+    name: str
+    label: str
+    data_type: str
+    html_type: str = "Text"
+    option_group_id: int | None = None
+    serialize: str = "0"
+    group_title: str = msgspec.field(default="", name="custom_group_id.title")
+    extends: str = msgspec.field(default="Contact", name="custom_group_id.extends")
+
+
+class OptionValueRecord(Answer):
+    option_group_id: int
+    value: str
+    label: str = ""

@@ -15,7 +15,17 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound, ProtocolError, U
 from ..http import Upstream
 from ..locks import WRITES, RecordLocks
 from . import answers as a
-from .models import Contact, ContactFields, Group, Membership
+from . import custom as c
+from .models import (
+    Contact,
+    ContactFields,
+    ContactFilter,
+    CustomField,
+    Group,
+    Membership,
+    Relationship,
+    RelationshipType,
+)
 from .results import SOURCE, Duplicate, error_from, read
 
 __all__ = ["CONTACT_FIELDS", "ApiStyle", "Civicrm", "OnDuplicate"]
@@ -42,6 +52,10 @@ CONTACT_FIELDS = (
     "household_name", "email", "phone", "street_address", "city", "postal_code", "country",
     "created_date", "modified_date",
 )  # fmt: skip
+CUSTOM_FIELD_RETURN = (
+    "id", "name", "label", "data_type", "html_type", "option_group_id", "custom_group_id",
+    "custom_group_id.title", "custom_group_id.extends",
+)  # fmt: skip
 
 
 class Civicrm:
@@ -66,9 +80,12 @@ class Civicrm:
         self.locks = locks
 
     @property
-    def _site(self) -> str:
-        """The site, as the record locks name it."""
+    def site(self) -> str:
+        """The site's address (its REST endpoint): what record locks and site-wide caches
+        name it by."""
         return self.upstream.base_url.rstrip("/") + self.rest_path
+
+    _site = site
 
     async def _v3(self, entity: str, action: str, params: Mapping[str, Any]) -> Any:
         form = {"entity": entity, "action": action, "json": json.dumps({"sequential": 1, **params})}
@@ -102,13 +119,22 @@ class Civicrm:
         contact_type: str | None = None,
         with_email: bool = False,
         group_id: int | None = None,
+        where: ContactFilter | None = None,
+        returned: Sequence[str] | None = None,
+        custom: Sequence[CustomField] = (),
         limit: int = 25,
         offset: int = 0,
     ) -> list[Contact]:
-        """Contacts the caller may see: by id (one call per batch), or a window of a search."""
+        """Contacts the caller may see: by id (one call per batch), or a window of a search.
+
+        `returned` names the CiviCRM fields to ask for (all of `CONTACT_FIELDS` where None; the
+        others are then empty in the answer), and `custom` the custom fields whose values come
+        along (`Contact.custom`)."""
         if (ids is not None and not ids) or (emails is not None and not emails):
             return []
         if self.style == "q":
+            if where is not None or custom:
+                return await self._v2_search(where, custom, limit, offset)
             if emails is not None:  # API v2 has no IN filter
                 found = await asyncio.gather(*(self._v2_contacts({"email": e}) for e in emails))
                 return [contact for batch in found for contact in batch]
@@ -125,7 +151,8 @@ class Civicrm:
             if group_id is not None:
                 params[f"group[{group_id}]"] = "1"
             return await self._v2_contacts(params)
-        filters: dict[str, Any] = {"return": list(CONTACT_FIELDS)}
+        asked = list(CONTACT_FIELDS if returned is None else dict.fromkeys(returned))
+        filters: dict[str, Any] = {"return": asked + [f.key for f in custom]}
         if ids is not None or emails is not None:
             filters["options"] = {"limit": 0}
         if ids is not None:
@@ -134,8 +161,9 @@ class Civicrm:
             filters["email"] = {"IN": list(emails)}
         if "options" not in filters:
             filters["options"] = {"limit": limit, "offset": offset, "sort": "sort_name ASC"}
-        filters |= _contact_search(search, contact_type, with_email, group_id)
-        return [_contact(r) for r in _records(await self._v3("Contact", "get", filters))]
+        filters |= _contact_search(search, contact_type, with_email, group_id, where)
+        records = _records(await self._v3("Contact", "get", filters))
+        return [_contact(r, custom if custom else None) for r in records]
 
     async def contact_count(
         self,
@@ -144,12 +172,13 @@ class Civicrm:
         contact_type: str | None = None,
         with_email: bool = False,
         group_id: int | None = None,
+        where: ContactFilter | None = None,
     ) -> int | None:
         """How many contacts `contacts` finds with these filters, in all (`Contact.getcount`);
         None in the v2 style, which has no count."""
         if self.style == "q":
             return None
-        filters = _contact_search(search, contact_type, with_email, group_id)
+        filters = _contact_search(search, contact_type, with_email, group_id, where)
         return _count(await self._v3("Contact", "getcount", filters))
 
     async def me(self) -> Contact | None:
@@ -160,6 +189,34 @@ class Civicrm:
         filters = {"id": "user_contact_id", "return": list(CONTACT_FIELDS)}
         found = _records(await self._v3("Contact", "get", filters))
         return _contact(found[0]) if found else None
+
+    async def _v2_search(
+        self,
+        where: ContactFilter | None,
+        custom: Sequence[CustomField],
+        limit: int,
+        offset: int,
+    ) -> list[Contact]:
+        """A search by field in the `q=` form: flat filters, and no "changed since" (the 3.2-era
+        API compares fields only for equality)."""
+        if custom:
+            raise BadRequest(SOURCE, "custom fields are read in the entity style only (API v3)")
+        params = {"offset": str(offset), "rowCount": str(limit), "sort": "sort_name ASC"}
+        if where is not None:
+            if where.modified_since is not None:
+                raise BadRequest(
+                    SOURCE,
+                    "modifiedSince: a site spoken to in the q= style cannot filter by date",
+                    field="modifiedSince",
+                )
+            params |= {
+                name: str(value)
+                for name, value in vars(where).items()
+                if value is not None and name not in ("group_id", "modified_since")
+            }
+            if where.group_id is not None:
+                params[f"group[{where.group_id}]"] = "1"
+        return await self._v2_contacts(params)
 
     async def _v2_contacts(self, params: dict[str, str]) -> list[Contact]:
         params.update({f"return[{name}]": "1" for name in CONTACT_FIELDS})
@@ -233,7 +290,12 @@ class Civicrm:
             await self._steps(contact_id, {"Phone": fields.phone}, None, written, undo)
         return contact_id, written
 
-    async def update_contact(self, contact_id: int, fields: ContactFields) -> Contact:
+    async def update_contact(
+        self,
+        contact_id: int,
+        fields: ContactFields,
+        custom: Sequence[tuple[CustomField, Any]] = (),
+    ) -> Contact:
         """Writes only the fields that are set (CiviCRM leaves the others as they are), whole or
         not at all, and answers the contact as read back.
 
@@ -244,7 +306,14 @@ class Civicrm:
         the site ignores chained calls (3.x, 4.x), and in the `q=` form, e-mail and phone are
         steps of their own, and a refused step puts back what the earlier ones wrote. One write
         per contact at a time within this process (`locks`).
+
+        `custom` holds custom fields with the values to write (as `custom.written` makes them):
+        they go in the same `Contact.create` (`custom_N`), and are read back with the contact.
+        CiviCRM answers success while it ignores a custom field the caller may not edit
+        (recorded for a user without "access all custom data"): the read back says so.
         """
+        if custom and self.style == "q":
+            raise BadRequest(SOURCE, "custom fields are written in the entity style only (API v3)")
         async with self.locks.hold((self._site, "Contact", contact_id)):
             before = await self._before(contact_id)
             records = {
@@ -264,7 +333,10 @@ class Civicrm:
                     f"api.{entity}.create": _primary(entity, value, before)
                     for entity, value in records.items()
                 }
-                answer = await self._v3("Contact", "create", {"id": contact_id, **names, **chained})
+                values = {field.key: value for field, value in custom}
+                answer = await self._v3(
+                    "Contact", "create", {"id": contact_id, **names, **chained, **values}
+                )
                 records = {
                     e: v for e, v in records.items() if _chained(answer, f"api.{e}.create") is None
                 }
@@ -274,7 +346,7 @@ class Civicrm:
                 undo = [Step("Contact", "create", {"id": contact_id, **old_names})] if names else []
                 await self._steps(contact_id, records, before, written, undo)
             return await self._saved(
-                contact_id, fields, written, f"CiviCRM updated contact {contact_id}"
+                contact_id, fields, written, f"CiviCRM updated contact {contact_id}", custom
             )
 
     async def _before(self, contact_id: int) -> a.ContactBefore:
@@ -361,16 +433,24 @@ class Civicrm:
         )
 
     async def _saved(
-        self, contact_id: int, fields: ContactFields, written: Mapping[str, str], done: str
+        self,
+        contact_id: int,
+        fields: ContactFields,
+        written: Mapping[str, str],
+        done: str,
+        custom: Sequence[tuple[CustomField, Any]] = (),
     ) -> Contact:
         """The contact read back, checked to hold what was written. A field whose write CiviCRM
         answered with the value sent, but which reads back otherwise, was changed by someone
         else in between (`Conflict`); one the write's answer did not hold was not saved."""
-        found = await self.contacts(ids=[contact_id])
+        found = await self.contacts(ids=[contact_id], custom=[f for f, _ in custom])
         if not found:
             raise ProtocolError(SOURCE, f"{done}, but cannot read it back")
         contact = found[0]
         unsaved, overwritten = [], []
+        for field, value in custom:
+            if not c.same(field, (contact.custom or {}).get(field.key), value):
+                unsaved.append(f"{field.label} ({field.key})")
         for name, value in vars(fields).items():
             if value is None or name == "contact_type" or _same(getattr(contact, name), value):
                 continue
@@ -406,13 +486,143 @@ class Civicrm:
             filters["title"] = {"LIKE": f"%{_literal(search)}%"}
         return [_group(r) for r in _records(await self._v3("Group", "get", filters))]
 
-    async def create_group(self, title: str, description: str = "") -> int:
+    async def create_group(
+        self,
+        title: str,
+        description: str = "",
+        *,
+        group_types: Sequence[str] = (),
+        visibility: str | None = None,
+    ) -> Group:
+        """A new group, as CiviCRM answers it. `group_types` are option values (1 Access
+        Control, 2 Mailing List), `visibility` "User and User Admin Only" or "Public Pages". A
+        title another group has is `Conflict` (CiviCRM: "DB Error: already exists")."""
+        params: dict[str, Any] = {"title": title, "description": description}
+        if group_types:
+            params["group_type"] = list(group_types)
+        if visibility:
+            params["visibility"] = visibility
+        try:
+            if self.style == "q":
+                flat = {k: v for k, v in params.items() if k != "group_type"}
+                if group_types:
+                    flat["group_type"] = ",".join(group_types)
+                body, _ = await self._v2_write("group", flat)
+                made = _new_id(body, "id") if _has_new_id(body, "id") else _new_id(body, "result")
+                found = await self.groups(ids=[made])
+                if not found:
+                    raise ProtocolError(SOURCE, f"CiviCRM created group {made}, but cannot read it")
+                return found[0]
+            return _group(_first_record(await self._v3("Group", "create", params)))
+        except BadRequest as error:
+            if "already exists" not in error.message.lower():
+                raise
+            raise Conflict(
+                SOURCE, f"CiviCRM already has a group titled {title!r}", upstream_code="-5"
+            ) from error
+
+    # Relationships and custom fields -----------------------------------------------------------
+
+    async def relationships(self, contact_ids: Sequence[int]) -> list[Relationship]:
+        """The relationships of these contacts, whichever side they are on: one
+        `Relationship.get` with `contact_id_a IN` or `contact_id_b IN` (`options.or`; without
+        it CiviCRM requires both, recorded on 5.77)."""
+        if not contact_ids:
+            return []
         if self.style == "q":
-            body, _ = await self._v2_write("group", {"title": title, "description": description})
-            return _new_id(body, "id") if _has_new_id(body, "id") else _new_id(body, "result")
-        return _new_id(
-            await self._v3("Group", "create", {"title": title, "description": description}), "id"
-        )
+            raise BadRequest(SOURCE, "relationships are read in the entity style only (API v3)")
+        ids = list(contact_ids)
+        filters = {
+            "contact_id_a": {"IN": ids},
+            "contact_id_b": {"IN": ids},
+            "options": {"or": [["contact_id_a", "contact_id_b"]], "limit": 0},
+        }
+        return [
+            Relationship(
+                id=r.id,
+                type_id=r.relationship_type_id,
+                contact_id_a=r.contact_id_a,
+                contact_id_b=r.contact_id_b,
+                is_active=r.is_active == "1",
+                start_date=_text(r.start_date),
+                end_date=_text(r.end_date),
+            )
+            for r in _typed_records(
+                await self._v3("Relationship", "get", filters),
+                a.RelationshipRecord,
+                "relationships",
+            )
+        ]
+
+    async def relationship_types(self) -> list[RelationshipType]:
+        """Every relationship type with the labels of both directions ("Employee of",
+        "Employer of")."""
+        if self.style == "q":
+            raise BadRequest(SOURCE, "relationships are read in the entity style only (API v3)")
+        params = {
+            "options": {"limit": 0},
+            "return": ["id", "name_a_b", "label_a_b", "name_b_a", "label_b_a", "is_active"],
+        }
+        return [
+            RelationshipType(
+                id=r.id,
+                name_a_b=r.name_a_b,
+                label_a_b=r.label_a_b,
+                name_b_a=r.name_b_a,
+                label_b_a=r.label_b_a,
+                is_active=r.is_active == "1",
+            )
+            for r in _typed_records(
+                await self._v3("RelationshipType", "get", params),
+                a.RelationshipTypeRecord,
+                "relationship types",
+            )
+        ]
+
+    async def custom_fields(self) -> list[CustomField]:
+        """The active custom fields of contacts the caller may see: one `CustomField.get` with
+        its group joined, and one `OptionValue.get` for the options of those that have them.
+        CiviCRM 5.77 lets only "administer CiviCRM and access all custom data" read them (and
+        answers the others' `Contact.get` without the values): to anyone else, there are
+        none. None in the `q=` style either."""
+        if self.style == "q":
+            return []
+        params = {
+            "is_active": 1,
+            "custom_group_id.is_active": 1,
+            "custom_group_id.extends": {"IN": list(c.CONTACT_EXTENDS)},
+            "custom_group_id.is_multiple": 0,
+            "return": list(CUSTOM_FIELD_RETURN),
+            "options": {"limit": 0},
+        }
+        try:
+            body = await self._v3("CustomField", "get", params)
+        except Forbidden:
+            return []
+        fields = _typed_records(body, a.CustomFieldRecord, "custom fields")
+        groups = sorted({f.option_group_id for f in fields if f.option_group_id})
+        options: list[a.OptionValueRecord] = []
+        if groups:
+            asked = {
+                "option_group_id": {"IN": groups},
+                "is_active": 1,
+                "return": ["option_group_id", "value", "label"],
+                "options": {"limit": 0},
+            }
+            options = _typed_records(
+                await self._v3("OptionValue", "get", asked), a.OptionValueRecord, "options"
+            )
+        return c.custom_fields(fields, options)
+
+    async def custom_values(
+        self, contact_ids: Sequence[int], fields: Sequence[CustomField]
+    ) -> dict[int, dict[str, str]]:
+        """The custom values of these contacts (one `Contact.get` with `return: custom_N`),
+        by contact; a field CiviCRM leaves out for this caller is absent."""
+        if not contact_ids or not fields or self.style == "q":
+            return {i: {} for i in contact_ids}
+        found = await self.contacts(ids=contact_ids, returned=("contact_type",), custom=fields)
+        return {contact.id: dict(contact.custom or {}) for contact in found}
 
     async def memberships(
         self, *, contact_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
@@ -616,15 +826,34 @@ def _check_chained(body: Any, done: str) -> None:
 
 
 def _contact_search(
-    search: str | None, contact_type: str | None, with_email: bool, group_id: int | None
+    search: str | None,
+    contact_type: str | None,
+    with_email: bool,
+    group_id: int | None,
+    where: ContactFilter | None = None,
 ) -> dict[str, Any]:
     """The filters of a contact search, for `Contact.get` and `Contact.getcount` alike."""
     filters: dict[str, Any] = {}
+    if where is not None:
+        filters |= {
+            name: value
+            for name, value in vars(where).items()
+            if value is not None and name not in ("group_id", "modified_since")
+        }
+        if where.modified_since is not None:  # CiviCRM keeps local time; the site's is UTC
+            since = where.modified_since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            filters["modified_date"] = {">=": since}
+        if where.group_id is not None and group_id is None:
+            group_id = where.group_id
+        elif where.group_id is not None and where.group_id != group_id:
+            raise BadRequest(
+                SOURCE, "filter.groupId and groupId name different groups", field="filter.groupId"
+            )
     if search:
         filters["display_name"] = {"LIKE": f"%{_literal(search)}%"}
     if group_id is not None:
         filters["group"] = {"IN": [group_id]}
-    if contact_type:
+    if contact_type and not (where and where.contact_type):
         filters["contact_type"] = contact_type
     if with_email:
         filters["email"] = {"IS NOT NULL": 1}
@@ -777,7 +1006,8 @@ def _member(r: a.MembershipRecord) -> int:
     return r.contact_id
 
 
-def _contact(raw: Mapping[str, Any]) -> Contact:
+def _contact(raw: Mapping[str, Any], custom: Sequence[CustomField] | None = None) -> Contact:
+    """A contact record; with `custom`, the values it holds of those custom fields."""
     r = _typed(raw, a.ContactRecord, "a contact")
     return Contact(
         id=_contact_id(r),
@@ -796,6 +1026,7 @@ def _contact(raw: Mapping[str, Any]) -> Contact:
         country=_text(r.country),
         created_at=_time(r.created_date),
         modified_at=_time(r.modified_date),
+        custom=None if custom is None else c.values_of(raw, custom),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -123,9 +125,37 @@ def over_simulator(url: str) -> CivicrmSettings:
     return CivicrmSettings(url=url, site_key=SITE_KEY)
 
 
+class SiteCache:
+    """What every caller of a site sees alike (its relationship types), kept `ttl_s` seconds
+    per site in this process: the first request asks, the next ones do not. Keyed by the
+    site's address only: no caller's key is in it. `clock` is injectable for tests."""
+
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._held: dict[str, tuple[float, Any]] = {}
+
+    async def get(self, site: str, ask: Callable[[], Awaitable[Any]]) -> Any:
+        held = self._held.get(site)
+        if held is not None and held[0] > self.clock():
+            return held[1]
+        value = await ask()
+        self._held[site] = (self.clock() + self.ttl_s, value)
+        return value
+
+    def clear(self) -> None:
+        self._held.clear()
+
+
+RELATIONSHIP_TYPES = SiteCache()
+"""CiviCRM's relationship types with their labels, per site (`RelationshipType.get`)."""
+
+
 class CivicrmLoaders:
     """CiviCRM: contacts and groups by id, and memberships both ways, one `IN` call per batch
-    (API v3; the v2 style has no `IN`, and its connector calls once per id instead)."""
+    (API v3; the v2 style has no `IN`, and its connector calls once per id instead); the
+    relationships of a page of contacts in one call; the custom fields the caller may see,
+    asked once a request, and their values for a page of contacts in one call."""
 
     def __init__(self, connect: Callable[[], civicrm.Civicrm]) -> None:
         self._civicrm = connect
@@ -133,10 +163,52 @@ class CivicrmLoaders:
         self.groups: DataLoader[int, civicrm.Group] = loader(self._groups)
         self.groups_of_contact: DataLoader[int, list[int]] = loader(self._groups_of_contact)
         self.members_of_group: DataLoader[int, list[int]] = loader(self._members_of_group)
+        self.relationships_of_contact: DataLoader[int, list[civicrm.Relationship]] = loader(
+            self._relationships
+        )
+        self.custom_values: DataLoader[int, dict[str, str]] = loader(self._custom_values)
+        self._once: dict[str, asyncio.Future[Any]] = {}
 
     def remember_contacts(self, contacts: list[civicrm.Contact]) -> None:
         for contact in contacts:
             self.contacts.prime(contact.id, contact)
+
+    def remember_custom_values(self, contacts: list[civicrm.Contact]) -> None:
+        """The custom values that came along with contacts (asked with `custom`)."""
+        for contact in contacts:
+            if contact.custom is not None:
+                self.custom_values.clear(contact.id)
+                self.custom_values.prime(contact.id, dict(contact.custom))
+
+    async def relationship_types(self) -> dict[int, civicrm.RelationshipType]:
+        site = self._civicrm()
+
+        async def ask() -> dict[int, civicrm.RelationshipType]:
+            return {t.id: t for t in await site.relationship_types()}
+
+        return await self._one("relationship_types", lambda: RELATIONSHIP_TYPES.get(site.site, ask))
+
+    async def custom_fields(self) -> list[civicrm.CustomField]:
+        """The custom fields of contacts the caller may see; none where CiviCRM does not let
+        the caller read them. Asked once a request (what a caller may see is theirs)."""
+        return await self._one("custom_fields", self._civicrm().custom_fields)
+
+    async def _one(self, name: str, ask: Callable[[], Awaitable[Any]]) -> Any:
+        """`ask`'s answer, asked once a request however many resolvers wait for it."""
+        if name not in self._once:
+            self._once[name] = asyncio.ensure_future(ask())
+        return await asyncio.shield(self._once[name])
+
+    async def _relationships(
+        self, ids: list[int]
+    ) -> list[list[civicrm.Relationship] | BaseException]:
+        found = await self._civicrm().relationships(ids)
+        return [[r for r in found if i in (r.contact_id_a, r.contact_id_b)] for i in ids]
+
+    async def _custom_values(self, ids: list[int]) -> list[dict[str, str] | BaseException]:
+        fields = await self.custom_fields()
+        found = await self._civicrm().custom_values(ids, fields)
+        return [found.get(i, {}) for i in ids]
 
     async def _contacts(self, ids: list[int]) -> list[civicrm.Contact | BaseException]:
         found = {c.id: c for c in await self._civicrm().contacts(ids=ids)}
