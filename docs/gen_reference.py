@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import inspect
 import io
+import re
 import sys
 import textwrap
 import tokenize
@@ -39,6 +40,7 @@ from graphql.language import print_ast
 from graphql.utilities import ast_from_value
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 if str(ROOT) not in sys.path:  # mkdocs runs this from the checkout, not as an installed module
     sys.path.insert(0, str(ROOT))
 
@@ -195,9 +197,14 @@ def configuration_reference() -> str:
         "`LEGACYGRAPH_CONFIG=FILE`) or as environment variables `LEGACYGRAPH_<SECTION>__<KEY>`",
         "(`LEGACYGRAPH_SOURCES__FLARUM__URL`); [Configuration](../operations/configuration.md)",
         "shows a whole file and how mistakes are reported. *Secret* keys are never logged or",
-        "shown.",
+        "shown. A key the code does not describe takes the comment of the page's sample.",
         "",
     ]
+    sample = sample_comments((DOCS / "operations/configuration.md").read_text(encoding="utf-8"))
+    any_source: dict[str, str] = {}  # each source's own `url` comment names that system
+    for section, comments in sample.items():
+        if section.startswith("sources."):
+            any_source = {**{k: v for k, v in comments.items() if k != "url"}, **any_source}
     hints = typing.get_type_hints(Settings)
     for name, _kind, _default in _fields(Settings):
         if name == "sources":
@@ -205,7 +212,7 @@ def configuration_reference() -> str:
         section = hints[name]
         out += [f"## `[{name}]`", ""]
         out += _class_note(section)
-        out += _key_table(_keys(section))
+        out += _key_table(_keys(section, sample.get(name, {})))
     out += [
         "## `[sources.<name>]`",
         "",
@@ -218,16 +225,15 @@ def configuration_reference() -> str:
         "",
     ]
     out += _class_note(SourceSettings)
-    common = _keys(SourceSettings)
+    common = _keys(SourceSettings, any_source)
     out += _key_table(common)
     common_names = {key.name for key in common}
     for name, spec in SOURCES.items():
         out += [f"### `[sources.{name}]`", ""]
         out += _class_note(spec.settings)
-        own = [key for key in _keys(spec.settings) if key.name not in common_names]
-        changed = [
-            key for key in _keys(spec.settings) if key.name in common_names and key not in common
-        ]
+        keys = _keys(spec.settings, {**any_source, **sample.get(f"sources.{name}", {})})
+        own = [key for key in keys if key.name not in common_names]
+        changed = [key for key in keys if key.name in common_names and key not in common]
         out += (
             _key_table(own + changed) if own or changed else ["Only the keys of every source.", ""]
         )
@@ -258,8 +264,33 @@ def _fields(cls: type) -> Iterator[tuple[str, Any, Any]]:
         yield info.encode_name, info.type, default
 
 
-def _keys(cls: type) -> list[Key]:
-    notes = _attribute_notes(cls)
+def sample_comments(markdown: str) -> dict[str, dict[str, str]]:
+    """The comment beside each key of a page's TOML samples (and the comment lines under it),
+    by section and key."""
+    found: dict[str, dict[str, str]] = {}
+    section, key, in_toml = "", "", False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_toml = line.strip() == "```toml"
+            section = key = ""
+            continue
+        if not in_toml:
+            continue
+        if header := re.match(r"\[([\w.]+)\]", line):
+            section, key = header[1], ""
+        elif item := re.match(r"(\w+)\s*=.*?\s{2,}#\s?(.*)$", line):
+            key = item[1]
+            comment = item[2].strip()
+            found.setdefault(section, {})[key] = comment[:1].upper() + comment[1:]
+        elif (more := re.match(r"\s+#\s?(.*)$", line)) and key:
+            found[section][key] += " " + more[1].strip()
+        else:
+            key = ""
+    return found
+
+
+def _keys(cls: type, comments: dict[str, str] | None = None) -> list[Key]:
+    notes = {**(comments or {}), **_attribute_notes(cls)}
     hints = typing.get_type_hints(cls)
     secret = _secret_fields(cls)
     return [
