@@ -127,3 +127,5 @@ def test_the_configuration_reference_has_every_key() -> None:
     # Secrets say so; defaults are shown as TOML.
     assert re.search(r"\| `secret` \| string \| `\"\"` \| \*Secret\.\*", page)
     assert "| `port` | integer | `8000` |" in page
+    # A key the code does not describe takes the comment of the documented sample.
+    assert "| `max_depth` | integer | `15` | Nested fields |" in page
