@@ -8,11 +8,18 @@ of one extension's hooks per request instead of four.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import copy
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 
@@ -21,15 +28,41 @@ from .internals import graphql_schema, validate_document
 __all__ = [
     "PreparedDocuments",
     "check_operation_chosen",
+    "fresh",
     "operation_type",
     "parse_cached",
     "validate_cached",
 ]
 
 parse_cached = lru_cache(maxsize=256)(parse)
-validate_cached = lru_cache(maxsize=256)(validate_document)
-"""Module-level: the extension is made per request, the caches are shared. The validation cache
-is keyed by the rules too: the rule classes are made once per schema, so every request hits."""
+
+
+@lru_cache(maxsize=256)
+def validate_cached(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> tuple[GraphQLError, ...]:
+    """A document's validation errors, shared by every request that sends it: never handed out
+    as they are (`fresh`), since each request's errors get their codes in place.
+
+    Module-level: the extension is made per request, the caches are shared. The cache is keyed
+    by the rules too: the rule classes are made once per schema, so every request hits."""
+    return tuple(validate_document(schema, document, rules))
+
+
+def fresh(errors: Iterable[GraphQLError]) -> list[GraphQLError]:
+    """A request's own copies of shared errors, which it may code and reword as it likes."""
+    return [
+        GraphQLError(
+            error.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            error.original_error,
+            copy.deepcopy(error.extensions),
+        )
+        for error in errors
+    ]
 
 
 class PreparedDocuments(SchemaExtension):
@@ -57,9 +90,10 @@ class PreparedDocuments(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document: Any = context.graphql_document
-        context.pre_execution_errors = validate_cached(
-            graphql_schema(context.schema), document, context.validation_rules
+        errors = validate_cached(
+            graphql_schema(context.schema), document, tuple(context.validation_rules)
         )
+        context.pre_execution_errors = fresh(errors) if errors else []
         yield
 
 
