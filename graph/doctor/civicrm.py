@@ -4,6 +4,7 @@ Writes cannot be tried read-only: they are reported as unknown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from ..sources.spec import Need
 
 __all__ = ["diagnose"]
+
+REQUIRED = re.compile(r"insufficient permission: require (.+?)\.?$")
+"""CiviCRM's refusal names the permission: `... insufficient permission: require access
+CiviCRM`."""
 
 
 def reads(civicrm: Civicrm) -> dict[str, Callable[[], Awaitable[Any]]]:
@@ -63,25 +68,32 @@ async def diagnose(
             Check(
                 f"identity ({who})",
                 "ok",
-                f"contact {me.id} ({me.display_name})" if me else "the q= style cannot say whose",
+                f"contact {me.id} ({me.display_name})"
+                if me
+                else "the q= style cannot say whose"
+                if settings.api_style == "q"
+                else "CiviCRM shows this key no contact of its own (its user may lack "
+                "'access CiviCRM')",
             )
         )
         if not version_said and settings.api_style == "entity":
             version_said = True
             checks.append(await version(civicrm))
-        present, absent, granted = set(), set(), {}
+        present: set[str] = set()
+        absent: set[str] = set()
+        refused: dict[str, str] = {}
         for call, read in reads(civicrm).items():
             try:
                 await read()
             except (Unauthenticated, Forbidden) as error:
-                granted[call] = False
-                checks.append(Check.failure(f"{call} ({who})", error, blocking=False))
+                named = REQUIRED.search(error.message)
+                refused[call] = named.group(1) if named else f"to {call} ({error.message})"
             except UpstreamError as error:
                 absent.add(call)
                 checks.append(Check.failure(f"{call} ({who})", error))
             else:
                 present.add(call)
-        checks += judge(needs, who=who, present=present, absent=absent, granted=granted)
+        checks += judge(needs, who=who, present=present, absent=absent, refused=refused)
     return checks
 
 

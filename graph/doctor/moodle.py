@@ -19,7 +19,15 @@ if TYPE_CHECKING:
     from ..sources.moodle import MoodleSettings
     from ..sources.spec import Need
 
-__all__ = ["diagnose"]
+__all__ = ["ACCESS_EXCEPTION", "diagnose"]
+
+ACCESS_EXCEPTION = (
+    "; Moodle says this when the token's service is disabled (the mobile service off: Site "
+    "administration > Mobile app > Mobile settings), when the user may not use REST "
+    "(webservice/rest:use), or when the service allows only some users"
+)
+"""What a refused site info means (recorded on 4.5.6: the mobile service off, and a role that
+prohibits webservice/rest:use, answer the same)."""
 
 
 async def diagnose(
@@ -47,7 +55,10 @@ async def diagnose(
         try:
             info: Any = await moodle.call("core_webservice_get_site_info")
         except UpstreamError as error:
-            checks.append(Check.failure(f"site info ({who})", error))
+            failed = Check.failure(f"site info ({who})", error)
+            if error.upstream_code == "accessexception":
+                failed = Check(failed.name, "failed", failed.detail + ACCESS_EXCEPTION)
+            checks.append(failed)
             continue
         functions = {f.get("name") for f in info.get("functions", []) if isinstance(f, dict)}
         admin = bool(info.get("userissiteadmin"))

@@ -87,6 +87,7 @@ def judge(
     present: Iterable[str],
     absent: Iterable[str] = (),
     granted: Mapping[str, bool] | None = None,
+    refused: Mapping[str, str] | None = None,
     everything: bool = False,
     blocking: bool = True,
 ) -> list[Check]:
@@ -96,11 +97,18 @@ def judge(
     `present` and `absent` are the calls the site showed to be there or not; a call in neither
     cannot be told. `granted` is what the site said of the identity's permissions (a permission
     not in it cannot be told); `everything`, an identity the site lets do everything (a site
-    administrator)."""
+    administrator); `refused`, calls the site refused the identity, with the permission it
+    named."""
     present, absent, granted = set(present), set(absent), dict(granted or {})
+    refused = dict(refused or {})
     checks = []
     for need in needs:
         name = f"{need.field} ({who})"
+        denied = [f"{refused[c]} (for {c})" for c in need.calls if c in refused]
+        if denied:
+            detail = f"needs permission {', '.join(denied)}"
+            checks.append(Check(name, "failed", detail, blocking=False))
+            continue
         missing = [c for c in need.calls if c in absent]
         unknown = [c for c in need.calls if c not in absent and c not in present]
         if missing:

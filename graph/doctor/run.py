@@ -19,16 +19,23 @@ __all__ = ["doctor", "print_report"]
 CANNOT_CONNECT = ("unavailable", "timeout")
 
 
-async def doctor(settings: Settings, callers: Mapping[str, Sequence[str]]) -> Report:
+async def doctor(
+    settings: Settings,
+    callers: Mapping[str, Sequence[str]],
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Report:
     """Every configured source, one after the other, each as the gateway reaches it: its
     readiness probe (`ping`), then its own read-only checks as its configured identity and as
-    each caller token of `callers` (by source)."""
+    each caller token of `callers` (by source). `transports` replaces sources' networks
+    (tests over recorded sites)."""
     report = Report()
     for name, source in settings.sources.configured().items():
         spec = SOURCES[name]
         found = SourceReport(name, source.url)
         report.sources.append(found)
-        async with source.new_client(max_connections=1) as client:
+        transport = (transports or {}).get(name)
+        async with source.new_client(max_connections=1, transport=transport) as client:
             reached = True
             try:
                 found.add("reachable", "ok", await ping(name, source, client))

@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from simulators.civicrm import SITE_KEY, api_key_of
 from simulators.elgg import API_KEY, SECRET
 from simulators.world import World
 from tests.conftest import Simulator, login, moodle_login, running_moodle
+from tests.realworld import RecordedMoodle, exchanges, response_of
 
 STATUS_FUNCTION = "mod_assign_get_submission_status"
 
@@ -214,3 +215,60 @@ def test_the_command_prints_one_line_per_check_and_json_for_ci(
     config.write_text(f'[sources.flarum]\nurl = "{closed_port()}"\n')
     assert main(["doctor", "--config", str(config)]) == 1
     assert "✗ reachable" in capsys.readouterr().out
+
+
+def test_a_real_moodle_with_the_mobile_service_off_names_the_likely_causes() -> None:
+    """Recorded on a copy of the real 4.5.6 with the mobile service turned off the way the
+    administration page does it: a mobile token's site info is an access control exception."""
+    site = RecordedMoodle("issue30.jsonl")
+    settings = Settings(sources=SourcesSettings(moodle=MoodleSettings(url="http://site.invalid")))
+    report = asyncio.run(
+        doctor(settings, {"moodle": ["teacher1"]}, transports={"moodle": httpx.MockTransport(site)})
+    )
+    assert site.missing == []
+    found = checks(report, "moodle")
+    assert found["reachable"].status == "ok"  # the web services answer
+    refused = found["site info (caller 1)"]
+    assert refused.status == "failed" and refused.blocking
+    assert refused.detail.startswith("forbidden: Access control exception; ")
+    assert "the mobile service off" in refused.detail
+    assert not report.ok
+
+
+def civicrm_member_site(request: httpx.Request) -> httpx.Response:
+    """The real CiviCRM 5.77's answers to a key whose user lacks 'access CiviCRM'."""
+    form = dict(parse_qsl(request.content.decode()))
+    for exchange in [*exchanges("civicrm-5.77"), *exchanges("civicrm-5.77", "issue30.jsonl")]:
+        body = exchange["body"] or {}
+        asked = (body.get("entity"), body.get("action")) == (form["entity"], form["action"])
+        if asked and exchange["as"] == "subscriber" and exchange["endpoint"] == "wpjson":
+            return response_of(exchange)
+    return httpx.Response(599, text="not recorded")
+
+
+def test_a_civicrm_key_without_access_civicrm_is_told_which_permission_each_field_needs() -> None:
+    settings = Settings(
+        sources=SourcesSettings(
+            civicrm=CivicrmSettings(
+                url="http://site.invalid", site_key="k", rest_path="/wp-json/civicrm/v3/rest"
+            )
+        )
+    )
+    report = asyncio.run(
+        doctor(
+            settings,
+            {"civicrm": ["member-key"]},
+            transports={"civicrm": httpx.MockTransport(civicrm_member_site)},
+        )
+    )
+    found = checks(report, "civicrm")
+    assert found["version"].status == "unknown"
+    assert "require administer CiviCRM" in found["version"].detail
+    assert "no contact of its own" in found["identity (caller 1)"].detail
+    groups = found["Query.groups (caller 1)"]
+    assert (groups.status, groups.detail) == (
+        "failed",
+        "needs permission access CiviCRM (for Group.get)",
+    )
+    assert not groups.blocking  # the caller's, not the site's
+    assert found["Person.contact (caller 1)"].status == "ok"
