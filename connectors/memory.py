@@ -2,27 +2,29 @@
 said it exposes, the callers whose Moodle service refuses the multi-call.
 
 In this process, or in Redis, where every replica of the gateway reads what any of them learned.
-Keys are a site's or a caller's keyed hash, never a credential; values are small JSON.
+Keys are a site's or a caller's keyed hash, never a credential; values are small JSON, kept as
+JSON bytes by both (`packed`), so that a value Redis could not keep fails in the process too,
+and what is recalled is what Redis would give back (a tuple comes back a list).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cachetools import TTLCache
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import RedisError
+
+from .sealing import Sealer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["LocalMemory", "Recollection", "RedisMemory"]
+__all__ = ["LocalMemory", "Recollection", "RedisMemory", "packed", "unpacked"]
 
 log = logging.getLogger("legacygraph.memory")
 
@@ -35,17 +37,29 @@ class Recollection(Protocol):
     async def remember(self, key: str, value: Any) -> None: ...
 
 
-class LocalMemory:
-    """In this process: at most `size` keys, each for `ttl_s` seconds."""
+def packed(value: Any) -> bytes:
+    """A value as both memories keep it: JSON (a `TypeError` or `ValueError` when it is not)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
-    def __init__(self, size: int, ttl_s: float) -> None:
-        self._kept: TTLCache[str, Any] = TTLCache(maxsize=size, ttl=ttl_s)
+
+def unpacked(data: bytes) -> Any:
+    return json.loads(data)
+
+
+class LocalMemory:
+    """In this process: at most `size` keys, each for `ttl_s` seconds of `clock`."""
+
+    def __init__(
+        self, size: int, ttl_s: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._kept: TTLCache[str, bytes] = TTLCache(maxsize=size, ttl=ttl_s, timer=clock)
 
     async def recall(self, key: str) -> Any:
-        return self._kept.get(key)
+        kept = self._kept.get(key)
+        return None if kept is None else unpacked(kept)
 
     async def remember(self, key: str, value: Any) -> None:
-        self._kept[key] = value
+        self._kept[key] = packed(value)
 
 
 class RedisMemory:
@@ -57,8 +71,7 @@ class RedisMemory:
         self.redis = redis
         self.namespace = namespace
         self.ttl_s = ttl_s
-        key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"legacygraph memory")
-        self._seal = AESGCM(key.derive(secret))
+        self._seal = Sealer(secret, b"legacygraph memory")
 
     async def recall(self, key: str) -> Any:
         name = f"{self.namespace}:{key}"
@@ -70,14 +83,14 @@ class RedisMemory:
         if not isinstance(sealed, bytes):
             return None
         try:
-            return json.loads(self._seal.decrypt(sealed[:12], sealed[12:], name.encode()))
+            return unpacked(self._seal.open(sealed, name.encode()))
         except (InvalidTag, ValueError):
             log.warning("memory: a value in Redis failed its check and was ignored")
             return None
 
     async def remember(self, key: str, value: Any) -> None:
-        name, nonce = f"{self.namespace}:{key}", os.urandom(12)
-        sealed = nonce + self._seal.encrypt(nonce, json.dumps(value).encode(), name.encode())
+        name = f"{self.namespace}:{key}"
+        sealed = self._seal.seal(packed(value), name.encode())
         try:
             await self.redis.set(name, sealed, px=max(1, int(self.ttl_s * 1000)))
         except RedisError as exc:

@@ -35,8 +35,8 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from connectors.cache import Sealer
 from connectors.memory import Recollection
+from connectors.sealing import Sealer
 
 from .documents import operation_type
 from .persisted import PersistedQueries, PersistedQueryError
