@@ -150,6 +150,13 @@ class MoodleLoaders:
         self.completions: DataLoader[tuple[int, int], moodle.CourseCompletion] = loader(
             self._completions
         )
+        self.activities: DataLoader[int, list[moodle.Activity]] = loader(self._activities)
+        self.activity_completions: DataLoader[
+            tuple[int, int], list[moodle.ActivityCompletion]
+        ] = loader(self._activity_completions)
+        self.graded_flags: DataLoader[int, list[moodle.UserFlags] | None] = loader(
+            self._naming(self._graded_flags)
+        )
         self._caller: asyncio.Future[moodle.SiteInfo] | None = None
         self._known_users: dict[int, moodle.User] = {}
         self._listing: set[asyncio.Future[None]] = set()
@@ -334,6 +341,52 @@ class MoodleLoaders:
         self, keys: list[tuple[int, int]]
     ) -> list[moodle.CourseCompletion | BaseException]:
         return list(await self._moodle().completions(keys, caller=self.caller_id))
+
+    async def _activities(self, ids: list[int]) -> list[list[moodle.Activity] | BaseException]:
+        return list(await self._moodle().activities(ids))
+
+    async def _activity_completions(
+        self, keys: list[tuple[int, int]]
+    ) -> list[list[moodle.ActivityCompletion] | BaseException]:
+        return list(await self._moodle().activity_completions(keys, caller=self.caller_id))
+
+    async def _graded_flags(
+        self, ids: list[int]
+    ) -> list[list[moodle.UserFlags] | BaseException | None]:
+        """Every learner's flags where the caller grades; None where they may not."""
+        found, denied = await self._moodle().user_flags(ids)
+        return [None if i in denied else found.get(i, []) for i in ids]
+
+    async def user_flags(self, assignment: int) -> list[moodle.UserFlags]:
+        """Everyone's flags where the caller grades; elsewhere only the caller's own
+        extension, from the status call (which may add a `new` row for the caller)."""
+        listed = await self.graded_flags.load(assignment)
+        if listed is not None:
+            return listed
+        caller = await self.caller_id()
+        return [_own_flags(assignment, caller, await self.own_status.load(assignment))]
+
+    async def flags_of(self, assignment: int, user: int) -> moodle.UserFlags | None:
+        """One learner's flags, asked the way `submission_of` asks; None where Moodle keeps
+        none for them (no extension, no marking state)."""
+        listed = await self.graded_flags.load(assignment)
+        if listed is None:
+            if user != await self.caller_id():
+                return None
+            return _own_flags(assignment, user, await self.own_status.load(assignment))
+        return next((f for f in listed if f.user_id == user), None)
+
+
+def _own_flags(assignment: int, user: int, status: moodle.OwnStatus) -> moodle.UserFlags:
+    """What the status answer tells a learner of their own flags: the extension only."""
+    return moodle.UserFlags(
+        assignment_id=assignment,
+        user_id=user,
+        extension_due_date=status.extension_due_date,
+        workflow_state=None,
+        allocated_marker_id=None,
+        locked=False,
+    )
 
 
 GRADES = "mod/assign:grade in the course (else only the caller's own, via the status function)"

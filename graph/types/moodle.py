@@ -1,4 +1,5 @@
-"""Moodle in the graph: MoodleUser, Course, Assignment, Submission, Grade, CourseCompletion."""
+"""Moodle in the graph: MoodleUser, Course, Assignment, Submission, Grade, CourseCompletion,
+Activity and its completion, assignment user flags, and instant messages."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from connectors import moodle
-from connectors.errors import NotFound
+from connectors.errors import BadRequest, NotFound, Unauthenticated, UpstreamError
 
 from ..ids import GlobalId, InvalidId
 from ..pagination import Connection, sliced
@@ -38,13 +39,22 @@ __all__ = [
     "PERSON",
     "QUERY",
     "VIEWER_DESCRIPTION",
+    "Activity",
+    "ActivityCompletion",
+    "ActivityCompletionState",
+    "ActivityLearnerCompletion",
     "Assignment",
+    "AssignmentUserFlags",
+    "CompletionTracking",
     "Course",
     "CourseCompletion",
     "CourseRole",
     "Grade",
     "LearnerCompletion",
+    "MessageDelivery",
+    "MessageRefusal",
     "MoodleUser",
+    "SendMessagePayload",
     "Submission",
 ]
 
@@ -133,6 +143,49 @@ class Submission(Node):
     async def user(self, info: Info) -> MoodleUser | None:
         return await load_user(info, self.data.user_id)
 
+    @strawberry.field(
+        description="The learner's flags in the assignment (extension, marking workflow); null "
+        "where Moodle keeps none for them, or the caller may not read them."
+    )
+    async def flags(self, info: Info) -> AssignmentUserFlags | None:
+        loaders = info.context.loaders(MOODLE)
+        found = await loaders.flags_of(self.data.assignment_id, self.data.user_id)
+        return AssignmentUserFlags.of(found) if found else None
+
+
+@strawberry.type(
+    description="A learner's flags in one assignment: their extension and where their "
+    "submission is in the marking workflow."
+)
+class AssignmentUserFlags:
+    extension_due_date: datetime | None = strawberry.field(
+        description="The due date of the learner's extension; null where they have none."
+    )
+    workflow_state: str | None = strawberry.field(
+        description="notmarked, inmarking, readyforreview, inreview, readyforrelease or "
+        "released, where the assignment has a marking workflow; null for the learner's own "
+        "(Moodle does not tell them)."
+    )
+    locked: bool = strawberry.field(description="Whether the learner may no longer submit.")
+    data: strawberry.Private[moodle.UserFlags]
+
+    @classmethod
+    def of(cls, flags: moodle.UserFlags) -> AssignmentUserFlags:
+        return cls(
+            extension_due_date=flags.extension_due_date,
+            workflow_state=flags.workflow_state,
+            locked=flags.locked,
+            data=flags,
+        )
+
+    @strawberry.field(description="The learner.")
+    async def user(self, info: Info) -> MoodleUser | None:
+        return await load_user(info, self.data.user_id)
+
+    @strawberry.field(description="The marker allocated to the learner, where there is one.")
+    async def allocated_marker(self, info: Info) -> MoodleUser | None:
+        return await load_user(info, self.data.allocated_marker_id)
+
 
 @strawberry.type(description="A grade given for an assignment.")
 class Grade(Node):
@@ -206,6 +259,23 @@ class Assignment(Node):
     async def grades(self, info: Info) -> list[Grade] | None:
         return [Grade.of(g) for g in await info.context.loaders(MOODLE).grades.load(self.data.id)]
 
+    @strawberry.field(
+        description="Learners' extensions and marking workflow (one user's with `userId`), "
+        "where the caller grades: Moodle lists a learner once they have a submission, a grade "
+        "or an extension, so one not listed has no extension. A learner gets their own "
+        "extension only, from the status function (which adds an empty `new` submission "
+        "the first time, as `submissions` says)."
+    )
+    async def user_flags(
+        self, info: Info, user_id: strawberry.ID | None = None
+    ) -> list[AssignmentUserFlags] | None:
+        loaders = info.context.loaders(MOODLE)
+        if user_id is not None:
+            user = GlobalId.expect_int(user_id, "moodle", "MoodleUser")
+            found = await loaders.flags_of(self.data.id, user)
+            return [AssignmentUserFlags.of(found)] if found else []
+        return [AssignmentUserFlags.of(f) for f in await loaders.user_flags(self.data.id)]
+
 
 @strawberry.type
 class CompletionCriterion:
@@ -238,10 +308,200 @@ class CourseCompletion:
         )
 
 
+@strawberry.enum(description="How Moodle tracks the completion of an activity.")
+class CompletionTracking(Enum):
+    NONE = 0
+    MANUAL = 1
+    """The learner marks it done."""
+    AUTOMATIC = 2
+    """Moodle marks it done on the activity's conditions (a view, a submission, a grade)."""
+
+
+@strawberry.enum(description="A learner's completion of one activity, as Moodle states it.")
+class ActivityCompletionState(Enum):
+    INCOMPLETE = 0
+    COMPLETE = 1
+    COMPLETE_PASS = 2
+    """Complete with a passing grade."""
+    COMPLETE_FAIL = 3
+    """Graded below the pass grade: not complete where a pass is required."""
+
+
+def _tracking(value: int) -> CompletionTracking:
+    return CompletionTracking(value) if value in (0, 1, 2) else CompletionTracking.AUTOMATIC
+
+
+@strawberry.type(description="An activity of a Moodle course (an assignment, a page, a quiz…).")
+class Activity(Node):
+    source: Source
+    upstream_id: str = strawberry.field(description="Moodle's course module id (cmid).")
+    name: str
+    kind: str = strawberry.field(description="Moodle's module name: assign, page, quiz, forum…")
+    section: str = strawberry.field(description="The name of the course section it is in.")
+    visible: bool = strawberry.field(
+        description="False for an activity hidden from learners (only teachers see it)."
+    )
+    completion_tracking: CompletionTracking
+    url: str | None
+    data: strawberry.Private[moodle.Activity]
+
+    @classmethod
+    def of(cls, activity: moodle.Activity) -> Activity:
+        return cls(
+            # Moodle lists activities by course: the id says which, and which activity.
+            id=global_id(SOURCE, "Activity", f"{activity.course_id}:{activity.id}"),
+            source=SOURCE,
+            upstream_id=str(activity.id),
+            name=activity.name,
+            kind=activity.kind,
+            section=activity.section,
+            visible=activity.visible,
+            completion_tracking=_tracking(activity.tracking),
+            url=activity.url,
+            data=activity,
+        )
+
+    @strawberry.field(description="The assignment, where the activity is one.")
+    async def assignment(self, info: Info) -> Assignment | None:
+        if self.data.kind != "assign":
+            return None
+        found = await info.context.loaders(MOODLE).assignments.load(self.data.course_id)
+        return next((Assignment.of(a) for a in found if a.id == self.data.instance), None)
+
+    @strawberry.field(
+        description="Each participant's completion of this activity (students by default): "
+        "`completed: false` keeps those who have not completed it (incomplete, or graded "
+        "below the pass grade), `hasExtension: false` those without an extension (asked of "
+        "the assignment's user flags; an activity that is no assignment has none). A learner "
+        "whose completion Moodle cannot tell has not completed it: kept (except with "
+        "`completed: true`), with a null `completion` and an error saying why."
+    )
+    async def completions(
+        self,
+        info: Info,
+        role: CourseRole | None = CourseRole.STUDENT,
+        completed: bool | None = None,
+        has_extension: bool | None = None,
+    ) -> list[ActivityLearnerCompletion] | None:
+        loaders = info.context.loaders(MOODLE)
+        users = await loaders.participants.load(self.data.course_id)
+        users = users if role is None else [u for u in users if role.matches(u.roles)]
+        found = await asyncio.gather(
+            *(loaders.activity_completions.load((self.data.course_id, u.id)) for u in users),
+            return_exceptions=True,
+        )
+        rows = [
+            ActivityLearnerCompletion(learner=MoodleUser.of(user), outcome=outcome, activity=self)
+            for user, outcome in zip(users, found, strict=True)
+        ]
+        if completed is not None:
+            rows = [r for r in rows if r.is_completed() == completed]
+        if has_extension is not None:
+            extended = await asyncio.gather(*(r.extension(info) for r in rows))
+            rows = [
+                r
+                for r, due in zip(rows, extended, strict=True)
+                if (due is not None) == has_extension
+            ]
+        return rows
+
+
+@strawberry.type(description="One learner's completion of one activity.")
+class ActivityCompletion:
+    state: ActivityCompletionState
+    completed: bool = strawberry.field(
+        description="Complete, or complete with a passing grade (Moodle's `isoverallcomplete`)."
+    )
+    time_completed: datetime | None
+    tracking: CompletionTracking
+    tracked: bool | None = strawberry.field(
+        description="False where the course does not track this user's completion (a teacher, "
+        "someone not enrolled): every state is then INCOMPLETE."
+    )
+    data: strawberry.Private[moodle.ActivityCompletion]
+
+    @classmethod
+    def of(cls, completion: moodle.ActivityCompletion) -> ActivityCompletion:
+        return cls(
+            state=ActivityCompletionState(completion.state)
+            if completion.state in (0, 1, 2, 3)
+            else ActivityCompletionState.INCOMPLETE,
+            completed=completion.state in (1, 2),
+            time_completed=completion.time_completed,
+            tracking=_tracking(completion.tracking),
+            tracked=completion.tracked,
+            data=completion,
+        )
+
+    @strawberry.field(
+        description="The activity, named by the course's contents (Moodle's completion answer "
+        "has no names); null where the caller's list of activities does not hold it."
+    )
+    async def activity(self, info: Info) -> Activity | None:
+        listed = await info.context.loaders(MOODLE).activities.load(self.data.course_id)
+        return next((Activity.of(a) for a in listed if a.id == self.data.activity_id), None)
+
+
+@strawberry.type(description="One learner's completion of one activity, in a class list.")
+class ActivityLearnerCompletion:
+    learner: MoodleUser
+    outcome: strawberry.Private[list[moodle.ActivityCompletion] | BaseException]
+    activity: strawberry.Private[Activity]
+
+    def _found(self) -> moodle.ActivityCompletion | None:
+        if isinstance(self.outcome, BaseException):
+            return None
+        return next((c for c in self.outcome if c.activity_id == self.activity.data.id), None)
+
+    def is_completed(self) -> bool:
+        found = self._found()
+        return found is not None and found.state in (1, 2)
+
+    @strawberry.field(
+        description="Null, with an error saying why, where Moodle cannot tell for this learner "
+        "(a classmate's, for a learner; a course the caller may not enter)."
+    )
+    def completion(self) -> ActivityCompletion | None:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        found = self._found()
+        return ActivityCompletion.of(found) if found else None
+
+    @strawberry.field(
+        description="The learner's flags in the activity's assignment; null for other "
+        "activities, and where Moodle keeps none for them."
+    )
+    async def flags(self, info: Info) -> AssignmentUserFlags | None:
+        found = await self._flags(info)
+        return AssignmentUserFlags.of(found) if found else None
+
+    @strawberry.field(description="The due date of the learner's extension, where they have one.")
+    async def extension_due_date(self, info: Info) -> datetime | None:
+        return await self.extension(info)
+
+    async def extension(self, info: Info) -> datetime | None:
+        found = await self._flags(info)
+        return found.extension_due_date if found else None
+
+    async def _flags(self, info: Info) -> moodle.UserFlags | None:
+        if self.activity.data.kind != "assign":
+            return None
+        loaders = info.context.loaders(MOODLE)
+        return await loaders.flags_of(self.activity.data.instance, self.learner.data.id)
+
+
 @strawberry.type(description="One learner's completion of one course.")
 class LearnerCompletion:
     learner: MoodleUser
     outcome: strawberry.Private[moodle.CourseCompletion | BaseException]
+    course_id: strawberry.Private[int] = 0
+
+    @strawberry.field(
+        description="The learner's completion of each activity the caller sees in the course "
+        "(one multi-call for the whole class)."
+    )
+    async def activities(self, info: Info) -> list[ActivityCompletion] | None:
+        return await _activity_completions(info, self.course_id, self.learner.data.id)
 
     @strawberry.field(
         description="Null, with an error saying why, where Moodle cannot tell for this learner "
@@ -334,7 +594,7 @@ class Course(Node):
             *(completions.load((self.data.id, u.id)) for u in users), return_exceptions=True
         )
         return [
-            LearnerCompletion(learner=MoodleUser.of(user), outcome=outcome)
+            LearnerCompletion(learner=MoodleUser.of(user), outcome=outcome, course_id=self.data.id)
             for user, outcome in zip(users, found, strict=True)
             if completed is None
             # Unknown is not completed: kept with `completed: false`, never with `true`.
@@ -345,9 +605,62 @@ class Course(Node):
             )
         ]
 
+    @strawberry.field(
+        description="The course's activities, section by section, as the caller sees them "
+        "(teachers see hidden ones too)."
+    )
+    async def activities(self, info: Info) -> list[Activity] | None:
+        found = await info.context.loaders(MOODLE).activities.load(self.data.id)
+        return [Activity.of(a) for a in found]
+
+    @strawberry.field(description="One activity of the course, by its id.")
+    async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:
+        course, cmid = _which_activity(GlobalId.expect(id, "moodle", "Activity"))
+        if course != self.data.id:
+            raise BadRequest("moodle", f"activity {cmid} is not one of course {self.data.id}")
+        return await _find_activity(info, course, cmid)
+
+    @strawberry.field(
+        description="The user's (a MoodleUser id) completion of each activity the caller sees "
+        "in the course: a learner their own, a teacher anyone's."
+    )
+    async def activity_completions(
+        self, info: Info, user_id: strawberry.ID
+    ) -> list[ActivityCompletion] | None:
+        user = GlobalId.expect_int(user_id, "moodle", "MoodleUser")
+        return await _activity_completions(info, self.data.id, user)
+
     async def _participants(self, info: Info, role: CourseRole | None) -> list[moodle.User]:
         users = await info.context.loaders(MOODLE).participants.load(self.data.id)
         return users if role is None else [u for u in users if role.matches(u.roles)]
+
+
+async def _activity_completions(info: Info, course: int, user: int) -> list[ActivityCompletion]:
+    found = await info.context.loaders(MOODLE).activity_completions.load((course, user))
+    return [ActivityCompletion.of(c) for c in found]
+
+
+def _which_activity(upstream_id: str) -> tuple[int, int]:
+    """`course:cmid`, the id of an activity."""
+    course, colon, cmid = upstream_id.partition(":")
+    if not (colon and course.isdigit() and cmid.isdigit()):
+        raise InvalidId(
+            f"{upstream_id!r} is not an Activity id: it names the course and the activity, "
+            "as in '2:7'"
+        )
+    return int(course), int(cmid)
+
+
+async def _find_activity(info: Info, course: int, cmid: int) -> Activity:
+    listed = await info.context.loaders(MOODLE).activities.load(course)
+    found = next((a for a in listed if a.id == cmid), None)
+    if found is None:
+        raise NotFound("moodle", f"Moodle shows no activity {cmid} in course {course}")
+    return Activity.of(found)
+
+
+async def _activity(info: Info, upstream_id: str) -> Node:
+    return await _find_activity(info, *_which_activity(upstream_id))
 
 
 async def _assignment(info: Info, upstream_id: str) -> Node:
@@ -402,6 +715,7 @@ NODES: dict[str, NodeLoader] = {
     "Assignment": _assignment,
     "Submission": _submission,
     "Grade": _grade,
+    "Activity": _activity,
 }
 """How `Query.node` finds each type of this source by its id."""
 
@@ -432,7 +746,94 @@ class MoodleQuery:
 
 QUERY: type | None = MoodleQuery
 """This source's root fields."""
-MUTATION: type | None = None
+
+
+@strawberry.enum(description="Why Moodle did not send a message to one recipient.")
+class MessageRefusal(Enum):
+    MESSAGING_DISABLED = "disabled"
+    """The site has messaging switched off."""
+    RECIPIENT_PREFERENCES = "usercantbemessaged"
+    """The recipient blocks the caller, or takes messages from contacts (or course members)
+    only: Moodle gives both the same answer."""
+    NO_SUCH_USER = "touserdoesntexist"
+    TOO_LONG = "errormessagetoolong"
+    NOT_SENT = "messageundelivered"
+    """Any other refusal; `reason` says Moodle's words."""
+
+
+@strawberry.type(description="What became of the message to one recipient.")
+class MessageDelivery:
+    recipient_id: strawberry.ID = strawberry.field(description="The MoodleUser id it was for.")
+    sent: bool
+    message_id: strawberry.ID | None = strawberry.field(description="Moodle's message id.")
+    conversation_id: strawberry.ID | None
+    sent_at: datetime | None
+    refusal: MessageRefusal | None = strawberry.field(description="Why it was not sent.")
+    reason: str | None = strawberry.field(description="Moodle's own words, where not sent.")
+
+    @classmethod
+    def of(cls, recipient: int, outcome: moodle.MessageSent | UpstreamError) -> MessageDelivery:
+        recipient_id = global_id(SOURCE, "MoodleUser", str(recipient))
+        if isinstance(outcome, UpstreamError):
+            codes = {r.value for r in MessageRefusal}
+            code = outcome.upstream_code if outcome.upstream_code in codes else "messageundelivered"
+            return cls(
+                recipient_id=recipient_id,
+                sent=False,
+                message_id=None,
+                conversation_id=None,
+                sent_at=None,
+                refusal=MessageRefusal(code),
+                reason=outcome.message,
+            )
+        return cls(
+            recipient_id=recipient_id,
+            sent=True,
+            message_id=strawberry.ID(str(outcome.message_id)),
+            conversation_id=strawberry.ID(str(outcome.conversation_id))
+            if outcome.conversation_id
+            else None,
+            sent_at=outcome.time_sent,
+            refusal=None,
+            reason=None,
+        )
+
+
+@strawberry.type(description="The messages `sendMessage` sent, one delivery per recipient.")
+class SendMessagePayload:
+    deliveries: list[MessageDelivery]
+    sent_count: int
+
+
+@strawberry.type
+class MoodleMutation:
+    @strawberry.mutation(
+        description="Send a Moodle instant message to one or more users (MoodleUser ids) as the "
+        "caller, each recipient once. Each delivery says whether Moodle sent it or why not "
+        "(messaging switched off, the recipient's preferences, no such user). A write: never "
+        "retried by the gateway; send an Idempotency-Key for an app's own retries."
+    )
+    async def send_message(
+        self, info: Info, to: list[strawberry.ID], text: str
+    ) -> SendMessagePayload:
+        recipients = list(
+            dict.fromkeys(GlobalId.expect_int(user, "moodle", "MoodleUser") for user in to)
+        )
+        if not recipients:
+            raise BadRequest("moodle", "sendMessage needs at least one recipient")
+        if not text.strip():
+            raise BadRequest("moodle", "sendMessage needs a text")
+        outcomes = await info.context.site(MOODLE).send_messages(recipients, text)
+        refused = [o for o in outcomes if isinstance(o, Unauthenticated)]
+        if refused:
+            raise refused[0]
+        deliveries = [MessageDelivery.of(u, o) for u, o in zip(recipients, outcomes, strict=True)]
+        return SendMessagePayload(
+            deliveries=deliveries, sent_count=sum(1 for d in deliveries if d.sent)
+        )
+
+
+MUTATION: type | None = MoodleMutation
 """This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
