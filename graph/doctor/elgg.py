@@ -79,7 +79,9 @@ async def diagnose(
         named = []
         for role in need.calls:
             method = profile.methods.get(role)  # type: ignore[call-overload]
-            named.append(method.name if method else f"(none for {role})")
+            named.append(
+                method.name if method else f"(the {profile.name} profile has none for {role})"
+            )
         methods[need.field] = tuple(named)
     renamed = [type(need)(need.field, methods[need.field], need.permission) for need in needs]
     calls = {c for need in renamed for c in need.calls}

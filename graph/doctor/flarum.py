@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..sources.flarum import FlarumSettings
     from ..sources.spec import Need
 
-__all__ = ["CORE", "PERMISSIONS", "diagnose"]
+__all__ = ["CORE", "EDIT_USERS", "PERMISSIONS", "diagnose"]
 
 CORE = (
     "GET /api",
@@ -33,6 +33,9 @@ CORE = (
 TAGS = "GET /api/tags"
 PERMISSIONS = ("canViewForum", "canStartDiscussion", "canSearchUsers")
 """The forum document's permission flags for whoever asks."""
+EDIT_USERS = "user.edit"
+"""Filtering users by e-mail: Flarum 1.7 applies `filter[email]` only for it (administrators,
+and groups given it); the forum document does not say who else has it."""
 
 
 async def forum_document(upstream: Upstream) -> dict[str, Any]:
@@ -113,6 +116,8 @@ async def diagnose(
             )
             continue
         granted = {p: bool(attributes.get(p)) for p in PERMISSIONS if p in attributes}
+        if attributes.get("adminUrl") or actor is None:  # administrators may do all, guests not
+            granted[EDIT_USERS] = actor is not None
         allowed = ", ".join(p for p, yes in granted.items() if yes) or "none"
         refused = ", ".join(p for p, yes in granted.items() if not yes) or "none"
         checks.append(

@@ -72,7 +72,7 @@ class Redactor:
             return value
         if key in PERSONAL or EMAIL.match(value):
             return self.replace(value, key)
-        if "url" in key:
+        if "url" in key or value.startswith(("http://", "https://")):  # the site's address
             return self.replace(value, "url")
         return value
 

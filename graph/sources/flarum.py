@@ -13,7 +13,7 @@ from connectors.errors import NotFound, Unauthenticated
 from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
 from connectors.http import Upstream
 
-from ..doctor.flarum import diagnose
+from ..doctor.flarum import EDIT_USERS, diagnose
 from ..loaders import Loader, each, loader
 from .settings import SourceSettings
 from .spec import Memory, Need, PeopleLookup, Reach, SignedIn, SourceSpec, caller_only
@@ -192,9 +192,10 @@ NEEDS = (
     Need("Discussion.tags", ("GET /api/tags",)),
     Need("Mutation.startDiscussion", ("POST /api/discussions",), "canStartDiscussion"),
     Need("Mutation.reply", ("POST /api/posts",), "reply in that discussion"),
-    Need("Person.forumUser", ("GET /api/users",), "canSearchUsers"),
+    Need("Person.forumUser", ("GET /api/users",), EDIT_USERS),
 )
-"""The endpoints each field calls, and the forum permission it needs."""
+"""The endpoints each field calls, and the forum permission it needs (a member without
+`user.edit` finds only their own account by e-mail)."""
 
 FLARUM = SourceSpec(
     name="flarum",

@@ -15,7 +15,7 @@ from graph.config import Settings, SourcesSettings
 from graph.record.run import record
 from graph.sources.moodle import MoodleSettings
 from tests.conftest import Simulator, moodle_login
-from tests.realworld import RECORDINGS_ENV, exchanges, operator_corpora
+from tests.realworld import RECORDINGS_ENV, corpus, exchanges, operator_corpora
 from tests.recorded_site import replay
 
 STATUS_FUNCTION = "mod_assign_get_submission_status"
@@ -129,3 +129,18 @@ def test_an_operators_corpus_replays(path: Path | None) -> None:
     for found in asyncio.run(replay(path)):
         assert found.missing == [], (found.case, found.role)
         assert found.answered == found.recorded, (found.case, found.role)
+
+
+def test_the_corpus_recorded_from_the_real_moodle_replays() -> None:
+    """`legacygraph record` run against the real Moodle 4.5.6 as an editing teacher and a
+    student (`tests/recordings/moodle-4.5.6/record/`): the gateway answers the same from it."""
+    replayed = asyncio.run(replay(corpus("moodle-4.5.6") / "record"))
+    assert len(replayed) == 6
+    for found in replayed:
+        assert found.missing == [], (found.case, found.role)
+        assert found.answered == found.recorded, (found.case, found.role)
+    teacher = next(f for f in replayed if f.role == "teacher" and "participants" in f.case)
+    courses = teacher.answered["data"]["courses"]["nodes"]
+    assert [c["id"] for c in courses] == [
+        "bW9vZGxlOkNvdXJzZToy", "bW9vZGxlOkNvdXJzZToz", "bW9vZGxlOkNvdXJzZTo1"
+    ]  # fmt: skip
