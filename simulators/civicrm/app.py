@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
 from ..world import World, build_world
-from .store import CivicrmStore
+from .store import CivicrmStore, contact_id_of
 
 __all__ = ["REST_PATH", "SITE_KEY", "create_app"]
 
@@ -58,6 +58,8 @@ CONTACT_FIELDS = (
     "is_deleted",
 )
 CONTACT_TYPES = ("Individual", "Organization", "Household")
+CUSTOM_KEY = re.compile(r"custom_(\d+)")
+VISIBILITIES = ("User and User Admin Only", "Public Pages")
 
 
 class ApiError(Exception):
@@ -103,6 +105,10 @@ class User:
     contact_id: int
     view_all: bool
     edit_all: bool
+    custom_data: bool = False
+    """"administer CiviCRM" and "access all custom data": the staff but the fifth person, who
+    plays the real site's restricted user (issue27.jsonl: no custom fields, writes of them
+    ignored)."""
 
 
 def create_app(
@@ -231,6 +237,8 @@ def create_app(
                 "display_name": "c.display_name",
                 "sort_name": "c.display_name",
                 "city": "c.city",
+                "country": "c.country",
+                "modified_date": "c.modified_date",
             }.get(name)
             if name == "group":
                 ids = value.get("IN", []) if isinstance(value, dict) else [value]
@@ -249,8 +257,11 @@ def create_app(
             elif isinstance(value, dict) and "LIKE" in value:
                 where.append(f"{column} LIKE ? ESCAPE '\\'")  # MySQL's escape: backslash
                 args.append(value["LIKE"])
-            else:
-                where.append(f"{column} = ?")
+            elif isinstance(value, dict) and ">=" in value:
+                where.append(f"{column} >= ?")
+                args.append(value[">="])
+            else:  # MySQL's collation: any case (issue27.jsonl 244, 255)
+                where.append(f"{column} = ? COLLATE NOCASE")
                 args.append(value)
         order = {
             "sort_name": "CASE c.contact_type WHEN 'Individual' THEN c.last_name || ', ' ||"
@@ -328,7 +339,8 @@ def create_app(
                         extra={"ids": found},
                     )
             return store.create_contact(contact_type, values)
-        store.update_contact(int(contact_id), values)
+        if values or not any(CUSTOM_KEY.fullmatch(k) for k in params):
+            store.update_contact(int(contact_id), values)  # custom values alone: not modified
         return int(contact_id)
 
     def duplicates(contact_type: str, values: Mapping[str, str]) -> list[str]:
@@ -498,6 +510,7 @@ def create_app(
                 select(r, returned, "id", v3=True)
                 | {"id": r["id"]}
                 | ({"groups": r["groups"]} if "groups" in r else {})
+                | custom_of(user, int(r["id"]), returned)
                 | chained_of(r)
                 for r in records
             ]
@@ -511,6 +524,7 @@ def create_app(
         if key == ("Contact", "create"):
             target = params.get("id") or params.get("contact_id")
             kept = store.contact_state(int(target)) if target else None
+            custom = custom_written(user, params)
             contact_id = write_contact(user, params, v3=True)
             created = find_contacts(User(contact_id, True, True), {"id": contact_id}, 1, 0, None)[0]
             created["id"] = created["contact_id"]
@@ -525,6 +539,8 @@ def create_app(
                         None if answer.get("error_code") is None else str(answer["error_code"]),
                         answer.get("error_field"),
                     )
+            if custom:  # in the same transaction as the rest: after the chained calls held
+                store.set_custom_values(contact_id, custom)
             return v3_values([created], sequential, "id")
         if key == ("Contact", "delete"):
             require(user, user.edit_all, "Contact", "delete", "delete contacts")
@@ -548,9 +564,18 @@ def create_app(
                     "mandatory_missing",
                     "title",
                 )
+            visibility = str(params.get("visibility") or VISIBILITIES[0])
+            if visibility not in VISIBILITIES:  # issue27.jsonl 285
+                raise invalid_option(visibility, "visibility")
             if store.one("SELECT 1 FROM groups WHERE title = ?", (str(params["title"]),)):
                 raise ApiError("DB Error: already exists", "-5")
-            group_id = store.create_group(str(params["title"]), str(params.get("description", "")))
+            types = params.get("group_type")
+            group_id = store.create_group(
+                str(params["title"]),
+                str(params.get("description", "")),
+                visibility=visibility,
+                **({} if types is None else {"group_type": ",".join(map(str, types))}),
+            )
             return v3_values(find_groups(User(0, True, True), {"id": group_id}), sequential, "id")
         if key == ("GroupContact", "get"):
             require(user, user.view_all, "GroupContact", "get", "")
@@ -607,10 +632,132 @@ def create_app(
             return {"is_error": 0, "version": 3, "count": 1, "values": 1, **result}
         if entity in ("Email", "Phone") and action in ("get", "create", "delete"):
             return location_record(user, entity, action, params, sequential)
+        if key == ("Relationship", "get"):
+            return v3_values(relationships(params), sequential, "id")
+        if key == ("RelationshipType", "get"):
+            rows = store.all("SELECT * FROM relationship_types ORDER BY id")
+            return v3_values([texts(dict(r)) for r in rows], sequential, "id")
+        if key in (("CustomField", "get"), ("CustomGroup", "get")):
+            # issue27.jsonl 268, 269: only "administer CiviCRM and access all custom data"
+            if not user.custom_data:
+                raise ApiError(
+                    f"API permission check failed for {entity}/get call; insufficient "
+                    "permission: require administer CiviCRM and access all custom data",
+                    "unauthorized",
+                )
+            if entity == "CustomGroup":
+                titles = store.all("SELECT DISTINCT group_title, extends FROM custom_fields")
+                found = [
+                    {"id": str(i), "title": r["group_title"], "extends": r["extends"]}
+                    for i, r in enumerate(titles, start=1)
+                ]
+                return v3_values(found, sequential, "id")
+            return v3_values(custom_field_records(params), sequential, "id")
+        if key == ("OptionValue", "get"):
+            wanted = params.get("option_group_id")
+            ids = wanted.get("IN", []) if isinstance(wanted, dict) else [wanted]
+            rows = store.all(
+                f"SELECT * FROM option_values WHERE option_group_id IN"
+                f" ({','.join('?' * len(ids)) or 'NULL'}) ORDER BY id",
+                [int(i) for i in ids],
+            )
+            return v3_values([texts(dict(r)) for r in rows], sequential, "id")
         raise ApiError(
             f"API ({entity}, {action}) does not exist (join the API team and implement it!)",
             "not-found",
         )
+
+    # Relationships and custom fields (issue27.jsonl) --------------------------------------------
+
+    def texts(record: Mapping[str, Any]) -> dict[str, str]:
+        """A record as CiviCRM sends it: strings, and no key where there is no value."""
+        return {k: str(v) for k, v in record.items() if v is not None}
+
+    def relationships(params: Mapping[str, Any]) -> list[dict[str, str]]:
+        """`contact_id_a`/`contact_id_b` (one or IN), both required unless `options.or` pairs
+        them (issue27.jsonl 262, 265)."""
+        tests: list[str] = []
+        args: list[Any] = []
+        for side in ("contact_id_a", "contact_id_b"):
+            value = params.get(side)
+            if value is None:
+                continue
+            ids = value.get("IN", []) if isinstance(value, dict) else [value]
+            tests.append(f"{side} IN ({','.join('?' * len(ids)) or 'NULL'})")
+            args += [int(i) for i in ids]
+        either = ["contact_id_a", "contact_id_b"] in (params.get("options") or {}).get("or", [])
+        where = (" OR " if either else " AND ").join(tests) or "1"
+        rows = store.all(f"SELECT * FROM relationships WHERE {where} ORDER BY id", args)
+        return [texts(dict(r)) for r in rows]
+
+    def custom_field_records(params: Mapping[str, Any]) -> list[dict[str, str]]:
+        extends = params.get("custom_group_id.extends")
+        kinds = extends.get("IN", []) if isinstance(extends, dict) else None
+        found = []
+        for r in store.all("SELECT * FROM custom_fields ORDER BY id"):
+            if kinds is not None and r["extends"] not in kinds:
+                continue
+            record = {
+                "id": r["id"],
+                "name": r["name"],
+                "label": r["label"],
+                "data_type": r["data_type"],
+                "html_type": r["html_type"],
+                "option_group_id": r["option_group_id"],
+                "custom_group_id.title": r["group_title"],
+                "custom_group_id.extends": r["extends"],
+                "serialize": 0,
+            }
+            found.append(texts(record))
+        return found
+
+    def custom_of(user: User, contact_id: int, returned: list[str] | None) -> dict[str, str]:
+        """The custom values asked for (`return: custom_N`), "" where none; nothing for a
+        caller without "access all custom data" (issue27.jsonl 272, 274)."""
+        asked = [int(m.group(1)) for k in returned or () if (m := CUSTOM_KEY.fullmatch(k))]
+        if not asked or not user.custom_data:
+            return {}
+        values = store.custom_values(contact_id)
+        known = {r["id"] for r in store.all("SELECT id FROM custom_fields")}
+        return {f"custom_{i}": values.get(i, "") for i in asked if i in known}
+
+    def custom_written(user: User, params: Mapping[str, Any]) -> dict[int, str]:
+        """The custom values a `Contact.create` writes, checked as CiviCRM checks them (an
+        option it does not have, a number that is not one: 278, 279); none, silently, for a
+        caller without "access all custom data" (281, 282)."""
+        given = {int(m.group(1)): v for k, v in params.items() if (m := CUSTOM_KEY.fullmatch(k))}
+        if not given or not user.custom_data:
+            return {}
+        fields = {r["id"]: r for r in store.all("SELECT * FROM custom_fields")}
+        options = {
+            (r["option_group_id"], r["value"]) for r in store.all("SELECT * FROM option_values")
+        }
+        written: dict[int, str] = {}
+        for field_id, value in given.items():
+            field = fields.get(field_id)
+            if field is None:
+                continue  # CiviCRM ignores what it does not know
+            text = "" if value is None else str(value)
+            if (
+                text
+                and field["option_group_id"]
+                and (field["option_group_id"], text) not in options
+            ):
+                raise invalid_option(text, f"custom_{field_id}")
+            if text and field["data_type"] in ("Float", "Int", "Money"):
+                try:
+                    float(text)
+                except ValueError:
+                    raise ApiError(
+                        f"One of parameters  (value: {text}) is not of the type {field['data_type']}",
+                        "0",
+                    ) from None
+            if text and field["data_type"] == "Date":
+                text = f"{text[:10]} {text[11:19] or '00:00:00'}"
+            if field["data_type"] == "Boolean" and text:
+                text = "1" if text.lower() in ("1", "true") else "0"
+            written[field_id] = text
+        return written
 
     def groups_text(contact_id: int) -> str:
         rows = store.all(
@@ -781,7 +928,9 @@ def create_app(
         if contact_id is None:
             return None
         staff = store.one("SELECT staff FROM contacts WHERE id = ?", (contact_id,))
-        return User(int(contact_id), bool(staff and staff["staff"]), bool(staff and staff["staff"]))
+        is_staff = bool(staff and staff["staff"])
+        restricted = int(contact_id) == contact_id_of(5)
+        return User(int(contact_id), is_staff, is_staff, is_staff and not restricted)
 
     async def rest(request: Request) -> Response:
         items = [

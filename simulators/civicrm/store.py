@@ -25,7 +25,37 @@ CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT, title TEXT, description 
 CREATE TABLE group_contact (id INTEGER PRIMARY KEY, group_id INTEGER, contact_id INTEGER,
     status TEXT DEFAULT 'Added', UNIQUE (group_id, contact_id));
 CREATE INDEX contacts_by_key ON contacts (api_key);
+CREATE TABLE relationship_types (id INTEGER PRIMARY KEY, name_a_b TEXT, label_a_b TEXT,
+    name_b_a TEXT, label_b_a TEXT, is_active INTEGER DEFAULT 1);
+CREATE TABLE relationships (id INTEGER PRIMARY KEY, relationship_type_id INTEGER,
+    contact_id_a INTEGER, contact_id_b INTEGER, is_active INTEGER DEFAULT 1, start_date TEXT,
+    end_date TEXT);
+CREATE TABLE custom_fields (id INTEGER PRIMARY KEY, name TEXT, label TEXT, data_type TEXT,
+    html_type TEXT, option_group_id INTEGER, group_title TEXT, extends TEXT);
+CREATE TABLE option_values (id INTEGER PRIMARY KEY, option_group_id INTEGER, value TEXT,
+    label TEXT);
+CREATE TABLE custom_values (contact_id INTEGER, field_id INTEGER, value TEXT,
+    PRIMARY KEY (contact_id, field_id));
 """
+RELATIONSHIP_TYPES = (
+    (1, "Child of", "Parent of"), (2, "Spouse of", "Spouse of"), (3, "Partner of", "Partner of"),
+    (4, "Sibling of", "Sibling of"), (5, "Employee of", "Employer of"),
+    (6, "Volunteer for", "Volunteer is"), (7, "Head of Household for", "Head of Household is"),
+    (8, "Household Member of", "Household Member is"), (9, "Case Coordinator is", "Case Coordinator"),
+    (10, "Supervised by", "Supervisor"),
+)  # fmt: skip
+"""The relationship types CiviCRM 5.77 installs (recorded: issue27.jsonl 261)."""
+CUSTOM_FIELDS = (
+    (1, "T_shirt_size", "T-shirt size", "String", "Select", 102, "Supporter details", "Individual"),
+    (2, "Volunteer_hours", "Volunteer hours", "Float", "Text", None, "Supporter details", "Individual"),
+    (3, "First_donation", "First donation", "Date", "Select Date", None, "Supporter details", "Individual"),
+    (4, "Gift_Aid", "Gift Aid", "Boolean", "Radio", None, "Supporter details", "Individual"),
+    (5, "Dietary_needs", "Dietary needs", "String", "Text", None, "Supporter details", "Individual"),
+    (6, "Visits", "Visits", "Int", "Text", None, "Supporter details", "Individual"),
+    (7, "DBS_checked", "DBS checked", "Date", "Select Date", None, "Safeguarding", "Contact"),
+)  # fmt: skip
+"""The custom field sets of the real site's recording (issue27.jsonl 266): one on individuals,
+one on every contact."""
 
 
 def civi_time(moment: datetime) -> str:
@@ -98,6 +128,53 @@ class CivicrmStore(Database):
         db.executemany(
             "INSERT INTO group_contact (group_id, contact_id) VALUES (?,?)", list(world.memberships)
         )
+        self._seed_relationships_and_custom_fields(db)
+
+    def _seed_relationships_and_custom_fields(self, db: sqlite3.Connection) -> None:
+        """The real site's types and fields, and a few of each on the first people's contacts
+        (contact 2 is the first person's, contact 1 the site's organisation)."""
+        db.executemany(
+            "INSERT INTO relationship_types VALUES (?,?,?,?,?,1)",
+            [(i, a, a, b, b) for i, a, b in RELATIONSHIP_TYPES],
+        )
+        db.executemany(
+            "INSERT INTO relationships (relationship_type_id, contact_id_a, contact_id_b,"
+            " is_active, start_date, end_date) VALUES (?,?,?,?,?,?)",
+            [
+                (5, 2, 1, 1, "2023-04-01", None),
+                (2, 3, 4, 1, None, None),
+                (1, 5, 6, 0, "2001-02-03", "2025-06-30"),
+                (6, 7, 1, 1, "2024-01-15", None),
+            ],
+        )
+        db.executemany("INSERT INTO custom_fields VALUES (?,?,?,?,?,?,?,?)", CUSTOM_FIELDS)
+        db.executemany(
+            "INSERT INTO option_values (option_group_id, value, label) VALUES (102,?,?)",
+            [("S", "Small"), ("M", "Medium"), ("L", "Large")],
+        )
+        db.executemany(
+            "INSERT INTO custom_values VALUES (?,?,?)",
+            [
+                (2, 1, "M"), (2, 2, "12.5"), (2, 3, "2023-05-06 00:00:00"), (2, 4, "1"),
+                (2, 5, "Vegetarian"), (2, 6, "3"), (2, 7, "2024-02-01 00:00:00"),
+                (3, 1, "L"), (3, 4, "0"), (3, 6, "0"), (4, 2, "4"),
+            ],
+        )  # fmt: skip
+
+    def custom_values(self, contact_id: int) -> dict[int, str]:
+        rows = self.all(
+            "SELECT field_id, value FROM custom_values WHERE contact_id = ?", (contact_id,)
+        )
+        return {int(r["field_id"]): str(r["value"]) for r in rows}
+
+    def set_custom_values(self, contact_id: int, values: Mapping[int, str]) -> None:
+        """Custom values alone: the contact's modified_date stays (recorded on 5.77)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO custom_values VALUES (?,?,?) ON CONFLICT (contact_id, field_id)"
+                " DO UPDATE SET value = excluded.value",
+                [(contact_id, field, value) for field, value in values.items()],
+            )
 
     def create_contact(self, contact_type: str, values: Mapping[str, str]) -> int:
         now = civi_time(datetime.now(UTC))
@@ -129,11 +206,18 @@ class CivicrmStore(Database):
                 [*columns.values(), contact_id],
             )
 
-    def create_group(self, title: str, description: str) -> int:
+    def create_group(
+        self,
+        title: str,
+        description: str,
+        *,
+        visibility: str = "User and User Admin Only",
+        group_type: str = "2",
+    ) -> int:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO groups (name, title, description, visibility, group_type) VALUES (?,?,?,?,?)",
-                (title.replace(" ", "_"), title, description, "User and User Admin Only", "2"),
+                (title.replace(" ", "_"), title, description, visibility, group_type),
             )
             return int(cursor.lastrowid or 0)
 
