@@ -4,7 +4,9 @@ Reproduced as a client sees them: dispatch on `wsfunction`, XML unless `moodlews
 failures as HTTP 200 exception documents, PHP-bracketed parameters validated strictly, tokens per
 user and per external service, capability checks (students see their own grades only, teachers
 their class), warnings for inaccessible items in batch functions, and the mobile service's
-`tool_mobile_call_external_functions`, which stops at the first failing call.
+`tool_mobile_call_external_functions`, which stops at the first failing call. Activities,
+their completion, assignment user flags and instant messages follow the real 4.5.6 of
+`tests/recordings/moodle-4.5.6/issue27.jsonl`.
 """
 
 from __future__ import annotations
@@ -894,7 +896,7 @@ def create_app(
                 "canedit": userid == caller.id,
                 "caneditowner": userid == caller.id,
                 "cansubmit": False,
-                "extensionduedate": None,
+                "extensionduedate": extension_of(row["id"], userid),
                 "timelimit": 0,
                 "blindmarking": False,
                 "gradingstatus": "graded" if graded else "notgraded",
@@ -964,6 +966,267 @@ def create_app(
             },
             "warnings": [],
         }
+
+    # Issue 27: activities, their completion, user flags, messages ---------------------------
+
+    def extension_of(assignment: int, userid: int) -> int | None:
+        """A flags row's extension (0: none); null where the user has no row (recorded)."""
+        row = store.one(
+            "SELECT extensionduedate FROM user_flags WHERE assignment = ? AND userid = ?",
+            (assignment, userid),
+        )
+        return None if row is None else int(row["extensionduedate"])
+
+    def activity_rows(courseid: int) -> list[dict[str, Any]]:
+        """The course's activities in section order: its assignments in "General", complete on
+        a grade (tracking 2), then its page in the next section, marked by hand (tracking 1)."""
+        found = [
+            {
+                "section": 0,
+                "id": r["cmid"],
+                "name": r["name"],
+                "instance": r["id"],
+                "modname": "assign",
+                "completion": 2,
+                "rule": "completionusegrade",
+            }
+            for r in store.all(
+                "SELECT * FROM assignments WHERE course = ? ORDER BY id", (courseid,)
+            )
+        ]
+        found += [
+            {
+                "section": 1,
+                "id": r["cmid"],
+                "name": r["name"],
+                "instance": r["id"],
+                "modname": "page",
+                "completion": 1,
+                "rule": None,
+            }
+            for r in store.all("SELECT * FROM pages WHERE course = ?", (courseid,))
+        ]
+        return found
+
+    def activity_state(cmid: int, userid: int) -> tuple[int, int]:
+        row = store.one(
+            "SELECT state, timecompleted FROM activity_completions WHERE cmid = ? AND userid = ?",
+            (cmid, userid),
+        )
+        return (0, 0) if row is None else (int(row["state"]), int(row["timecompleted"] or 0))
+
+    def completion_data(activity: dict[str, Any], userid: int, tracked: bool) -> dict[str, Any]:
+        state, when = activity_state(activity["id"], userid) if tracked else (0, 0)
+        details = (
+            [
+                {
+                    "rulename": activity["rule"],
+                    "rulevalue": {"status": state, "description": "Receive a grade"},
+                }
+            ]
+            if activity["rule"]
+            else []
+        )
+        return {
+            "state": state,
+            "timecompleted": when,
+            "overrideby": None,
+            "valueused": False,
+            "hascompletion": True,
+            "isautomatic": activity["completion"] == 2,
+            "istrackeduser": tracked,
+            "uservisible": True,
+            "details": details,
+            "isoverallcomplete": state in (1, 2),
+        }
+
+    def course_contents(caller: Caller, p: dict[str, Any]) -> Any:
+        """`core_course_get_contents`: the sections and their modules; each module's
+        `completiondata` is the caller's own."""
+        course = course_row(p["courseid"])
+        if not may_enter(caller, course):
+            raise moodle_exception(
+                "errorcoursecontextnotvalid",
+                f"You cannot execute functions in the course context (course id:{course['id']})."
+                " The context error message was: Course or activity not accessible.",
+            )
+        tracked = bool(course["enablecompletion"]) and role(caller, course["id"]) == "student"
+        sections = []
+        for number, name in enumerate(["General", "New section"]):
+            modules = []
+            for activity in activity_rows(course["id"]):
+                if activity["section"] != number:
+                    continue
+                kind = activity["modname"]
+                module: dict[str, Any] = {
+                    "id": activity["id"],
+                    "url": f"{SITE_URL}/mod/{kind}/view.php?id={activity['id']}",
+                    "name": activity["name"],
+                    "instance": activity["instance"],
+                    "contextid": 1000 + activity["id"],
+                    "visible": 1,
+                    "uservisible": True,
+                    "visibleoncoursepage": 1,
+                    "modicon": f"{SITE_URL}/theme/image.php/boost/{kind}/1/monologo",
+                    "modname": kind,
+                    "purpose": "assessment" if kind == "assign" else "content",
+                    "branded": False,
+                    "modplural": "Assignments" if kind == "assign" else "Pages",
+                    "availability": None,
+                    "indent": 0,
+                    "onclick": "",
+                    "afterlink": None,
+                    "customdata": '""',
+                    "noviewlink": False,
+                    "completion": activity["completion"] if course["enablecompletion"] else 0,
+                }
+                if course["enablecompletion"]:
+                    module["completiondata"] = completion_data(activity, caller.id, tracked)
+                module |= {"downloadcontent": 1, "dates": [], "groupmode": 0}
+                modules.append(module)
+            sections.append(
+                {
+                    "id": course["id"] * 10 + number,
+                    "name": name,
+                    "visible": 1,
+                    "summary": "",
+                    "summaryformat": 1,
+                    "section": number,
+                    "hiddenbynumsections": 0,
+                    "uservisible": True,
+                    "component": None,
+                    "itemid": None,
+                    "modules": modules,
+                }
+            )
+        return sections
+
+    def activities_completion(caller: Caller, p: dict[str, Any]) -> Any:
+        """`core_completion_get_activities_completion_status`, checked in Moodle's order; no
+        activity names (the real answer has none); `[]` where completion is off."""
+        course = course_row(p["courseid"])
+        if store.one("SELECT 1 FROM users WHERE id = ?", (p["userid"],)) is None:
+            raise MoodleError("dml_missing_record_exception", "invaliduser", "Invalid user")
+        if not may_enter(caller, course):
+            raise NOT_ACCESSIBLE
+        if p["userid"] != caller.id and not grades_in(caller, course["id"]):
+            raise no_permission("View activity completion reports")
+        if not course["enablecompletion"]:
+            return {"statuses": [], "warnings": []}
+        tracked = store.role(course["id"], p["userid"]) == "student"
+        statuses = []
+        for activity in activity_rows(course["id"]):
+            data = completion_data(activity, p["userid"], tracked)
+            statuses.append(
+                {
+                    "cmid": activity["id"],
+                    "modname": activity["modname"],
+                    "instance": activity["instance"],
+                    "state": data.pop("state"),
+                    "timecompleted": data.pop("timecompleted"),
+                    "tracking": activity["completion"],
+                }
+                | data
+            )
+        return {"statuses": statuses, "warnings": []}
+
+    def user_flags(caller: Caller, p: dict[str, Any]) -> Any:
+        """`mod_assign_get_user_flags`: graders only (warning "1"); "No user flags found"
+        (warning "3") for an assignment without rows and for unknown ids."""
+        allowed, warnings = graded_assignments(
+            caller, p["assignmentids"], unknown="No user flags found"
+        )
+        result = []
+        for row in allowed:
+            flags = store.all(
+                "SELECT * FROM user_flags WHERE assignment = ? ORDER BY id", (row["id"],)
+            )
+            if not flags:
+                warnings.append(warning("assignment", row["id"], "3", "No user flags found"))
+                continue
+            result.append(
+                {
+                    "assignmentid": row["id"],
+                    "userflags": [
+                        {
+                            "id": f["id"],
+                            "userid": f["userid"],
+                            "locked": f["locked"],
+                            "mailed": 0,
+                            "extensionduedate": f["extensionduedate"],
+                            "workflowstate": f["workflowstate"],
+                            "allocatedmarker": f["allocatedmarker"],
+                        }
+                        for f in flags
+                    ],
+                }
+            )
+        return {"assignments": result, "warnings": warnings}
+
+    def may_message(caller: Caller, userid: int) -> bool:
+        """`\\core_message\\api::can_send_message`: anyone with a course in common unless blocked
+        or taking contacts only (the simulator has no contacts); a teacher of a course in
+        common whatever the learner's preferences; an administrator, anyone."""
+        if caller.is_admin or userid == caller.id:
+            return True
+        shared = shared_courses(caller, userid)
+        if any(role(caller, c["id"]) in GRADERS for c in shared):
+            return True
+        blocked = store.one(
+            "SELECT 1 FROM blocks WHERE userid = ? AND blockeduserid = ?", (userid, caller.id)
+        )
+        only_contacts = store.one("SELECT 1 FROM contacts_only WHERE userid = ?", (userid,))
+        return bool(shared) and blocked is None and only_contacts is None
+
+    def send_messages(caller: Caller, p: dict[str, Any]) -> Any:
+        """`core_message_send_instant_messages`, with 4.5.6's answers: a refusal per message
+        (`msgid` -1 and words), and a call where some were sent and some refused answered
+        `formatnotsupported` after sending (recorded)."""
+        if not store.messaging:
+            raise moodle_exception("disabled", "Messaging is disabled on this site", "message")
+        if not p["messages"]:
+            raise INVALID_PARAMETER
+        results: list[dict[str, Any]] = []
+        for message in p["messages"]:
+            to = message["touserid"]
+            error = None
+            if store.one("SELECT 1 FROM users WHERE id = ?", (to,)) is None:
+                error = f"You cannot send a message to a user ID ({to}) that doesn't exist."
+            elif len(message["text"].encode()) > 4096:
+                error = "The message is longer than the maximum allowed."
+            elif not may_message(caller, to):
+                error = (
+                    "You can't message this user due to their message preferences. "
+                    "Try adding them as a contact."
+                )
+            result: dict[str, Any] = {}
+            if message["clientmsgid"]:
+                result["clientmsgid"] = message["clientmsgid"]
+            if error is not None:
+                results.append({"msgid": -1, **result, "errormessage": error})
+                continue
+            now = int(time.time())
+            conversation = store.conversation(caller.id, to)
+            cursor = store.execute(
+                "INSERT INTO messages (useridfrom, useridto, text, timecreated, conversationid)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (caller.id, to, message["text"], now, conversation),
+            )
+            results.append(
+                {
+                    "msgid": cursor.lastrowid,
+                    **result,
+                    "text": f"<p>{html.escape(message['text'])}</p>",
+                    "timecreated": now,
+                    "conversationid": conversation,
+                    "useridfrom": caller.id,
+                }
+            )
+        for result in results:
+            result["candeletemessagesforallusers"] = caller.is_admin
+        if any(r["msgid"] > 0 for r in results) and any(r["msgid"] < 0 for r in results):
+            raise moodle_exception("formatnotsupported", "webservice/formatnotsupported")
+        return results
 
     def call_many(caller: Caller, p: dict[str, Any]) -> Any:
         """Facts 22-26: each call's answer or error, stopping at the first error."""
@@ -1076,6 +1339,37 @@ def create_app(
         ),
         "core_completion_get_course_completion_status": Function(
             Struct({"courseid": Int(), "userid": Int()}), course_completion
+        ),
+        "core_course_get_contents": Function(
+            Struct(
+                {
+                    "courseid": Int(),
+                    "options": ListOf(Struct({"name": Str(), "value": Str()}), default=[]),
+                }
+            ),
+            course_contents,
+        ),
+        "core_completion_get_activities_completion_status": Function(
+            Struct({"courseid": Int(), "userid": Int()}), activities_completion
+        ),
+        "mod_assign_get_user_flags": Function(Struct({"assignmentids": ListOf(Int())}), user_flags),
+        "core_message_send_instant_messages": Function(
+            Struct(
+                {
+                    "messages": ListOf(
+                        Struct(
+                            {
+                                "touserid": Int(),
+                                "text": Str(),
+                                "textformat": Int(default=1),
+                                "clientmsgid": Str(default=""),
+                            }
+                        ),
+                        default=[],
+                    )
+                }
+            ),
+            send_messages,
         ),
         MULTICALL: Function(
             Struct(
