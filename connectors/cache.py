@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 import httpx
@@ -49,12 +49,14 @@ class AnswerStore(Protocol):
 
 
 class MemoryStore:
-    """In this process (cachetools TLRU): one per source."""
+    """In this process (cachetools TLRU): one per source, its answers timed on `clock`."""
 
-    def __init__(self, maxsize: int = 10_000) -> None:
+    def __init__(
+        self, maxsize: int = 10_000, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._generation = 0
         self._answers: TLRUCache[tuple[int, CacheKey], tuple[float, bytes]] = TLRUCache(
-            maxsize=maxsize, ttu=lambda _key, value, now: now + value[0], timer=time.monotonic
+            maxsize=maxsize, ttu=lambda _key, value, now: now + value[0], timer=clock
         )
 
     async def lookup(self, key: CacheKey) -> tuple[int, bytes | None]:

@@ -32,6 +32,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .breaker import Breaker
 from .cache import CacheKey, ResponseCache
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 from .transport import TLS, PooledTransport, ProxyRefused, TLSFailure
@@ -177,15 +178,22 @@ async def _pause_before_the_first_retry(state: RetryCallState) -> None:
         await asyncio.sleep(random.uniform(0, 0.05))
 
 
-def breaker_for(source: str, *, failures: int, reset_s: float) -> CircuitBreaker:
+def breaker_for(
+    source: str,
+    *,
+    failures: int,
+    reset_s: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> CircuitBreaker:
     """A circuit breaker for one source, shared by every request to it: it opens after
     `failures` transport failures or 5xx answers in a row, and lets a call through again after
-    `reset_s` seconds."""
-    return CircuitBreaker(
-        failure_threshold=failures,
-        recovery_timeout=reset_s,
-        expected_exception=(httpx.TransportError, _ServerFailure),
+    `reset_s` seconds of `clock`."""
+    return Breaker(
+        failures=failures,
+        reset_s=reset_s,
+        expected=(httpx.TransportError, _ServerFailure),
         name=source,
+        clock=clock,
     )
 
 

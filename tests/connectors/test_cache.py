@@ -93,23 +93,32 @@ async def test_a_read_that_began_before_a_write_is_not_kept_after_it() -> None:
 
 async def test_answers_expire_and_a_call_kind_can_be_left_out() -> None:
     recorder = Recorder(counting)
-    cache = ResponseCache(0.05, ttl_by_call={"GET /live": 0})
+    now = [1000.0]
+    store = MemoryStore(clock=lambda: now[0])
+    cache = ResponseCache(30, ttl_by_call={"GET /live": 0}, store=store)
     source = upstream(httpx.MockTransport(recorder), cache, "caller-a")
     await read(source)
     await read(source, "/live")
     await read(source, "/live")
     assert len(recorder.requests) == 3  # /live is never kept
-    await asyncio.sleep(0.1)
+    now[0] += 29.9
+    await read(source)
+    assert len(recorder.requests) == 3
+    now[0] += 0.1
     await read(source)
     assert len(recorder.requests) == 4
 
 
 async def test_identical_reads_in_flight_share_one_exchange() -> None:
     sent: list[httpx.Request] = []
+    both_sent = asyncio.Event()
 
     async def slow(request: httpx.Request) -> httpx.Response:
+        # Answers only once two exchanges are on their way: every read is in flight by then.
         sent.append(request)
-        await asyncio.sleep(0.05)
+        if len(sent) == 2:
+            both_sent.set()
+        await both_sent.wait()
         return counting(request)
 
     cache = ResponseCache(30)
@@ -159,11 +168,14 @@ async def test_answers_kept_in_redis_are_apart_per_caller_and_forgotten_on_a_wri
         assert await read(one, token_like="not-in-keys") != first
         assert len(recorder.requests) == 4
         await read(one, "/short")
-        await asyncio.sleep(0.3)
         await read(one, "/short")
-        assert len(recorder.requests) == 6  # expired in Redis
+        assert len(recorder.requests) == 5  # kept
         names = [name.decode() async for name in redis.scan_iter(f"{store.namespace}:*")]
         assert names and not any("not-in-keys" in name for name in names)
+        (short,) = [name for name in names if ":GET /short:" in name]
+        assert 0 < await redis.pttl(short) <= 200  # Redis forgets it after its own TTL
+        (long,) = [name for name in names if ":GET /courses:" in name and ":caller-b:" in name]
+        assert 200 < await redis.pttl(long) <= 30_000
     finally:
         await redis.aclose()
 

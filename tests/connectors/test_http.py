@@ -15,8 +15,9 @@ async def test_the_shared_client_never_keeps_a_cookie() -> None:
     recorder = Recorder(
         lambda r: httpx.Response(200, headers={"Set-Cookie": "PHPSESSID=caller-one; Path=/"})
     )
-    async with new_client(timeout_s=5, max_connections=2) as client:
-        client._transport = httpx.MockTransport(recorder)  # the real client, with a fake network
+    # The real client, with a fake network.
+    transport = httpx.MockTransport(recorder)
+    async with new_client(timeout_s=5, max_connections=2, transport=transport) as client:
         await client.get("http://crm.test/login")
         await client.get("http://crm.test/contacts")
     assert "cookie" not in recorder.requests[1].headers

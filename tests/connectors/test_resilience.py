@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -60,16 +59,29 @@ async def test_writes_and_read_timeouts_are_not_retried() -> None:
     assert response.status_code == 200 and len(recorder.requests) == 2  # a read sent by POST
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_the_breaker_opens_fails_fast_and_tries_again_later() -> None:
     recorder = Recorder(answers(500, 500, 500, 200))
-    breaker = breaker_for("lms", failures=3, reset_s=1)
+    clock = Clock()
+    breaker = breaker_for("lms", failures=3, reset_s=30, clock=clock)
     source = upstream(recorder, Resilience(breaker=breaker))
     for _ in range(3):
         assert (await source.request("GET", "/x")).status_code == 500  # the connector maps it
     with pytest.raises(Unavailable) as caught:
         await source.request("GET", "/x")
     assert caught.value.upstream_code == "circuit_open" and len(recorder.requests) == 3
-    await asyncio.sleep(1.1)
+    clock.now += 29.5
+    with pytest.raises(Unavailable):
+        await source.request("GET", "/x")  # still open
+    assert len(recorder.requests) == 3
+    clock.now += 0.5
     assert (await source.request("GET", "/x")).status_code == 200  # let through, and closes
     assert (await source.request("GET", "/x")).status_code == 200
     assert len(recorder.requests) == 5
