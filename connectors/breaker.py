@@ -17,7 +17,9 @@ class Breaker(CircuitBreaker):
     """circuitbreaker's `CircuitBreaker`, whose time open is measured on `clock` (tests move a
     clock of their own instead of sleeping through `reset_s`). It opens after `failures` failures
     in a row and lets a call through again `reset_s` seconds after its last failure, as
-    circuitbreaker's does; `state`, `opened` and `open_until` read `open_remaining`."""
+    circuitbreaker's does. It leans on circuitbreaker 2.1 reading `open_remaining` for `state`,
+    `opened` and `open_until`, and counting a failure in `__exit__`; the breaker's test in
+    tests/connectors/test_resilience.py moves the clock and fails if either changes."""
 
     def __init__(
         self,
