@@ -151,9 +151,9 @@ class MoodleLoaders:
             self._completions
         )
         self.activities: DataLoader[int, list[moodle.Activity]] = loader(self._activities)
-        self.activity_completions: DataLoader[
-            tuple[int, int], list[moodle.ActivityCompletion]
-        ] = loader(self._activity_completions)
+        self.activity_completions: DataLoader[tuple[int, int], list[moodle.ActivityCompletion]] = (
+            loader(self._activity_completions)
+        )
         self.graded_flags: DataLoader[int, list[moodle.UserFlags] | None] = loader(
             self._naming(self._graded_flags)
         )
@@ -411,6 +411,25 @@ NEEDS = (
         "report/completion:view (else only the caller's own)",
     ),
     Need("MoodleUser.courses", ("core_enrol_get_users_courses",), "moodle/course:viewparticipants"),
+    Need("Course.activities", ("core_course_get_contents",)),
+    Need(
+        "Course.activityCompletions",
+        ("core_completion_get_activities_completion_status", "core_course_get_contents"),
+        "report/progress:view (else only the caller's own)",
+    ),
+    Need(
+        "Activity.completions",
+        ("core_completion_get_activities_completion_status", "core_enrol_get_enrolled_users"),
+        "report/progress:view (else only the caller's own)",
+    ),
+    Need(
+        "Assignment.userFlags",
+        ("mod_assign_get_user_flags", "mod_assign_get_submission_status"),
+        GRADES,
+    ),
+    Need(
+        "Mutation.sendMessage", ("core_message_send_instant_messages",), "moodle/site:sendmessage"
+    ),
     Need("Person.moodleUser", ("core_user_get_users_by_field",), "moodle/user:viewdetails"),
 )
 """The web service functions each field calls, and the capability Moodle checks per course."""
