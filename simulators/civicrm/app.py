@@ -635,8 +635,8 @@ def create_app(
         if key == ("Relationship", "get"):
             return v3_values(relationships(params), sequential, "id")
         if key == ("RelationshipType", "get"):
-            rows = store.all("SELECT * FROM relationship_types ORDER BY id")
-            return v3_values([texts(dict(r)) for r in rows], sequential, "id")
+            kinds = store.all("SELECT * FROM relationship_types ORDER BY id")
+            return v3_values([texts(dict(r)) for r in kinds], sequential, "id")
         if key in (("CustomField", "get"), ("CustomGroup", "get")):
             # issue27.jsonl 268, 269: only "administer CiviCRM and access all custom data"
             if not user.custom_data:
@@ -655,13 +655,17 @@ def create_app(
             return v3_values(custom_field_records(params), sequential, "id")
         if key == ("OptionValue", "get"):
             wanted = params.get("option_group_id")
-            ids = wanted.get("IN", []) if isinstance(wanted, dict) else [wanted]
-            rows = store.all(
+            ids = [
+                int(i)
+                for i in (wanted.get("IN", []) if isinstance(wanted, dict) else [wanted])
+                if i is not None
+            ]
+            chosen = store.all(
                 f"SELECT * FROM option_values WHERE option_group_id IN"
                 f" ({','.join('?' * len(ids)) or 'NULL'}) ORDER BY id",
-                [int(i) for i in ids],
+                ids,
             )
-            return v3_values([texts(dict(r)) for r in rows], sequential, "id")
+            return v3_values([texts(dict(r)) for r in chosen], sequential, "id")
         raise ApiError(
             f"API ({entity}, {action}) does not exist (join the API team and implement it!)",
             "not-found",
