@@ -646,10 +646,10 @@ def create_app(
                     "unauthorized",
                 )
             if entity == "CustomGroup":
-                titles = store.all("SELECT DISTINCT group_title, extends FROM custom_fields")
+                sets = store.all("SELECT DISTINCT group_title, extends FROM custom_fields")
                 found = [
                     {"id": str(i), "title": r["group_title"], "extends": r["extends"]}
-                    for i, r in enumerate(titles, start=1)
+                    for i, r in enumerate(sets, start=1)
                 ]
                 return v3_values(found, sequential, "id")
             return v3_values(custom_field_records(params), sequential, "id")
