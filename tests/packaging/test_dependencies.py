@@ -31,6 +31,8 @@ def imported(*folders: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
+            if {"recordings", "node_modules"} & set(path.relative_to(ROOT).parts):
+                continue  # scripts run against a real site, with what that setup installs
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
@@ -40,8 +42,9 @@ def imported(*folders: str) -> dict[str, set[str]]:
                     continue
                 for name in names:
                     top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in OWN:
-                        found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+                    if top in sys.stdlib_module_names or top in OWN:
+                        continue
+                    found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     return found
 
 
