@@ -54,7 +54,11 @@ def redact(body: Any) -> tuple[Any, list[dict[str, Any]]]:
         if isinstance(x, dict):
             done = {}
             for k, v in x.items():
-                if k in ("token", "privatetoken", "userprivateaccesskey") and isinstance(v, str) and v:
+                if (
+                    k in ("token", "privatetoken", "userprivateaccesskey")
+                    and isinstance(v, str)
+                    and v
+                ):
                     found.append({"key": k, "length": len(v)})
                     done[k] = "<key>" if k == "userprivateaccesskey" else "<token>"
                 else:
@@ -130,42 +134,129 @@ def message(to: int, text: str) -> dict[str, Any]:
 def record() -> None:
     # The course's activities.
     for user in ("teacher1", "teacher2", "student1", "admin", "outsider"):
-        call(user, "activities of MATH101, contents left out", CONTENTS, {"courseid": MATH, **NO_CONTENTS})
+        call(
+            user,
+            "activities of MATH101, contents left out",
+            CONTENTS,
+            {"courseid": MATH, **NO_CONTENTS},
+        )
     call("teacher1", "activities of MATH101 with their contents", CONTENTS, {"courseid": MATH})
     call("student1", "activities of LIT210", CONTENTS, {"courseid": LIT, **NO_CONTENTS})
-    call("student1", "activities of the hidden course, enrolled", CONTENTS, {"courseid": HID, **NO_CONTENTS})
-    call("student1", "activities of CODE301 (completion off)", CONTENTS, {"courseid": CODE, **NO_CONTENTS})
+    call(
+        "student1",
+        "activities of the hidden course, enrolled",
+        CONTENTS,
+        {"courseid": HID, **NO_CONTENTS},
+    )
+    call(
+        "student1",
+        "activities of CODE301 (completion off)",
+        CONTENTS,
+        {"courseid": CODE, **NO_CONTENTS},
+    )
     call("teacher1", "activities of an unknown course", CONTENTS, {"courseid": 999, **NO_CONTENTS})
-    many("teacher1", "activities of two courses in one multi-call",
-         [(CONTENTS, {"courseid": MATH, **NO_CONTENTS}), (CONTENTS, {"courseid": LIT, **NO_CONTENTS})])
+    many(
+        "teacher1",
+        "activities of two courses in one multi-call",
+        [
+            (CONTENTS, {"courseid": MATH, **NO_CONTENTS}),
+            (CONTENTS, {"courseid": LIT, **NO_CONTENTS}),
+        ],
+    )
 
     # Activity completion per learner.
     for learner in (S1, S2, S3, S4, S5):
-        call("teacher1", "activity completion of a learner, as the editing teacher", STATUS,
-             {"courseid": MATH, "userid": learner})
+        call(
+            "teacher1",
+            "activity completion of a learner, as the editing teacher",
+            STATUS,
+            {"courseid": MATH, "userid": learner},
+        )
     for learner in (S1, S2, S3, S4, S5):
-        call("teacher2", "activity completion of a learner, as the non-editing teacher", STATUS,
-             {"courseid": MATH, "userid": learner})
+        call(
+            "teacher2",
+            "activity completion of a learner, as the non-editing teacher",
+            STATUS,
+            {"courseid": MATH, "userid": learner},
+        )
     call("student1", "own activity completion", STATUS, {"courseid": MATH, "userid": S1})
     call("student2", "own activity completion", STATUS, {"courseid": MATH, "userid": S2})
     call("student1", "a classmate's activity completion", STATUS, {"courseid": MATH, "userid": S2})
-    call("admin", "a learner's activity completion, as the administrator", STATUS, {"courseid": MATH, "userid": S1})
-    call("outsider", "activity completion in a course the caller is not in", STATUS, {"courseid": MATH, "userid": S1})
-    call("teacher1", "activity completion of a teacher (not a learner)", STATUS, {"courseid": MATH, "userid": T2})
-    call("teacher1", "activity completion of a user not enrolled", STATUS, {"courseid": MATH, "userid": OUTSIDER})
-    call("teacher1", "activity completion of an unknown user", STATUS, {"courseid": MATH, "userid": 99999})
-    call("teacher1", "activity completion in an unknown course", STATUS, {"courseid": 999, "userid": S1})
-    call("teacher1", "activity completion in LIT210 (no activity tracked)", STATUS, {"courseid": LIT, "userid": S1})
-    call("teacher1", "activity completion in CODE301 (completion off) of teacher1 as its student", STATUS,
-         {"courseid": CODE, "userid": T1})
-    call("student1", "activity completion in CODE301 (completion off)", STATUS, {"courseid": CODE, "userid": S1})
-    call("student1", "activity completion in the hidden course, enrolled", STATUS, {"courseid": HID, "userid": S1})
-    many("teacher1", "activity completion of the class in one multi-call",
-         [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3, S4, S5)])
-    many("teacher2", "activity completion of the class in one multi-call",
-         [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3, S4, S5)])
-    many("student1", "own and a classmate's activity completion in one multi-call (stops at the refusal)",
-         [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3)])
+    call(
+        "admin",
+        "a learner's activity completion, as the administrator",
+        STATUS,
+        {"courseid": MATH, "userid": S1},
+    )
+    call(
+        "outsider",
+        "activity completion in a course the caller is not in",
+        STATUS,
+        {"courseid": MATH, "userid": S1},
+    )
+    call(
+        "teacher1",
+        "activity completion of a teacher (not a learner)",
+        STATUS,
+        {"courseid": MATH, "userid": T2},
+    )
+    call(
+        "teacher1",
+        "activity completion of a user not enrolled",
+        STATUS,
+        {"courseid": MATH, "userid": OUTSIDER},
+    )
+    call(
+        "teacher1",
+        "activity completion of an unknown user",
+        STATUS,
+        {"courseid": MATH, "userid": 99999},
+    )
+    call(
+        "teacher1",
+        "activity completion in an unknown course",
+        STATUS,
+        {"courseid": 999, "userid": S1},
+    )
+    call(
+        "teacher1",
+        "activity completion in LIT210 (no activity tracked)",
+        STATUS,
+        {"courseid": LIT, "userid": S1},
+    )
+    call(
+        "teacher1",
+        "activity completion in CODE301 (completion off) of teacher1 as its student",
+        STATUS,
+        {"courseid": CODE, "userid": T1},
+    )
+    call(
+        "student1",
+        "activity completion in CODE301 (completion off)",
+        STATUS,
+        {"courseid": CODE, "userid": S1},
+    )
+    call(
+        "student1",
+        "activity completion in the hidden course, enrolled",
+        STATUS,
+        {"courseid": HID, "userid": S1},
+    )
+    many(
+        "teacher1",
+        "activity completion of the class in one multi-call",
+        [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3, S4, S5)],
+    )
+    many(
+        "teacher2",
+        "activity completion of the class in one multi-call",
+        [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3, S4, S5)],
+    )
+    many(
+        "student1",
+        "own and a classmate's activity completion in one multi-call (stops at the refusal)",
+        [(STATUS, {"courseid": MATH, "userid": u}) for u in (S1, S2, S3)],
+    )
 
     # Assignment user flags.
     for user in ("teacher1", "teacher2", "student1", "admin", "outsider"):
@@ -175,37 +266,67 @@ def record() -> None:
         for user in ("teacher1", "teacher2", "student2"):
             call(user, "user flags of one assignment", FLAGS, {"assignmentids": [assignment]})
     call("teacher1", "user flags of an unknown assignment", FLAGS, {"assignmentids": [999]})
-    call("student2", "own submission status, with the extension on Essay 1",
-         "mod_assign_get_submission_status", {"assignid": 1})
+    call(
+        "student2",
+        "own submission status, with the extension on Essay 1",
+        "mod_assign_get_submission_status",
+        {"assignid": 1},
+    )
 
     # Messaging.
     text = "Please finish Essay 1 this week."
-    call("student1", "a message to a classmate, one blocking the sender, one taking contacts only, "
-         "one sharing no course, an unknown user", SEND,
-         {"messages": [message(u, text) for u in (S2, S3, S4, OUTSIDER, 99999)]})
+    call(
+        "student1",
+        "a message to a classmate, one blocking the sender, one taking contacts only, "
+        "one sharing no course, an unknown user",
+        SEND,
+        {"messages": [message(u, text) for u in (S2, S3, S4, OUTSIDER, 99999)]},
+    )
     for u in (S2, S3, S4, OUTSIDER, 99999):
         call("student1", "a message to one user", SEND, {"messages": [message(u, text)]})
-    many("student1", "one message a call, to a classmate, one blocking the sender, one taking contacts "
-         "only, one sharing no course, an unknown user, in one multi-call",
-         [(SEND, {"messages": [message(u, text)]}) for u in (S2, S3, S4, OUTSIDER, 99999)])
-    call("teacher1", "a message to learners, one blocking a classmate and one taking contacts only", SEND,
-         {"messages": [message(u, text) for u in (S3, S4, S5)]})
-    call("teacher2", "a message from the non-editing teacher to a learner taking contacts only", SEND,
-         {"messages": [message(S4, text)]})
+    many(
+        "student1",
+        "one message a call, to a classmate, one blocking the sender, one taking contacts "
+        "only, one sharing no course, an unknown user, in one multi-call",
+        [(SEND, {"messages": [message(u, text)]}) for u in (S2, S3, S4, OUTSIDER, 99999)],
+    )
+    call(
+        "teacher1",
+        "a message to learners, one blocking a classmate and one taking contacts only",
+        SEND,
+        {"messages": [message(u, text) for u in (S3, S4, S5)]},
+    )
+    call(
+        "teacher2",
+        "a message from the non-editing teacher to a learner taking contacts only",
+        SEND,
+        {"messages": [message(S4, text)]},
+    )
     call("admin", "a message from the administrator", SEND, {"messages": [message(S5, text)]})
     call("student1", "a message to oneself", SEND, {"messages": [message(S1, text)]})
     call("student1", "a message too long", SEND, {"messages": [message(S2, "x" * 4097)]})
     call("student1", "no messages", SEND, {"messages": []})
-    call("teacher1", "a message with a client id", SEND,
-         {"messages": [{**message(S5, text), "clientmsgid": "lg-1"}]})
+    call(
+        "teacher1",
+        "a message with a client id",
+        SEND,
+        {"messages": [{**message(S5, text), "clientmsgid": "lg-1"}]},
+    )
     cfg = os.environ.get("MOODLE_CLI_CFG")
     if cfg:
         subprocess.run([*shlex.split(cfg), "--name=messaging", "--set=0"], check=True)
         try:
-            call("teacher1", "messaging disabled on the site", SEND,
-                 {"messages": [message(u, text) for u in (S3, S5)]})
-            many("teacher1", "messaging disabled, one message a call in one multi-call",
-                 [(SEND, {"messages": [message(u, text)]}) for u in (S3, S5)])
+            call(
+                "teacher1",
+                "messaging disabled on the site",
+                SEND,
+                {"messages": [message(u, text) for u in (S3, S5)]},
+            )
+            many(
+                "teacher1",
+                "messaging disabled, one message a call in one multi-call",
+                [(SEND, {"messages": [message(u, text)]}) for u in (S3, S5)],
+            )
         finally:
             subprocess.run([*shlex.split(cfg), "--name=messaging", "--set=1"], check=True)
 

@@ -25,19 +25,29 @@ EXAMPLES = Path(__file__).resolve().parents[4] / "playground" / "examples"
 
 
 def gid(type_name: str, upstream_id: str) -> str:
-    return base64.urlsafe_b64encode(f"moodle:{type_name}:{upstream_id}".encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(f"moodle:{type_name}:{upstream_id}".encode()).decode().rstrip("=")
+    )
 
 
 def post(url: str, data: bytes, headers: dict[str, str]) -> Any:
     with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers)) as answer:
-        return json.loads(answer.read()) if "json" in answer.headers.get("content-type", "") else None
+        return (
+            json.loads(answer.read()) if "json" in answer.headers.get("content-type", "") else None
+        )
 
 
-def run(user: str, case: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(
+    user: str, case: str, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
     post(f"{PROXY}/_case", case.encode(), {})
     token = open(os.path.join(TOKENS, user)).read().strip()
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    headers = {"content-type": "application/json", "X-Moodle-Token": token, "X-Legacygraph-Trace": "1"}
+    headers = {
+        "content-type": "application/json",
+        "X-Moodle-Token": token,
+        "X-Legacygraph-Trace": "1",
+    }
     answer = post(f"{GATEWAY}/graphql", body, headers)
     upstream = answer.pop("extensions", {}).get("upstream", {}).get("moodle", {})
     return {
@@ -61,31 +71,91 @@ def record() -> list[dict[str, Any]]:
     message = (EXAMPLES / "message-learners.graphql").read_text()
     done = []
     for user in ("teacher1", "teacher2", "admin", "student1"):
-        done.append(run(user, f"learners behind on Essay 1, as {user}", behind,
-                        {"course": MATH, "activity": ESSAY}))
-    done.append(run("teacher1", "a learner's activity completion, named", f"""{{
+        done.append(
+            run(
+                user,
+                f"learners behind on Essay 1, as {user}",
+                behind,
+                {"course": MATH, "activity": ESSAY},
+            )
+        )
+    done.append(
+        run(
+            "teacher1",
+            "a learner's activity completion, named",
+            f"""{{
         course(id: "{MATH}") {{ activityCompletions(userId: "{S[6]}") {{
-          state completed tracking timeCompleted activity {{ name kind visible }} }} }} }}"""))
-    done.append(run("student1", "own and a classmate's activity completion", f"""{{
+          state completed tracking timeCompleted activity {{ name kind visible }} }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "student1",
+            "own and a classmate's activity completion",
+            f"""{{
         course(id: "{MATH}") {{ mine: activityCompletions(userId: "{S[5]}") {{ state activity {{ name }} }}
-          theirs: activityCompletions(userId: "{S[6]}") {{ state }} }} }}"""))
-    done.append(run("teacher1", "the class's course and activity completion", f"""{{
+          theirs: activityCompletions(userId: "{S[6]}") {{ state }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "teacher1",
+            "the class's course and activity completion",
+            f"""{{
         course(id: "{MATH}") {{ completions {{ learner {{ fullName }} completion {{ completed }}
-          activities {{ state activity {{ name }} }} }} }} }}"""))
-    done.append(run("teacher2", "the course's activities", f"""{{
-        course(id: "{MATH}") {{ activities {{ id name kind section visible completionTracking }} }} }}"""))
-    done.append(run("teacher1", "user flags of Group Project", f"""{{
+          activities {{ state activity {{ name }} }} }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "teacher2",
+            "the course's activities",
+            f"""{{
+        course(id: "{MATH}") {{ activities {{ id name kind section visible completionTracking }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "teacher1",
+            "user flags of Group Project",
+            f"""{{
         course(id: "{MATH}") {{ activity(id: "{gid("Activity", "2:8")}") {{ assignment {{ name
-          userFlags {{ user {{ fullName }} extensionDueDate workflowState allocatedMarker {{ fullName }} }} }} }} }} }}"""))
-    done.append(run("student2", "own user flags in Essay 1", f"""{{
+          userFlags {{ user {{ fullName }} extensionDueDate workflowState allocatedMarker {{ fullName }} }} }} }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "student2",
+            "own user flags in Essay 1",
+            f"""{{
         course(id: "{MATH}") {{ activity(id: "{ESSAY}") {{ assignment {{ name
-          userFlags {{ extensionDueDate workflowState }} }} }} }} }}"""))
-    done.append(run("teacher1", "message them: the learner behind on Essay 1", message,
-                    {"to": [S[9]], "text": "Please finish Essay 1 this week."}))
-    done.append(run("student1", "message five users as a learner", message,
-                    {"to": [S[6], S[7], S[8], S[11], S[99999]], "text": "Please finish Essay 1 this week."}))
-    done.append(run("teacher2", "message a learner who takes contacts only, twice in the list", message,
-                    {"to": [S[8], S[8]], "text": "Please finish Essay 1 this week."}))
+          userFlags {{ extensionDueDate workflowState }} }} }} }} }}""",
+        )
+    )
+    done.append(
+        run(
+            "teacher1",
+            "message them: the learner behind on Essay 1",
+            message,
+            {"to": [S[9]], "text": "Please finish Essay 1 this week."},
+        )
+    )
+    done.append(
+        run(
+            "student1",
+            "message five users as a learner",
+            message,
+            {"to": [S[6], S[7], S[8], S[11], S[99999]], "text": "Please finish Essay 1 this week."},
+        )
+    )
+    done.append(
+        run(
+            "teacher2",
+            "message a learner who takes contacts only, twice in the list",
+            message,
+            {"to": [S[8], S[8]], "text": "Please finish Essay 1 this week."},
+        )
+    )
     return done
 
 
@@ -95,4 +165,10 @@ if __name__ == "__main__":
         for entry in results:
             lines.write(json.dumps(entry) + "\n")
     for entry in results:
-        print(entry["requests"], entry["user"], entry["case"], "errors" in entry["answer"], file=sys.stderr)
+        print(
+            entry["requests"],
+            entry["user"],
+            entry["case"],
+            "errors" in entry["answer"],
+            file=sys.stderr,
+        )
