@@ -391,7 +391,9 @@ class Activity(Node):
             return_exceptions=True,
         )
         rows = [
-            ActivityLearnerCompletion(learner=MoodleUser.of(user), outcome=outcome, activity=self)
+            ActivityLearnerCompletion(
+                learner=MoodleUser.of(user), outcome=outcome, activity=self.data
+            )
             for user, outcome in zip(users, found, strict=True)
         ]
         if completed is not None:
@@ -446,12 +448,14 @@ class ActivityCompletion:
 class ActivityLearnerCompletion:
     learner: MoodleUser
     outcome: strawberry.Private[list[moodle.ActivityCompletion] | BaseException]
-    activity: strawberry.Private[Activity]
+    # The activity's record, not its GraphQL type: federation would list a private field's type
+    # among the entities a second time.
+    activity: strawberry.Private[moodle.Activity]
 
     def _found(self) -> moodle.ActivityCompletion | None:
         if isinstance(self.outcome, BaseException):
             return None
-        return next((c for c in self.outcome if c.activity_id == self.activity.data.id), None)
+        return next((c for c in self.outcome if c.activity_id == self.activity.id), None)
 
     def is_completed(self) -> bool:
         found = self._found()
@@ -484,10 +488,10 @@ class ActivityLearnerCompletion:
         return found.extension_due_date if found else None
 
     async def _flags(self, info: Info) -> moodle.UserFlags | None:
-        if self.activity.data.kind != "assign":
+        if self.activity.kind != "assign":
             return None
         loaders = info.context.loaders(MOODLE)
-        return await loaders.flags_of(self.activity.data.instance, self.learner.data.id)
+        return await loaders.flags_of(self.activity.instance, self.learner.data.id)
 
 
 @strawberry.type(description="One learner's completion of one course.")
