@@ -23,13 +23,14 @@ from .config import FederationSettings, GraphQLSettings, LimitsSettings
 from .context import Context
 from .documents import PreparedDocuments
 from .errors import CODE_BY_KIND, UserInputError, give_codes
-from .execution import GatewayExecutor, use_lean_resolvers
+from .execution import use_lean_resolvers
 from .federation import mark_entities
 from .ids import GlobalId, InvalidId
 from .limits import query_limits
 from .login import LoginAllPayload, LoginPayload, SourceLogin, login_on
 from .nodes import resolve_node
 from .pagination import Connection, sliced
+from .plans import PlanExecutor
 from .tracing import upstream_report
 from .types.common import Group, GroupSource, Info, Node, Source, page_window
 from .types.person import Person
@@ -269,7 +270,7 @@ def build_schema(
         RecordOperation,
     ]
     parts: dict[str, Any] = {
-        "execution_context_class": None if stock else GatewayExecutor,
+        "execution_context_class": None if stock else PlanExecutor,
         "query": Query,
         "mutation": Mutation,
         # Every type a global id names, so that the types reached only through an interface

@@ -136,7 +136,7 @@ def test_an_extension_that_sees_every_field_still_sees_every_field() -> None:
 
 
 def test_the_gateway_schema_uses_both_shortcuts() -> None:
-    assert gateway_schema.execution_context_class is GatewayExecutor
+    assert issubclass(gateway_schema.execution_context_class, GatewayExecutor)
     author = graphql_schema(gateway_schema).type_map["Discussion"].fields["author"]  # type: ignore[union-attr]
     assert author.resolve.__qualname__.startswith("_lean_resolver")
 

@@ -1,0 +1,126 @@
+"""The two queries of the side-by-side bench (`../shared/bench-peers`), run in process, for
+instruction counts.
+
+Q1 is 100 discussions with their authors, Q2 one user by global id, asked the way bench-peers
+asks them (the gateway acting as Flarum user 1 through the API key). Flarum's answers are
+recorded once from the simulator and replayed from memory (as in `bench.overhead`), so what is
+measured is the gateway alone: endpoint, parsing and validation (cached), execution, the
+upstream client over a mock transport, JSON.
+
+On a machine shared with other work, time is noise; instructions are not. Under callgrind, the
+measured loop alone is counted (instrumentation is switched on around it with
+`callgrind_control`):
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/q1.out \\
+        .venv/bin/python -m bench.instructions q1 --requests 200 --callgrind
+    callgrind_annotate /tmp/q1.out | head   # total Ir / 200 = instructions per query
+
+Without `--callgrind` it prints CPU time per query. `--executor shortcut` runs the executor
+without plans (`graph/execution.py` alone), for a before and after in one tree. The client asks
+for no compression, as the bench's load generator does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import time
+
+import httpx
+
+from graph.app import create_app
+from graph.config import Settings, SourcesSettings
+from graph.execution import GatewayExecutor
+from graph.ids import encode_id
+from graph.plans import PlanExecutor
+from graph.sources.flarum import FlarumSettings
+from simulators.flarum import SERVICE_API_KEY
+from simulators.flarum import create_app as create_flarum
+from simulators.serve import serve_in_thread
+from simulators.world import build_world
+
+from .overhead import Recorded
+
+QUERIES = {
+    "q1": "{ discussions(first: 100) { nodes { id title author { id displayName } } } }",
+    "q2": '{ node(id: "ID") { ... on FlarumUser { id displayName email } } }'.replace(
+        "ID", encode_id("flarum", "FlarumUser", "1")
+    ),
+}
+EXECUTORS = {"plan": PlanExecutor, "shortcut": GatewayExecutor}
+
+
+def callgrind(switch: str) -> None:
+    """Switch callgrind's instrumentation of this process on or off."""
+    command = ["callgrind_control", "-i", switch, str(os.getpid())]
+    subprocess.run(command, check=True)
+
+
+async def measure(
+    flarum_url: str, query: str, requests: int, *, executor: str, under_callgrind: bool
+) -> float:
+    """CPU milliseconds per query."""
+    flarum = FlarumSettings(
+        url=flarum_url,
+        cache_ttl_s=0,  # every query reaches "Flarum"
+        api_key=SERVICE_API_KEY,
+        api_user_id=1,
+        allow_service_fallback=True,
+    )
+    app = create_app(Settings(sources=SourcesSettings(flarum=flarum)))
+    for route in app.routes:
+        if getattr(route, "path", "") == "/graphql":
+            route.endpoint.schema.execution_context_class = EXECUTORS[executor]  # type: ignore[attr-defined]
+    recorded = Recorded()
+    async with app.router.lifespan_context(app):
+        for client in app.state.gateway.clients.values():
+            client._transport = httpx.MockTransport(recorded)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", headers={"accept-encoding": "identity"}
+        ) as client:
+
+            async def ask() -> None:
+                body = (await client.post("/graphql", json={"query": query})).json()
+                assert "errors" not in body and body["data"], body
+
+            for _ in range(30):  # warm the caches (documents, plans, tokens)
+                await ask()
+            if under_callgrind:
+                callgrind("on")
+            started = time.process_time()
+            for _ in range(requests):
+                await ask()
+            spent = time.process_time() - started
+            if under_callgrind:
+                callgrind("off")
+            return spent * 1000 / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("query", choices=sorted(QUERIES))
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--executor", choices=sorted(EXECUTORS), default="plan")
+    parser.add_argument("--callgrind", action="store_true")
+    args = parser.parse_args()
+    with serve_in_thread(create_flarum(build_world())) as flarum_url:
+        spent = asyncio.run(
+            measure(
+                flarum_url,
+                QUERIES[args.query],
+                args.requests,
+                executor=args.executor,
+                under_callgrind=args.callgrind,
+            )
+        )
+    print(
+        f"{args.query} ({args.executor}) in process, {args.requests} queries:"
+        f" {spent:.3f} ms CPU per query"
+    )
+
+
+if __name__ == "__main__":
+    main()
