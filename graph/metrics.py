@@ -5,12 +5,15 @@ carry names only, never a credential."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from circuitbreaker import STATE_CLOSED, CircuitBreaker
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from connectors.http import CallStats
+
+from .plans import PLAN_COUNTS
 
 __all__ = ["Metrics"]
 
@@ -62,6 +65,7 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.registry.register(PlanCounts())
 
     def operation(self, name: str | None) -> str:
         if not name:
@@ -89,3 +93,18 @@ class Metrics:
         for source, breaker in (breakers or {}).items():
             self.breaker_open.labels(source).set(0 if breaker.state == STATE_CLOSED else 1)
         return generate_latest(self.registry)
+
+
+class PlanCounts:
+    """`legacygraph_executions_total`: operations executed by their plan (`planned`) and those
+    sent to graphql-core's executor, by why (`mutation`, `middleware`, ...); for the process."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "legacygraph_executions",
+            "GraphQL operations by executor: planned, or sent to graphql-core's and why.",
+            labels=["executor"],
+        )
+        for executor, count in sorted(PLAN_COUNTS.items()):
+            family.add_metric([executor], count)
+        yield family

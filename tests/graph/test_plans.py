@@ -17,6 +17,7 @@ from graphql import DocumentNode, parse
 from strawberry.extensions import SchemaExtension
 
 from graph.execution import use_lean_resolvers
+from graph.metrics import Metrics
 from graph.plans import PLAN_COUNTS, Plan, PlanExecutor, _Plans
 
 CALLS: Counter[str] = Counter()
@@ -284,3 +285,15 @@ def test_graphql_core_is_the_release_the_plans_were_written_against() -> None:
         "finish",
     ):
         assert callable(getattr(PlanExecutor, name)), name
+
+
+def test_the_metrics_say_how_many_operations_each_executor_ran() -> None:
+    run(planned(), "{ items { number } }")
+    run(planned(), "mutation { bump }")
+    exposition = Metrics().exposition().decode()
+    planned_line = f'legacygraph_executions_total{{executor="planned"}} {PLAN_COUNTS["planned"]}.0'
+    mutation_line = (
+        f'legacygraph_executions_total{{executor="mutation"}} {PLAN_COUNTS["mutation"]}.0'
+    )
+    assert planned_line in exposition.splitlines()
+    assert mutation_line in exposition.splitlines()
