@@ -29,6 +29,7 @@ many went each way.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
@@ -207,24 +208,30 @@ class Plan:
 
 
 class _Plans:
+    """The plans kept, by (schema, document, operation, values of the `@skip`/`@include`
+    variables). Shared by every app of the process, whose event loops may run in threads."""
+
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self.plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
         self.conditions: dict[int, tuple[DocumentNode, tuple[str, ...]]] = {}
+        self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...]) -> Plan | None:
-        plan = self.plans.get(key)
-        if plan is not None:
-            self.plans.move_to_end(key)
-        return plan
+        with self.lock:
+            plan = self.plans.get(key)
+            if plan is not None:
+                self.plans.move_to_end(key)
+            return plan
 
     def put(self, key: tuple[Any, ...], plan: Plan) -> None:
-        self.plans[key] = plan
-        if len(self.plans) > self.maxsize:
-            self.plans.popitem(last=False)
-        live = {id(p.document) for p in self.plans.values()}
-        for gone in [k for k in self.conditions if k not in live]:
-            del self.conditions[gone]
+        with self.lock:
+            self.plans[key] = plan
+            if len(self.plans) > self.maxsize:
+                self.plans.popitem(last=False)
+            live = {id(p.document) for p in self.plans.values()}
+            for gone in [k for k in self.conditions if k not in live]:
+                del self.conditions[gone]
 
     def condition_variables(self, document: DocumentNode) -> tuple[str, ...]:
         """The variables the document's `@skip`/`@include` read: the fields collected depend
@@ -245,7 +252,8 @@ class _Plans:
 
         visit(document, Conditions())
         found = tuple(sorted(names))
-        self.conditions[id(document)] = (document, found)
+        with self.lock:
+            self.conditions[id(document)] = (document, found)
         return found
 
 
@@ -306,8 +314,8 @@ class PlanExecutor(GatewayExecutor):
         coerced = self.variable_values.coerced
         conditions = PLANS.condition_variables(document)
         key = (
-            id(self.schema),
-            id(document),
+            self.schema,  # the schema itself: an id could be reused by a later schema
+            id(document),  # the plan keeps the document alive, and with it this id
             self.operation.name.value if self.operation.name else None,
             tuple(coerced.get(name) for name in conditions),
         )

@@ -254,7 +254,7 @@ def test_one_plan_per_document_and_operation_is_kept_and_reused() -> None:
     asyncio.run(schema.execute(query, operation_name="Two"))
     from graph.plans import PLANS
 
-    keys = [k for k, plan in PLANS.plans.items() if k[0] == id(schema._schema)]
+    keys = [k for k in PLANS.plans if k[0] is schema._schema]
     assert len(keys) == 2  # one per operation
     plans = [PLANS.plans[k] for k in keys]
     asyncio.run(schema.execute(query, operation_name="One"))
@@ -352,3 +352,21 @@ def test_the_metrics_say_how_many_operations_each_executor_ran() -> None:
     )
     assert planned_line in exposition.splitlines()
     assert mutation_line in exposition.splitlines()
+
+
+def test_a_plan_belongs_to_its_schema() -> None:
+    query = "{ risky { ... on Problem { message } } }"
+    for _ in range(3):  # schemas made and dropped in turn: none uses another's plan
+        plain = strawberry.Schema(query=ProbeQuery, execution_context_class=PlanExecutor)
+        use_lean_resolvers(plain)
+        failed = plain.execute_sync(query)
+        assert failed.errors is not None and failed.errors[0].message == "no thing"
+        del plain
+        handled = strawberry.Schema(
+            query=ProbeQuery,
+            execution_context_class=PlanExecutor,
+            exception_handlers=[ProblemHandler()],
+        )
+        use_lean_resolvers(handled)
+        assert handled.execute_sync(query).data == {"risky": {"message": "handled: no thing"}}
+        del handled
