@@ -1,21 +1,30 @@
-"""Two gateway processes on one Redis behave as one: what either learns, the other knows."""
+"""Two gateway processes on one Redis behave as one: what either learns, the other knows.
+
+One pair of processes serves the module's tests (starting them was most of its time): each
+signs in afresh or writes a record of its own, so they pass in any order. What a replica learns
+about a site is learned once per site, so that test has a pair of its own.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.elgg import API_KEY as ELGG_API_KEY
 from simulators.elgg import SECRET as ELGG_SECRET
 from simulators.world import World
 from tests.conftest import Simulator, gateway_process, login, moodle_login, running_moodle
+from tests.graph.test_idempotency import create_body, new_email, records, send
+
+pytestmark = pytest.mark.slow  # two gateway processes and a Redis
 
 OVERVIEW = (Path(__file__).parents[2] / "playground/examples/class-overview.graphql").read_text()
 
@@ -26,9 +35,9 @@ def ask(url: str, body: dict[str, object], **headers: str) -> dict[str, object]:
     return answer
 
 
-@pytest.fixture
-def replicas(
-    tmp_path: Path, redis_url: str, flarum: Simulator, elgg: Simulator, world: World
+@contextmanager
+def two_replicas(
+    directory: Path, redis_url: str, sims: dict[str, Simulator], world: World
 ) -> Iterator[tuple[str, str, Simulator]]:
     """Two gateways sharing one Redis (their own namespace), the same cache secret and the same
     session key; a Moodle without the multi-call of its own."""
@@ -38,15 +47,47 @@ def replicas(
             f'[cache]\nurl = "{redis_url}"\nsecret = "{"s" * 32}"\n'
             f'namespace = "replicas-{uuid.uuid4().hex}"\n'
             f'[session]\nkeys = ["{Fernet.generate_key().decode()}"]\n'
-            f'[sources.flarum]\nurl = "{flarum.url}"\ncache_ttl_s = 60\n'
+            f'[sources.flarum]\nurl = "{sims["flarum"].url}"\ncache_ttl_s = 60\n'
             f'[sources.moodle]\nurl = "{moodle.url}"\ncache_ttl_s = 0\n'
-            f'[sources.elgg]\nurl = "{elgg.url}"\napi_key = "{ELGG_API_KEY}"\n'
+            f'[sources.elgg]\nurl = "{sims["elgg"].url}"\napi_key = "{ELGG_API_KEY}"\n'
             f'secret = "{ELGG_SECRET}"\ncache_ttl_s = 0\n'
+            f'[sources.civicrm]\nurl = "{sims["civicrm"].url}"\n'
+            f'site_key = "{CIVICRM_SITE_KEY}"\n'
         )
         quiet = "access_log = false\n"
-        first = stack.enter_context(gateway_process(config, tmp_path, server=quiet))
-        second = stack.enter_context(gateway_process(config, tmp_path, server=quiet))
+        first = stack.enter_context(gateway_process(config, directory, server=quiet))
+        second = stack.enter_context(gateway_process(config, directory, server=quiet))
         yield first, second, moodle
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    flarum: Simulator,
+    elgg: Simulator,
+    civicrm: Simulator,
+    world: World,
+) -> Iterator[tuple[str, str, Simulator]]:
+    """One pair for the module's tests."""
+    sims = {"flarum": flarum, "elgg": elgg, "civicrm": civicrm}
+    with two_replicas(tmp_path_factory.mktemp("replicas"), redis_url, sims, world) as pair:
+        yield pair
+
+
+@pytest.fixture
+def new_replicas(
+    tmp_path: Path,
+    redis_url: str,
+    flarum: Simulator,
+    elgg: Simulator,
+    civicrm: Simulator,
+    world: World,
+) -> Iterator[tuple[str, str, Simulator]]:
+    """A pair of its own: what a replica learns about a site is learned once."""
+    sims = {"flarum": flarum, "elgg": elgg, "civicrm": civicrm}
+    with two_replicas(tmp_path, redis_url, sims, world) as pair:
+        yield pair
 
 
 def test_a_cached_answer_crosses_replicas(
@@ -92,9 +133,9 @@ def test_a_session_made_by_one_replica_is_accepted_by_the_other(
 
 
 def test_what_a_replica_learned_about_a_site_the_other_knows(
-    replicas: tuple[str, str, Simulator], elgg: Simulator
+    new_replicas: tuple[str, str, Simulator], elgg: Simulator
 ) -> None:
-    first, second, moodle = replicas
+    first, second, moodle = new_replicas
     token = {"X-Moodle-Token": moodle_login(moodle.url, "ada.costa")}
 
     def refused_multicalls() -> int:
@@ -117,3 +158,20 @@ def test_what_a_replica_learned_about_a_site_the_other_knows(
     assert calls.snapshot().get("system.api.list") == 1
     assert ask(second, groups) == listed
     assert calls.snapshot().get("system.api.list") == 1  # asked once, by the first replica
+
+
+def test_a_retry_sent_to_another_replica_is_not_written_again(
+    replicas: tuple[str, str, Simulator], civicrm: Simulator
+) -> None:
+    first, second, _ = replicas
+    email, key = new_email(), str(uuid.uuid4())
+    written = send(first, create_body(email), key)
+    assert written.json()["data"]["createContact"]["email"] == email
+    civicrm.counter.reset()
+    retry = send(second, create_body(email), key)
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.content == written.content
+    assert civicrm.counter.total == 0
+    assert records(civicrm, email) == 1
+    refused = send(second, create_body(email, first_name="Noa"), key)
+    assert refused.status_code == 422
