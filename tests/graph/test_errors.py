@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -27,7 +28,7 @@ from tests.conftest import (
 QUERY = "{ discussions(first: 2) { nodes { title } } viewer { flarum { username } } }"
 
 
-def misbehaving_flarum(mode: str) -> Starlette:
+def misbehaving_flarum(mode: str, released: threading.Event) -> Starlette:
     async def answer(request: Request) -> Response:
         if mode == "html":
             return Response("<html><body>Maintenance</body></html>", media_type="text/html")
@@ -39,7 +40,9 @@ def misbehaving_flarum(mode: str) -> Starlette:
             return PlainTextResponse("Internal Server Error", status_code=500)
         if mode == "wrong-shape":
             return Response('{"hello": "world"}', media_type="application/json")
-        await asyncio.sleep(5)  # "hang": nothing before the gateway's timeout
+        # "hang": nothing before the gateway's timeout; let go when the test is over, so that
+        # stopping this server does not wait for the answer.
+        await asyncio.to_thread(released.wait, 5)
         return Response("{}", media_type="application/json")
 
     return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
@@ -47,8 +50,12 @@ def misbehaving_flarum(mode: str) -> Starlette:
 
 @pytest.fixture
 def upstream(request: pytest.FixtureRequest) -> Iterator[str]:
-    with serve_in_thread(misbehaving_flarum(request.param)) as url:
-        yield url
+    released = threading.Event()
+    with serve_in_thread(misbehaving_flarum(request.param, released)) as url:
+        try:
+            yield url
+        finally:
+            released.set()
 
 
 @pytest.mark.parametrize(
