@@ -40,6 +40,10 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
 )
+SHARED = settings(FUZZ, max_examples=50)
+"""For the generated documents, whose kinds other tests also send: valid ones (150 more of the
+same generator, over every source, in test_plan_equivalence.py) and invalid ones
+(test_errors.py, test_request_errors.py). The variables below are this module's alone."""
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +67,7 @@ def answered_cleanly(gateway: Gateway, headers: dict[str, str], query: str) -> N
         assert code and code != "INTERNAL", error
 
 
-@FUZZ
+@SHARED
 @given(query=queries(SCHEMA, custom_scalars=SCALARS))
 def test_valid_queries_answer_with_data_or_coded_errors(
     gateway: tuple[Gateway, dict[str, str]], query: str
@@ -71,7 +75,7 @@ def test_valid_queries_answer_with_data_or_coded_errors(
     answered_cleanly(*gateway, query)
 
 
-@FUZZ
+@SHARED
 @given(query=queries(SCHEMA, custom_scalars=SCALARS, mode=Mode.NEGATIVE))
 def test_invalid_queries_are_refused_with_coded_errors(
     gateway: tuple[Gateway, dict[str, str]], query: str
