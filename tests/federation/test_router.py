@@ -56,13 +56,14 @@ def router_installed() -> None:
         missing_tool("the federation router is not installed (npm ci --prefix tests/federation)")
 
 
-@pytest.fixture
-def legacy_subgraph(tmp_path: Path, moodle: Simulator) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def legacy_subgraph(tmp_path_factory: pytest.TempPathFactory, moodle: Simulator) -> Iterator[str]:
     config = (
         f'[federation]\nenabled = true\n[sources.moodle]\nurl = "{moodle.url}"\ncache_ttl_s = 0\n'
     )
-    # Its own process: the entities' keys are added to the types where the subgraph is served.
-    with gateway_process(config, tmp_path) as url:
+    # Its own process, one for the module: the entities' keys are added to the types where the
+    # subgraph is served.
+    with gateway_process(config, tmp_path_factory.mktemp("subgraph")) as url:
         yield f"{url}/graphql"
 
 
