@@ -56,7 +56,10 @@ def test_a_request_in_flight_finishes_after_sigterm(world: World, tmp_path: Path
                 )
             )
             asking.start()
-            time.sleep(0.4)  # the gateway is now waiting on the slow Moodle
+            deadline = time.monotonic() + 20
+            while not moodle.counter.in_flight:  # until the gateway waits on the slow Moodle
+                assert asking.is_alive() and time.monotonic() < deadline, answers
+                time.sleep(0.01)
             gateway.send_signal(signal.SIGTERM)
             asking.join(timeout=30)
             # uvicorn finishes its graceful shutdown, then re-raises the signal it caught.
