@@ -181,6 +181,7 @@ def test_check_config_pings_eqsash(
     assert main(["check-config", "--config", str(config)]) == 2
 
 
+@pytest.mark.slow  # three processes: uvicorn's supervisor and two workers
 def test_serve_with_two_workers_and_the_access_log_off(tmp_path: Path, flarum: Simulator) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,6 +20,8 @@ from graph.config import SessionSettings
 from simulators.world import DEMO_PASSWORD
 from tests.conftest import Gateway, Simulator, missing_tool, running_gateway
 
+pytestmark = pytest.mark.slow  # a real Chromium
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_FLAGS = [
     "--headless",
