@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CODE := connectors graph simulators
 
-.PHONY: install demo test lint schema bench playground clean lock upgrade-check docs
+.PHONY: install demo test test-fast lint schema bench playground clean lock upgrade-check docs
 
 # `make demo` installs the package alone; `make test` adds the `test` extras (pytest, ruff, mypy,
 # Playwright…), with a stamp of its own so that neither install is taken for the other. Both
@@ -77,6 +77,11 @@ tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
 
 test: lint $(NPM_TOOLS)
 	$(if $(RECORDINGS),LEGACYGRAPH_RECORDINGS=$(RECORDINGS) )$(BIN)/pytest
+
+# The quick suite while working: all but the process-level tests marked `slow` (the wheel, the
+# replicas on Redis, Chromium), which `make test` and CI always run.
+test-fast: lint $(NPM_TOOLS)
+	$(BIN)/pytest -m "not slow"
 
 schema: $(STAMP)
 	$(BIN)/legacygraph export-schema
