@@ -79,7 +79,7 @@ test: lint $(NPM_TOOLS)
 	$(if $(RECORDINGS),LEGACYGRAPH_RECORDINGS=$(RECORDINGS) )$(BIN)/pytest
 
 # The quick suite while working: all but the process-level tests marked `slow` (the wheel, the
-# replicas on Redis, Chromium), which `make test` and CI always run.
+# replicas on Redis, uvicorn with two workers, Chromium), which `make test` and CI always run.
 test-fast: lint $(NPM_TOOLS)
 	$(BIN)/pytest -m "not slow"
 
