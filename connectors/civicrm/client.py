@@ -90,23 +90,22 @@ class Civicrm:
     async def _v3(self, entity: str, action: str, params: Mapping[str, Any]) -> Any:
         form = {"entity": entity, "action": action, "json": json.dumps({"sequential": 1, **params})}
         call = f"{entity}.{action}"
-        response = await self.upstream.request(
-            "POST", self.rest_path, form=form, call=call, idempotent=action in ("get", "getcount")
+        return await self.upstream.request(
+            "POST",
+            self.rest_path,
+            form=form,
+            call=call,
+            idempotent=action in ("get", "getcount"),
+            decode=read,
         )
-        result = read(response)
-        await self.upstream.keep(response)
-        return result
 
     async def _v2(self, function: str, params: Mapping[str, str]) -> Any:
         form = {"q": f"civicrm/{function}", "json": "1", **params}
         call = function.replace("/", ".")
         reads = function.endswith(("/get", "/search"))
-        response = await self.upstream.request(
-            "POST", self.rest_path, form=form, call=call, idempotent=reads
+        return await self.upstream.request(
+            "POST", self.rest_path, form=form, call=call, idempotent=reads, decode=read
         )
-        result = read(response)
-        await self.upstream.keep(response)
-        return result
 
     # Contacts ----------------------------------------------------------------------------------
 

@@ -253,12 +253,9 @@ class Elgg:
         return await asyncio.shield(self._reads[key])
 
     async def _get(self, method: str, fields: Mapping[str, str]) -> Any:
-        response = await self.upstream.request(
-            "GET", ENDPOINT, params={"method": method, **fields}, call=method
+        return await self.upstream.request(
+            "GET", ENDPOINT, params={"method": method, **fields}, call=method, decode=read
         )
-        result = read(response)
-        await self.upstream.keep(response)
-        return result
 
     async def exposed(self) -> Mapping[str, MethodInfo]:
         """The methods the site exposes (`system.api.list`, asked once and remembered)."""

@@ -86,16 +86,17 @@ class Eqsash:
         nothing, so it may be tried again (an arbitrary method is not assumed to)."""
         fields = {"module": module, "method": method, "data": json.dumps(dict(data or {}))}
         if f"{module}.{method}" in self.get_methods:
-            response = await self.upstream.request(
-                "GET", self.path, params=fields, call=f"{module}.{method}"
+            return await self.upstream.request(
+                "GET", self.path, params=fields, call=f"{module}.{method}", decode=read
             )
-        else:
-            response = await self.upstream.request(
-                "POST", self.path, form=fields, call=f"{module}.{method}", idempotent=reads
-            )
-        result = read(response)
-        await self.upstream.keep(response)
-        return result
+        return await self.upstream.request(
+            "POST",
+            self.path,
+            form=fields,
+            call=f"{module}.{method}",
+            idempotent=reads,
+            decode=read,
+        )
 
     async def login(self, login: str, password: str) -> Token:
         found = await self.call("users", "login", {"login": login, "password": password})

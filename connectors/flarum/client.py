@@ -49,13 +49,13 @@ class Flarum:
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Document:
         pending = await self._token_check()
         try:
-            response = await self.upstream.request("GET", f"/api{path}", params=params)
-            document = read_document(response)
+            document = await self.upstream.request(
+                "GET", f"/api{path}", params=params, decode=read_document
+            )
         except UpstreamError:
             await _confirm(pending)  # a token Flarum does not know says why first
             raise
         await _confirm(pending)
-        await self.upstream.keep(response)
         return document
 
     @property
@@ -120,9 +120,9 @@ class Flarum:
         return await asyncio.shield(self._forum)
 
     async def _read_forum(self) -> Forum:
-        response = await self.upstream.request("GET", "/api", params={"include": "actor"})
-        document = read_document(response)
-        await self.upstream.keep(response)
+        document = await self.upstream.request(
+            "GET", "/api", params={"include": "actor"}, decode=read_document
+        )
         resource = document.one()
         actor_id = resource.to_one("actor")
         actor = convert.related(document.included).users.get(actor_id) if actor_id else None

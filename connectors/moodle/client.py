@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
+
 from ..answers import typed
 from ..errors import (
     BadRequest,
@@ -133,6 +135,16 @@ def error_from(body: Mapping[str, Any]) -> UpstreamError:
     return kind(SOURCE, message, upstream_code=code)
 
 
+def _read(response: httpx.Response) -> Any:
+    """A function's answer; a Moodle exception document (HTTP 200) raises the matching error."""
+    if response.status_code >= 500:
+        raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
+    body = decode_json(response, SOURCE)
+    if isinstance(body, dict) and "exception" in body:
+        raise error_from(body)
+    return body
+
+
 def _warned(warnings: Sequence[a.Warning], item: str, code: str) -> set[int]:
     """The ids of `item`s that a batch answer's warnings name with `code`."""
     return {w.itemid for w in warnings if w.item == item and w.warningcode == code}
@@ -199,16 +211,9 @@ class Moodle:
         # the message function sends: a request holding either is never cached, never retried.
         inner = {function, *(str(r.get("function")) for r in _requests(arguments))}
         writes = bool(WRITES & inner)
-        response = await self.upstream.request(
-            "POST", SERVER, form=form, call=function, idempotent=not writes
+        return await self.upstream.request(
+            "POST", SERVER, form=form, call=function, idempotent=not writes, decode=_read
         )
-        if response.status_code >= 500:
-            raise Unavailable(SOURCE, f"Moodle failed (HTTP {response.status_code})")
-        body = decode_json(response, SOURCE)
-        if isinstance(body, dict) and "exception" in body:
-            raise error_from(body)
-        await self.upstream.keep(response)
-        return body
 
     async def call_many(self, calls: Sequence[Call]) -> list[Any]:
         """Call several functions in as few requests as the site allows; one slot per call,

@@ -7,9 +7,11 @@ import itertools
 import socket
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from connectors.cache import MemoryStore, RedisStore, ResponseCache
+from connectors.errors import ProtocolError
 from connectors.http import CallStats, Upstream
 from tests.connectors.recording import Recorder
 
@@ -35,10 +37,7 @@ def upstream(
 
 
 async def read(source: Upstream, path: str = "/courses", **params: str) -> object:
-    response = await source.request("GET", path, params=params or None)
-    body = response.json()
-    await source.keep(response)
-    return body
+    return await source.request("GET", path, params=params or None, decode=httpx.Response.json)
 
 
 async def test_a_repeated_read_by_the_same_caller_is_answered_from_the_cache() -> None:
@@ -63,12 +62,19 @@ async def test_callers_never_share_an_answer() -> None:
     assert len(recorder.requests) == 2
 
 
-async def test_an_answer_the_connector_did_not_keep_is_asked_again() -> None:
+async def test_an_answer_the_connector_could_not_read_is_asked_again() -> None:
     recorder = Recorder(counting)
     source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
-    await source.request("GET", "/courses")  # say its body held an error: no keep()
-    await read(source)
-    assert len(recorder.requests) == 2
+
+    def refused(response: httpx.Response) -> object:
+        raise ProtocolError("lms", "say its body held an error")
+
+    with pytest.raises(ProtocolError):
+        await source.request("GET", "/courses", decode=refused)
+    await source.request("GET", "/courses")  # read without decode: answered, never kept
+    first = await read(source)
+    assert await read(source) == first
+    assert len(recorder.requests) == 3
 
 
 async def test_a_write_clears_what_was_kept() -> None:
@@ -82,13 +88,23 @@ async def test_a_write_clears_what_was_kept() -> None:
 
 
 async def test_a_read_that_began_before_a_write_is_not_kept_after_it() -> None:
-    recorder = Recorder(counting)
+    reading, written = asyncio.Event(), asyncio.Event()
+
+    async def respond(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and not written.is_set():
+            reading.set()
+            await written.wait()  # the read is on its way when the write is sent
+        return counting(request)
+
+    recorder = Recorder(respond)  # type: ignore[arg-type]
     source = upstream(httpx.MockTransport(recorder), ResponseCache(30), "caller-a")
-    response = await source.request("GET", "/courses")
+    first = asyncio.ensure_future(read(source))
+    await reading.wait()
     await source.request("POST", "/courses", form={"name": "New"})
-    await source.keep(response)  # the connector finishes reading only now
+    written.set()
+    await first  # the connector reads its answer only now
     await read(source)
-    assert len(recorder.requests) == 3
+    assert [r.method for r in recorder.requests] == ["GET", "POST", "GET"]
 
 
 async def test_answers_expire_and_a_call_kind_can_be_left_out() -> None:
