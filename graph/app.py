@@ -267,47 +267,60 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500
+        noted = False
+
+        def note() -> None:
+            nonlocal noted
+            if not noted:
+                noted = True
+                self._note(scope, status, time.perf_counter() - started)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Noted before the last bytes leave: a client that has its answer finds the
+                # request already counted in /metrics and written to the log.
+                note()
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            context = scope.get("state", {}).get(CONTEXT_KEY)
-            upstream = "-"
-            cached = "-"
-            operation = "-"
-            seconds = time.perf_counter() - started
-            if isinstance(context, Context):
-                operation = context.operation_name or "-"
-                upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
-                cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
-                outcome = context.outcome if status < 400 else "failed"
-                self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
-            if self.log:
-                access_log.info(
-                    "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
-                    scope["method"],
-                    scope["path"],
-                    operation,
-                    status,
-                    seconds * 1000,
-                    upstream,
-                    cached,
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "operation": operation,
-                        "status": status,
-                        "ms": round(seconds * 1000, 1),
-                        "upstream": upstream,
-                        "cached": cached,
-                    },
-                )
+            note()
+
+    def _note(self, scope: Scope, status: int, seconds: float) -> None:
+        context = scope.get("state", {}).get(CONTEXT_KEY)
+        upstream = "-"
+        cached = "-"
+        operation = "-"
+        if isinstance(context, Context):
+            operation = context.operation_name or "-"
+            upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
+            cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
+            outcome = context.outcome if status < 400 else "failed"
+            self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
+        if self.log:
+            access_log.info(
+                "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
+                scope["method"],
+                scope["path"],
+                operation,
+                status,
+                seconds * 1000,
+                upstream,
+                cached,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "operation": operation,
+                    "status": status,
+                    "ms": round(seconds * 1000, 1),
+                    "upstream": upstream,
+                    "cached": cached,
+                },
+            )
 
 
 class BodyTooLarge(Exception):
