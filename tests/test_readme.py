@@ -1,11 +1,13 @@
-"""README.md's examples, run against the demo world, answer what README shows.
+"""The examples of README.md and of the documentation site (`docs/**/*.md`), run against the demo
+world, answer what the page shows.
 
 Which blocks run: every ```sh block (fence at the start of a line) that calls the gateway, i.e.
 holds both `curl` and `http://127.0.0.1:8000`. The others (`make demo`, installs, configs,
-`legacygraph serve --config ...`) are not run. The runnable blocks go, in README's order, through
-one bash session (`set -u`, so a variable no earlier block set fails the block), against
+`legacygraph serve --config ...`) are not run. The runnable blocks of one page go, in its order,
+through one bash session of their own (`set -u`, so a variable no earlier block of the page set
+fails the block: each page stands alone), README.md first, then the pages by path, against
 `legacygraph demo` (what `make demo` runs: the simulators and the gateway over them) on free
-loopback ports: README's `http://127.0.0.1:8000` and the simulators' usual addresses
+loopback ports: the pages' `http://127.0.0.1:8000` and the simulators' usual addresses
 (`http://127.0.0.1:9101`...) are replaced by the addresses of this run. A block
 must exit 0 with nothing on stderr.
 
@@ -48,6 +50,8 @@ from tests.conftest import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+"""README.md, then every page of the documentation site."""
 GATEWAY = "http://127.0.0.1:8000"
 MORE = object()
 """A bare `…` in an answer: the list goes on."""
@@ -57,18 +61,24 @@ MORE = object()
 class Block:
     language: str
     line: int
-    """README's line of the opening fence."""
+    """The page's line of the opening fence."""
     end: int
-    """README's line of the closing fence."""
+    """The page's line of the closing fence."""
     text: str
+    page: str = "README.md"
+    """The page's path in the checkout."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
 
     @property
     def name(self) -> str:
         first = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return f"README.md:{self.line} `{first}`"
+        return f"{self.where} `{first}`"
 
 
-def fenced_blocks(markdown: str) -> list[Block]:
+def fenced_blocks(markdown: str, page: str = "README.md") -> list[Block]:
     blocks: list[Block] = []
     opened: tuple[str, int, list[str]] | None = None
     for number, line in enumerate(markdown.splitlines(), start=1):
@@ -77,11 +87,12 @@ def fenced_blocks(markdown: str) -> list[Block]:
                 opened = (line[3:].strip(), number, [])
         elif line.rstrip() == "```":
             language, start, body = opened
-            blocks.append(Block(language, start, number, "".join(f"{b}\n" for b in body)))
+            text = "".join(f"{b}\n" for b in body)
+            blocks.append(Block(language, start, number, text, page))
             opened = None
         else:
             opened[2].append(line)
-    assert opened is None, f"README.md:{opened[1]}: a fenced block is never closed"
+    assert opened is None, f"{page}:{opened[1]}: a fenced block is never closed"
     return blocks
 
 
@@ -89,12 +100,13 @@ def runnable(block: Block) -> bool:
     return block.language == "sh" and "curl" in block.text and GATEWAY in block.text
 
 
-def examples(markdown: str) -> list[tuple[Block, Block | None]]:
+def examples(markdown: str, page: str = "README.md") -> list[tuple[Block, Block | None]]:
     """Each runnable block and its answer (the json block right after it, if any)."""
     lines = markdown.splitlines()
-    blocks = fenced_blocks(markdown)
+    blocks = fenced_blocks(markdown, page)
     found: list[tuple[Block, Block | None]] = []
-    for block, following in zip(blocks, [*blocks[1:], None], strict=True):
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
         if not runnable(block):
             continue
         answer = None
@@ -106,13 +118,18 @@ def examples(markdown: str) -> list[tuple[Block, Block | None]]:
     return found
 
 
-MARKDOWN = README.read_text(encoding="utf-8")
-EXAMPLES = examples(MARKDOWN)
-GRAPHQL = [block for block in fenced_blocks(MARKDOWN) if block.language == "graphql"]
+MARKDOWN = {str(page.relative_to(ROOT)): page.read_text(encoding="utf-8") for page in PAGES}
+EXAMPLES = [found for page, text in MARKDOWN.items() for found in examples(text, page)]
+GRAPHQL = [
+    block
+    for page, text in MARKDOWN.items()
+    for block in fenced_blocks(text, page)
+    if block.language == "graphql"
+]
 
 
 def shown(answer: str) -> Any:
-    """README's answer as a value; each bare `…` (outside strings) becomes `MORE`."""
+    """The page's answer as a value; each bare `…` (outside strings) becomes `MORE`."""
     marker = '"\\u0000more"'
     text, in_string, escaped = [], False, False
     for char in answer:
@@ -142,37 +159,37 @@ def _replace_marker(value: Any) -> Any:
 
 
 def difference(expected: Any, actual: Any, path: str = "$") -> str | None:
-    """Where `actual` differs from README's `expected`, or None."""
+    """Where `actual` differs from the page's `expected`, or None."""
     if isinstance(expected, list):
         if not isinstance(actual, list):
-            return f"{path}: README shows a list, the demo answered {actual!r}"
+            return f"{path}: the page shows a list, the demo answered {actual!r}"
         more = bool(expected) and expected[-1] is MORE
         items = expected[:-1] if more else expected
         if len(actual) < len(items) or (not more and len(actual) != len(items)):
-            return f"{path}: README shows {len(items)} item(s), the demo answered {len(actual)}"
+            return f"{path}: the page shows {len(items)} item(s), the demo answered {len(actual)}"
         for index, item in enumerate(items):
             if found := difference(item, actual[index], f"{path}[{index}]"):
                 return found
         return None
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return f"{path}: README shows an object, the demo answered {actual!r}"
+            return f"{path}: the page shows an object, the demo answered {actual!r}"
         if set(expected) != set(actual):
-            return f"{path}: README shows the keys {sorted(expected)}, the demo {sorted(actual)}"
+            return f"{path}: the page shows the keys {sorted(expected)}, the demo {sorted(actual)}"
         for key, item in expected.items():
             if found := difference(item, actual[key], f"{path}.{key}"):
                 return found
         return None
     if expected == actual and isinstance(expected, bool) == isinstance(actual, bool):
         return None
-    return f"{path}: README shows {expected!r}, the demo answered {actual!r}"
+    return f"{path}: the page shows {expected!r}, the demo answered {actual!r}"
 
 
 @dataclass(frozen=True)
 class Demo:
     url: str
     addresses: dict[str, str]
-    """README's address -> this run's: the gateway's and each simulator's."""
+    """The pages' address -> this run's: the gateway's and each simulator's."""
 
     def localise(self, text: str) -> str:
         for readme, here in self.addresses.items():
@@ -252,17 +269,22 @@ class Ran:
 
 
 @pytest.fixture(scope="module")
-def ran(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Ran]:
-    """Every runnable block, in one bash session, by README line."""
+def ran(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ran]:
+    """Every runnable block, each page's in a bash session of its own, by page and line."""
     directory = tmp_path_factory.mktemp("readme-run")
-    lines = ["set -u"]
+    lines = []
+    page = None
     for index, (block, _) in enumerate(EXAMPLES):
+        if block.page != page:
+            lines += [*([")"] if page is not None else []), "(", "set -u"]
+            page = block.page
         lines += [
             "{",
             demo.localise(block.text).rstrip("\n"),
             f'}} >"{directory}/{index}.out" 2>"{directory}/{index}.err"',
             f'echo $? >"{directory}/{index}.status"',
         ]
+    lines += [")"] if page is not None else []
     script = directory / "examples.sh"
     script.write_text("\n".join(lines) + "\n")
     bash = shutil.which("bash")
@@ -273,7 +295,7 @@ def ran(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Ran]:
     results = {}
     for index, (block, _) in enumerate(EXAMPLES):
         status, stdout, stderr = (directory / f"{index}.{end}" for end in ("status", "out", "err"))
-        results[block.line] = Ran(
+        results[block.where] = Ran(
             stderr.exists(),
             int(status.read_text()) if status.exists() else None,
             stdout.read_text() if stdout.exists() else "",
@@ -283,15 +305,14 @@ def ran(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Ran]:
 
 
 def test_readme_has_runnable_examples_with_answers() -> None:
+    assert any(block.page == "README.md" and answer is not None for block, answer in EXAMPLES)
     assert len(EXAMPLES) >= 5
     assert sum(answer is not None for _, answer in EXAMPLES) >= 4
 
 
-@pytest.mark.parametrize(
-    ("block", "answer"), EXAMPLES, ids=[f"line {block.line}" for block, _ in EXAMPLES]
-)
-def test_example_answers_as_shown(block: Block, answer: Block | None, ran: dict[int, Ran]) -> None:
-    result = ran[block.line]
+@pytest.mark.parametrize(("block", "answer"), EXAMPLES, ids=[block.where for block, _ in EXAMPLES])
+def test_example_answers_as_shown(block: Block, answer: Block | None, ran: dict[str, Ran]) -> None:
+    result = ran[block.where]
     assert result.started, f"{block.name} did not run: an earlier block stopped the shell"
     assert result.status is not None, f"{block.name} stopped the shell:\n{result.stderr}"
     assert result.status == 0 and not result.stderr, (
@@ -305,14 +326,16 @@ def test_example_answers_as_shown(block: Block, answer: Block | None, ran: dict[
         pytest.fail(f"{block.name} printed no JSON: {result.stdout!r}")
     expected = shown(answer.text)
     found = difference(expected, printed)
-    assert found is None, f"{block.name} answers differently than README.md:{answer.line}: " + (
+    assert found is None, f"{block.name} answers differently than {answer.where}: " + (
         f"{found}\nthe whole answer: {json.dumps(printed)}"
     )
 
 
 def test_the_civicrm_key_shown_is_the_demo_users() -> None:
-    (key,) = re.findall(r"^CIVICRM_KEY=(\w+)", MARKDOWN, re.M)
-    assert key == api_key_of("ada.costa")
+    keys = {
+        key for text in MARKDOWN.values() for key in re.findall(r"^CIVICRM_KEY=(\w+)", text, re.M)
+    }
+    assert keys == {api_key_of("ada.costa")}
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +354,7 @@ def ada(demo: Demo) -> dict[str, str]:
     return {"Authorization": f"Bearer {session}", "X-Civicrm-Api-Key": api_key_of("ada.costa")}
 
 
-@pytest.mark.parametrize("block", GRAPHQL, ids=[f"line {block.line}" for block in GRAPHQL])
+@pytest.mark.parametrize("block", GRAPHQL, ids=[block.where for block in GRAPHQL])
 def test_graphql_block_is_valid_and_runs(block: Block, demo: Demo, ada: dict[str, str]) -> None:
     errors = validate(graphql_schema(schema), parse(block.text))
     assert not errors, f"{block.name}: {[error.message for error in errors]}"
