@@ -1,5 +1,6 @@
 """The playground: GraphiQL, built ahead of time into `playground/dist/` and served from here,
-with the saved examples listed at `/playground/examples.json`.
+with the saved examples listed at `/playground/examples.json` and the doctor's report for the
+caller at `/playground/doctor.json` (graph/doctor/served.py).
 
 The page loads nothing from outside the gateway: every URL in it is relative, and its
 Content-Security-Policy lets the browser fetch from this origin only.
@@ -20,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from .config import PlaygroundSettings
+from .doctor.served import KeptReports, doctor_endpoint
 
 __all__ = ["Example", "load_examples", "playground_routes"]
 
@@ -101,8 +103,11 @@ class Guarded:
         await self.files(scope, receive, send_with_headers)
 
 
-def playground_routes(settings: PlaygroundSettings) -> list[BaseRoute]:
-    """The playground's routes, or none when it is off or was never built."""
+def playground_routes(
+    settings: PlaygroundSettings, reports: KeptReports | None = None
+) -> list[BaseRoute]:
+    """The playground's routes, or none when it is off or was never built. `reports` keeps
+    each caller's doctor report a while (tests give it a clock)."""
     if not settings.enabled:
         return []
     if not (BUILT / "index.html").is_file():
@@ -122,5 +127,6 @@ def playground_routes(settings: PlaygroundSettings) -> list[BaseRoute]:
     return [
         Route("/playground", to_playground),
         Route("/playground/examples.json", list_examples),
+        Route("/playground/doctor.json", doctor_endpoint(reports or KeptReports())),
         Mount("/playground", Guarded(BUILT)),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 
 import httpx
 
@@ -24,18 +25,26 @@ async def doctor(
     callers: Mapping[str, Sequence[str]],
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    clients: Mapping[str, httpx.AsyncClient] | None = None,
 ) -> Report:
     """Every configured source, one after the other, each as the gateway reaches it: its
     readiness probe (`ping`), then its own read-only checks as its configured identity and as
     each caller token of `callers` (by source). `transports` replaces sources' networks
-    (tests over recorded sites)."""
+    (tests over recorded sites); `clients`, a running gateway's own clients (its TLS, proxy and
+    pool), used and left open."""
     report = Report()
     for name, source in settings.sources.configured().items():
         spec = SOURCES[name]
         found = SourceReport(name, source.url)
         report.sources.append(found)
         transport = (transports or {}).get(name)
-        async with source.new_client(max_connections=1, transport=transport) as client:
+        shared = (clients or {}).get(name)
+        opened = (
+            nullcontext(shared)
+            if shared is not None
+            else source.new_client(max_connections=1, transport=transport)
+        )
+        async with opened as client:
             reached = True
             try:
                 found.add("reachable", "ok", await ping(name, source, client))
