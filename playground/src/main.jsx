@@ -1,5 +1,6 @@
 // The legacygraph playground: GraphiQL with the Explorer, a sign-in panel, the saved examples,
-// and under each result what it cost upstream, with an export of its first list.
+// the doctor's report for the caller ("Will it work?"), and under each result what it cost
+// upstream, with an export of its first list.
 import "graphiql/setup-workers/vite";
 import "graphiql/style.css";
 import "@graphiql/plugin-explorer/style.css";
@@ -11,6 +12,7 @@ import { GraphiQL } from "graphiql";
 import { explorerPlugin } from "@graphiql/plugin-explorer";
 
 import { CostPanel } from "./cost.jsx";
+import { doctorPlugin } from "./doctor.jsx";
 import { examplesPlugin } from "./examples.jsx";
 import { signInPlugin } from "./signin.jsx";
 
@@ -48,7 +50,7 @@ function makeFetcher(onResult) {
   };
 }
 
-const plugins = [signInPlugin(), examplesPlugin(), explorerPlugin()];
+const plugins = [signInPlugin(), examplesPlugin(), doctorPlugin(), explorerPlugin()];
 
 function Playground() {
   const [result, setResult] = useState(null);

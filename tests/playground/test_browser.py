@@ -219,3 +219,26 @@ def test_signing_in_everywhere_sends_one_session_for_all_sources(
         expect(page.get_by_test_id("cost-moodle")).to_be_visible()
         assert moodle.counter.total >= 1  # the session's Moodle token reached Moodle
         expect(page.get_by_test_id("cost-moodle-requests")).to_have_text(str(moodle.counter.total))
+
+
+def test_will_it_work_shows_the_doctor_report_for_the_signed_in_caller(
+    browser: Browser, playground: Gateway
+) -> None:
+    with recorded_page(browser, playground) as (page, recorder):
+        page.goto(f"{playground.url}/playground/")
+        sign_in(page, "FLARUM", "emil.zhou")
+        expect(page.get_by_test_id("sign-in-status")).to_contain_text("X-Flarum-Token is set")
+        page.wait_for_function(  # GraphiQL saves its tabs a moment after an edit
+            "() => JSON.stringify(Object.assign({}, sessionStorage)).includes('X-Flarum-Token')"
+        )
+        headers = page.evaluate("JSON.parse(sessionStorage.getItem('graphiql:headers'))")
+        token: str = headers["X-Flarum-Token"]
+        open_panel(page, "Will it work?")
+        page.get_by_test_id("doctor").get_by_role("button", name="Check").click()
+        forum = page.get_by_test_id("doctor-flarum")
+        expect(forum).to_contain_text("✓ reachable")
+        expect(forum).to_contain_text("✓ identity (caller 1): emil.zhou")
+        expect(forum).to_contain_text("✓ Mutation.startDiscussion (caller 1)")
+        expect(page.get_by_test_id("doctor-verdict")).to_have_text("✓ Every configured part works.")
+    assert any(url.endswith("/playground/doctor.json") for url in recorder.seen)
+    assert [url for url in recorder.seen if token in url] == []
