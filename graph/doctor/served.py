@@ -11,6 +11,7 @@ Reports are kept under a keyed hash of the caller's credentials, never a credent
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,7 +26,7 @@ from ..idempotency import caller_of
 from ..session import InvalidSession
 from .run import doctor
 
-__all__ = ["KEEP_S", "KeptReports", "doctor_endpoint"]
+__all__ = ["KEEP_S", "KeptReports", "doctor_endpoint", "for_callers"]
 
 KEEP_S = 30.0
 """How long a caller's report is kept (seconds)."""
@@ -69,6 +70,27 @@ class KeptReports:
             raise
 
 
+AS_CALLER = re.compile(r"\((guest|caller \d+)\)$")
+"""The checks made as the caller (or as a guest); the others are made as the gateway's own
+configured identity."""
+
+
+def for_callers(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without what only the operator should read: each source's upstream URL, and
+    the checks made as the gateway's own identity (its service key, application key or token),
+    whose details name that identity and what it may do."""
+    sources = []
+    for source in report["sources"]:
+        checks = [
+            check
+            for check in source["checks"]
+            if not check["name"].endswith(")") or AS_CALLER.search(check["name"])
+        ]
+        sources.append({key: value for key, value in source.items() if key != "url"})
+        sources[-1]["checks"] = checks
+    return {**report, "sources": sources}
+
+
 def refusal(message: str, code: str, status: int) -> Response:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
@@ -104,7 +126,7 @@ def doctor_endpoint(kept: KeptReports) -> Callable[[Request], Any]:
         async def run() -> dict[str, Any]:
             callers = {source: [token] for source, token in tokens.items()}
             report = await doctor(gateway.settings, callers, clients=gateway.clients)
-            return report.as_json()
+            return for_callers(report.as_json())
 
         answer = await kept.get(caller_of(tokens, gateway.caller_key), run)
         return JSONResponse(answer, headers={"cache-control": "private, no-store"})

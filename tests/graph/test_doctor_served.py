@@ -14,7 +14,8 @@ from cryptography.fernet import Fernet
 
 from graph.app import create_app
 from graph.config import PlaygroundSettings, SessionSettings, Settings, SourcesSettings
-from graph.doctor.served import KeptReports
+from graph.doctor.report import Report, SourceReport
+from graph.doctor.served import KeptReports, for_callers
 from graph.sources.flarum import FlarumSettings
 from graph.sources.moodle import MoodleSettings
 from simulators.serve import serve_in_thread
@@ -60,6 +61,26 @@ def test_a_caller_with_tokens_sees_their_identity_and_no_token(
     assert forum["Mutation.startDiscussion (caller 1)"]["status"] == "ok"
     # Read-only and small: Moodle's readiness probe and the caller's site info, no more.
     assert moodle.counter.total == 2, moodle.counter.snapshot()
+    assert all("url" not in s for s in body["sources"])
+    assert moodle.url not in response.text and flarum.url not in response.text
+
+
+def test_what_only_the_operator_should_read_is_left_out() -> None:
+    elgg = SourceReport("elgg", "http://elgg.internal:8080")
+    elgg.add("reachable", "ok", "reachable, signature ok")
+    elgg.add("signed call (api key and secret)", "ok", "group.get_groups accepted")
+    elgg.add("Query.groups (application key)", "ok")
+    elgg.add("identity (service key)", "ok", "admin, an administrator")
+    elgg.add("identity (guest)", "ok", "a guest")
+    elgg.add("identity (caller 1)", "ok", "alice")
+    shown = for_callers(Report([elgg]).as_json())
+    (source,) = shown["sources"]
+    assert "url" not in source
+    assert [c["name"] for c in source["checks"]] == [
+        "reachable",
+        "identity (guest)",
+        "identity (caller 1)",
+    ]
 
 
 def test_without_tokens_the_report_is_the_guests(school: Gateway) -> None:
