@@ -45,7 +45,7 @@ from .metrics import Metrics
 from .persisted import PersistedQueries, PersistedQueryError
 from .playground import playground_routes
 from .schema import build_schema
-from .session import InvalidSession
+from .session import InvalidSession, session_of
 from .tracing import TRACE_HEADER, tracer_provider
 
 if TYPE_CHECKING:
@@ -161,20 +161,17 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             root = scope.get("root_path", "")
             await RedirectResponse(f"{root}/playground/")(scope, receive, send)
             return
-        authorization = request.headers.get("authorization", "")
-        if authorization.lower().startswith("bearer "):
-            sessions = request.app.state.gateway.sessions
-            try:
-                if sessions is None:
-                    raise InvalidSession("gateway session tokens are not enabled on this gateway")
-                scope.setdefault("state", {})[SESSION_KEY] = sessions.read(
-                    authorization[7:].strip()
-                )
-            except InvalidSession as error:
-                refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
-                refused = JSONResponse({"errors": [refusal]}, status_code=401)
-                await described(request, refused, None)(scope, receive, send)
-                return
+        try:
+            session = session_of(
+                request.headers.get("authorization", ""), request.app.state.gateway.sessions
+            )
+        except InvalidSession as error:
+            refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
+            refused = JSONResponse({"errors": [refusal]}, status_code=401)
+            await described(request, refused, None)(scope, receive, send)
+            return
+        if session is not None:
+            scope.setdefault("state", {})[SESSION_KEY] = session
         media_type = media_type_for(request.headers.get("accept"))
         answered = False
         try:

@@ -17,6 +17,7 @@ from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import ServerSettings
+from .media import weighted
 
 __all__ = [
     "BROTLI_QUALITY",
@@ -40,21 +41,7 @@ PREFERENCE = ("br", "gzip")
 def chosen_encoding(accept_encoding: str) -> str | None:
     """The coding to answer with: the client's most wanted of ours (a `q` of 0 refuses one;
     `*` stands for the codings it does not name), ties broken by our preference."""
-    wanted: dict[str, float] = {}
-    for item in accept_encoding.split(","):
-        name, _, parameters = item.partition(";")
-        name = name.strip().lower()
-        if not name:
-            continue
-        q = 1.0
-        for parameter in parameters.split(";"):
-            key, _, value = parameter.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-        wanted[name] = q
+    wanted = dict(weighted(accept_encoding))
     best: tuple[float, int, str] | None = None
     for rank, coding in enumerate(PREFERENCE):
         q = wanted.get(coding, wanted.get("*", 0.0))

@@ -18,6 +18,7 @@ __all__ = [
     "is_request_error",
     "media_type_for",
     "status_of_request_error",
+    "weighted",
 ]
 
 JSON = "application/json"
@@ -31,7 +32,7 @@ def media_type_for(accept: str | None) -> str:
     (`application/graphql-response+json, application/json;q=0.9` is what spec-following clients
     send); anything else, including an `Accept` that names neither, is answered as JSON."""
     best_json = best_graphql = -1.0
-    for kind, quality in _ranges(accept or ""):
+    for kind, quality in weighted(accept or ""):
         if kind == GRAPHQL_RESPONSE:
             best_graphql = max(best_graphql, quality)
         elif kind in (JSON, "application/*", "*/*"):
@@ -41,8 +42,10 @@ def media_type_for(accept: str | None) -> str:
     return JSON
 
 
-def _ranges(accept: str) -> Iterable[tuple[str, float]]:
-    for item in accept.split(","):
+def weighted(header: str) -> Iterable[tuple[str, float]]:
+    """Each value of a comma-separated header with its `q` (`Accept`, `Accept-Encoding`),
+    lower-cased; 1 without a `q`, 0 for one that is not a number."""
+    for item in header.split(","):
         kind, *parameters = item.split(";")
         quality = 1.0
         for parameter in parameters:

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from .config import SessionSettings
 
-__all__ = ["InvalidSession", "SessionCodec"]
+__all__ = ["InvalidSession", "SessionCodec", "session_of"]
 
 
 class InvalidSession(Exception):
@@ -62,3 +62,14 @@ class SessionCodec:
         raise InvalidSession(
             "the gateway session token is expired, altered or made with a retired key"
         )
+
+
+def session_of(authorization: str, sessions: SessionCodec | None) -> dict[str, str] | None:
+    """The source tokens of a gateway session sent as `Authorization: Bearer …`; None when the
+    header holds none. `InvalidSession` for a session this gateway cannot read (or where
+    sessions are off)."""
+    if not authorization.lower().startswith("bearer "):
+        return None
+    if sessions is None:
+        raise InvalidSession("gateway session tokens are not enabled on this gateway")
+    return sessions.read(authorization[7:].strip())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -23,7 +23,7 @@ from connectors.errors import Unauthenticated
 
 from ..context import Credentials, Gateway
 from ..idempotency import caller_of
-from ..session import InvalidSession
+from ..session import InvalidSession, session_of
 from .run import doctor
 
 __all__ = ["KEEP_S", "KeptReports", "doctor_endpoint", "for_callers"]
@@ -102,17 +102,10 @@ def doctor_endpoint(kept: KeptReports) -> Callable[[Request], Any]:
 
     async def report_for_caller(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
-        session: Mapping[str, str] | None = None
-        authorization = request.headers.get("authorization", "")
-        if authorization.lower().startswith("bearer "):
-            if gateway.sessions is None:
-                return refusal(
-                    "gateway session tokens are not enabled on this gateway", "UNAUTHENTICATED", 401
-                )
-            try:
-                session = gateway.sessions.read(authorization[7:].strip())
-            except InvalidSession as error:
-                return refusal(str(error), "UNAUTHENTICATED", 401)
+        try:
+            session = session_of(request.headers.get("authorization", ""), gateway.sessions)
+        except InvalidSession as error:
+            return refusal(str(error), "UNAUTHENTICATED", 401)
         credentials = Credentials.from_headers(request.headers, session)
         try:
             tokens = {
