@@ -27,6 +27,7 @@ __all__ = [
     "RECORDINGS_ENV",
     "RecordedFlarum",
     "RecordedMoodle",
+    "ReplayedFlarum",
     "corpus",
     "exchanges",
     "flatten",
@@ -240,6 +241,26 @@ def response_of(exchange: Mapping[str, Any]) -> httpx.Response:
     content = b"" if answer is None else json.dumps(answer).encode()
     headers = {"content-type": exchange["content_type"]} if exchange.get("content_type") else {}
     return httpx.Response(exchange["http_status"], content=content, headers=headers)
+
+
+class ReplayedFlarum:
+    """The gateway over a `RecordedFlarum`: queries as a recorded role, and the paths asked."""
+
+    def __init__(self, site: RecordedFlarum, client: httpx.AsyncClient) -> None:
+        self.site = site
+        self.client = client
+
+    async def query(self, role: str, query: str) -> dict[str, Any]:
+        headers = {} if role == "guest" else {"X-Flarum-Token": role}
+        response = await self.client.post("/graphql", json={"query": query}, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert self.site.missing == [], "the gateway asked what the real forum was not asked"
+        return body
+
+    def paths(self) -> list[str]:
+        """The paths the gateway asked, in the order it asked them."""
+        return [r.url.path for r in self.site.requests]
 
 
 @asynccontextmanager

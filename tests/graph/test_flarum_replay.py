@@ -8,42 +8,23 @@ query carries.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 
 from graph.config import Settings, SourcesSettings
 from graph.ids import GlobalId
 from graph.sources.flarum import FlarumSettings
-from tests.realworld import RecordedFlarum, exchanges, gateway_over
-
-
-class Replayed:
-    def __init__(self, site: RecordedFlarum, client: httpx.AsyncClient) -> None:
-        self.site = site
-        self.client = client
-
-    async def query(self, role: str, query: str) -> dict[str, Any]:
-        headers = {} if role == "guest" else {"X-Flarum-Token": role}
-        response = await self.client.post("/graphql", json={"query": query}, headers=headers)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        assert self.site.missing == [], "the gateway asked what the real forum was not asked"
-        return body
-
-    def paths(self) -> list[str]:
-        return [r.url.path for r in self.site.requests]
+from tests.realworld import RecordedFlarum, ReplayedFlarum, exchanges, gateway_over
 
 
 @pytest.fixture
-async def recorded() -> AsyncIterator[Replayed]:
+async def recorded() -> AsyncIterator[ReplayedFlarum]:
     site = RecordedFlarum()
     settings = Settings(
         sources=SourcesSettings(flarum=FlarumSettings(url="http://forum.test", cache_ttl_s=0))
     )
     async with gateway_over(settings, "flarum", site) as client:
-        yield Replayed(site, client)
+        yield ReplayedFlarum(site, client)
 
 
 def gid(type_name: str, upstream_id: int) -> str:
@@ -55,7 +36,7 @@ def recorded_titles(seq: int) -> list[str]:
     return [d["attributes"]["title"] for d in exchange["response"]["data"]]
 
 
-async def test_the_front_page(recorded: Replayed) -> None:
+async def test_the_front_page(recorded: ReplayedFlarum) -> None:
     """Findings 1 and 8: only includes Flarum allows; one request for the README's page."""
     body = await recorded.query(
         "guest",
@@ -72,7 +53,7 @@ async def test_the_front_page(recorded: Replayed) -> None:
     assert recorded.paths() == ["/api/discussions"]
 
 
-async def test_a_thread_with_event_posts(recorded: Replayed) -> None:
+async def test_a_thread_with_event_posts(recorded: ReplayedFlarum) -> None:
     """Finding 4: stickied and locked events read as events; finding 7: each post's
     discussion."""
     body = await recorded.query(
@@ -95,7 +76,7 @@ async def test_a_thread_with_event_posts(recorded: Replayed) -> None:
     assert sorted(recorded.paths()) == ["/api", "/api/discussions/7", "/api/posts"]
 
 
-async def test_a_reply_that_flarum_wrote_is_reported_written(recorded: Replayed) -> None:
+async def test_a_reply_that_flarum_wrote_is_reported_written(recorded: ReplayedFlarum) -> None:
     """Finding 3: the discussion included with the new post is partial."""
     body = await recorded.query(
         "member2",
@@ -110,7 +91,7 @@ async def test_a_reply_that_flarum_wrote_is_reported_written(recorded: Replayed)
     }
 
 
-async def test_missing_ids_fail_alone(recorded: Replayed) -> None:
+async def test_missing_ids_fail_alone(recorded: ReplayedFlarum) -> None:
     """Finding 5: a missing user or discussion in a batch is NOT_FOUND alone; posts by id come
     in one request, with their authors."""
     ids = [
@@ -139,7 +120,7 @@ async def test_missing_ids_fail_alone(recorded: Replayed) -> None:
     assert recorded.paths().count("/api/posts") == 1
 
 
-async def test_a_member_finds_nobody_else_by_email(recorded: Replayed) -> None:
+async def test_a_member_finds_nobody_else_by_email(recorded: ReplayedFlarum) -> None:
     """Finding 6: Flarum answers a member every user; none of them is carol's account."""
     body = await recorded.query(
         "member", '{ person(email: "carol@example.org") { forumUser { username } } }'
@@ -147,7 +128,7 @@ async def test_a_member_finds_nobody_else_by_email(recorded: Replayed) -> None:
     assert body["data"]["person"] is None or body["data"]["person"]["forumUser"] is None
 
 
-async def test_an_administrator_finds_a_person_by_email(recorded: Replayed) -> None:
+async def test_an_administrator_finds_a_person_by_email(recorded: ReplayedFlarum) -> None:
     body = await recorded.query(
         "admin", '{ person(email: "Carol@Example.org ") { email forumUser { username } } }'
     )
@@ -161,7 +142,7 @@ FRONT_PAGE = """{ discussions(first: 20) { nodes { title author { username } tag
     firstPost { contentHtml } } } }"""
 
 
-async def test_a_token_flarum_does_not_know_is_refused(recorded: Replayed) -> None:
+async def test_a_token_flarum_does_not_know_is_refused(recorded: ReplayedFlarum) -> None:
     """Flarum answers an unknown token's read as a guest's, 200 (recorded 44), and tells it only
     by the missing actor of `GET /api?include=actor` (20): the gateway asks that once and says
     UNAUTHENTICATED; asked again, it remembers, and sends nothing."""
@@ -175,7 +156,7 @@ async def test_a_token_flarum_does_not_know_is_refused(recorded: Replayed) -> No
     assert len(recorded.paths()) == 2
 
 
-async def test_a_token_flarum_knows_is_asked_about_once(recorded: Replayed) -> None:
+async def test_a_token_flarum_knows_is_asked_about_once(recorded: ReplayedFlarum) -> None:
     """A member's token (15: the actor is there): the page as recorded (28), one extra request
     for the first read, none for the next."""
     body = await recorded.query("member", FRONT_PAGE)
@@ -187,7 +168,7 @@ async def test_a_token_flarum_knows_is_asked_about_once(recorded: Replayed) -> N
 
 
 async def test_a_tag_that_no_slug_can_be_is_refused_with_or_without_a_search(
-    recorded: Replayed,
+    recorded: ReplayedFlarum,
 ) -> None:
     """Flarum's tags refuse a slug with a space or a slash (flarum/tags TagValidator), so
     `filter[tag]=food bank` can only answer `[]` (as an unknown slug does, 69), and a search
