@@ -4,9 +4,7 @@ The last tests drive Debian's Chromium against a page served from another loopba
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -33,8 +31,8 @@ from graph.sources import SOURCES
 from graph.sources.flarum import FlarumSettings
 from graph.tracing import TRACE_HEADER
 from simulators.serve import serve_in_thread
-from tests.conftest import Simulator, login, missing_tool
-from tests.playground.test_browser import CHROMIUM_FLAGS
+from tests.browsers import chromium
+from tests.conftest import Simulator, login
 
 APP = "https://app.school.example"
 OTHER = "https://evil.example"
@@ -299,14 +297,9 @@ TAG = """async ([gateway, token]) => {
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.access(executable, os.X_OK):
-        missing_tool("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 @contextmanager
@@ -321,7 +314,7 @@ def static_site() -> Iterator[str]:
 
 
 def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_blocked(
-    chromium: Browser, flarum: Simulator
+    browser: Browser, flarum: Simulator
 ) -> None:
     token = login(flarum.url, "bea.abebe")
     with (
@@ -329,7 +322,7 @@ def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_bloc
         static_site() as other_url,
         gateway_with(flarum.url, CorsSettings(allow_origins=(app_url,))) as gateway_url,
     ):
-        context = chromium.new_context()
+        context = browser.new_context()
         try:
             page = context.new_page()
             page.goto(f"{app_url}/")

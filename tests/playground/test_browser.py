@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,37 +12,22 @@ from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from graph.config import SessionSettings
 from simulators.world import DEMO_PASSWORD
-from tests.conftest import Gateway, Simulator, missing_tool, running_gateway
+from tests.browsers import chromium
+from tests.conftest import Gateway, Simulator, running_gateway
 
 pytestmark = pytest.mark.slow  # a real Chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--proxy-server=http://127.0.0.1:9",  # anything that slipped past the routes goes nowhere
-]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.access(executable, os.X_OK):
-        missing_tool("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
