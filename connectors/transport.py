@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,8 @@ from yarl import URL
 
 __all__ = [
     "TLS",
+    "AnswerTooLarge",
+    "Exchanged",
     "PooledTransport",
     "ProxyRefused",
     "TLSFailure",
@@ -157,6 +159,20 @@ class ProxyRefused(httpx.ProxyError):
         self.reason = reason
 
 
+class AnswerTooLarge(Exception):
+    """The answer was longer than the reader allowed (`PooledTransport.exchange`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchanged:
+    """An answer read whole by `PooledTransport.exchange`: its status, its headers as they came
+    and its body, still content-encoded if the source encoded it."""
+
+    status: int
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+
+
 @dataclass(frozen=True)
 class _Proxy:
     """A proxy URL taken apart: credentials go in a header, never in aiohttp's objects (whose
@@ -203,7 +219,8 @@ class PooledTransport(httpx.AsyncBaseTransport):
         )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: httpx.Request) -> aiohttp.ClientResponse:
+        """Send `request` through the pool; its answer's head is read, its body not yet."""
         session = self._session or self._open()
         timeout = request.extensions.get("timeout", {})
         headers = request.headers.multi_items()
@@ -216,7 +233,7 @@ class PooledTransport(httpx.AsyncBaseTransport):
                 else:  # the proxy reads the request itself
                     headers.append(("Proxy-Authorization", self._proxy.credentials))
         with _as_httpx_errors(request):
-            response = await session.request(
+            return await session.request(
                 request.method,
                 URL(str(request.url), encoded=True),  # as httpx wrote it: signatures cover it
                 headers=headers,
@@ -230,6 +247,9 @@ class PooledTransport(httpx.AsyncBaseTransport):
                 proxy=proxy,
                 proxy_headers=proxy_headers,
             )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._send(request)
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
@@ -240,6 +260,32 @@ class PooledTransport(httpx.AsyncBaseTransport):
                 "reason_phrase": (response.reason or "").encode(),
             },
         )
+
+    async def exchange(self, request: httpx.Request, *, max_bytes: int) -> Exchanged:
+        """Send `request` and read its whole answer as it came (still encoded, if it is), with
+        no `httpx.Response` in between: the pipeline's direct path (`Sending`). An answer
+        longer than `max_bytes` raises `AnswerTooLarge` as it streams in; the connection it
+        came on is dropped."""
+        response = await self._send(request)
+        try:
+            with _as_httpx_errors(request):
+                declared = response.content_length
+                if declared is not None and declared > max_bytes:
+                    raise AnswerTooLarge(max_bytes)
+                content = response.content
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := await content.readany():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise AnswerTooLarge(max_bytes)
+                    chunks.append(chunk)
+        except BaseException:
+            response.close()  # left half-read: never reused
+            raise
+        response.release()  # the connection goes back to the pool
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return Exchanged(response.status, response.raw_headers, body)
 
     async def aclose(self) -> None:
         if self._session is not None:
