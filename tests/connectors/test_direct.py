@@ -20,7 +20,7 @@ from connectors.errors import ProtocolError
 from connectors.flarum.auth import FlarumAuth
 from connectors.http import SharedClient, Upstream, decode_json, new_client
 from connectors.moodle.auth import MoodleAuth
-from connectors.pipeline import Sending
+from connectors.pipeline import Sending, read_response
 from connectors.transport import PooledTransport
 
 ANSWER = b'{"data": {"type": "users", "id": "1", "attributes": {"name": "Ad\\u00e0"}}}'
@@ -257,3 +257,19 @@ def test_a_client_with_hooks_or_cookies_goes_through_httpx() -> None:
             layer = layer.next_layer  # type: ignore[attr-defined]
         assert layer.direct is direct, client
     assert isinstance(hooked, SharedClient)
+
+
+@pytest.mark.parametrize("body", [ANSWER, b""], ids=["body", "empty"])
+def test_a_response_read_directly_is_the_response_httpx_makes(body: bytes) -> None:
+    request = httpx.Request("GET", "http://source.test/api")
+    head = [(b"Content-Type", b"application/json; charset=utf-8"), (b"Vary", b"Accept")]
+    made = httpx.Response(200, headers=head, content=body, request=request)
+    read = read_response(200, list(head), body, request)
+    assert read.headers.raw == made.headers.raw
+    assert (read.content, read.text, read.encoding) == (made.content, made.text, made.encoding)
+    assert (read.is_closed, read.is_stream_consumed) == (made.is_closed, made.is_stream_consumed)
+    assert read.num_bytes_downloaded == made.num_bytes_downloaded
+    assert read.request is request and read.extensions == made.extensions == {}
+    if body:
+        assert read.json() == made.json()
+    assert list(read.iter_bytes()) == list(made.iter_bytes())  # read again: from memory
