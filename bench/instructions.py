@@ -16,8 +16,8 @@ measured loop alone is counted (instrumentation is switched on around it with
     callgrind_annotate /tmp/q1.out | head   # total Ir / 200 = instructions per query
 
 Without `--callgrind` it prints CPU time per query. `--executor shortcut` runs the executor
-without plans (`graph/execution.py` alone), for a before and after in one tree. The client asks
-for no compression, as the bench's load generator does.
+without plans (`graph/schema/execution.py` alone), for a before and after in one tree. The client
+asks for no compression, as the bench's load generator does.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ import time
 
 import httpx
 
-from graph.app import create_app
 from graph.config import Settings, SourcesSettings
-from graph.execution import GatewayExecutor
-from graph.ids import encode_id
-from graph.plans import PlanExecutor
-from graph.sources.flarum import FlarumSettings
+from graph.schema.execution import GatewayExecutor
+from graph.schema.ids import encode_id
+from graph.schema.plans import PlanExecutor
+from graph.server.app import create_app
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.flarum import SERVICE_API_KEY
 from simulators.flarum import create_app as create_flarum
 from simulators.serve import serve_in_thread

@@ -16,9 +16,9 @@ import time
 
 import httpx
 
-from graph.app import create_app
 from graph.config import Settings, SourcesSettings
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.flarum import create_app as create_flarum
 from simulators.serve import serve_in_thread
 from simulators.world import build_world

@@ -32,7 +32,7 @@ class CallStats:
     """Reads the cache could not answer, so they went to the source."""
     cached_calls: set[tuple[str, str]] = field(default_factory=set)
     """(source, call) of every read that went through a cache, hit or miss: how long the
-    answer may be kept follows from them (`graph/caching.py`)."""
+    answer may be kept follows from them (`graph/server/caching.py`)."""
 
     def cache_read(self, source: str, *, hit: bool, call: str = "") -> None:
         counts = self.hits if hit else self.misses

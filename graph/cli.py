@@ -24,8 +24,7 @@ import uvicorn
 from cryptography.fernet import Fernet
 
 from connectors.errors import UpstreamError
-
-from .config import (
+from graph.config import (
     CONFIG_ENV,
     ConfigError,
     FederationSettings,
@@ -34,9 +33,9 @@ from .config import (
     load_settings,
     secrets_in,
 )
-from .health import ping
-from .logs import configure_logging
-from .sources import SOURCES
+from graph.server.health import ping
+from graph.server.logs import configure_logging
+from graph.sources import SOURCES
 
 __all__ = ["main"]
 
@@ -62,7 +61,7 @@ def version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "export-schema":
-        from .schema import export_sdl
+        from graph.schema.root import export_sdl
 
         federation = None
         if args.federation_version:
@@ -90,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return asyncio.run(check_config(settings))
     if args.command == "doctor":
-        from .doctor.run import doctor, print_report
+        from graph.doctor.run import doctor, print_report
 
         callers: dict[str, list[str]] = {}
         for name, token in args.callers:
@@ -202,8 +201,8 @@ def role_token(text: str) -> tuple[str, str]:
 
 
 def record_command(settings: Settings, args: argparse.Namespace) -> int:
-    from .record.operations import OPERATIONS
-    from .record.run import record
+    from graph.record.operations import OPERATIONS
+    from graph.record.run import record
 
     if args.source not in settings.sources.configured():
         return fail(f"--source {args.source}: not configured ([sources.{args.source}] url)", 2)
@@ -296,7 +295,7 @@ def run(
 ) -> int:
     """Check that every port in `needs` (what for, host, port, how to move it) can be listened
     on, start the simulators (if asked) and serve the gateway until Ctrl-C."""
-    from .app import create_app
+    from graph.server.app import create_app
 
     try:
         check_ports(needs)
@@ -318,7 +317,7 @@ def run(
         if server.workers > 1:  # each worker builds the app from the configuration
             announce()
             uvicorn.run(
-                "graph.app:app_from_environment",
+                "graph.server.app:app_from_environment",
                 factory=True,
                 workers=server.workers,
                 host=server.host,

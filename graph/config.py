@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from .persisted import read_persisted
-from .sources import SOURCES, SourceSpec
-from .sources.settings import SourceSettings
+from graph.server.persisted import read_persisted
+from graph.sources import SOURCES, SourceSpec
+from graph.sources.settings import SourceSettings
 
 __all__ = [
     "CONFIG_ENV",

@@ -23,12 +23,11 @@ from connectors.cache import MemoryStore, RedisStore, ResponseCache
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.http import CallStats, Resilience, Upstream, breaker_for
 from connectors.memory import LocalMemory, Recollection, RedisMemory
-
-from .config import Settings, SourceSettings
-from .idempotency import Idempotency, LocalAnswers, RedisAnswers
-from .people import PeopleLoaders
-from .session import SessionCodec
-from .sources import SOURCES, Reach, SourceSpec
+from graph.config import Settings, SourceSettings
+from graph.idempotency import Idempotency, LocalAnswers, RedisAnswers
+from graph.people import PeopleLoaders
+from graph.session import SessionCodec
+from graph.sources import SOURCES, Reach, SourceSpec
 
 __all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
 

@@ -37,9 +37,8 @@ from starlette.responses import JSONResponse, Response
 
 from connectors.memory import Recollection
 from connectors.sealing import Sealer
-
-from .documents import operation_type
-from .persisted import PersistedQueries, PersistedQueryError
+from graph.schema.documents import operation_type
+from graph.server.persisted import PersistedQueries, PersistedQueryError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -42,7 +42,7 @@ __all__ = [
 
 StrawberryExecutionContext = StrawberryGraphQLCoreExecutionContext
 """Strawberry's graphql-core execution context (it gives resolvers Strawberry's `info`), which
-`graph/execution.py` extends; Strawberry exports it from no public module."""
+`graph/schema/execution.py` extends; Strawberry exports it from no public module."""
 
 TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than (\d+) tokens")
 """graphql-core's words when a document passes the parser's `max_tokens` (the error carries no

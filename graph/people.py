@@ -9,9 +9,8 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from connectors.errors import BadRequest, Forbidden
-
-from .loaders import loader
-from .sources.spec import PeopleLookup
+from graph.loaders import loader
+from graph.sources.spec import PeopleLookup
 
 __all__ = ["PeopleLoaders", "normalise"]
 

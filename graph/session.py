@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .config import SessionSettings
+from graph.config import SessionSettings
 
 __all__ = ["InvalidSession", "SessionCodec", "session_of"]
 

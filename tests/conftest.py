@@ -20,13 +20,13 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 
-from graph.app import create_app
 from graph.config import CacheSettings, GraphQLSettings, SessionSettings, Settings, SourcesSettings
-from graph.sources.civicrm import CivicrmSettings
-from graph.sources.elgg import ElggSettings
-from graph.sources.eqsash import EqsashSettings
-from graph.sources.flarum import FlarumSettings
-from graph.sources.moodle import MoodleSettings
+from graph.server.app import create_app
+from graph.sources.civicrm.settings import CivicrmSettings
+from graph.sources.elgg.settings import ElggSettings
+from graph.sources.eqsash.settings import EqsashSettings
+from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.moodle.settings import MoodleSettings
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm import create_app as create_civicrm
 from simulators.counting import RequestCounter

@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from graph.app import create_app
 from graph.config import Settings
+from graph.server.app import create_app
 
 __all__ = [
     "RECORDINGS",

@@ -10,7 +10,7 @@ from typing import Any
 
 from graph.config import Settings, SourcesSettings
 from graph.sources import SOURCES
-from graph.sources.moodle import MoodleSettings
+from graph.sources.moodle.settings import MoodleSettings
 from tests.realworld import RecordedMoodle, gateway_over
 
 __all__ = ["Replayed", "replay"]

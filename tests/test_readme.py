@@ -42,7 +42,7 @@ import pytest
 from graphql import parse, validate
 
 from graph.internals import graphql_schema
-from graph.schema import schema
+from graph.schema.root import schema
 from graph.sources import SOURCES
 from simulators.civicrm.store import api_key_of
 from simulators.world import DEMO_PASSWORD

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from connectors.errors import UpstreamError
 
-if TYPE_CHECKING:  # the sources' modules import their doctors, which import this
-    from ..sources.spec import Need
-
-__all__ = ["Check", "Report", "SourceReport", "Status", "judge"]
+__all__ = ["Check", "Need", "Report", "SourceReport", "Status", "judge"]
 
 Status = Literal["ok", "failed", "unknown"]
 MARKS: Mapping[Status, str] = {"ok": "✓", "failed": "✗", "unknown": "?"}
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one GraphQL field needs from the system, for `legacygraph doctor`."""
+
+    field: str
+    """The field, as `Type.field` (`Query.courses`, `Course.participants`)."""
+    calls: tuple[str, ...]
+    """The upstream functions, methods or endpoints it calls (the names the source's doctor
+    checks against what the site exposes)."""
+    permission: str = ""
+    """What the caller must also be allowed upstream, where the site decides per caller."""
 
 
 @dataclass(frozen=True)

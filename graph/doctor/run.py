@@ -9,11 +9,10 @@ from contextlib import nullcontext
 import httpx
 
 from connectors.errors import UpstreamError
-
-from ..config import Settings
-from ..health import ping
-from ..sources import SOURCES
-from .report import Check, Report, SourceReport
+from graph.config import Settings
+from graph.doctor.report import Check, Report, SourceReport
+from graph.server.health import ping
+from graph.sources import SOURCES
 
 __all__ = ["doctor", "print_report"]
 

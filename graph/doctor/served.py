@@ -20,11 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from connectors.errors import Unauthenticated
-
-from ..context import Credentials, Gateway
-from ..idempotency import caller_of
-from ..session import InvalidSession, session_of
-from .run import doctor
+from graph.context import Credentials, Gateway
+from graph.doctor.run import doctor
+from graph.idempotency import caller_of
+from graph.session import InvalidSession, session_of
 
 __all__ = ["KEEP_S", "KeptReports", "doctor_endpoint", "for_callers"]
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 
-from ..app import create_app
-from ..config import Settings
-from ..sources import SOURCES
-from .operations import NEVER, OPERATIONS
-from .redact import Redactor
-from .transport import Exchange, RecordingTransport
+from graph.config import Settings
+from graph.record.operations import NEVER, OPERATIONS
+from graph.record.redact import Redactor
+from graph.record.transport import Exchange, RecordingTransport
+from graph.server.app import create_app
+from graph.sources import SOURCES
 
 __all__ = ["record"]
 

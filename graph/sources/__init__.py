@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .civicrm import CIVICRM
-from .elgg import ELGG
-from .eqsash import EQSASH
-from .flarum import FLARUM
-from .moodle import MOODLE
-from .spec import Reach, SignedIn, SourceSpec
+from graph.sources.civicrm.source import CIVICRM
+from graph.sources.elgg.source import ELGG
+from graph.sources.eqsash.source import EQSASH
+from graph.sources.flarum.source import FLARUM
+from graph.sources.moodle.source import MOODLE
+from graph.sources.spec import Reach, SignedIn, SourceSpec
 
 __all__ = [
     "CIVICRM",

@@ -1,6 +1,6 @@
 """What the graph needs to know about one legacy system, in one place.
 
-A source module (`graph/sources/eqsash.py`, …) fills one `SourceSpec`; the registry in
+A source module (`graph/sources/eqsash/source.py`, …) fills one `SourceSpec`; the registry in
 `graph/sources/__init__.py` lists them. Everything that would otherwise name a source (the
 caller headers, making a connector act as the caller, its loaders, `/readyz`, `login`, finding a
 person, the viewer, the demo) asks the registry instead.
@@ -11,24 +11,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
 from connectors.http import Upstream
 from connectors.memory import Recollection
-
-from .settings import SourceSettings
-
-if TYPE_CHECKING:
-    from ..context import Context
+from graph.doctor.report import Need
+from graph.sources.settings import SourceSettings
 
 __all__ = [
     "Diagnose",
     "Memory",
-    "Need",
     "PeopleLookup",
     "Reach",
+    "Request",
     "SignedIn",
     "SourceSpec",
     "caller_only",
@@ -80,19 +77,6 @@ class PeopleLookup:
     links (set per request by `people`)."""
 
 
-@dataclass(frozen=True)
-class Need:
-    """What one GraphQL field needs from the system, for `legacygraph doctor`."""
-
-    field: str
-    """The field, as `Type.field` (`Query.courses`, `Course.participants`)."""
-    calls: tuple[str, ...]
-    """The upstream functions, methods or endpoints it calls (the names the source's doctor
-    checks against what the site exposes)."""
-    permission: str = ""
-    """What the caller must also be allowed upstream, where the site decides per caller."""
-
-
 Diagnose = Callable[
     [str, Any, httpx.AsyncClient, Sequence[str], Sequence[Need]], Awaitable[Sequence[Any]]
 ]
@@ -126,9 +110,9 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """The system's own login with a username and password."""
     account: Callable[[SiteT, str | None], Awaitable[Any]]
     """The account a connector acts as (`user_id` from its login where known); None if none."""
-    people: Callable[[Context], PeopleLookup]
+    people: Callable[[Request], PeopleLookup]
     """How a person's account is found on this source, for one request."""
-    viewer: Callable[[Context], Awaitable[Any]]
+    viewer: Callable[[Request], Awaitable[Any]]
     """The caller's own account, once per request (the caller has an identity there)."""
     demo_port: int
     """Where `legacygraph demo` serves the source's simulator."""
@@ -140,6 +124,20 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """What each of its GraphQL fields needs upstream (`legacygraph doctor` checks them)."""
     diagnose: Diagnose | None = None
     """Its read-only checks for `legacygraph doctor`, beyond `ping`; None: `ping` only."""
+
+
+T = TypeVar("T")
+
+
+class Request(Protocol):
+    """What a source module asks of the request it serves (`graph.context.Context` is one):
+    its connector as the caller, its loaders, and a result shared by the whole request."""
+
+    def site(self, spec: SourceSpec[Any, SiteT, Any]) -> SiteT: ...
+
+    def loaders(self, spec: SourceSpec[Any, Any, LoadersT]) -> LoadersT: ...
+
+    async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T: ...
 
 
 def caller_only(settings: SourceSettings | None, token: str | None) -> str | None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connectors.errors import ProtocolError
-from graph.errors import CODE_BY_KIND
+from graph.schema.errors import CODE_BY_KIND
 from tests.connectors.recording import Recorder
 from tests.connectors.test_civicrm import civicrm_with
 from tests.connectors.test_elgg import elgg_with

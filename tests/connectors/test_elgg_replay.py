@@ -16,7 +16,7 @@ from connectors.elgg import Elgg, ElggAuth, read
 from connectors.elgg.client import methods_listed
 from connectors.errors import Unauthenticated
 from connectors.http import Upstream
-from graph.sources.elgg import ElggSettings
+from graph.sources.elgg.settings import ElggSettings
 from tests.connectors.recording import Recorder
 from tests.recorded_elgg import answer
 

@@ -29,8 +29,8 @@ from connectors.transport import TLS
 from graph.cli import check_config
 from graph.config import Settings, SourcesSettings
 from graph.context import Gateway
-from graph.errors import classify
-from graph.sources.flarum import FlarumSettings
+from graph.schema.errors import classify
+from graph.sources.flarum.settings import FlarumSettings
 from tests.connectors.test_transport import answer, read_head
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

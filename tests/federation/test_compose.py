@@ -16,7 +16,7 @@ import pytest
 import strawberry
 
 from graph.config import FederationSettings
-from graph.federation import entity_types
+from graph.schema.federation import entity_types
 from tests.conftest import Simulator, gateway_process, missing_tool
 
 HERE = Path(__file__).parent

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from graph.ids import encode_id
+from graph.schema.ids import encode_id
 from simulators.serve import serve_in_thread
 from simulators.world import World
 from tests.conftest import Simulator, free_port, gateway_process, missing_tool, moodle_login

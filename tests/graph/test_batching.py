@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.config import (
     ConfigError,
     GraphQLSettings,
@@ -20,8 +19,9 @@ from graph.config import (
     SourcesSettings,
     load_settings,
 )
-from graph.media import GRAPHQL_RESPONSE
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.server.media import GRAPHQL_RESPONSE
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator, running_gateway
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from graph.config import CacheSettings
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.world import World
 from tests.conftest import Simulator, flarum_headers, login, moodle_login, running_gateway
 

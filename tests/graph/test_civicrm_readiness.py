@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from graph.config import Settings, SourcesSettings
-from graph.health import readiness
-from graph.sources.civicrm import CivicrmSettings
+from graph.server.health import readiness
+from graph.sources.civicrm.settings import CivicrmSettings
 from tests.realworld import exchanges, response_of
 
 BY_SEQ = {e["seq"]: e for e in exchanges("civicrm-5.77")}

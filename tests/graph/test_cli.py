@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from graph.cli import main
-from graph.schema import export_sdl
+from graph.schema.root import export_sdl
 from graph.sources import SOURCES
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.elgg import API_KEY as ELGG_API_KEY

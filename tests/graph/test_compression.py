@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from graph.app import create_app
-from graph.compression import Compress, chosen_encoding
 from graph.config import ConfigError, ServerSettings, Settings, SourcesSettings, load_settings
-from graph.playground import BUILT
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.server.compression import Compress, chosen_encoding
+from graph.server.playground import BUILT
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 

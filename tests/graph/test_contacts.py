@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.civicrm import api_key_of, contact_id_of
 from simulators.world import World
 from tests.conftest import (

@@ -18,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from graph.app import create_app
 from graph.config import (
     CORS_HEADERS,
     ConfigError,
@@ -27,9 +26,10 @@ from graph.config import (
     SourcesSettings,
     load_settings,
 )
+from graph.schema.tracing import TRACE_HEADER
+from graph.server.app import create_app
 from graph.sources import SOURCES
-from graph.sources.flarum import FlarumSettings
-from graph.tracing import TRACE_HEADER
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.browsers import chromium
 from tests.conftest import Simulator, login

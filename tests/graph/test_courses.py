@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.moodle import moodle_user_id
 from simulators.world import World
 from tests.conftest import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from graph.ids import GlobalId
-from graph.sources.civicrm import RELATIONSHIP_TYPES, SiteCache
+from graph.schema.ids import GlobalId
+from graph.sources.civicrm.source import RELATIONSHIP_TYPES, SiteCache
 from simulators.civicrm import api_key_of, contact_id_of
 from simulators.world import EPOCH, World
 from tests.conftest import Gateway, Simulator, running_civicrm, running_gateway

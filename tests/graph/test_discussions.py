@@ -7,7 +7,7 @@ import secrets
 
 import httpx
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.world import DEMO_PASSWORD, World
 from tests.conftest import Gateway, Simulator, errors_by_path, flarum_headers, login
 

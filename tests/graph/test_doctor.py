@@ -19,10 +19,10 @@ from graph.config import Settings, SourcesSettings
 from graph.doctor.report import Check, Report
 from graph.doctor.run import doctor
 from graph.sources import SOURCES
-from graph.sources.civicrm import CivicrmSettings
-from graph.sources.elgg import ElggSettings
-from graph.sources.flarum import FlarumSettings
-from graph.sources.moodle import MoodleSettings
+from graph.sources.civicrm.settings import CivicrmSettings
+from graph.sources.elgg.settings import ElggSettings
+from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.moodle.settings import MoodleSettings
 from simulators.civicrm import SITE_KEY, api_key_of
 from simulators.elgg import API_KEY, SECRET
 from simulators.world import World
@@ -188,7 +188,7 @@ def test_an_unknown_flarum_token_is_said_so(flarum: Simulator) -> None:
 
 
 def test_every_field_need_names_a_field_of_the_schema() -> None:
-    from graph.schema import schema
+    from graph.schema.root import schema
 
     types = schema._schema.type_map
     for spec in SOURCES.values():

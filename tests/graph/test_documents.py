@@ -9,10 +9,10 @@ from typing import Any
 from graphql import parse, specified_rules
 
 from graph.config import LimitsSettings
-from graph.documents import fresh, validate_cached
-from graph.errors import give_codes
 from graph.internals import graphql_schema
-from graph.schema import build_schema
+from graph.schema.documents import fresh, validate_cached
+from graph.schema.errors import give_codes
+from graph.schema.root import build_schema
 
 INVALID = "{ nosuch discussions(first: 2) { nodes { title } } }"
 

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.elgg import parse_override
 from connectors.elgg.profiles import Method
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.world import World
 from tests.conftest import Gateway, Simulator, errors_by_path, running_elgg, running_gateway
 

@@ -17,9 +17,9 @@ import pytest
 
 from connectors.errors import Unauthenticated
 from graph.config import Settings, SourcesSettings
-from graph.health import ping
-from graph.ids import GlobalId
-from graph.sources.elgg import ElggSettings
+from graph.schema.ids import GlobalId
+from graph.server.health import ping
+from graph.sources.elgg.settings import ElggSettings
 from tests.realworld import exchanges, gateway_over
 from tests.recorded_elgg import CORPUS, RecordedElgg, graph_cases, ids, token_of
 

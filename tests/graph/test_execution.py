@@ -12,9 +12,9 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from graph.execution import GatewayExecutor, use_lean_resolvers
 from graph.internals import graphql_schema
-from graph.schema import schema as gateway_schema
+from graph.schema.execution import GatewayExecutor, use_lean_resolvers
+from graph.schema.root import schema as gateway_schema
 
 
 @strawberry.enum

@@ -12,7 +12,7 @@ import pytest
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream
 from graph.config import Settings, SourcesSettings
-from graph.sources.flarum import FlarumSettings
+from graph.sources.flarum.settings import FlarumSettings
 from tests.realworld import RecordedFlarum, ReplayedFlarum, exchanges, gateway_over
 
 ROUND = "issue25.jsonl"

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from graph.config import Settings, SourcesSettings
-from graph.ids import GlobalId
-from graph.sources.flarum import FlarumSettings
+from graph.schema.ids import GlobalId
+from graph.sources.flarum.settings import FlarumSettings
 from tests.realworld import RecordedFlarum, ReplayedFlarum, exchanges, gateway_over
 
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes, queries
 
 from graph.internals import graphql_schema
-from graph.schema import schema
+from graph.schema.root import schema
 from tests.conftest import Gateway, Simulator, flarum_headers, login, moodle_login, running_gateway
 
 SCHEMA = (Path(__file__).parents[2] / "schema.graphql").read_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.civicrm import api_key_of
 from simulators.elgg import API_KEY
 from simulators.world import World

@@ -7,8 +7,8 @@ import socket
 import httpx
 
 from graph.config import Settings, SourcesSettings
-from graph.health import readiness
-from graph.sources.civicrm import CivicrmSettings
+from graph.server.health import readiness
+from graph.sources.civicrm.settings import CivicrmSettings
 from tests.conftest import Simulator, running_gateway
 
 

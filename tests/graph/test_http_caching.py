@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.app import create_app
-from graph.caching import VARY, matching
 from graph.config import ConfigError, ServerSettings, Settings, SourcesSettings, load_settings
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.server.caching import VARY, matching
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 

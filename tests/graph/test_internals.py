@@ -17,7 +17,6 @@ from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
 from graphql.execution.executor import Executor
 from strawberry.asgi import GraphQL
 
-from graph.execution import GatewayExecutor, use_lean_resolvers
 from graph.internals import (
     BatchCheck,
     StrawberryExecutionContext,
@@ -32,6 +31,7 @@ from graph.internals import (
     validate_document,
 )
 from graph.loaders import Loader
+from graph.schema.execution import GatewayExecutor, use_lean_resolvers
 
 
 @strawberry.type

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.config import LimitsSettings, Settings, SourcesSettings
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway, Simulator
 
@@ -185,8 +185,8 @@ def test_introspection_can_be_turned_off(flarum: Simulator) -> None:
 async def test_a_document_sent_again_is_not_validated_again() -> None:
     # The validation cache is keyed by the rules as well as the document: the limits rule must
     # be the same object from one request to the next for the cache to answer.
-    from graph.documents import validate_cached as cache
-    from graph.schema import build_schema
+    from graph.schema.documents import validate_cached as cache
+    from graph.schema.root import build_schema
 
     schema = build_schema(LimitsSettings(max_depth=7))
     document = "{ __typename anotherName: __typename }"

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from graph.config import CacheSettings, Settings, SourcesSettings, secrets_in
-from graph.logs import JsonFormatter, Redactor
-from graph.sources.flarum import FlarumSettings
+from graph.server.logs import JsonFormatter, Redactor
+from graph.sources.flarum.settings import FlarumSettings
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from graph.config import Settings, SourcesSettings
-from graph.ids import GlobalId
-from graph.sources.moodle import MoodleSettings
+from graph.schema.ids import GlobalId
+from graph.sources.moodle.settings import MoodleSettings
 from simulators.moodle import moodle_user_id
 from simulators.world import World
 from tests.conftest import Gateway, Simulator, moodle_login, running_gateway, running_moodle

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.world import World
 from tests.conftest import Gateway, Simulator, moodle_login, running_gateway, running_moodle
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from graph.config import Settings, SourcesSettings
-from graph.ids import GlobalId
-from graph.sources.moodle import MoodleSettings
+from graph.schema.ids import GlobalId
+from graph.sources.moodle.settings import MoodleSettings
 from tests.realworld import RecordedMoodle, gateway_over
 
 

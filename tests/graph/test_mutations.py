@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.ids import GlobalId
+from graph.schema.ids import GlobalId
 from simulators.world import DEMO_PASSWORD, World
 from tests.conftest import Gateway, Simulator, errors_by_path, flarum_headers, login
 

@@ -14,8 +14,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from graph.config import SessionSettings
-from graph.ids import GlobalId
-from graph.nodes import NODE_LOADERS
+from graph.schema.ids import GlobalId
+from graph.schema.nodes import NODE_LOADERS
 from graph.session import InvalidSession, SessionCodec
 from simulators.civicrm.store import api_key_of
 from simulators.world import World

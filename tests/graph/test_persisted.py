@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.config import ConfigError, GraphQLSettings, Settings, SourcesSettings, load_settings
-from graph.sources.flarum import FlarumSettings
+from graph.server.app import create_app
+from graph.sources.flarum.settings import FlarumSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 

@@ -55,12 +55,12 @@ from hypothesis_graphql import nodes, queries
 
 from graph.config import GraphQLSettings, LimitsSettings, Settings, SourcesSettings
 from graph.context import Context, Credentials, Gateway
-from graph.schema import build_schema
-from graph.sources.civicrm import CivicrmSettings
-from graph.sources.elgg import ElggSettings
-from graph.sources.eqsash import EqsashSettings
-from graph.sources.flarum import FlarumSettings
-from graph.sources.moodle import MoodleSettings
+from graph.schema.root import build_schema
+from graph.sources.civicrm.settings import CivicrmSettings
+from graph.sources.elgg.settings import ElggSettings
+from graph.sources.eqsash.settings import EqsashSettings
+from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.moodle.settings import MoodleSettings
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm.store import api_key_of
 from simulators.elgg import API_KEY as ELGG_API_KEY

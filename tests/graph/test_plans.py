@@ -1,5 +1,5 @@
 """Execution plans answer what graphql-core answers, resolve each field once, and stand aside
-where they do not apply (`graph/plans.py`). The whole gateway schema is held to graphql-core in
+where they do not apply (`graph/schema/plans.py`). The whole gateway schema is held to graphql-core in
 `test_plan_equivalence.py`; here, a small schema with every shape of error."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from graphql import DocumentNode, Executor, parse
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 from strawberry.extensions import SchemaExtension
 
-from graph.execution import use_lean_resolvers
-from graph.metrics import Metrics
-from graph.plans import PLAN_COUNTS, Plan, PlanExecutor, _Plans
+from graph.schema.execution import use_lean_resolvers
+from graph.schema.plans import PLAN_COUNTS, Plan, PlanExecutor, _Plans
+from graph.server.metrics import Metrics
 from tests.graph.test_internals import ProblemHandler
 from tests.graph.test_internals import Query as ProbeQuery
 
@@ -252,7 +252,7 @@ def test_one_plan_per_document_and_operation_is_kept_and_reused() -> None:
     query = "query One { items { number } } query Two { items { label } }"
     asyncio.run(schema.execute(query, operation_name="One"))
     asyncio.run(schema.execute(query, operation_name="Two"))
-    from graph.plans import PLANS
+    from graph.schema.plans import PLANS
 
     keys = [k for k in PLANS.plans if k[0] is schema._schema]
     assert len(keys) == 2  # one per operation
@@ -297,7 +297,7 @@ MIRRORED = {
 }
 """graphql-core 3.3.2's functions that `PlanExecutor` follows step for step (or calls, for
 `handle_field_error` and the field collection): when graphql-core changes one, read the change
-and carry it into `graph/plans.py` (the differential test checks the outcome), then the hash."""
+and carry it into `graph/schema/plans.py` (the differential test checks the outcome), then the hash."""
 
 
 def test_graphql_cores_executor_is_still_the_one_the_plans_follow() -> None:

@@ -13,7 +13,7 @@ import pytest
 from graph.cli import main
 from graph.config import Settings, SourcesSettings
 from graph.record.run import record
-from graph.sources.moodle import MoodleSettings
+from graph.sources.moodle.settings import MoodleSettings
 from tests.conftest import Simulator, moodle_login
 from tests.realworld import RECORDINGS_ENV, corpus, exchanges, operator_corpora
 from tests.recorded_site import replay

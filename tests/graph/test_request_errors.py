@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.media import GRAPHQL_RESPONSE, JSON, media_type_for
+from graph.server.media import GRAPHQL_RESPONSE, JSON, media_type_for
 from tests.conftest import Gateway, Simulator, running_gateway
 
 PAGE = "query($n: Int!) { discussions(first: $n) { nodes { title } } }"

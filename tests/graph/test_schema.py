@@ -6,7 +6,7 @@ from pathlib import Path
 
 from graphql import GraphQLNonNull, build_schema
 
-from graph.schema import export_sdl
+from graph.schema.root import export_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 

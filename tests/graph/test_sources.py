@@ -11,13 +11,13 @@ import pytest
 
 from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
-from graph.nodes import NODE_LOADERS
-from graph.schema import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
+from graph.schema.nodes import NODE_LOADERS
+from graph.schema.root import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
+from graph.schema.types.common import Account, PersonPart, Source
+from graph.schema.types.person import Person
+from graph.schema.types.sources import SOURCE_TYPES
+from graph.schema.viewer import Viewer
 from graph.sources import SOURCES, SourceSpec
-from graph.types.common import Account, PersonPart, Source
-from graph.types.person import Person
-from graph.types.sources import SOURCE_TYPES
-from graph.viewer import Viewer
 
 GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
@@ -25,15 +25,15 @@ SHARED_LAYERS = [
     "cli.py",
     "config.py",
     "context.py",
-    "health.py",
+    "server/health.py",
     "loaders.py",
-    "login.py",
-    "nodes.py",
+    "schema/login.py",
+    "schema/nodes.py",
     "people.py",
-    "types/common.py",
-    "types/person.py",
-    "types/sources.py",
-    "viewer.py",
+    "schema/types/common.py",
+    "schema/types/person.py",
+    "schema/types/sources.py",
+    "schema/viewer.py",
 ]
 """Modules that reach every source through the registry and may name none of them."""
 
@@ -54,11 +54,11 @@ def test_every_source_provides_each_part(spec: SourceSpec[object, object, object
 @pytest.mark.parametrize("name", SOURCES)
 def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> None:
     types = SOURCE_TYPES[name]
-    assert types.__name__ == f"graph.types.{name}"
-    assert types.NODES, f"graph/types/{name}.py gives no NODES"
+    assert types.__name__ == f"graph.schema.types.{name}"
+    assert types.NODES, f"graph/schema/types/{name}.py gives no NODES"
     assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
     assert types.VIEWER_DESCRIPTION.startswith("Null when the request carries no ")
-    assert isinstance(types.PERSON, PersonPart), f"graph/types/{name}.py gives no PERSON"
+    assert isinstance(types.PERSON, PersonPart), f"graph/schema/types/{name}.py gives no PERSON"
     person = {f.python_name: f for f in Person.__strawberry_definition__.fields}
     assert person[types.PERSON.account].type.of_type is types.ACCOUNT
     assert set(types.PERSON.fields) <= set(person)

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from graph.app import create_app
 from graph.config import ConfigError, load_settings
+from graph.server.app import create_app
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway, Simulator, login, moodle_login, running_gateway
 

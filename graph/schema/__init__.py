@@ -1,0 +1,1 @@
+"""The graph and its execution: Strawberry types, root fields, documents, limits and plans."""

@@ -1,0 +1,229 @@
+"""CiviCRM (contacts): the site key and a user's api key; no guests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from aiodataloader import DataLoader
+
+from connectors import civicrm
+from connectors.civicrm import Civicrm, CivicrmAuth
+from connectors.civicrm.results import SLASHED_JSON
+from connectors.errors import NotFound, ProtocolError, Unauthenticated
+from connectors.http import Upstream
+from graph.doctor.report import Need
+from graph.loaders import loader
+from graph.sources.civicrm.doctor import diagnose
+from graph.sources.civicrm.settings import CivicrmSettings, site
+from graph.sources.spec import PeopleLookup, Reach, Request, SignedIn, SourceSpec
+
+__all__ = ["CIVICRM", "CivicrmLoaders", "CivicrmSettings"]
+
+
+def credential(settings: CivicrmSettings | None, api_key: str | None) -> str | None:
+    """CiviCRM's REST interface has no guests: no api key, no call."""
+    if api_key is None and settings is not None and settings.allow_service_fallback:
+        api_key = settings.api_key
+    if api_key is None:
+        raise Unauthenticated("civicrm", "CiviCRM needs an api key: send X-Civicrm-Api-Key")
+    return api_key
+
+
+def connect(reach: Reach, settings: CivicrmSettings, api_key: str | None) -> Civicrm:
+    auth = CivicrmAuth(settings.site_key, api_key)
+    return site(reach.upstream(auth, f"api_key:{api_key}"), settings)
+
+
+async def ping(name: str, settings: CivicrmSettings, client: httpx.AsyncClient) -> str:
+    """What callers will need, as far as the gateway can tell without a caller's api key.
+
+    With a service api key: a read that needs the site key and an api key, as every caller's
+    does. Without one, the two REST routes say different things (recorded on 5.77):
+    `extern/rest.php` checks the site key first, so a refusal of the missing api key means the
+    site key passed; WordPress's route checks the api key first, so nothing tells whether the
+    site key is right, and the report says so. On WordPress, `extern/rest.php` cannot read the
+    JSON the entity style sends: every caller's call would fail, and readiness says so first.
+    """
+    wordpress_extern = "/wp-content/" in settings.rest_path and settings.rest_path.endswith(
+        "extern/rest.php"
+    )
+    if wordpress_extern and settings.api_style == "entity":
+        raise ProtocolError(name, SLASHED_JSON, upstream_code="json")
+    auth = CivicrmAuth(settings.site_key, settings.api_key or None)
+    civicrm = site(Upstream(name, client, settings.url, auth), settings)
+    try:
+        await civicrm.groups(ids=[1])
+    except Unauthenticated as error:
+        if settings.api_key or "site key" in error.message:
+            raise
+        if error.upstream_code == "civicrm_rest_api_error":  # WordPress's route
+            return (
+                "reachable; the site key is not checked: this route refuses a call without an "
+                "api key before it reads the site key, and no service api_key is configured"
+            )
+        return "reachable, site key ok; callers' calls not checked (no service api_key)"
+    return "reachable, site key and service api_key ok"
+
+
+async def login(
+    civicrm: Civicrm, settings: CivicrmSettings, username: str, password: str
+) -> SignedIn:
+    return SignedIn(await civicrm.login(username, password))
+
+
+async def account(civicrm: Civicrm, user_id: str | None) -> Any:
+    return await civicrm.me()
+
+
+def people(context: Request) -> PeopleLookup:
+    return PeopleLookup(find=lambda civicrm, emails: civicrm.contacts(emails=emails))
+
+
+async def viewer(context: Request) -> Any:
+    """None where the site speaks only the 3.2-era API (it cannot say whose key it is)."""
+    return await context.once("viewer.civicrm", context.site(CIVICRM).me)
+
+
+def over_simulator(url: str) -> CivicrmSettings:
+    from simulators.civicrm import SITE_KEY
+
+    return CivicrmSettings(url=url, site_key=SITE_KEY)
+
+
+class SiteCache:
+    """What every caller of a site sees alike (its relationship types), kept `ttl_s` seconds
+    per site in this process: the first request asks, the next ones do not. Keyed by the
+    site's address only: no caller's key is in it. `clock` is injectable for tests."""
+
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._held: dict[str, tuple[float, Any]] = {}
+
+    async def get(self, site: str, ask: Callable[[], Awaitable[Any]]) -> Any:
+        held = self._held.get(site)
+        if held is not None and held[0] > self.clock():
+            return held[1]
+        value = await ask()
+        self._held[site] = (self.clock() + self.ttl_s, value)
+        return value
+
+    def clear(self) -> None:
+        self._held.clear()
+
+
+RELATIONSHIP_TYPES = SiteCache()
+"""CiviCRM's relationship types with their labels, per site (`RelationshipType.get`)."""
+
+
+class CivicrmLoaders:
+    """CiviCRM: contacts and groups by id, and memberships both ways, one `IN` call per batch
+    (API v3; the v2 style has no `IN`, and its connector calls once per id instead); the
+    relationships of a page of contacts in one call; the custom fields the caller may see,
+    asked once a request, and their values for a page of contacts in one call."""
+
+    def __init__(self, connect: Callable[[], civicrm.Civicrm]) -> None:
+        self._civicrm = connect
+        self.contacts: DataLoader[int, civicrm.Contact] = loader(self._contacts)
+        self.groups: DataLoader[int, civicrm.Group] = loader(self._groups)
+        self.groups_of_contact: DataLoader[int, list[int]] = loader(self._groups_of_contact)
+        self.members_of_group: DataLoader[int, list[int]] = loader(self._members_of_group)
+        self.relationships_of_contact: DataLoader[int, list[civicrm.Relationship]] = loader(
+            self._relationships
+        )
+        self.custom_values: DataLoader[int, dict[str, str]] = loader(self._custom_values)
+        self._once: dict[str, asyncio.Future[Any]] = {}
+
+    def remember_contacts(self, contacts: list[civicrm.Contact]) -> None:
+        for contact in contacts:
+            self.contacts.prime(contact.id, contact)
+
+    def remember_custom_values(self, contacts: list[civicrm.Contact]) -> None:
+        """The custom values that came along with contacts (asked with `custom`)."""
+        for contact in contacts:
+            if contact.custom is not None:
+                self.custom_values.clear(contact.id)
+                self.custom_values.prime(contact.id, dict(contact.custom))
+
+    async def relationship_types(self) -> dict[int, civicrm.RelationshipType]:
+        site = self._civicrm()
+
+        async def ask() -> dict[int, civicrm.RelationshipType]:
+            return {t.id: t for t in await site.relationship_types()}
+
+        return await self._one("relationship_types", lambda: RELATIONSHIP_TYPES.get(site.site, ask))
+
+    async def custom_fields(self) -> list[civicrm.CustomField]:
+        """The custom fields of contacts the caller may see; none where CiviCRM does not let
+        the caller read them. Asked once a request (what a caller may see is theirs)."""
+        return await self._one("custom_fields", self._civicrm().custom_fields)
+
+    async def _one(self, name: str, ask: Callable[[], Awaitable[Any]]) -> Any:
+        """`ask`'s answer, asked once a request however many resolvers wait for it."""
+        if name not in self._once:
+            self._once[name] = asyncio.ensure_future(ask())
+        return await asyncio.shield(self._once[name])
+
+    async def _relationships(
+        self, ids: list[int]
+    ) -> list[list[civicrm.Relationship] | BaseException]:
+        found = await self._civicrm().relationships(ids)
+        return [[r for r in found if i in (r.contact_id_a, r.contact_id_b)] for i in ids]
+
+    async def _custom_values(self, ids: list[int]) -> list[dict[str, str] | BaseException]:
+        fields = await self.custom_fields()
+        found = await self._civicrm().custom_values(ids, fields)
+        return [found.get(i, {}) for i in ids]
+
+    async def _contacts(self, ids: list[int]) -> list[civicrm.Contact | BaseException]:
+        found = {c.id: c for c in await self._civicrm().contacts(ids=ids)}
+        return [found.get(i) or NotFound("civicrm", f"CiviCRM shows no contact {i}") for i in ids]
+
+    async def _groups(self, ids: list[int]) -> list[civicrm.Group | BaseException]:
+        found = {g.id: g for g in await self._civicrm().groups(ids=ids)}
+        return [found.get(i) or NotFound("civicrm", f"CiviCRM shows no group {i}") for i in ids]
+
+    async def _groups_of_contact(self, ids: list[int]) -> list[list[int] | BaseException]:
+        memberships = await self._civicrm().memberships(contact_ids=ids)
+        return [[m.group_id for m in memberships if m.contact_id == i] for i in ids]
+
+    async def _members_of_group(self, ids: list[int]) -> list[list[int] | BaseException]:
+        memberships = await self._civicrm().memberships(group_ids=ids)
+        return [[m.contact_id for m in memberships if m.group_id == i] for i in ids]
+
+
+NEEDS = (
+    Need("Viewer.civicrm", ("Contact.get",)),
+    Need("Query.contacts", ("Contact.get",), "view all contacts (else what ACLs show)"),
+    Need("Query.contact", ("Contact.get",), "view all contacts (else what ACLs show)"),
+    Need("Query.groups", ("Group.get",)),
+    Need("CivicrmGroup.members", ("GroupContact.get",)),
+    Need("Person.contact", ("Contact.get",)),
+    Need("Mutation.createContact", ("Contact.create",), "add contacts"),
+    Need("Mutation.updateContact", ("Contact.create",), "edit all contacts"),
+    Need("Mutation.addContactToGroup", ("GroupContact.create",), "edit groups"),
+)
+"""The API calls each field makes, and the CiviCRM permission it needs."""
+
+CIVICRM = SourceSpec(
+    name="civicrm",
+    label="CiviCRM",
+    header="X-Civicrm-Api-Key",
+    settings=CivicrmSettings,
+    credential=credential,
+    connect=connect,
+    loaders=CivicrmLoaders,
+    ping=ping,
+    login=login,
+    account=account,
+    people=people,
+    viewer=viewer,
+    demo_port=9102,
+    over_simulator=over_simulator,
+    needs=NEEDS,
+    diagnose=diagnose,
+)

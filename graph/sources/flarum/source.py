@@ -1,0 +1,209 @@
+"""Flarum (discussions): `Authorization: Token`, guests allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from aiodataloader import DataLoader
+
+from connectors.errors import NotFound, Unauthenticated
+from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
+from connectors.http import Upstream
+from graph.doctor.report import Need
+from graph.loaders import Loader, each, loader
+from graph.sources.flarum.doctor import EDIT_USERS, diagnose
+from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.spec import (
+    Memory,
+    PeopleLookup,
+    Reach,
+    Request,
+    SignedIn,
+    SourceSpec,
+    caller_only,
+)
+
+__all__ = ["FLARUM", "FlarumLoaders", "FlarumSettings"]
+
+
+def connect(reach: Reach, settings: FlarumSettings, token: str | None) -> Flarum:
+    """As the caller's token, else the service key if allowed, else a guest.
+
+    Flarum reads with a token it does not know as a guest's: a caller's token is checked once
+    per `TOKENS_KEPT_S` (its memory, shared by replicas), and refused where Flarum does not
+    know it."""
+    if token:
+        auth, identity = FlarumAuth(token=token), f"token:{token}"
+        return Flarum(reach.upstream(auth, identity), tokens=reach.memory)
+    if settings.allow_service_fallback:
+        auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
+        identity = f"service:{settings.api_key}:{settings.api_user_id}"
+    else:
+        auth, identity = FlarumAuth(), "guest"
+    return Flarum(reach.upstream(auth, identity))
+
+
+TOKENS_KEPT_S = 60.0
+"""How long whether Flarum knows a caller's token is remembered: a token that expires is
+refused at most this much later, and each token costs at most one extra request this often."""
+
+
+async def ping(name: str, settings: FlarumSettings, client: httpx.AsyncClient) -> str:
+    service = settings.allow_service_fallback
+    auth = (
+        FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
+        if service
+        else FlarumAuth()
+    )
+    forum = await Flarum(Upstream(name, client, settings.url, auth)).forum()
+    if service and forum.actor is None:
+        raise Unauthenticated(name, "Flarum did not accept the configured api_key/api_user_id")
+    who = f"service user {forum.actor.username}" if forum.actor else "guest"
+    version = forum.version or "version hidden (shown to administrators only)"
+    return f"reachable, auth ok as {who}, Flarum {version}"
+
+
+async def login(site: Flarum, settings: FlarumSettings, username: str, password: str) -> SignedIn:
+    token = await site.login(username, password)
+    return SignedIn(token.token, user_id=token.user_id)
+
+
+async def account(site: Flarum, user_id: str | None) -> Any:
+    if user_id:  # from the login that has just issued the token
+        await site.trust_token()
+        return await site.user(user_id)
+    forum = await site.forum()  # who the token belongs to
+    return forum.actor
+
+
+async def actor(context: Request) -> Any:
+    """The caller's own Flarum account (None for a guest), asked once per request."""
+    forum = await context.once("flarum.forum", lambda: context.site(FLARUM).forum())
+    return forum.actor
+
+
+def people(context: Request) -> PeopleLookup:
+    """One address a call; a member (whose filter Flarum ignores) links their own account."""
+    return PeopleLookup(
+        find=lambda site, emails: site.users_by_email(emails[0]),
+        one_at_a_time=True,
+        own=lambda: actor(context),
+    )
+
+
+async def viewer(context: Request) -> Any:
+    found = await actor(context)
+    if found is None:
+        raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
+    context.loaders(FLARUM).full_users.prime(found.id, found)
+    return found
+
+
+def over_simulator(url: str) -> FlarumSettings:
+    return FlarumSettings(url=url)
+
+
+class FlarumLoaders:
+    def __init__(self, flarum: Callable[[], Flarum]) -> None:
+        self._flarum = flarum
+        self.users: Loader[str, User] = loader(self._users)
+        """Users as best known: the short form from `included`, else the full document."""
+        self.full_users: DataLoader[str, User] = loader(self._full_users)
+        self.posts: Loader[str, Post] = loader(self._posts)
+        """Posts with their author linked."""
+        self.included_posts: dict[str, Post] = {}
+        """Posts that came along without relationships (a list's `firstPost`)."""
+        self.discussions: DataLoader[str, Discussion] = loader(self._discussions)
+        self.tags: Loader[str, Tag] = loader(self._tags)
+        self.discussion_posts: DataLoader[tuple[str, int, int], Page[Post]] = loader(
+            self._discussion_posts
+        )
+
+    def remember(self, related: Related) -> None:
+        for user in related.users.values():
+            self.users.prime(user.id, user)
+            if user.is_full:
+                self.full_users.prime(user.id, user)
+        for tag in related.tags.values():
+            self.tags.prime(tag.id, tag)
+        for post in related.posts.values():
+            if "user" in post.relationships:  # a post in the loader always knows its author
+                self.posts.prime(post.id, post)
+            else:
+                self.included_posts[post.id] = post
+
+    def post_held(self, post_id: str) -> Post | None:
+        """The post, if a document brought it along, with or without its author."""
+        return self.posts.held(post_id) or self.included_posts.get(post_id)
+
+    async def _users(self, ids: list[str]) -> list[User | BaseException]:
+        # Each user answers for itself: one missing user is NotFound alone.
+        return await each(ids, self.full_users.load)
+
+    async def _full_users(self, ids: list[str]) -> list[User | BaseException]:
+        return await each(ids, self._flarum().user)
+
+    async def _posts(self, ids: list[str]) -> list[Post | BaseException]:
+        page = await self._flarum().posts(ids)
+        self.remember(page.related)
+        found = {post.id: post for post in page.items}
+        return [found.get(i) or NotFound("flarum", f"Flarum has no visible post {i}") for i in ids]
+
+    async def _discussions(self, ids: list[str]) -> list[Discussion | BaseException]:
+        async def fetch(discussion_id: str) -> Discussion:
+            found = await self._flarum().discussion(discussion_id)
+            self.remember(found.related)
+            return found.item
+
+        return await each(ids, fetch)
+
+    async def _tags(self, ids: list[str]) -> list[Tag | BaseException]:
+        found = {tag.id: tag for tag in await self._flarum().tags()}
+        return [found.get(i) or NotFound("flarum", f"Flarum has no tag {i}") for i in ids]
+
+    async def _discussion_posts(
+        self, keys: list[tuple[str, int, int]]
+    ) -> list[Page[Post] | BaseException]:
+        async def fetch(key: tuple[str, int, int]) -> Page[Post]:
+            discussion_id, offset, limit = key
+            page = await self._flarum().discussion_posts(discussion_id, offset=offset, limit=limit)
+            self.remember(page.related)
+            return page
+
+        return await each(keys, fetch)
+
+
+NEEDS = (
+    Need("Viewer.flarum", ("GET /api",)),
+    Need("Query.discussions", ("GET /api/discussions",), "canViewForum"),
+    Need("Query.discussions(tag)", ("GET /api/discussions", "GET /api/tags"), "canViewForum"),
+    Need("Query.discussion", ("GET /api/discussions/{id}",), "canViewForum"),
+    Need("Discussion.tags", ("GET /api/tags",)),
+    Need("Mutation.startDiscussion", ("POST /api/discussions",), "canStartDiscussion"),
+    Need("Mutation.reply", ("POST /api/posts",), "reply in that discussion"),
+    Need("Person.forumUser", ("GET /api/users",), EDIT_USERS),
+)
+"""The endpoints each field calls, and the forum permission it needs (a member without
+`user.edit` finds only their own account by e-mail)."""
+
+FLARUM = SourceSpec(
+    name="flarum",
+    label="Flarum",
+    header="X-Flarum-Token",
+    settings=FlarumSettings,
+    credential=caller_only,
+    connect=connect,
+    loaders=FlarumLoaders,
+    ping=ping,
+    login=login,
+    account=account,
+    people=people,
+    viewer=viewer,
+    demo_port=9104,
+    over_simulator=over_simulator,
+    memory=Memory(size=10_000, ttl_s=TOKENS_KEPT_S),
+    needs=NEEDS,
+    diagnose=diagnose,
+)
