@@ -8,7 +8,6 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 import httpx
@@ -98,20 +97,27 @@ def test_every_source_configured_right_works(
     assert social["ElggGroup.members (application key)"].status == "ok"
 
 
-def test_the_checks_never_call_the_status_function_which_writes(
-    moodle: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class Recording(httpx.AsyncBaseTransport):
+    """The loopback network, keeping every request sent through it."""
+
+    def __init__(self) -> None:
+        self.network = httpx.AsyncHTTPTransport()
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.network.aclose()
+
+
+def test_the_checks_never_call_the_status_function_which_writes(moodle: Simulator) -> None:
     token = moodle_login(moodle.url, "emil.zhou")
-    sent: list[httpx.Request] = []
-    original = httpx.AsyncClient.send
-
-    async def send(self: httpx.AsyncClient, request: httpx.Request, **options: Any) -> Any:
-        sent.append(request)
-        return await original(self, request, **options)
-
-    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    recording = Recording()
     settings = Settings(sources=SourcesSettings(moodle=MoodleSettings(url=moodle.url)))
-    report = run(settings, {"moodle": [token]})
+    report = asyncio.run(doctor(settings, {"moodle": [token]}, transports={"moodle": recording}))
+    sent = recording.sent
     assert report.ok
     assert [parse_qs(r.content.decode()).get("wsfunction") for r in sent] == [
         ["core_webservice_get_site_info"],
