@@ -25,7 +25,7 @@ from .sealing import Sealer
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["AnswerStore", "CacheKey", "MemoryStore", "RedisStore", "ResponseCache", "Sealer"]
+__all__ = ["AnswerStore", "CacheKey", "LocalStore", "RedisStore", "ResponseCache", "Sealer"]
 
 log = logging.getLogger("legacygraph.cache")
 
@@ -48,7 +48,7 @@ class AnswerStore(Protocol):
         """Move on to a new generation: nothing kept before is answered again."""
 
 
-class MemoryStore:
+class LocalStore:
     """In this process (cachetools TLRU): one per source, its answers timed on `clock`."""
 
     def __init__(
@@ -151,7 +151,7 @@ class ResponseCache:
     ) -> None:
         self.ttl_s = ttl_s
         self.ttl_by_call = dict(ttl_by_call or {})
-        self.store: AnswerStore = store if store is not None else MemoryStore()
+        self.store: AnswerStore = store if store is not None else LocalStore()
         self.flights: dict[CacheKey, asyncio.Future[httpx.Response]] = {}
         """Reads on their way, by key: an identical read of the same caller waits for it."""
 

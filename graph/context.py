@@ -19,7 +19,7 @@ from circuitbreaker import CircuitBreaker
 from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 
-from connectors.cache import MemoryStore, RedisStore, ResponseCache
+from connectors.cache import LocalStore, RedisStore, ResponseCache
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.http import CallStats, Resilience, Upstream, breaker_for
 from connectors.memory import LocalMemory, Recollection, RedisMemory
@@ -139,7 +139,7 @@ class Gateway:
                     ttl_by_call=source.call_ttls(),
                     store=RedisStore(redis, f"{settings.cache.namespace}:{name}", secret)
                     if redis is not None
-                    else MemoryStore(),
+                    else LocalStore(),
                 )
                 for name, source in settings.sources.configured().items()
                 if source.cache_ttl_s > 0 or source.cache_ttl_by_call

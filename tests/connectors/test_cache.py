@@ -10,7 +10,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from connectors.cache import MemoryStore, RedisStore, ResponseCache
+from connectors.cache import LocalStore, RedisStore, ResponseCache
 from connectors.errors import ProtocolError
 from connectors.http import CallStats, Upstream
 from tests.connectors.recording import Recorder
@@ -110,7 +110,7 @@ async def test_a_read_that_began_before_a_write_is_not_kept_after_it() -> None:
 async def test_answers_expire_and_a_call_kind_can_be_left_out() -> None:
     recorder = Recorder(counting)
     now = [1000.0]
-    store = MemoryStore(clock=lambda: now[0])
+    store = LocalStore(clock=lambda: now[0])
     cache = ResponseCache(30, ttl_by_call={"GET /live": 0}, store=store)
     source = upstream(httpx.MockTransport(recorder), cache, "caller-a")
     await read(source)
@@ -148,7 +148,7 @@ async def test_identical_reads_in_flight_share_one_exchange() -> None:
 
 async def test_keys_hold_no_part_of_the_request() -> None:
     recorder = Recorder(counting)
-    store = MemoryStore()
+    store = LocalStore()
     source = upstream(
         httpx.MockTransport(recorder), ResponseCache(30, store=store), "keyed-hash-of-caller"
     )

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from connectors.cache import MemoryStore, ResponseCache
+from connectors.cache import LocalStore, ResponseCache
 from connectors.calls import Call, CallStats
 from connectors.errors import ProtocolError, Unavailable, UpstreamTimeout
 from connectors.http import Resilience, Upstream, breaker_for
@@ -357,7 +357,7 @@ async def test_httpx_failures_become_connector_errors_and_a_5xx_an_answer_again(
 
 
 async def test_caching_answers_a_kept_read_and_keeps_only_what_is_kept() -> None:
-    store = MemoryStore()
+    store = LocalStore()
     cache = ResponseCache(30, store=store)
     stats = CallStats()
     upstream = Next(200, 404, 200)
