@@ -1,0 +1,43 @@
+"""The gateway's `Loader`: set up as aiodataloader's `DataLoader` sets itself up."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiodataloader import DataLoader
+
+from graph.loaders import Loader, each, loader
+
+
+async def test_a_loader_is_set_up_as_a_dataloader_with_its_cache_map() -> None:
+    async def batch(keys: list[str]) -> list[str | BaseException]:
+        return [key.upper() for key in keys]
+
+    ours = loader(batch)
+    theirs: DataLoader[str, Any] = DataLoader(batch, cache_map={})
+    assert set(vars(ours)) - {"futures"} == set(vars(theirs))
+    assert ours._cache is ours.futures
+    assert (ours.loop, ours.batch_load_fn) == (theirs.loop, theirs.batch_load_fn)
+    assert ours.get_cache_key("k") == theirs.get_cache_key("k") == "k"
+    assert (ours.batch, ours.max_batch_size, ours.cache) == (True, None, True)
+
+
+async def test_a_loader_batches_caches_and_says_what_it_holds() -> None:
+    asked: list[list[str]] = []
+
+    async def batch(keys: list[str]) -> list[Any]:
+        asked.append(keys)
+        return [ValueError(key) if key == "bad" else key.upper() for key in keys]
+
+    one: Loader[str, str] = loader(batch)
+    one.prime("p", "primed")
+    assert one.held("p") == "primed" and one.held("a") is None
+    results = await asyncio.gather(one.load("a"), one.load("b"), one.load("a"), one.load("p"))
+    assert results == ["A", "B", "A", "primed"]
+    assert asked == [["a", "b"]]
+    with pytest.raises(ValueError, match="bad"):
+        await one.load("bad")
+    assert one.held("a") == "A" and one.held("bad") is None
+    assert await each(["x", "y"], one.load) == ["X", "Y"]
