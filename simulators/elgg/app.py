@@ -24,13 +24,16 @@ from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
 from ..world import World, build_world
-from .auth import API_KEY, SECRET
 from .methods import OWN_METHODS, PLUGIN_METHODS
 from .rest import rest
 from .site import Site
 from .store import open_database, user_guid
 
 __all__ = ["API_KEY", "SECRET", "create_app", "user_guid"]
+
+API_KEY = "5f0c7a2e9b1d4c3a8e6f0b2d4c6a8e0f1a3c5e7b"
+SECRET = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
+"""The simulated site's API key pair, as an admin would create it for the gateway."""
 
 
 def create_app(
@@ -59,6 +62,8 @@ def create_app(
         open_database(world, database),
         OWN_METHODS if methods == "legacygraph" else PLUGIN_METHODS,
         clock,
+        API_KEY,
+        SECRET,
         method_keys=method_keys,
         legacy_hmac=legacy_hmac,
         legacy_envelope=legacy_envelope,

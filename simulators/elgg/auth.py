@@ -18,19 +18,8 @@ from starlette.requests import Request
 
 from .site import ApiError, Site
 
-__all__ = [
-    "API_KEY",
-    "MISSING_KEY",
-    "SECRET",
-    "USER_REFUSED",
-    "check_client",
-    "get_token",
-    "user_of",
-]
+__all__ = ["MISSING_KEY", "USER_REFUSED", "check_client", "get_token", "user_of"]
 
-API_KEY = "5f0c7a2e9b1d4c3a8e6f0b2d4c6a8e0f1a3c5e7b"
-SECRET = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
-"""The simulated site's API key pair, as an admin would create it for the gateway."""
 DRIFT_S = 90_000
 TOKEN_LIFETIME_S = 3600
 ALGORITHMS = {"sha": "sha1", "sha1": "sha1", "sha256": "sha256"}
@@ -66,14 +55,14 @@ def check_client(
     if key is None:
         if inputs.get("api_key") is None:
             raise refuse(site, "missing api_key")
-        if inputs["api_key"] != API_KEY:
+        if inputs["api_key"] != site.api_key:
             site.refusals.append("unknown api_key")
             raise ApiError("Bad API key")
         return
     algo = ALGORITHMS.get(request.headers.get("x-elgg-hmac-algo", "").lower())
     if algo is None:
         raise refuse(site, "unsupported algorithm")
-    if key != API_KEY:
+    if key != site.api_key:
         raise refuse(site, "unknown api key")
     sent_time = request.headers.get("x-elgg-time", "").strip()
     nonce = request.headers.get("x-elgg-nonce")
@@ -96,7 +85,7 @@ def check_client(
         if request.headers.get("x-elgg-posthash", "").strip() != posthash:
             raise refuse(site, "POST data hash does not match")
         message += posthash.encode()
-    digest = hmac.new(SECRET.encode(), message, algo).digest()
+    digest = hmac.new(site.secret.encode(), message, algo).digest()
     expected = digest.hex() if nonce is None else quote_plus(base64.b64encode(digest).decode())
     sent = request.headers.get("x-elgg-hmac", "")
     if not hmac.compare_digest(sent, expected):

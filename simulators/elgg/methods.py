@@ -61,19 +61,19 @@ PLUGIN_METHODS: dict[str, Method] = {
     "system.api.list": OWN_METHODS["system.api.list"],
     "auth.gettoken": OWN_METHODS["auth.gettoken"],
     "user.get_profile": Method(
-        rest_api.plugin_profile,
+        rest_api.profile,
         "Get user profile information",
         {"username": ("string", False)},
         require_user_auth=True,
     ),
     "user.get_user_by_email": Method(
-        rest_api.plugin_by_email,
+        rest_api.by_email,
         "Get Username by email",
         {"email": ("string", True)},
         require_user_auth=True,
     ),
     "group.get_list": Method(
-        rest_api.plugin_groups,
+        rest_api.group_list,
         "GET all the groups",
         {
             "context": ("string", True),
@@ -85,7 +85,7 @@ PLUGIN_METHODS: dict[str, Method] = {
         require_user_auth=True,
     ),
     "group.get_activity": Method(
-        rest_api.plugin_activity,
+        rest_api.group_activity,
         "GET group activity",
         {
             "guid": ("string", True),
@@ -97,7 +97,7 @@ PLUGIN_METHODS: dict[str, Method] = {
         require_user_auth=True,
     ),
     "group.join_group": Method(
-        rest_api.plugin_join,
+        rest_api.join_group,
         "Join group",
         {"guid": ("string", True)},
         "POST",

@@ -10,13 +10,7 @@ from .groups import group_row, is_member, join
 from .site import ApiError, Site
 from .users import profile_of
 
-__all__ = [
-    "plugin_activity",
-    "plugin_by_email",
-    "plugin_groups",
-    "plugin_join",
-    "plugin_profile",
-]
+__all__ = ["by_email", "group_activity", "group_list", "join_group", "profile"]
 
 
 def caller_named(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> sqlite3.Row:
@@ -35,7 +29,7 @@ def time_ago(site: Site, seconds: int) -> str:
     return f"{days} days ago" if days else "just now"
 
 
-def plugin_profile(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+def profile(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
     user = profile_of(site, viewer, p.get("username", ""))
     fields = {"location": {"label": "Location", "type": "location", "value": user["location"]}}
     return {
@@ -45,7 +39,7 @@ def plugin_profile(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) ->
     }
 
 
-def plugin_by_email(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+def by_email(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
     found = site.rows(
         "SELECT * FROM users WHERE lower(email) = lower(?) ORDER BY guid", (p["email"],)
     )
@@ -54,7 +48,7 @@ def plugin_by_email(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -
     return {str(i): u["username"] for i, u in enumerate(found)}
 
 
-def plugin_group(site: Site, row: sqlite3.Row, user: sqlite3.Row) -> dict[str, Any]:
+def group_json(site: Site, row: sqlite3.Row, user: sqlite3.Row) -> dict[str, Any]:
     count = site.one("SELECT COUNT(*) FROM members WHERE group_guid = ?", (row["guid"],))
     owner = site.one("SELECT * FROM users WHERE guid = ?", (row["owner_guid"],))
     return {
@@ -78,7 +72,7 @@ def plugin_group(site: Site, row: sqlite3.Row, user: sqlite3.Row) -> dict[str, A
     }
 
 
-def plugin_groups(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+def group_list(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
     user = caller_named(site, viewer, p)
     assert viewer is not None
     limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
@@ -99,10 +93,10 @@ def plugin_groups(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> 
         )
     if not found:
         raise ApiError("No groups")  # elgg_echo('groups:none'), thrown
-    return [plugin_group(site, g, user) for g in found]
+    return [group_json(site, g, user) for g in found]
 
 
-def plugin_activity(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+def group_activity(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
     caller_named(site, viewer, p)
     group = site.one("SELECT * FROM groups WHERE guid = ?", (int(p["guid"]),))
     if group is None:
@@ -144,7 +138,7 @@ def plugin_activity(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -
     ]
 
 
-def plugin_join(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
+def join_group(site: Site, viewer: sqlite3.Row | None, p: dict[str, str]) -> Any:
     assert viewer is not None
     group = group_row(site, p["guid"])
     if not group["open"] and not viewer["admin"]:

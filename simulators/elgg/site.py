@@ -38,6 +38,9 @@ class Site:
     methods: Mapping[str, Method]
     """The methods the site's plugin exposes, by name."""
     clock: Callable[[], float]
+    api_key: str
+    secret: str
+    """The API key pair the site's administrator created for its client."""
     method_keys: str = "verb"
     legacy_hmac: bool = False
     legacy_envelope: bool = False

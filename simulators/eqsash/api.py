@@ -20,16 +20,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from . import articles, sections, stats, users
 from .site import ApiError, Site
 
-__all__ = ["API_PATH", "MODULES", "PROVISIONAL", "SESSION_NAME", "Declared", "api"]
+__all__ = ["MODULES", "SESSION_NAME", "Declared", "api"]
 
-API_PATH = "/api/"
 SESSION_NAME = "EQSASH_SESSION"
-PROVISIONAL = {
-    "path": API_PATH,
-    "data": "a JSON document in the `data` field",
-    "errors": "HTTP 401 invalid_key/invalid_token/login_required, 403 access_denied/internal_method, "
-    "404 unknown_method, 400 bad_data; body {'error': code, 'message': text}",
-}
 
 
 @dataclass(frozen=True)

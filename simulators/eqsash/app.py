@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from ..counting import CountRequests, RequestCounter
 from ..world import World, build_world
-from .api import API_PATH, PROVISIONAL, SESSION_NAME, api
+from .api import SESSION_NAME, api
 from .site import Site
 from .store import open_database
 
@@ -29,6 +29,13 @@ __all__ = ["API_KEY", "API_PATH", "PROVISIONAL", "SESSION_NAME", "create_app"]
 
 API_KEY = "12345"
 """Eqsash's documented default site key (installs often keep it; it authorises the client)."""
+API_PATH = "/api/"
+PROVISIONAL = {
+    "path": API_PATH,
+    "data": "a JSON document in the `data` field",
+    "errors": "HTTP 401 invalid_key/invalid_token/login_required, 403 access_denied/internal_method, "
+    "404 unknown_method, 400 bad_data; body {'error': code, 'message': text}",
+}
 
 
 def create_app(
