@@ -1,9 +1,9 @@
 """Configuration: one TOML file plus `LEGACYGRAPH_<SECTION>__<KEY>` environment overrides.
 
-Parsed once at start-up into small frozen dataclasses. Anything wrong (a missing file, bad TOML,
-an unknown key, a value of the wrong type, a source URL that cannot be connected to) raises
-`ConfigError` whose message is one line naming the file (or the environment variable), the key
-and the problem.
+Parsed once at start-up into small frozen dataclasses, by msgspec. Anything wrong (a missing
+file, bad TOML, an unknown key, a value of the wrong type, a source URL that cannot be connected
+to) raises `ConfigError` whose message is one line naming the file (or the environment variable),
+the key and the problem; a secret's value is never in it.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ import dataclasses
 import importlib.util
 import re
 import tomllib
-import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from graph.server.persisted import read_persisted
-from graph.sources import SOURCES, SourceSpec
+from graph.sources import SOURCES
+from graph.sources.sections import SourcesSettings
 from graph.sources.settings import SourceSettings
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "ServerSettings",
     "SessionSettings",
     "Settings",
+    "SourceSettings",
     "SourcesSettings",
     "TracingSettings",
     "load_settings",
@@ -336,67 +339,6 @@ def _is_origin(text: str) -> bool:
     )
 
 
-SectionT = TypeVar("SectionT", bound=SourceSettings)
-
-
-def _configured(self: Any) -> dict[str, SourceSettings]:
-    """The sources that have a section, by name, in the registry's order."""
-    return {
-        f.name: value
-        for f in dataclasses.fields(self)
-        if (value := getattr(self, f.name)) is not None
-    }
-
-
-def _of(self: Any, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None:
-    """One source's section, typed as its settings class; None where it is not configured."""
-    section: SectionT | None = getattr(self, spec.name)
-    return section
-
-
-def _check_sources(self: Any, where: str) -> None:
-    """Every configured source's URL is one the gateway can connect to."""
-    for name, source in _configured(self).items():
-        _check_url(f"{where}.{name}.url", source.url)
-
-
-def _check_url(where: str, url: str) -> None:
-    """http or https, a host, and a port (if any) within 1..65535."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{where}: must be an http(s) URL, got {url!r}")
-    try:
-        port = parts.port
-    except ValueError:  # out of range, or not a number
-        port = 0
-    if port is not None and not 0 < port < 65536:
-        raise ValueError(f"{where}: the port must be between 1 and 65535, got {url!r}")
-
-
-if TYPE_CHECKING:  # the fields come from the registry: one per source, `[sources.<name>]`
-
-    class SourcesSettings:
-        def __init__(self, **sections: SourceSettings | None) -> None: ...
-        def __getattr__(self, name: str) -> Any: ...
-        def configured(self) -> dict[str, SourceSettings]: ...
-        def of(self, spec: SourceSpec[SectionT, Any, Any]) -> SectionT | None: ...
-        def check(self, where: str) -> None: ...
-
-else:
-    SourcesSettings = dataclasses.make_dataclass(
-        "SourcesSettings",
-        [(name, spec.settings | None, None) for name, spec in SOURCES.items()],
-        namespace={
-            "configured": _configured,
-            "of": _of,
-            "check": _check_sources,
-            "__module__": __name__,
-        },
-        frozen=True,
-    )
-    """`[sources.<name>]`: each source's settings class (`SourceSpec.settings`), or None."""
-
-
 @dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -411,6 +353,13 @@ class Settings:
     playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     cors: CorsSettings = field(default_factory=CorsSettings)
+
+    def check(self) -> None:
+        """Each section's own checks, its keys named from the top (`sources.<name>.url`)."""
+        for f in dataclasses.fields(self):
+            section = getattr(self, f.name)
+            if hasattr(section, "check"):
+                section.check(f.name)
 
 
 def secrets_in(settings: object) -> list[str]:
@@ -434,28 +383,42 @@ def _installed(module: str) -> bool:
         return False
 
 
-class _FromEnv(str):
-    """A value that came from the environment as text and still has to be read as its type."""
-
-
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the file (if any) and the environment overrides into `Settings`."""
+    """Read the file (if any) and the environment overrides into `Settings`.
+
+    msgspec reads the table into the settings classes; `_typed` first refuses keys no class has
+    and reads each value as its field's type, so that a mistake names its key and what it holds.
+    """
     environ = {} if environ is None else environ
     if path is None and environ.get(CONFIG_ENV):
         path = Path(environ[CONFIG_ENV])
-    origin = str(path) if path is not None else "environment"
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such config file") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    in_file = set(_paths(raw))
-    overrides: dict[str, str] = {}  # each dotted key the environment sets: the variable's name
+    table = _read(path) if path is not None else {}
+    in_file = set(_paths(table))
+    overrides = _override(table, environ)
+    try:
+        settings = msgspec.convert(_typed(Settings, table, "", overrides), Settings)
+        settings.check()
+    except ValueError as exc:
+        variable = _variable_for(str(exc).split(":", 1)[0], overrides, in_file)
+        raise ConfigError(f"{variable or path or 'environment'}: {exc}") from None
+    return settings
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _override(table: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Puts each `LEGACYGRAPH_<SECTION>__<KEY>` into the table as its text; returns the dotted
+    key each one set, with the variable's name."""
+    overrides: dict[str, str] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
@@ -463,20 +426,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             _check_separator(name)
             continue
         keys = name[len(ENV_PREFIX) :].lower().split("__")
-        table = raw
+        here = table
         for key in keys[:-1]:
-            table = table.setdefault(key, {})
-            if not isinstance(table, dict):
+            here = here.setdefault(key, {})
+            if not isinstance(here, dict):
                 raise ConfigError(
                     f"environment variable {name}: {'.'.join(keys)} overrides a value, not a table"
                 )
-        table[keys[-1]] = _FromEnv(value)
+        here[keys[-1]] = value
         overrides[".".join(keys)] = name
-    try:
-        return _build(Settings, raw, "")
-    except ValueError as exc:
-        variable = _variable_for(str(exc).split(":", 1)[0], overrides, in_file)
-        raise ConfigError(f"{variable or origin}: {exc}") from None
+    return overrides
 
 
 def _paths(table: dict[str, Any], prefix: str = "") -> Iterator[str]:
@@ -509,64 +468,46 @@ def _check_separator(name: str) -> None:
         )
 
 
-def _build(cls: type[Any], table: Any, where: str) -> Any:
+def _typed(cls: type[Any], table: object, where: str, from_env: Mapping[str, str]) -> Any:
+    """The table with every value read as its field's type; a key the class lacks is refused.
+
+    msgspec gives a dataclass no unknown keys and names a wrong value only in its own words, so
+    the walk is ours and each value goes through `msgspec.convert` on its own.
+    """
     if not isinstance(table, dict):
         raise ValueError(f"{where or 'top level'}: must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    values = {}
+    typed = {}
     for key, value in table.items():
         here = f"{where}.{key}" if where else key
         if key not in fields:
             raise ValueError(f"{here}: unknown key")
-        values[key] = _value(hints[key], value, here)
+        if (section := _section(hints[key])) is not None:
+            typed[key] = _typed(section, value, here, from_env)
+        else:
+            secret = not fields[key].repr
+            typed[key] = _value(hints[key], value, here, text=here in from_env, secret=secret)
+    return typed
+
+
+def _section(hint: Any) -> type[Any] | None:
+    """The settings class a key holds (`X | None` for a source that may be absent), if any."""
+    classes = [arg for arg in typing.get_args(hint) or (hint,) if dataclasses.is_dataclass(arg)]
+    return typing.cast(type[Any], classes[0]) if classes else None
+
+
+def _value(hint: Any, value: Any, where: str, *, text: bool, secret: bool) -> Any:
+    """One value as `hint`: the file's exactly (TOML has types), the environment's text read as
+    the type (`"8100"` an integer, `"a, b"` a list); a secret is not repeated in the message."""
+    is_list = typing.get_origin(hint) is tuple
+    if text and is_list:
+        value = [item.strip() for item in value.split(",") if item.strip()]
     try:
-        built = cls(**values)
-    except TypeError as exc:
-        missing = str(exc).rsplit(":", 1)[-1].strip()
-        raise ValueError(f"{where}: missing {missing}") from None
-    if hasattr(built, "check"):
-        built.check(where)
-    return built
+        return msgspec.convert(value, hint, strict=not text)
+    except msgspec.ValidationError:
+        kind = "a list of strings" if is_list else _KINDS.get(hint, str(hint))
+        raise ValueError(f"{where}: must be {kind}{'' if secret else f', got {value!r}'}") from None
 
 
-def _value(hint: Any, value: Any, where: str) -> Any:
-    if isinstance(hint, types.UnionType):  # `X | None`: a section that may be absent
-        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type, hint), value, where)
-    if typing.get_origin(hint) is tuple:  # a list of strings; from the environment, comma-separated
-        items = (
-            [v.strip() for v in value.split(",") if v.strip()]
-            if isinstance(value, _FromEnv)
-            else value
-        )
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise ValueError(f"{where}: must be a list of strings, got {value!r}")
-        return tuple(items)
-    if isinstance(value, _FromEnv):
-        return _from_text(hint, str(value), where)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if type(value) is not hint:
-        raise ValueError(f"{where}: must be {_type_name(hint)}, got {value!r}")
-    return value
-
-
-def _from_text(hint: Any, text: str, where: str) -> Any:
-    try:
-        if hint is bool:
-            if text.lower() in ("true", "1", "yes"):
-                return True
-            if text.lower() in ("false", "0", "no", ""):
-                return False
-            raise ValueError
-        return hint(text)
-    except ValueError:
-        raise ValueError(f"{where}: must be {_type_name(hint)}, got {text!r}") from None
-
-
-def _type_name(hint: Any) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        hint, str(hint)
-    )
+_KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}

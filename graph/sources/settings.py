@@ -105,9 +105,8 @@ class SourceSettings:
                 raise ValueError(
                     f"{where}.cache_ttl_by_call: {entry!r} is not call=seconds"
                 ) from None
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{where}.url: must be an http(s) URL, got {self.url!r}")
+        if (wrong := _url_problem(self.url)) is not None:
+            raise ValueError(f"{where}.url: {wrong}, got {self.url!r}")
         if self.timeout_s <= 0:
             raise ValueError(f"{where}.timeout_s: must be positive, got {self.timeout_s}")
         if self.max_concurrency < 1:
@@ -124,3 +123,18 @@ class SourceSettings:
             raise ValueError(f"{where}.{key}: {what}")
         if self.proxy and (wrong := check_proxy(self.proxy)) is not None:
             raise ValueError(f"{where}.proxy: {wrong}")
+
+
+def _url_problem(url: str) -> str | None:
+    """What keeps the gateway from connecting to `url`: http or https, a host, and a port (if
+    any) within 1..65535."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL"
+    try:
+        port = parts.port
+    except ValueError:  # out of range, or not a number
+        port = 0
+    if port is not None and not 0 < port < 65536:
+        return "the port must be between 1 and 65535"
+    return None

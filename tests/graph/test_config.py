@@ -205,6 +205,109 @@ def test_a_mistake_in_the_file_still_names_the_file_beside_environment_overrides
     assert str(caught.value) == f"{path}: sources.flarum.timeout: unknown key"
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[server]\nport = "8000"', "server.port: must be an integer, got '8000'"),
+        ("[server]\nport = 8000.0", "server.port: must be an integer, got 8000.0"),
+        ("[server]\naccess_log = 1", "server.access_log: must be true or false, got 1"),
+        (
+            "[sources.flarum]\nurl = 'http://x'\nverify = 'no'",
+            "sources.flarum.verify: must be true or false, got 'no'",
+        ),
+        ("[federation]\nversion = 2.9", "federation.version: must be a string, got 2.9"),
+        ("server = 3", "server: must be a table"),
+        ("[sources]\nflarum = 'http://x'", "sources.flarum: must be a table"),
+    ],
+)
+def test_the_files_values_are_read_as_toml_typed_them(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_text_from_the_environment_is_read_as_each_keys_type() -> None:
+    settings = load_settings(
+        None,
+        {
+            "LEGACYGRAPH_SOURCES__ELGG__URL": "http://127.0.0.1:9103",
+            "LEGACYGRAPH_SOURCES__ELGG__API_KEY": "public",
+            "LEGACYGRAPH_SOURCES__ELGG__SECRET": "s3cret",
+            "LEGACYGRAPH_SOURCES__ELGG__TIMEOUT_S": "2.5",
+            "LEGACYGRAPH_SOURCES__ELGG__MAX_CONCURRENCY": "3",
+            "LEGACYGRAPH_SOURCES__ELGG__VERIFY": "0",
+            "LEGACYGRAPH_SOURCES__ELGG__OVERRIDES": "members=groups.members, activity=river.list",
+            "LEGACYGRAPH_SERVER__ACCESS_LOG": "False",
+            "LEGACYGRAPH_IDEMPOTENCY__WAIT_S": "3",
+        },
+    )
+    elgg = settings.sources.elgg
+    assert elgg is not None and settings.sources.configured() == {"elgg": elgg}
+    assert (elgg.timeout_s, elgg.max_concurrency, elgg.verify) == (2.5, 3, False)
+    assert elgg.overrides == ("members=groups.members", "activity=river.list")
+    assert settings.server.access_log is False and settings.idempotency.wait_s == 3.0
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"LEGACYGRAPH_SERVER__ACCESS_LOG": "yes"})
+    assert str(caught.value) == (
+        "environment variable LEGACYGRAPH_SERVER__ACCESS_LOG: server.access_log: must be true or "
+        "false, got 'yes'"
+    )
+
+
+def test_a_section_the_environment_makes_is_checked_and_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"LEGACYGRAPH_SOURCES__MOODLE__URL": "ftp://files.example.org"})
+    assert str(caught.value) == (
+        "environment variable LEGACYGRAPH_SOURCES__MOODLE__URL: sources.moodle.url: must be an "
+        "http(s) URL, got 'ftp://files.example.org'"
+    )
+    elgg = {
+        "LEGACYGRAPH_SOURCES__ELGG__URL": "http://127.0.0.1:9103",
+        "LEGACYGRAPH_SOURCES__ELGG__API_KEY": "public",
+        "LEGACYGRAPH_SOURCES__ELGG__SECRET": "s3cret",
+        "LEGACYGRAPH_SOURCES__ELGG__OVERRIDES": "members=groups.members, river=river.list",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, elgg)
+    assert str(caught.value).startswith(
+        "environment variable LEGACYGRAPH_SOURCES__ELGG__OVERRIDES: sources.elgg.overrides: "
+        "'river=river.list': an override is role=method"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "secret"),
+    [
+        (
+            "[cache]\nurl = 'redis://127.0.0.1:6379/0'\nsecret = 7314159265358979323",
+            "cache.secret: must be a string",
+            "7314159265358979323",
+        ),
+        (
+            "[session]\nkeys = 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE='",
+            "session.keys: must be a list of strings",
+            "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE",
+        ),
+        (
+            "[sources.civicrm]\nurl = 'http://x'\nsite_key = ['sk-8c1f77a0e5']",
+            "sources.civicrm.site_key: must be a string",
+            "sk-8c1f77a0e5",
+        ),
+    ],
+)
+def test_a_secret_of_the_wrong_type_is_not_repeated(
+    tmp_path: Path, text: str, message: str, secret: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == f"{path}: {message}"
+    assert secret not in str(caught.value)
+
+
 def test_other_legacygraph_variables_are_left_alone() -> None:
     environ = {"LEGACYGRAPH_DIR": "/src/legacygraph", "LEGACYGRAPH_SERVE_ARGS": "--workers 2"}
     assert load_settings(None, environ).sources.configured() == {}

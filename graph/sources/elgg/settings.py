@@ -35,7 +35,10 @@ class ElggSettings(SourceSettings):
                 f"{where}.methods: one of auto, {', '.join(PROFILES)} (not {self.methods!r})"
             )
         for override in self.overrides:
-            parse_override(override)  # raises with the reason
+            try:
+                parse_override(override)
+            except ValueError as exc:
+                raise ValueError(f"{where}.overrides: {exc}") from None
         if self.hmac_algorithm not in elgg.ALGORITHMS:
             raise ValueError(
                 f"{where}.hmac_algorithm: sha1 or sha256 (Elgg 5 refuses {self.hmac_algorithm!r})"
