@@ -1,5 +1,9 @@
 """What one GraphQL request runs with: the caller's credentials, the shared per-source HTTP
-clients, connectors acting as that caller, and a fresh set of loaders."""
+clients, connectors acting as that caller, and a fresh set of loaders.
+
+Made in one direction: the context builds each source's connector (`Connector`, from the
+source's spec, the gateway and the request's stats) and its loaders over it; neither the source
+modules nor the loaders call back into the context."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from circuitbreaker import CircuitBreaker
@@ -23,13 +27,13 @@ from connectors.cache import LocalStore, RedisStore, ResponseCache
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.http import CallStats, Resilience, Upstream, breaker_for
 from connectors.memory import LocalMemory, Recollection, RedisMemory
-from graph.config import Settings, SourceSettings
+from graph.config import Settings
 from graph.idempotency import Idempotency, LocalAnswers, RedisAnswers
 from graph.people import PeopleLoaders
 from graph.session import SessionCodec
-from graph.sources import SOURCES, Reach, SourceSpec
+from graph.sources import SOURCES, SourceSpec
 
-__all__ = ["CALLER_HEADERS", "Context", "Credentials", "Gateway"]
+__all__ = ["CALLER_HEADERS", "Connector", "Context", "Credentials", "Gateway"]
 
 CALLER_HEADERS: Mapping[str, str] = {name: spec.header for name, spec in SOURCES.items()}
 """The request header that carries the caller's own credential for each source."""
@@ -186,6 +190,60 @@ class Gateway:
             )
 
 
+class Connector(Generic[SiteT]):
+    """How one request reaches one source: the source's connector acting as the caller, made
+    on first use (most requests touch one or two sources) from plain parts. The spec says how
+    the caller's credential acts (`acting`) and makes the connector (`connect`); the Upstream
+    between them is the gateway's (its shared client, limits, breaker, cache and tracer) with
+    this request's stats and the caller's keyed hash."""
+
+    def __init__(
+        self,
+        spec: SourceSpec[Any, SiteT, Any],
+        gateway: Gateway,
+        credentials: Credentials,
+        stats: CallStats,
+    ) -> None:
+        self.spec = spec
+        self.gateway = gateway
+        self.credentials = credentials
+        self.stats = stats
+        self._site: SiteT | None = None
+
+    def site(self) -> SiteT:
+        """The connector acting as the caller (or as the service or a guest, where the source
+        allows), made once."""
+        if self._site is None:
+            settings = self.gateway.settings.sources.configured().get(self.spec.name)
+            token = self.credentials.token(self.spec.name)
+            self._site = self.acting_as(self.spec.credential(settings, token))
+        return self._site
+
+    def acting_as(self, credential: str | None) -> SiteT:
+        """The connector acting with `credential` (a login's new token, say), made anew."""
+        name = self.spec.name
+        settings = self.gateway.settings.sources.configured().get(name)
+        if settings is None:
+            raise Unavailable(name, f"{self.spec.label} is not configured on this gateway")
+        acting = self.spec.acting(settings, credential)
+        gateway = self.gateway
+        upstream = Upstream(
+            name,
+            gateway.clients[name],
+            settings.url,
+            acting.auth,
+            self.stats,
+            max_response_bytes=settings.max_response_bytes,
+            resilience=Resilience(
+                breaker=gateway.breakers.get(name), read_retries=settings.read_retries
+            ),
+            cache=gateway.caches.get(name),
+            caller_key=gateway.caller_key(name, acting.identity),
+            tracer=gateway.tracer,
+        )
+        return self.spec.connect(upstream, settings, gateway.memory.get(name))
+
+
 class Context:
     """Per request: who the caller is on each source and how to reach it as them."""
 
@@ -199,48 +257,50 @@ class Context:
         self.outcome = "ok"
         """ok, partial (some fields failed) or failed (no data)."""
         self._once: dict[str, asyncio.Future[Any]] = {}
-        self._sites: dict[str, Any] = {}
+        self._connectors: dict[str, Connector[Any]] = {}
         self._loaders: dict[str, Any] = {}
 
     # Connectors and loaders are made on first use: most requests touch one or two sources.
 
+    def connector(self, spec: SourceSpec[Any, SiteT, Any]) -> Connector[SiteT]:
+        """How this request reaches the source, made once per request."""
+        connector = self._connectors.get(spec.name)
+        if connector is None:
+            connector = Connector(spec, self.gateway, self.credentials, self.stats)
+            self._connectors[spec.name] = connector
+        return connector
+
     def site(self, spec: SourceSpec[Any, SiteT, Any]) -> SiteT:
         """The source's connector acting as this caller, made once per request."""
-        if spec.name not in self._sites:
-            settings = self.settings.sources.configured().get(spec.name)
-            credential = spec.credential(settings, self.credentials.token(spec.name))
-            self._sites[spec.name] = self.site_as(spec, credential)
-        site: SiteT = self._sites[spec.name]
-        return site
+        return self.connector(spec).site()
 
     def site_as(self, spec: SourceSpec[Any, SiteT, Any], credential: str | None) -> SiteT:
         """The source's connector acting with `credential` (a login's new token, say)."""
-        settings = self.settings.sources.configured().get(spec.name)
-        if settings is None:
-            raise Unavailable(spec.name, f"{spec.label} is not configured on this gateway")
-        reach = Reach(
-            lambda auth, identity: self._upstream(settings, spec.name, auth, identity),
-            self.gateway.memory.get(spec.name),
-        )
-        return spec.connect(reach, settings, credential)
+        return self.connector(spec).acting_as(credential)
 
     def loaders(self, spec: SourceSpec[Any, Any, LoadersT]) -> LoadersT:
-        """The source's loaders for this request."""
+        """The source's loaders for this request, over its connector."""
         if spec.name not in self._loaders:
-            self._loaders[spec.name] = spec.loaders(lambda: self.site(spec))
+            self._loaders[spec.name] = spec.loaders(self.connector(spec))
         loaders: LoadersT = self._loaders[spec.name]
         return loaders
 
+    async def viewer(self, spec: SourceSpec[Any, Any, Any]) -> Any:
+        """The caller's own account on the source, asked once per request by its loaders."""
+        return await spec.viewer(self.loaders(spec))
+
     @cached_property
     def people_loaders(self) -> PeopleLoaders:
-        lookups = {name: (spec.people(self), self._connect(name)) for name, spec in SOURCES.items()}
+        """Each source's accounts by e-mail, found through its loaders; none (no lookup) where
+        the source is not configured or the caller has no identity there."""
+        lookups = {
+            name: spec.people(self.loaders(spec)) if self._reachable(name) else None
+            for name, spec in SOURCES.items()
+        }
         return PeopleLoaders(lookups, fold_gmail=self.settings.people.fold_gmail)
 
-    def _connect(self, source: str) -> Callable[[], Any] | None:
-        """How to reach `source` as the caller, or None: not configured, or no identity there."""
-        if source not in self.settings.sources.configured() or not self.has_identity(source):
-            return None
-        return lambda: self.site(SOURCES[source])
+    def _reachable(self, source: str) -> bool:
+        return source in self.settings.sources.configured() and self.has_identity(source)
 
     async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """Run `make` once per request for `key`; later callers share its result."""
@@ -259,24 +319,3 @@ class Context:
         if configured is None:
             return False
         return source in self.credentials.tokens or configured.allow_service_fallback
-
-    def _upstream(
-        self, settings: SourceSettings, source: str, auth: httpx.Auth, identity: str
-    ) -> Upstream:
-        """How to reach `source` as this request: its shared client, its limits, this auth.
-        `identity` names who the auth acts as (it holds the credential); cached answers are
-        kept under a keyed hash of it."""
-        return Upstream(
-            source,
-            self.gateway.clients[source],
-            settings.url,
-            auth,
-            self.stats,
-            max_response_bytes=settings.max_response_bytes,
-            resilience=Resilience(
-                breaker=self.gateway.breakers.get(source), read_retries=settings.read_retries
-            ),
-            cache=self.gateway.caches.get(source),
-            caller_key=self.gateway.caller_key(source, identity),
-            tracer=self.gateway.tracer,
-        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -26,10 +26,6 @@ def normalise(email: str, *, fold_gmail: bool = False) -> str:
     return address
 
 
-Connect = Callable[[], Any] | None
-"""How to reach a source as the caller, or None where the caller has no identity there."""
-
-
 class PeopleLoaders:
     """Each source's account for an e-mail address, found with the caller's own credentials.
 
@@ -40,13 +36,12 @@ class PeopleLoaders:
     (or, where it says how, finds the caller's own account).
     """
 
-    def __init__(
-        self, lookups: Mapping[str, tuple[PeopleLookup, Connect]], *, fold_gmail: bool
-    ) -> None:
+    def __init__(self, lookups: Mapping[str, PeopleLookup | None], *, fold_gmail: bool) -> None:
+        """`lookups`: each source's, or None where the caller has no identity there."""
         self._fold = fold_gmail
         self._every: dict[str, dict[str, list[Any]]] = {name: {} for name in lookups}
         self._loaders: dict[str, DataLoader[str, Any]] = {
-            name: self._loader(name, lookup, connect) for name, (lookup, connect) in lookups.items()
+            name: self._loader(name, lookup) for name, lookup in lookups.items()
         }
 
     def of(self, source: str) -> DataLoader[str, Any]:
@@ -80,19 +75,20 @@ class PeopleLoaders:
                 keys.append(key)
         return {key: self._every[source][key][0] for key in keys}
 
-    def _loader(self, source: str, lookup: PeopleLookup, connect: Connect) -> DataLoader[str, Any]:
+    def _loader(self, source: str, lookup: PeopleLookup | None) -> DataLoader[str, Any]:
+        async def nobody(emails: list[str]) -> list[Any]:
+            return [None] * len(emails)
+
+        if lookup is None:
+            return loader(nobody)
+
         async def batched(emails: list[str]) -> list[Any]:
-            if connect is None:
-                return [None] * len(emails)
-            found = self._by_email(source, await lookup.find(connect(), emails))
+            found = self._by_email(source, await lookup.find(emails))
             return [found.get(e) for e in emails]
 
         async def one_by_one(emails: list[str]) -> list[Any]:
-            if connect is None:
-                return [None] * len(emails)
-            site = connect()
             results = await asyncio.gather(
-                *(lookup.find(site, [e]) for e in emails), return_exceptions=True
+                *(lookup.find([e]) for e in emails), return_exceptions=True
             )
             if any(isinstance(r, Forbidden | BadRequest) for r in results):
                 # The source does not let this caller search: only their own account links.

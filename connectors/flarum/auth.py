@@ -21,6 +21,9 @@ class FlarumAuth(httpx.Auth):
     ) -> None:
         if token and api_key:
             raise ValueError("a request acts as one identity: give a token or an API key, not both")
+        self.is_user_token = bool(token)
+        """Acting as a user's own token (which Flarum reads as a guest's if it does not know
+        it), not an API key or a guest."""
         if token:
             self._header: str | None = f"Token {token}"
         elif api_key:

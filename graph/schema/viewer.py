@@ -20,7 +20,7 @@ async def own_account(info: Info, source: str) -> Any:
     has no identity there."""
     if not info.context.has_identity(source):
         return None
-    return await SOURCES[source].viewer(info.context)
+    return await info.context.viewer(SOURCES[source])
 
 
 def own_account_part(source: str) -> type:

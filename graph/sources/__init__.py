@@ -14,7 +14,7 @@ from graph.sources.elgg.source import ELGG
 from graph.sources.eqsash.source import EQSASH
 from graph.sources.flarum.source import FLARUM
 from graph.sources.moodle.source import MOODLE
-from graph.sources.spec import Reach, SignedIn, SourceSpec
+from graph.sources.spec import Acting, Connection, SignedIn, SourceSpec
 
 __all__ = [
     "CIVICRM",
@@ -23,7 +23,8 @@ __all__ = [
     "FLARUM",
     "MOODLE",
     "SOURCES",
-    "Reach",
+    "Acting",
+    "Connection",
     "SignedIn",
     "SourceSpec",
 ]

@@ -4,6 +4,12 @@ A source module (`graph/sources/eqsash/source.py`, …) fills one `SourceSpec`; 
 `graph/sources/__init__.py` lists them. Everything that would otherwise name a source (the
 caller headers, making a connector act as the caller, its loaders, `/readyz`, `login`, finding a
 person, the viewer, the demo) asks the registry instead.
+
+The request goes one way: the request context (`graph/context.py`) builds each source's
+connector from plain parts (`acting`, then `connect` over an `Upstream` it makes), and hands the
+source's loaders a `Connection` that makes it; the loaders alone talk to the connector for the
+resolvers' reads, and alone decide what an answer brings along for later. Nothing here calls
+back into the context.
 """
 
 from __future__ import annotations
@@ -21,11 +27,11 @@ from graph.doctor.report import Need
 from graph.sources.settings import SourceSettings
 
 __all__ = [
+    "Acting",
+    "Connection",
     "Diagnose",
     "Memory",
     "PeopleLookup",
-    "Reach",
-    "Request",
     "SignedIn",
     "SourceSpec",
     "caller_only",
@@ -33,22 +39,31 @@ __all__ = [
 
 SettingsT = TypeVar("SettingsT", bound=SourceSettings)
 SiteT = TypeVar("SiteT")
+SiteT_co = TypeVar("SiteT_co", covariant=True)
 LoadersT = TypeVar("LoadersT")
 
 
 @dataclass(frozen=True)
-class Reach:
-    """How a source module reaches its system for one request: `upstream(auth, identity)`, the
-    shared client with this request's limits, stats and cache, acting as `identity` (a
-    credential, kept only as a keyed hash), and what the gateway remembers for the source."""
+class Acting:
+    """Who a source's requests act as: the auth that signs them, and `identity`, which names
+    that identity and holds its credential (the gateway keeps it only as a keyed hash: the
+    `caller_key` of the `Upstream`, under which cached answers and memory are kept apart)."""
 
-    upstream: Callable[[httpx.Auth, str], Upstream]
-    memory: Recollection | None = None
+    auth: httpx.Auth
+    identity: str
+
+
+class Connection(Protocol[SiteT_co]):
+    """One source's connector for one request, made on first use (making it may refuse the
+    caller: no credential where the system has no guests). `graph.context.Connector` is one."""
+
+    def site(self) -> SiteT_co: ...
 
 
 @dataclass(frozen=True)
 class Memory:
-    """A source remembers something per site or caller between requests (`Reach.memory`)."""
+    """A source remembers something per site or caller between requests: the gateway keeps
+    it (in this process, or in Redis) and passes it to `SourceSpec.connect`."""
 
     size: int
     ttl_s: float
@@ -66,15 +81,16 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class PeopleLookup:
-    """How a source finds accounts by e-mail address, as the caller."""
+    """How a source finds accounts by e-mail address, as the caller (made per request by
+    `SourceSpec.people` from the source's loaders)."""
 
-    find: Callable[[Any, list[str]], Awaitable[Sequence[Any]]]
-    """The accounts with these addresses (the connector acting as the caller, the addresses)."""
+    find: Callable[[list[str]], Awaitable[Sequence[Any]]]
+    """The accounts with these addresses."""
     one_at_a_time: bool = False
     """The API takes one address a call: `find` gets one, and the calls run concurrently."""
     own: Callable[[], Awaitable[Any]] | None = None
     """Where the source refuses the caller a search: their own account, so that at least that
-    links (set per request by `people`)."""
+    links."""
 
 
 Diagnose = Callable[
@@ -99,10 +115,15 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """The credential a request acts with, from the one the caller sent (None: none sent): the
     service's where the operator allows it, and `Unauthenticated` where the system has no
     guests."""
-    connect: Callable[[Reach, SettingsT, str | None], SiteT]
-    """The connector acting with a credential (None: as a guest, or the gateway's own key)."""
-    loaders: Callable[[Callable[[], SiteT]], LoadersT]
-    """The per-request loaders, over a way to reach the connector."""
+    acting: Callable[[SettingsT, str | None], Acting]
+    """The auth and identity a credential acts as (None: as a guest, or the gateway's own
+    key)."""
+    connect: Callable[[Upstream, SettingsT, Recollection | None], SiteT]
+    """The connector over an `Upstream` (made by the request context: the source's shared
+    client, its limits, the request's stats, the cache, and the auth and caller key of
+    `acting`), with its settings and the source's memory (None where it keeps none)."""
+    loaders: Callable[[Connection[SiteT]], LoadersT]
+    """The per-request loaders, over the request's connection to the source."""
     ping: Callable[[str, SettingsT, httpx.AsyncClient], Awaitable[str]]
     """Reach the system as the gateway's configured identity, say what answered, raise its
     `UpstreamError` when it cannot (`/readyz`, `check-config`)."""
@@ -110,10 +131,11 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """The system's own login with a username and password."""
     account: Callable[[SiteT, str | None], Awaitable[Any]]
     """The account a connector acts as (`user_id` from its login where known); None if none."""
-    people: Callable[[Request], PeopleLookup]
-    """How a person's account is found on this source, for one request."""
-    viewer: Callable[[Request], Awaitable[Any]]
-    """The caller's own account, once per request (the caller has an identity there)."""
+    people: Callable[[LoadersT], PeopleLookup]
+    """How a person's account is found on this source, through the request's loaders."""
+    viewer: Callable[[LoadersT], Awaitable[Any]]
+    """The caller's own account, once per request, through the request's loaders (the caller
+    has an identity there)."""
     demo_port: int
     """Where `legacygraph demo` serves the source's simulator."""
     over_simulator: Callable[[str], SettingsT]
@@ -124,20 +146,6 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     """What each of its GraphQL fields needs upstream (`legacygraph doctor` checks them)."""
     diagnose: Diagnose | None = None
     """Its read-only checks for `legacygraph doctor`, beyond `ping`; None: `ping` only."""
-
-
-T = TypeVar("T")
-
-
-class Request(Protocol):
-    """What a source module asks of the request it serves (`graph.context.Context` is one):
-    its connector as the caller, its loaders, and a result shared by the whole request."""
-
-    def site(self, spec: SourceSpec[Any, SiteT, Any]) -> SiteT: ...
-
-    def loaders(self, spec: SourceSpec[Any, Any, LoadersT]) -> LoadersT: ...
-
-    async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T: ...
 
 
 def caller_only(settings: SourceSettings | None, token: str | None) -> str | None:

@@ -581,7 +581,7 @@ class CivicrmQuery:
         returned = returned_fields(paths)
         custom = await loaders.custom_fields() if "customFields" in paths else []
         found, total = await asyncio.gather(
-            site.contacts(
+            loaders.contact_list(
                 search=search,
                 group_id=group,
                 where=matching,
@@ -595,10 +595,6 @@ class CivicrmQuery:
                 lambda: site.contact_count(search=search, group_id=group, where=matching),
             ),
         )
-        if returned is None:  # whole contacts: later reads of them by id cost nothing
-            loaders.remember_contacts(found)
-        if custom:
-            loaders.remember_custom_values(found)
         return connection(
             found[: at.limit],
             at,
@@ -685,10 +681,9 @@ class CivicrmMutation:
     ) -> Contact | None:
         fields = contact_fields(input, creating=True)
         # The connector reads the contact back and fails where it did not save what was sent.
-        created = await info.context.site(CIVICRM).create_contact(
+        created = await info.context.loaders(CIVICRM).create_contact(
             fields, on_duplicate=on_duplicate.value
         )
-        info.context.loaders(CIVICRM).remember_contacts([created])
         return Contact.of(created)
 
     @strawberry.mutation(
@@ -701,12 +696,8 @@ class CivicrmMutation:
     ) -> Contact | None:
         contact_id = GlobalId.expect_int(id, "civicrm", "Contact")
         fields = contact_fields(input, creating=False)
-        loaders = info.context.loaders(CIVICRM)
         custom = await _custom_values(info, input.custom_fields or [])
-        updated = await info.context.site(CIVICRM).update_contact(contact_id, fields, custom)
-        loaders.remember_contacts([updated])
-        if custom:
-            loaders.remember_custom_values([updated])
+        updated = await info.context.loaders(CIVICRM).update_contact(contact_id, fields, custom)
         return Contact.of(updated)
 
     @strawberry.mutation(
@@ -717,13 +708,12 @@ class CivicrmMutation:
         title = input.title.strip()
         if not title:
             raise UserInputError("title: a group needs a title", field="title")
-        group = await info.context.site(CIVICRM).create_group(
+        group = await info.context.loaders(CIVICRM).create_group(
             title,
             (input.description or "").strip(),
             group_types=[t.value for t in input.group_types or ()],
             visibility=input.visibility.value if input.visibility else None,
         )
-        info.context.loaders(CIVICRM).groups.prime(group.id, group)
         return CivicrmGroup.of(group)
 
     @strawberry.mutation(description="Add a contact to a CiviCRM group; returns the group.")
@@ -732,8 +722,9 @@ class CivicrmMutation:
     ) -> CivicrmGroup | None:
         contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
-        await info.context.site(CIVICRM).add_to_group(group, [contact])
-        return await _changed_group(info, group, contact)
+        loaders = info.context.loaders(CIVICRM)
+        await loaders.add_to_group(group, contact)
+        return CivicrmGroup.of(await loaders.groups.load(group))
 
     @strawberry.mutation(
         description="Take a contact out of a CiviCRM group, as CiviCRM does (the membership "
@@ -744,8 +735,9 @@ class CivicrmMutation:
     ) -> CivicrmGroup | None:
         contact = GlobalId.expect_int(contact_id, "civicrm", "Contact")
         group = GlobalId.expect_int(group_id, "civicrm", "CivicrmGroup")
-        await info.context.site(CIVICRM).remove_from_group(group, [contact])
-        return await _changed_group(info, group, contact)
+        loaders = info.context.loaders(CIVICRM)
+        await loaders.remove_from_group(group, contact)
+        return CivicrmGroup.of(await loaders.groups.load(group))
 
 
 async def _custom_values(
@@ -794,21 +786,11 @@ class CivicrmGroupInput:
     )
 
 
-async def _changed_group(info: Info, group: int, contact: int) -> CivicrmGroup:
-    """The group after a membership changed: what this request had loaded of its members and
-    of the contact's groups is forgotten, so `memberCount` and `members` are read again."""
-    loaders = info.context.loaders(CIVICRM)
-    loaders.members_of_group.clear(group)
-    loaders.groups_of_contact.clear(contact)
-    return CivicrmGroup.of(await loaders.groups.load(group))
-
-
 async def _groups(info: Info, search: str | None) -> list[Group]:
-    found: list[Group] = []
-    for group in await info.context.site(CIVICRM).groups(search=search):
-        info.context.loaders(CIVICRM).groups.prime(group.id, group)
-        found.append(CivicrmGroup.of(group))
-    return found
+    return [
+        CivicrmGroup.of(group)
+        for group in await info.context.loaders(CIVICRM).group_list(search=search)
+    ]
 
 
 QUERY: type | None = CivicrmQuery

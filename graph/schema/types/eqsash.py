@@ -143,10 +143,9 @@ async def articles_connection(
     section: int | None = None,
 ) -> Connection[Article]:
     at = page_window(info, first, after)
-    total, found = await info.context.site(EQSASH).articles(
+    total, found = await info.context.loaders(EQSASH).article_list(
         limit=at.limit, offset=at.offset, search=search, section=section
     )
-    info.context.loaders(EQSASH).remember_articles(found)
     return connection(
         found, at, has_next=at.offset + len(found) < total, node=Article.of, total_count=total
     )

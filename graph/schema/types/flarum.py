@@ -250,9 +250,7 @@ class Post(Node):
         discussion_id = self.data.discussion_id
         if discussion_id is None and "discussion" not in self.data.relationships:
             # Listed by id, the post came without its discussion: the post alone names it.
-            found = await info.context.site(FLARUM).post(self.data.id)
-            loaders.remember(found.related)
-            discussion_id = found.item.discussion_id
+            discussion_id = await loaders.discussion_id_of(self.data.id)
         if discussion_id is None:
             return None
         return Discussion.of(await loaders.discussions.load(discussion_id))
@@ -397,14 +395,13 @@ class FlarumQuery:
         tag: Annotated[str | None, strawberry.argument(description="A tag's slug.")] = None,
     ) -> Connection[Discussion] | None:
         at = page_window(info, first, after)
-        page = await info.context.site(FLARUM).discussions(
+        page = await info.context.loaders(FLARUM).discussion_list(
             offset=at.offset,
             limit=at.limit,
             search=search,
             tag=tag,
             include=discussion_includes(info, connection=True),
         )
-        info.context.loaders(FLARUM).remember(page.related)
         return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
     @strawberry.field
@@ -420,16 +417,13 @@ class FlarumMutation:
         self, info: Info, title: str, content: str, tags: list[strawberry.ID] | None = None
     ) -> Discussion | None:
         tag_ids = [GlobalId.expect(tag, "flarum", "Tag") for tag in tags or ()]
-        found = await info.context.site(FLARUM).start_discussion(title, content, tag_ids)
-        info.context.loaders(FLARUM).remember(found.related)
-        return Discussion.of(found.item)
+        started = await info.context.loaders(FLARUM).start_discussion(title, content, tag_ids)
+        return Discussion.of(started)
 
     @strawberry.mutation(description="Reply to a Flarum discussion as the caller.")
     async def reply(self, info: Info, discussion_id: strawberry.ID, content: str) -> Post | None:
         upstream_id = GlobalId.expect(discussion_id, "flarum", "Discussion")
-        found = await info.context.site(FLARUM).reply(upstream_id, content)
-        info.context.loaders(FLARUM).remember(found.related)
-        return Post.of(found.item)
+        return Post.of(await info.context.loaders(FLARUM).reply(upstream_id, content))
 
 
 QUERY: type | None = FlarumQuery
@@ -447,10 +441,9 @@ async def _discussions_of_person(
     at = page_window(info, first, after)
     if user is None:
         return connection([], at, has_next=False, node=Discussion.of, total_count=0)
-    page = await info.context.site(FLARUM).discussions(
+    page = await info.context.loaders(FLARUM).discussion_list(
         offset=at.offset, limit=at.limit, author=user.username, include=("user", "tags")
     )
-    info.context.loaders(FLARUM).remember(page.related)
     return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -12,14 +12,16 @@ from aiodataloader import DataLoader
 
 from connectors import civicrm
 from connectors.civicrm import Civicrm, CivicrmAuth
+from connectors.civicrm.client import OnDuplicate
 from connectors.civicrm.results import SLASHED_JSON
 from connectors.errors import NotFound, ProtocolError, Unauthenticated
 from connectors.http import Upstream
+from connectors.memory import Recollection
 from graph.doctor.report import Need
 from graph.loaders import loader
 from graph.sources.civicrm.doctor import diagnose
 from graph.sources.civicrm.settings import CivicrmSettings, site
-from graph.sources.spec import PeopleLookup, Reach, Request, SignedIn, SourceSpec
+from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec
 
 __all__ = ["CIVICRM", "CivicrmLoaders", "CivicrmSettings"]
 
@@ -33,9 +35,12 @@ def credential(settings: CivicrmSettings | None, api_key: str | None) -> str | N
     return api_key
 
 
-def connect(reach: Reach, settings: CivicrmSettings, api_key: str | None) -> Civicrm:
-    auth = CivicrmAuth(settings.site_key, api_key)
-    return site(reach.upstream(auth, f"api_key:{api_key}"), settings)
+def acting(settings: CivicrmSettings, api_key: str | None) -> Acting:
+    return Acting(CivicrmAuth(settings.site_key, api_key), f"api_key:{api_key}")
+
+
+def connect(upstream: Upstream, settings: CivicrmSettings, memory: Recollection | None) -> Civicrm:
+    return site(upstream, settings)
 
 
 async def ping(name: str, settings: CivicrmSettings, client: httpx.AsyncClient) -> str:
@@ -79,13 +84,13 @@ async def account(civicrm: Civicrm, user_id: str | None) -> Any:
     return await civicrm.me()
 
 
-def people(context: Request) -> PeopleLookup:
-    return PeopleLookup(find=lambda civicrm, emails: civicrm.contacts(emails=emails))
+def people(loaders: CivicrmLoaders) -> PeopleLookup:
+    return PeopleLookup(find=loaders.contacts_by_email)
 
 
-async def viewer(context: Request) -> Any:
+async def viewer(loaders: CivicrmLoaders) -> Any:
     """None where the site speaks only the 3.2-era API (it cannot say whose key it is)."""
-    return await context.once("viewer.civicrm", context.site(CIVICRM).me)
+    return await loaders.viewer()
 
 
 def over_simulator(url: str) -> CivicrmSettings:
@@ -124,10 +129,12 @@ class CivicrmLoaders:
     """CiviCRM: contacts and groups by id, and memberships both ways, one `IN` call per batch
     (API v3; the v2 style has no `IN`, and its connector calls once per id instead); the
     relationships of a page of contacts in one call; the custom fields the caller may see,
-    asked once a request, and their values for a page of contacts in one call."""
+    asked once a request, and their values for a page of contacts in one call. What a list or
+    a write answers is kept here for later reads by id, and what a membership change makes
+    stale is forgotten here: never by a resolver."""
 
-    def __init__(self, connect: Callable[[], civicrm.Civicrm]) -> None:
-        self._civicrm = connect
+    def __init__(self, connection: Connection[civicrm.Civicrm]) -> None:
+        self._civicrm = connection.site
         self.contacts: DataLoader[int, civicrm.Contact] = loader(self._contacts)
         self.groups: DataLoader[int, civicrm.Group] = loader(self._groups)
         self.groups_of_contact: DataLoader[int, list[int]] = loader(self._groups_of_contact)
@@ -138,11 +145,103 @@ class CivicrmLoaders:
         self.custom_values: DataLoader[int, dict[str, str]] = loader(self._custom_values)
         self._once: dict[str, asyncio.Future[Any]] = {}
 
-    def remember_contacts(self, contacts: list[civicrm.Contact]) -> None:
+    async def contact_list(
+        self,
+        *,
+        search: str | None,
+        group_id: int | None,
+        where: civicrm.ContactFilter | None,
+        returned: Sequence[str] | None,
+        custom: Sequence[civicrm.CustomField],
+        limit: int,
+        offset: int,
+    ) -> list[civicrm.Contact]:
+        """A window of contacts (`Civicrm.contacts`). Whole contacts (`returned` None) are
+        kept, so later reads of them by id cost nothing, and so are the custom values that
+        came along (asked with `custom`)."""
+        found = await self._civicrm().contacts(
+            search=search,
+            group_id=group_id,
+            where=where,
+            returned=returned,
+            custom=custom,
+            limit=limit,
+            offset=offset,
+        )
+        if returned is None:
+            self._remember_contacts(found)
+        if custom:
+            self._remember_custom_values(found)
+        return found
+
+    async def group_list(self, *, search: str | None) -> list[civicrm.Group]:
+        """The groups the caller may see (by title, when searching), each kept by id."""
+        found = await self._civicrm().groups(search=search)
+        for group in found:
+            self.groups.prime(group.id, group)
+        return found
+
+    async def create_contact(
+        self, fields: civicrm.ContactFields, *, on_duplicate: OnDuplicate
+    ) -> civicrm.Contact:
+        """Create a contact (the connector reads it back); kept by id."""
+        created = await self._civicrm().create_contact(fields, on_duplicate=on_duplicate)
+        self._remember_contacts([created])
+        return created
+
+    async def update_contact(
+        self,
+        contact_id: int,
+        fields: civicrm.ContactFields,
+        custom: Sequence[tuple[civicrm.CustomField, Any]],
+    ) -> civicrm.Contact:
+        """Change a contact (read back); kept by id, with its custom values where written."""
+        updated = await self._civicrm().update_contact(contact_id, fields, custom)
+        self._remember_contacts([updated])
+        if custom:
+            self._remember_custom_values([updated])
+        return updated
+
+    async def create_group(
+        self,
+        title: str,
+        description: str,
+        *,
+        group_types: Sequence[str],
+        visibility: str | None,
+    ) -> civicrm.Group:
+        group = await self._civicrm().create_group(
+            title, description, group_types=group_types, visibility=visibility
+        )
+        self.groups.prime(group.id, group)
+        return group
+
+    async def add_to_group(self, group: int, contact: int) -> None:
+        await self._civicrm().add_to_group(group, [contact])
+        self._membership_changed(group, contact)
+
+    async def remove_from_group(self, group: int, contact: int) -> None:
+        await self._civicrm().remove_from_group(group, [contact])
+        self._membership_changed(group, contact)
+
+    def _membership_changed(self, group: int, contact: int) -> None:
+        """What this request had loaded of the group's members and of the contact's groups is
+        forgotten, so `memberCount` and `members` are read again."""
+        self.members_of_group.clear(group)
+        self.groups_of_contact.clear(contact)
+
+    async def viewer(self) -> civicrm.Contact | None:
+        """Whose api key it is, asked once a request."""
+        return await self._one("viewer", self._civicrm().me)
+
+    async def contacts_by_email(self, emails: list[str]) -> list[civicrm.Contact]:
+        return await self._civicrm().contacts(emails=emails)
+
+    def _remember_contacts(self, contacts: list[civicrm.Contact]) -> None:
         for contact in contacts:
             self.contacts.prime(contact.id, contact)
 
-    def remember_custom_values(self, contacts: list[civicrm.Contact]) -> None:
+    def _remember_custom_values(self, contacts: list[civicrm.Contact]) -> None:
         """The custom values that came along with contacts (asked with `custom`)."""
         for contact in contacts:
             if contact.custom is not None:
@@ -215,6 +314,7 @@ CIVICRM = SourceSpec(
     header="X-Civicrm-Api-Key",
     settings=CivicrmSettings,
     credential=credential,
+    acting=acting,
     connect=connect,
     loaders=CivicrmLoaders,
     ping=ping,

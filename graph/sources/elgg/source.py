@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from typing import Any
 
 import httpx
@@ -11,15 +11,16 @@ from aiodataloader import DataLoader
 from connectors import elgg
 from connectors.elgg import Elgg
 from connectors.http import Upstream
+from connectors.memory import Recollection
 from graph.doctor.report import Need
 from graph.loaders import each, loader
 from graph.sources.elgg.doctor import USER_TOKEN, diagnose
 from graph.sources.elgg.settings import ElggSettings, signing
 from graph.sources.spec import (
+    Acting,
+    Connection,
     Memory,
     PeopleLookup,
-    Reach,
-    Request,
     SignedIn,
     SourceSpec,
     caller_only,
@@ -28,16 +29,14 @@ from graph.sources.spec import (
 __all__ = ["ELGG", "ElggLoaders", "ElggSettings"]
 
 
-def connect(reach: Reach, settings: ElggSettings, token: str | None) -> Elgg:
-    """As the gateway's application key, and as the caller where they sent a token. Its
-    memory: what each site's `system.api.list` said it exposes, for ten minutes."""
-    identity = f"token:{token}" if token else "application"
-    return Elgg(
-        reach.upstream(signing(settings, token), identity),
-        memory=reach.memory,
-        profile=settings.methods,
-        overrides=settings.overrides,
-    )
+def acting(settings: ElggSettings, token: str | None) -> Acting:
+    """As the gateway's application key, and as the caller where they sent a token."""
+    return Acting(signing(settings, token), f"token:{token}" if token else "application")
+
+
+def connect(upstream: Upstream, settings: ElggSettings, memory: Recollection | None) -> Elgg:
+    """Its memory: what each site's `system.api.list` said it exposes, for ten minutes."""
+    return Elgg(upstream, memory=memory, profile=settings.methods, overrides=settings.overrides)
 
 
 async def ping(name: str, settings: ElggSettings, client: httpx.AsyncClient) -> str:
@@ -63,14 +62,12 @@ async def account(site: Elgg, user_id: str | None) -> Any:
     return await site.profile()
 
 
-def people(context: Request) -> PeopleLookup:
-    return PeopleLookup(
-        find=lambda site, emails: site.users_by_email(emails[0]), one_at_a_time=True
-    )
+def people(loaders: ElggLoaders) -> PeopleLookup:
+    return PeopleLookup(find=loaders.users_by_email, one_at_a_time=True)
 
 
-async def viewer(context: Request) -> Any:
-    return await context.once("viewer.elgg", context.site(ELGG).profile)
+async def viewer(loaders: ElggLoaders) -> Any:
+    return await loaders.viewer()
 
 
 def over_simulator(url: str) -> ElggSettings:
@@ -83,13 +80,24 @@ class ElggLoaders:
     """Elgg has no batch calls: each distinct call goes once per request, concurrently (the
     source's connection pool keeps it under `max_concurrency`)."""
 
-    def __init__(self, connect: Callable[[], elgg.Elgg]) -> None:
-        self._elgg = connect
+    def __init__(self, connection: Connection[elgg.Elgg]) -> None:
+        self._elgg = connection.site
         self.groups: DataLoader[int, elgg.ElggGroup] = loader(self._groups)
         self.members: DataLoader[tuple[int, int, int], list[elgg.ElggUser]] = loader(self._members)
         self.user_groups: DataLoader[str, list[elgg.ElggGroup]] = loader(self._user_groups)
         self.profiles: DataLoader[str, elgg.ElggUser] = loader(self._profiles)
         self.river: DataLoader[tuple[int, int], list[elgg.Activity]] = loader(self._river)
+        self._viewer: asyncio.Future[elgg.ElggUser] | None = None
+
+    async def viewer(self) -> elgg.ElggUser:
+        """The caller's own profile, asked once per request."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self._elgg().profile())
+        return await asyncio.shield(self._viewer)
+
+    async def users_by_email(self, emails: list[str]) -> list[elgg.ElggUser]:
+        """The users with the one address in `emails` (`people`: one address a call)."""
+        return await self._elgg().users_by_email(emails[0])
 
     async def _groups(self, guids: list[int]) -> list[elgg.ElggGroup | BaseException]:
         return await each(guids, self._elgg().group)
@@ -134,6 +142,7 @@ ELGG = SourceSpec(
     header="X-Elgg-Token",
     settings=ElggSettings,
     credential=caller_only,
+    acting=acting,
     connect=connect,
     loaders=ElggLoaders,
     ping=ping,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from typing import Any
 
 import httpx
@@ -12,17 +12,21 @@ from connectors import eqsash
 from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import NotFound
 from connectors.http import Upstream
+from connectors.memory import Recollection
 from graph.loaders import loader
 from graph.sources.eqsash.settings import EqsashSettings
-from graph.sources.spec import PeopleLookup, Reach, Request, SignedIn, SourceSpec, caller_only
+from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec, caller_only
 
 __all__ = ["EQSASH", "EqsashLoaders", "EqsashSettings"]
 
 
-def connect(reach: Reach, settings: EqsashSettings, token: str | None) -> Eqsash:
+def acting(settings: EqsashSettings, token: str | None) -> Acting:
     """As the caller, or anonymously: Eqsash has no service identity to fall back on."""
     auth = EqsashAuth(settings.api_key, token=token, session_name=settings.session_name)
-    upstream = reach.upstream(auth, f"token:{token}" if token else "guest")
+    return Acting(auth, f"token:{token}" if token else "guest")
+
+
+def connect(upstream: Upstream, settings: EqsashSettings, memory: Recollection | None) -> Eqsash:
     return Eqsash(upstream, path=settings.path, get_methods=settings.get_methods)
 
 
@@ -42,12 +46,12 @@ async def account(site: Eqsash, user_id: str | None) -> Any:
     return await site.current_user()
 
 
-def people(context: Request) -> PeopleLookup:
-    return PeopleLookup(find=lambda site, emails: site.users_by_email(emails))
+def people(loaders: EqsashLoaders) -> PeopleLookup:
+    return PeopleLookup(find=loaders.users_by_email)
 
 
-async def viewer(context: Request) -> Any:
-    return await context.once("viewer.eqsash", context.site(EQSASH).current_user)
+async def viewer(loaders: EqsashLoaders) -> Any:
+    return await loaders.viewer()
 
 
 def over_simulator(url: str) -> EqsashSettings:
@@ -59,15 +63,32 @@ def over_simulator(url: str) -> EqsashSettings:
 class EqsashLoaders:
     """Eqsash: users and articles by ids in one call each (`get_many`), sections listed once."""
 
-    def __init__(self, connect: Callable[[], eqsash.Eqsash]) -> None:
-        self._eqsash = connect
+    def __init__(self, connection: Connection[eqsash.Eqsash]) -> None:
+        self._eqsash = connection.site
         self.users: DataLoader[int, eqsash.EqsashUser] = loader(self._users)
         self.articles: DataLoader[int, eqsash.Article] = loader(self._articles)
         self.sections: DataLoader[int, eqsash.Section] = loader(self._sections)
+        self._viewer: asyncio.Future[eqsash.EqsashUser] | None = None
 
-    def remember_articles(self, articles: list[eqsash.Article]) -> None:
-        for article in articles:
+    async def article_list(
+        self, *, limit: int, offset: int, search: str | None = None, section: int | None = None
+    ) -> tuple[int, list[eqsash.Article]]:
+        """A window of the articles and how many there are; each is kept by id."""
+        total, found = await self._eqsash().articles(
+            limit=limit, offset=offset, search=search, section=section
+        )
+        for article in found:
             self.articles.prime(article.id, article)
+        return total, found
+
+    async def viewer(self) -> eqsash.EqsashUser:
+        """The caller's own account, asked once per request."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self._eqsash().current_user())
+        return await asyncio.shield(self._viewer)
+
+    async def users_by_email(self, emails: list[str]) -> list[eqsash.EqsashUser]:
+        return await self._eqsash().users_by_email(emails)
 
     async def _users(self, ids: list[int]) -> list[eqsash.EqsashUser | BaseException]:
         found = {u.id: u for u in await self._eqsash().users(ids)}
@@ -88,6 +109,7 @@ EQSASH = SourceSpec(
     header="X-Eqsash-Token",
     settings=EqsashSettings,
     credential=caller_only,
+    acting=acting,
     connect=connect,
     loaders=EqsashLoaders,
     ping=ping,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -11,15 +11,16 @@ from aiodataloader import DataLoader
 from connectors.errors import NotFound, Unauthenticated
 from connectors.flarum import Discussion, Flarum, FlarumAuth, Page, Post, Related, Tag, User
 from connectors.http import Upstream
+from connectors.memory import Recollection
 from graph.doctor.report import Need
 from graph.loaders import Loader, each, loader
 from graph.sources.flarum.doctor import EDIT_USERS, diagnose
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.spec import (
+    Acting,
+    Connection,
     Memory,
     PeopleLookup,
-    Reach,
-    Request,
     SignedIn,
     SourceSpec,
     caller_only,
@@ -28,21 +29,25 @@ from graph.sources.spec import (
 __all__ = ["FLARUM", "FlarumLoaders", "FlarumSettings"]
 
 
-def connect(reach: Reach, settings: FlarumSettings, token: str | None) -> Flarum:
-    """As the caller's token, else the service key if allowed, else a guest.
-
-    Flarum reads with a token it does not know as a guest's: a caller's token is checked once
-    per `TOKENS_KEPT_S` (its memory, shared by replicas), and refused where Flarum does not
-    know it."""
+def acting(settings: FlarumSettings, token: str | None) -> Acting:
+    """As the caller's token, else the service key if allowed, else a guest."""
     if token:
-        auth, identity = FlarumAuth(token=token), f"token:{token}"
-        return Flarum(reach.upstream(auth, identity), tokens=reach.memory)
+        return Acting(FlarumAuth(token=token), f"token:{token}")
     if settings.allow_service_fallback:
-        auth = FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id)
-        identity = f"service:{settings.api_key}:{settings.api_user_id}"
-    else:
-        auth, identity = FlarumAuth(), "guest"
-    return Flarum(reach.upstream(auth, identity))
+        return Acting(
+            FlarumAuth(api_key=settings.api_key, user_id=settings.api_user_id),
+            f"service:{settings.api_key}:{settings.api_user_id}",
+        )
+    return Acting(FlarumAuth(), "guest")
+
+
+def connect(upstream: Upstream, settings: FlarumSettings, memory: Recollection | None) -> Flarum:
+    """Flarum reads with a token it does not know as a guest's: a caller's token is checked
+    once per `TOKENS_KEPT_S` (its memory, shared by replicas), and refused where Flarum does not
+    know it."""
+    auth = upstream.auth
+    caller_token = isinstance(auth, FlarumAuth) and auth.is_user_token
+    return Flarum(upstream, tokens=memory if caller_token else None)
 
 
 TOKENS_KEPT_S = 60.0
@@ -78,27 +83,13 @@ async def account(site: Flarum, user_id: str | None) -> Any:
     return forum.actor
 
 
-async def actor(context: Request) -> Any:
-    """The caller's own Flarum account (None for a guest), asked once per request."""
-    forum = await context.once("flarum.forum", lambda: context.site(FLARUM).forum())
-    return forum.actor
-
-
-def people(context: Request) -> PeopleLookup:
+def people(loaders: FlarumLoaders) -> PeopleLookup:
     """One address a call; a member (whose filter Flarum ignores) links their own account."""
-    return PeopleLookup(
-        find=lambda site, emails: site.users_by_email(emails[0]),
-        one_at_a_time=True,
-        own=lambda: actor(context),
-    )
+    return PeopleLookup(find=loaders.users_by_email, one_at_a_time=True, own=loaders.actor)
 
 
-async def viewer(context: Request) -> Any:
-    found = await actor(context)
-    if found is None:
-        raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
-    context.loaders(FLARUM).full_users.prime(found.id, found)
-    return found
+async def viewer(loaders: FlarumLoaders) -> Any:
+    return await loaders.viewer()
 
 
 def over_simulator(url: str) -> FlarumSettings:
@@ -106,8 +97,12 @@ def over_simulator(url: str) -> FlarumSettings:
 
 
 class FlarumLoaders:
-    def __init__(self, flarum: Callable[[], Flarum]) -> None:
-        self._flarum = flarum
+    """Flarum's reads for one request. What a document brings along in `included` (authors,
+    tags, first posts) is kept here, by `_remember`, whichever read brought it: the batch
+    functions and the reads of lists and writes below, never a resolver."""
+
+    def __init__(self, flarum: Connection[Flarum]) -> None:
+        self._flarum = flarum.site
         self.users: Loader[str, User] = loader(self._users)
         """Users as best known: the short form from `included`, else the full document."""
         self.full_users: DataLoader[str, User] = loader(self._full_users)
@@ -121,7 +116,61 @@ class FlarumLoaders:
             self._discussion_posts
         )
 
-    def remember(self, related: Related) -> None:
+    async def discussion_list(
+        self,
+        *,
+        offset: int,
+        limit: int,
+        include: Iterable[str],
+        search: str | None = None,
+        tag: str | None = None,
+        author: str | None = None,
+    ) -> Page[Discussion]:
+        """A window of the discussion list (`Flarum.discussions`)."""
+        page = await self._flarum().discussions(
+            offset=offset, limit=limit, search=search, tag=tag, author=author, include=include
+        )
+        self._remember(page.related)
+        return page
+
+    async def discussion_id_of(self, post_id: str) -> str | None:
+        """The discussion of a post listed by id without it (one `GET /api/posts/{id}`)."""
+        found = await self._flarum().post(post_id)
+        self._remember(found.related)
+        return found.item.discussion_id
+
+    async def start_discussion(
+        self, title: str, content: str, tag_ids: Sequence[str]
+    ) -> Discussion:
+        """Start a discussion as the caller; what Flarum's answer includes is kept."""
+        found = await self._flarum().start_discussion(title, content, tag_ids)
+        self._remember(found.related)
+        return found.item
+
+    async def reply(self, discussion_id: str, content: str) -> Post:
+        """Reply as the caller; what Flarum's answer includes is kept."""
+        found = await self._flarum().reply(discussion_id, content)
+        self._remember(found.related)
+        return found.item
+
+    async def actor(self) -> User | None:
+        """The caller's own Flarum account (None for a guest): `GET /api?include=actor`, asked
+        once per connector."""
+        return (await self._flarum().forum()).actor
+
+    async def viewer(self) -> User:
+        """The caller's own account, in full; a token Flarum does not know is refused."""
+        found = await self.actor()
+        if found is None:
+            raise Unauthenticated("flarum", "Flarum does not know this token (unknown or expired)")
+        self.full_users.prime(found.id, found)
+        return found
+
+    async def users_by_email(self, emails: list[str]) -> list[User]:
+        """The users with the one address in `emails` (`people`: one address a call)."""
+        return await self._flarum().users_by_email(emails[0])
+
+    def _remember(self, related: Related) -> None:
         for user in related.users.values():
             self.users.prime(user.id, user)
             if user.is_full:
@@ -147,14 +196,14 @@ class FlarumLoaders:
 
     async def _posts(self, ids: list[str]) -> list[Post | BaseException]:
         page = await self._flarum().posts(ids)
-        self.remember(page.related)
+        self._remember(page.related)
         found = {post.id: post for post in page.items}
         return [found.get(i) or NotFound("flarum", f"Flarum has no visible post {i}") for i in ids]
 
     async def _discussions(self, ids: list[str]) -> list[Discussion | BaseException]:
         async def fetch(discussion_id: str) -> Discussion:
             found = await self._flarum().discussion(discussion_id)
-            self.remember(found.related)
+            self._remember(found.related)
             return found.item
 
         return await each(ids, fetch)
@@ -169,7 +218,7 @@ class FlarumLoaders:
         async def fetch(key: tuple[str, int, int]) -> Page[Post]:
             discussion_id, offset, limit = key
             page = await self._flarum().discussion_posts(discussion_id, offset=offset, limit=limit)
-            self.remember(page.related)
+            self._remember(page.related)
             return page
 
         return await each(keys, fetch)
@@ -194,6 +243,7 @@ FLARUM = SourceSpec(
     header="X-Flarum-Token",
     settings=FlarumSettings,
     credential=caller_only,
+    acting=acting,
     connect=connect,
     loaders=FlarumLoaders,
     ping=ping,

@@ -12,13 +12,14 @@ from aiodataloader import DataLoader
 from connectors import moodle
 from connectors.errors import Forbidden, NotFound, Unauthenticated
 from connectors.http import Upstream
+from connectors.memory import Recollection
 from connectors.moodle import Moodle, MoodleAuth
 from graph.doctor.report import Need
 from graph.internals import dispatch, enqueue
 from graph.loaders import Loader, loader
 from graph.sources.moodle.doctor import diagnose
 from graph.sources.moodle.settings import MoodleSettings
-from graph.sources.spec import Memory, PeopleLookup, Reach, Request, SignedIn, SourceSpec
+from graph.sources.spec import Acting, Connection, Memory, PeopleLookup, SignedIn, SourceSpec
 
 __all__ = ["MOODLE", "MoodleLoaders", "MoodleSettings"]
 
@@ -32,14 +33,13 @@ def credential(settings: MoodleSettings | None, token: str | None) -> str | None
     return token
 
 
-def connect(reach: Reach, settings: MoodleSettings, token: str | None) -> Moodle:
+def acting(settings: MoodleSettings, token: str | None) -> Acting:
+    return Acting(MoodleAuth(token), f"token:{token or ''}")
+
+
+def connect(upstream: Upstream, settings: MoodleSettings, memory: Recollection | None) -> Moodle:
     """Its memory: callers whose service refused the multi-call, for ten minutes."""
-    upstream = reach.upstream(MoodleAuth(token), f"token:{token or ''}")
-    return Moodle(
-        upstream,
-        memory=reach.memory,
-        caller_key=upstream.caller_key,
-    )
+    return Moodle(upstream, memory=memory, caller_key=upstream.caller_key)
 
 
 async def ping(name: str, settings: MoodleSettings, client: httpx.AsyncClient) -> str:
@@ -64,12 +64,11 @@ async def account(site: Moodle, user_id: str | None) -> Any:
     return user
 
 
-def people(context: Request) -> PeopleLookup:
-    return PeopleLookup(find=lambda site, emails: site.users_by_email(emails))
+def people(loaders: MoodleLoaders) -> PeopleLookup:
+    return PeopleLookup(find=loaders.users_by_email)
 
 
-async def viewer(context: Request) -> Any:
-    loaders = context.loaders(MOODLE)
+async def viewer(loaders: MoodleLoaders) -> Any:
     return await loaders.users.load(await loaders.caller_id())
 
 
@@ -112,8 +111,8 @@ class MoodleLoaders:
     """Moodle, one request per batch: array functions where Moodle has them, and one
     multi-call for the functions that take a single course or user."""
 
-    def __init__(self, connect: Callable[[], moodle.Moodle]) -> None:
-        self._moodle = connect
+    def __init__(self, connection: Connection[moodle.Moodle]) -> None:
+        self._moodle = connection.site
         self.users: DataLoader[int, moodle.User] = AfterLists(self._users, self._lists_settled)
         self.courses: DataLoader[int, moodle.Course] = loader(self._courses)
         self.participants: DataLoader[int, list[moodle.User]] = loader(
@@ -152,12 +151,15 @@ class MoodleLoaders:
             self._caller = asyncio.ensure_future(self._moodle().site_info())
         return (await asyncio.shield(self._caller)).user_id
 
-    def remember_users(self, users: list[moodle.User]) -> None:
+    async def users_by_email(self, emails: list[str]) -> list[moodle.User]:
+        return await self._moodle().users_by_email(emails)
+
+    def _remember_users(self, users: list[moodle.User]) -> None:
         for user in users:
             self._known_users.setdefault(user.id, user)
             self.users.prime(user.id, user)
 
-    def remember_courses(self, courses: list[moodle.Course]) -> None:
+    def _remember_courses(self, courses: list[moodle.Course]) -> None:
         """Courses as a lookup would answer them; the enrolled-courses list, which names the
         category by id only, is not."""
         for course in courses:
@@ -174,7 +176,7 @@ class MoodleLoaders:
         self._course_lists.add(listing)
         try:
             courses = await fetch()
-            self.remember_courses(courses)
+            self._remember_courses(courses)
             return courses
         finally:
             self._course_lists.discard(listing)
@@ -231,14 +233,14 @@ class MoodleLoaders:
         results = await self._moodle().enrolled_users(ids)
         for result in results:
             if isinstance(result, list):
-                self.remember_users(result)
+                self._remember_users(result)
         return list(results)
 
     async def _users_courses(self, ids: list[int]) -> list[list[moodle.Course] | BaseException]:
         results = await self._moodle().users_courses(ids)
         for result in results:
             if isinstance(result, list):
-                self.remember_courses(result)
+                self._remember_courses(result)
         return list(results)
 
     async def _assignments(self, ids: list[int]) -> list[list[moodle.Assignment] | BaseException]:
@@ -423,6 +425,7 @@ MOODLE = SourceSpec(
     header="X-Moodle-Token",
     settings=MoodleSettings,
     credential=credential,
+    acting=acting,
     connect=connect,
     loaders=MoodleLoaders,
     ping=ping,
