@@ -23,8 +23,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from connectors.memory import LocalMemory, Recollection
 from graph.config import Settings, load_settings, secrets_in
@@ -87,6 +91,8 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
         """Where queries learned from clients are kept: the gateway's, set as it opens."""
         self.playground = playground
         """Send a browser that opens /graphql to the playground."""
+        self.short_way = True
+        """One operation POSTed as JSON runs through `run_json` (off: Strawberry's `run`)."""
 
     def decode_json(self, data: str | bytes) -> object:
         """The client's JSON, read strictly: what is not readable is the client's 400, with
@@ -118,13 +124,17 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
-            if not isinstance(data.operation_name, str | None):
-                raise HTTPException(
-                    400, "The GraphQL operation's `operationName` must be a string or null."
-                )
-            data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
-            return data
+            return await self._resolved(data)
         return [await self._resolve_in_batch(item) for item in data]
+
+    async def _resolved(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        """One operation, its name checked and its persisted query found."""
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        data.query = await self.persisted.resolve(data.query, data.extensions, self.learned)
+        return data
 
     async def _resolve_in_batch(self, data: GraphQLRequestData) -> GraphQLRequestData:
         """A batch's operation with its persisted query found, or refused on its own."""
@@ -226,6 +236,85 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's `run`; one operation POSTed as JSON (nearly every request) goes the
+        short way, `run_json`, unless `short_way` is off."""
+        if (
+            self.short_way
+            and context is UNSET
+            and root_value is UNSET
+            and isinstance(request, Request)
+            and request.method == "POST"
+            and plain_json(request.headers.get("content-type", ""))
+            and self._get_stream_transport_from_headers(request.headers) is None
+            and not self.schema.config.enable_experimental_incremental_execution
+        ):
+            return await self.run_json(request)
+        return await super().run(request, context, root_value)
+
+    async def run_json(self, request: Request) -> Response:
+        """Strawberry's `run` for one operation POSTed as JSON, step by step in its order, with
+        the same hooks, checks and answers (tests/graph/test_short_way.py compares the two),
+        less its per-request adapters, content-type parsing and dispatch. A body that is not
+        one JSON object (a batch, say) goes back to `run`."""
+        root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        data = self.parse_json(await request.body())
+        if not isinstance(data, dict):  # Starlette keeps the body read, for `run` to read
+            return await super().run(request, context, root_value)
+        # What Strawberry's `parse_http_body` checks of one operation, with its words.
+        query, variables, extensions = (
+            data.get("query"),
+            data.get("variables"),
+            data.get("extensions"),
+        )
+        if not isinstance(query, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `query` must be a string or null, if provided."
+            )
+        if not isinstance(variables, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `variables` must be an object or null, if provided."
+            )
+        if not isinstance(extensions, dict | None):
+            raise HTTPException(
+                400,
+                "The GraphQL operation's `extensions` must be an object or null, if provided.",
+            )
+        operation = await self._resolved(
+            GraphQLRequestData(
+                query=query,
+                variables=variables,
+                operation_name=data.get("operationName"),
+                extensions=extensions,
+                protocol="http",
+            )
+        )
+        kind = operation_type(operation.query, operation.operation_name, max_tokens=self.max_tokens)
+        answer = request.scope.setdefault("state", {}).setdefault(ANSWER_KEY, {})
+        answer.update(batch=False, queries=kind == "query")
+        try:
+            result = await self.schema.execute(
+                operation.query,
+                root_value=root_value,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=POST_OPERATIONS,
+                operation_extensions=operation.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason("POST")) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
+
     async def run_once(self, request: Request) -> Response:
         """`run`; a mutation sent with an `Idempotency-Key` runs once, and its retries get
         the first answer (graph/idempotency.py)."""
@@ -242,6 +331,15 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             learned=self.learned,
             max_tokens=gateway.settings.limits.max_tokens,
         )
+
+
+POST_OPERATIONS = OperationType.from_http("POST")
+
+
+def plain_json(content_type: str) -> bool:
+    """The content type is JSON's, as written (Strawberry reads it case-sensitively), with
+    parameters or none; the other spellings Strawberry reads as JSON go its own way."""
+    return content_type.partition(";")[0].strip() == "application/json"
 
 
 def opened_in_a_browser(request: Request) -> bool:
