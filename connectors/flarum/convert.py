@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
+
 from ..answers import Answer
 from ..errors import ProtocolError
 from .jsonapi import SOURCE, Resource
 from .models import Discussion, Post, Related, Tag, User
 
 __all__ = [
-    "DiscussionAttributes",
     "PostAttributes",
     "TagAttributes",
     "UserAttributes",
@@ -76,16 +77,10 @@ class PostAttributes(Answer):
     """Sent by the full serializer only: its absence marks the short form of an included post."""
 
 
-class DiscussionAttributes(Answer):
-    title: str
+class Written(Answer):
+    """What tells a partial resource (included after a write) from a whole one."""
+
     createdAt: str | None = None
-    """None only in a partial discussion (included after a write): such a one is not read."""
-    slug: str | None = None
-    commentCount: int = 0
-    lastPostedAt: str | None = None
-    isLocked: bool = False
-    isSticky: bool = False
-    isHidden: bool = False
 
 
 def user(resource: Resource) -> User:
@@ -138,25 +133,28 @@ def post(resource: Resource, attributes: PostAttributes | None = None) -> Post:
     )
 
 
-def discussion(resource: Resource, attributes: DiscussionAttributes | None = None) -> Discussion:
-    a = attributes or resource.attributes_as(DiscussionAttributes)
-    created = _created(resource, a.createdAt)
-    return Discussion(
-        id=resource.id,
-        title=a.title,
-        slug=a.slug or resource.id,
-        comment_count=a.commentCount,
-        created_at=created,
-        last_posted_at=_time(a.lastPostedAt),
-        is_locked=a.isLocked,
-        is_sticky=a.isSticky,
-        is_hidden=a.isHidden,
-        author_id=resource.to_one("user"),
-        tag_ids=resource.to_many("tags"),
-        first_post_id=resource.to_one("firstPost"),
-        post_ids=resource.to_many("posts"),
-        relationships=frozenset(resource.relationships),
-    )
+def discussion(resource: Resource) -> Discussion:
+    """The resource's attributes decoded into a `Discussion`, given what the resource says."""
+    try:
+        found = resource.attributes_as(Discussion)
+    except ProtocolError:
+        if resource.attributes_as(Written).createdAt is None:
+            raise ProtocolError(
+                SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
+            ) from None
+        raise
+    is_set = msgspec.structs.force_setattr  # a Discussion is frozen once made
+    relationships = resource.relationships
+    is_set(found, "id", resource.id)
+    if not found.slug:
+        is_set(found, "slug", resource.id)
+    if relationships:
+        is_set(found, "author_id", resource.to_one("user"))
+        is_set(found, "tag_ids", resource.to_many("tags"))
+        is_set(found, "first_post_id", resource.to_one("firstPost"))
+        is_set(found, "post_ids", resource.to_many("posts"))
+        is_set(found, "relationships", frozenset(relationships))
+    return found
 
 
 def related(resources: list[Resource]) -> Related:
@@ -177,7 +175,9 @@ def related(resources: list[Resource]) -> Related:
             if post_attributes.createdAt is not None:
                 found.posts[resource.id] = post(resource, post_attributes)
         elif resource.type == "discussions":
-            attributes = resource.attributes_as(DiscussionAttributes)
-            if attributes.createdAt is not None:
-                found.discussions[resource.id] = discussion(resource, attributes)
+            try:
+                found.discussions[resource.id] = discussion(resource)
+            except ProtocolError:
+                if resource.attributes_as(Written).createdAt is not None:
+                    raise  # a whole discussion Flarum sent unlike its protocol
     return found

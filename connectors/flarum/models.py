@@ -1,11 +1,14 @@
-"""What the Flarum connector returns: plain dataclasses, parsed from JSON:API resources."""
+"""What the Flarum connector returns: plain dataclasses, parsed from JSON:API resources, and
+the discussion, a struct decoded straight from its resource's attributes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+
+import msgspec
 
 __all__ = [
     "Discussion",
@@ -73,25 +76,41 @@ class Post:
     for a caller who may edit the post; the post read by id has them."""
 
 
-@dataclass(frozen=True)
-class Discussion:
-    id: str
+class Discussion(msgspec.Struct, frozen=True, kw_only=True):
+    """A discussion: its resource's `attributes` decoded straight into it (each field names the
+    attribute Flarum sends), with no dict and no copy in between; then `convert.discussion`
+    sets what the resource itself says: its id, and what its relationships link. (JSON:API keeps
+    `id` and `relationships` out of the attributes, so no attribute can fill those fields.)"""
+
     title: str
-    slug: str
-    comment_count: int
-    created_at: datetime
-    last_posted_at: datetime | None
-    is_locked: bool
-    is_sticky: bool
-    is_hidden: bool
-    author_id: str | None
-    tag_ids: tuple[str, ...] | None
+    created_at: datetime = msgspec.field(name="createdAt")
+    """Absent only in a partial discussion (included after a write): such a one is not read."""
+    slug: str = ""
+    """The resource's id where Flarum sends none."""
+    comment_count: int = msgspec.field(name="commentCount", default=0)
+    last_posted_at: datetime | None = msgspec.field(name="lastPostedAt", default=None)
+    is_locked: bool = msgspec.field(name="isLocked", default=False)
+    is_sticky: bool = msgspec.field(name="isSticky", default=False)
+    is_hidden: bool = msgspec.field(name="isHidden", default=False)
+    # What the resource says beside its attributes (set by `convert.discussion`):
+    id: str = ""
+    author_id: str | None = None
+    tag_ids: tuple[str, ...] | None = None
     """None when the tags relationship was not loaded."""
-    first_post_id: str | None
+    first_post_id: str | None = None
     post_ids: tuple[str, ...] | None = None
     """All visible post ids, in order: only in the single-discussion document."""
     relationships: frozenset[str] = frozenset()
     """The relationships this document carried; an absent one was not loaded, not empty."""
+
+    def __post_init__(self) -> None:
+        # Flarum writes UTC (`+00:00`); any other offset, or none, is read as the time it names
+        # in UTC, as every other Flarum date is (`convert._time`).
+        for name in ("created_at", "last_posted_at"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is not UTC:
+                fixed = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+                msgspec.structs.force_setattr(self, name, fixed.astimezone(UTC))
 
 
 @dataclass
