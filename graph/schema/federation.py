@@ -23,7 +23,7 @@ from strawberry.types import get_object_definition
 from graph.internals import give_key, has_key
 from graph.schema.ids import GlobalId, InvalidId
 from graph.schema.nodes import resolve_node
-from graph.schema.types.common import Info
+from graph.schema.types.common import Info, PersonRoot
 from graph.schema.types.person import Person
 from graph.schema.types.sources import SOURCE_TYPES
 
@@ -47,7 +47,7 @@ async def _by_id(cls: type, info: Info, id: strawberry.ID) -> Any:
 
 
 def _by_email(cls: type, info: Info, email: str) -> Any:
-    return Person.of(info, email)
+    return PersonRoot.of(info, email)
 
 
 def mark_entities() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from graph.schema.ids import GlobalId, InvalidId
-from graph.schema.types.common import Info, Node, NodeLoader
-from graph.schema.types.person import Person
+from graph.schema.types.common import Info, Node, NodeLoader, PersonRoot
 from graph.schema.types.sources import SOURCE_TYPES
 
 __all__ = ["NODE_LOADERS", "resolve_node"]
 
 
-async def _person(info: Info, email: str) -> Node:
-    return Person.of(info, email)
+async def _person(info: Info, email: str) -> PersonRoot:
+    return PersonRoot.of(info, email)
 
 
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
@@ -25,7 +24,7 @@ NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
 """Each type's way back from its global id: a source's types in `graph/schema/types/<source>.py`."""
 
 
-async def resolve_node(info: Info, node_id: str) -> Node:
+async def resolve_node(info: Info, node_id: str) -> Node | PersonRoot:
     decoded = GlobalId.decode(node_id)
     loader = NODE_LOADERS.get((decoded.source, decoded.type_name))
     if loader is None:

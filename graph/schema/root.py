@@ -15,7 +15,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     SchemaExtension,
 )
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, get_object_definition
 
 from connectors.errors import UpstreamError
 from graph.config import FederationSettings, GraphQLSettings, LimitsSettings
@@ -31,9 +31,17 @@ from graph.schema.nodes import resolve_node
 from graph.schema.pagination import Connection, sliced
 from graph.schema.plans import PlanExecutor
 from graph.schema.tracing import upstream_report
-from graph.schema.types.common import Group, GroupSource, Info, Node, Source, page_window
-from graph.schema.types.person import Person
-from graph.schema.types.sources import SOURCE_TYPES
+from graph.schema.types.common import (
+    Group,
+    GroupSource,
+    Info,
+    Node,
+    PersonRoot,
+    Source,
+    page_window,
+)
+from graph.schema.types.person import Person, find_accounts
+from graph.schema.types.sources import SOURCE_TYPES, SourcesMutation, SourcesQuery
 from graph.schema.viewer import Viewer
 
 __all__ = ["schema"]
@@ -41,19 +49,22 @@ __all__ = ["schema"]
 
 @strawberry.type
 class CoreQuery:
-    @strawberry.field(description="Any object by its global id.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(description="Any object by its global id.", graphql_type=Node | None)
+    async def node(self, info: Info, id: strawberry.ID) -> Node | PersonRoot | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="Objects by global id, in order; null where one failed.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    @strawberry.field(
+        description="Objects by global id, in order; null where one failed.",
+        graphql_type=list[Node | None],
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | PersonRoot | None]:
         # Resolved together so the loaders batch them by type; graphql-core reports an exception
         # returned in a slot as an error at that index and leaves the others intact.
         found = await asyncio.gather(*(resolve_node(info, i) for i in ids), return_exceptions=True)
-        return typing.cast(list[Node | None], found)
+        return typing.cast(list[Node | PersonRoot | None], found)
 
-    @strawberry.field(graphql_type=Viewer)
-    def viewer(self) -> object:
+    @strawberry.field
+    def viewer(self) -> Viewer:
         return Viewer()
 
     @strawberry.field(
@@ -86,11 +97,12 @@ class CoreQuery:
 
     @strawberry.field(
         description="One human across systems, by e-mail; null if no source the "
-        "caller may search has an account for it."
+        "caller may search has an account for it.",
+        graphql_type=Person | None,
     )
-    async def person(self, info: Info, email: str) -> Person | None:
-        found = Person.of(info, email)
-        return found if await found.find_accounts(info) else None
+    async def person(self, info: Info, email: str) -> PersonRoot | None:
+        found = PersonRoot.of(info, email)
+        return found if await find_accounts(info, found) else None
 
 
 @strawberry.type
@@ -153,23 +165,28 @@ PUBLISHED_ORDER = {
 `schema.graphql` sees no change). Fields not listed follow, core first, then by source."""
 
 
-def root(name: str, parts: list[type]) -> type:
-    """One root type of the core's and the sources' parts, its fields in the published order."""
-    composed = strawberry.type(type(name, tuple(parts), {}))
-    order = PUBLISHED_ORDER[name]
-    fields = composed.__strawberry_definition__.fields  # type: ignore[attr-defined]
+T = typing.TypeVar("T")
+
+
+def in_published_order(root: type[T]) -> type[T]:
+    """A root type with its fields in the published order; the others keep theirs (the core's,
+    then each source's), after them."""
+    order = PUBLISHED_ORDER[root.__name__]
+    fields = get_object_definition(root, strict=True).fields
     fields.sort(key=lambda f: order.index(f.python_name) if f.python_name in order else len(order))
-    return composed
+    return root
 
 
-Query = root(
-    "Query",
-    [CoreQuery, *(t.QUERY for t in SOURCE_TYPES.values() if t.QUERY is not None)],
-)
-Mutation = root(
-    "Mutation",
-    [CoreMutation, *(t.MUTATION for t in SOURCE_TYPES.values() if t.MUTATION is not None)],
-)
+@in_published_order
+@strawberry.type
+class Query(CoreQuery, SourcesQuery):
+    """The core's root fields and the sources' (`graph/schema/types/sources.py`)."""
+
+
+@in_published_order
+@strawberry.type
+class Mutation(CoreMutation, SourcesMutation):
+    """The core's mutations and the sources' (`graph/schema/types/sources.py`)."""
 
 
 class RecordOperation(SchemaExtension):

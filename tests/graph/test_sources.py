@@ -9,14 +9,22 @@ import typing
 from pathlib import Path
 
 import pytest
+from strawberry.types import has_object_definition
 
 from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
 from graph.schema.nodes import NODE_LOADERS
 from graph.schema.root import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
-from graph.schema.types.common import Account, PersonPart, Source
+from graph.schema.types.common import Account, Source
 from graph.schema.types.person import Person
-from graph.schema.types.sources import SOURCE_TYPES
+from graph.schema.types.sources import (
+    SOURCE_TYPES,
+    SourcesMutation,
+    SourcesPersonAccounts,
+    SourcesPersonFields,
+    SourcesQuery,
+    SourcesViewer,
+)
 from graph.schema.viewer import Viewer
 from graph.sources import SOURCES, SourceSpec
 
@@ -33,10 +41,20 @@ SHARED_LAYERS = [
     "people.py",
     "schema/types/common.py",
     "schema/types/person.py",
-    "schema/types/sources.py",
     "schema/viewer.py",
 ]
-"""Modules that reach every source through the registry and may name none of them."""
+"""Modules that reach every source through the registry and may name none of them. (The
+`Source` enum, `graph/schema/types/source.py`, and the list of each source's parts,
+`graph/schema/types/sources.py`, name them all, as written classes.)"""
+PARTS = {
+    "Query": SourcesQuery,
+    "Mutation": SourcesMutation,
+    "Viewer": SourcesViewer,
+    "PersonAccount": SourcesPersonAccounts,
+    "PersonFields": SourcesPersonFields,
+}
+"""What a source's GraphQL module may give, by the end of its class's name, and the class of
+`graph/schema/types/sources.py` that lists each source's."""
 
 
 @pytest.mark.parametrize("spec", SOURCES.values(), ids=list(SOURCES))
@@ -59,10 +77,8 @@ def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> 
     assert types.NODES, f"graph/schema/types/{name}.py gives no NODES"
     assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
     assert types.VIEWER_DESCRIPTION.startswith("Null when the request carries no ")
-    assert isinstance(types.PERSON, PersonPart), f"graph/schema/types/{name}.py gives no PERSON"
-    person = {f.python_name: f for f in Person.__strawberry_definition__.fields}
-    assert person[types.PERSON.account].type.of_type is types.ACCOUNT
-    assert set(types.PERSON.fields) <= set(person)
+    person = Person.__strawberry_definition__.fields
+    assert [f for f in person if getattr(f.type, "of_type", None) is types.ACCOUNT], name
     for type_name in types.NODES:
         assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
         assert f"type {type_name} implements" in SCHEMA_SDL
@@ -93,11 +109,31 @@ def test_shared_layers_name_no_source(module: str) -> None:
     assert named == [], f"graph/{module} names {named}: reach them through graph.sources"
 
 
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_part_a_source_gives_is_listed_with_the_others(name: str) -> None:
+    assert list(SOURCE_TYPES) == list(SOURCES), "graph/schema/types/sources.py: SOURCE_TYPES"
+    types = SOURCE_TYPES[name]
+    given = [
+        part
+        for part in vars(types).values()
+        if isinstance(part, type)
+        and part.__module__ == types.__name__
+        and has_object_definition(part)
+        and part.__name__.endswith(tuple(PARTS))
+    ]
+    kinds = {kind for kind in PARTS for part in given if part.__name__.endswith(kind)}
+    assert {"Viewer", "PersonAccount"} <= kinds, f"graph/schema/types/{name}.py"
+    for part in given:
+        listed = next(c for kind, c in PARTS.items() if part.__name__.endswith(kind))
+        assert part in listed.__bases__, (
+            f"graph/schema/types/sources.py: {listed.__name__} does not list {part.__name__}"
+        )
+
+
 def test_the_root_types_are_the_core_and_each_sources_parts_in_the_published_order() -> None:
-    for root, part_of in ((Query, "QUERY"), (Mutation, "MUTATION")):
+    for root, listed in ((Query, SourcesQuery), (Mutation, SourcesMutation)):
         names = [f.python_name for f in root.__strawberry_definition__.fields]
-        parts = [getattr(types, part_of) for types in SOURCE_TYPES.values()]
-        for part in filter(None, parts):
+        for part in listed.__bases__:
             assert {f.python_name for f in part.__strawberry_definition__.fields} <= set(names)
         published = PUBLISHED_ORDER[root.__name__]
         assert names[: len(published)] == list(published), "a published root field is gone"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -18,36 +18,35 @@ from graph.schema.errors import UserInputError
 from graph.schema.ids import GlobalId
 from graph.schema.pagination import Connection, connection
 from graph.schema.selection import asks_for, node_paths
-from graph.sources import CIVICRM
-
-if TYPE_CHECKING:
-    from graph.schema.types.person import Person
-
 from graph.schema.types.common import (
+    LAZY_PERSON,
     Account,
     Group,
     GroupSource,
     Info,
     NodeLoader,
-    PersonPart,
+    PersonRoot,
     Source,
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
+from graph.sources import CIVICRM
 
 __all__ = [
     "ACCOUNT",
     "GROUPS",
-    "MUTATION",
     "NODES",
-    "PERSON",
-    "QUERY",
     "VIEWER_DESCRIPTION",
     "Address",
     "CivicrmGroup",
     "CivicrmGroupInput",
+    "CivicrmMutation",
+    "CivicrmPersonAccount",
+    "CivicrmQuery",
+    "CivicrmViewer",
     "Contact",
     "ContactFilter",
     "ContactInput",
@@ -542,6 +541,31 @@ VIEWER_DESCRIPTION = (
 ACCOUNT = Contact
 """The type of a person's account on this source."""
 
+
+@strawberry.type
+class CivicrmViewer:
+    """`Viewer.civicrm`."""
+
+    @strawberry.field(description=VIEWER_DESCRIPTION)
+    async def civicrm(self, info: Info) -> Contact | None:
+        found = await own_account(info, "civicrm")
+        return Contact.of(found) if found is not None else None
+
+
+async def _account_of_person(root: PersonRoot, info: Info) -> Contact | None:
+    found = await info.context.people_loaders.of("civicrm").load(root.email)
+    return Contact.of(found) if found else None
+
+
+@strawberry.type
+class CivicrmPersonAccount:
+    """`Person.contact`."""
+
+    contact: Contact | None = strawberry.field(
+        resolver=_account_of_person, description="The CiviCRM contact, where the caller may see it."
+    )
+
+
 NODES: dict[str, NodeLoader] = {
     "Contact": by_loader(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),
     "CivicrmGroup": by_loader(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
@@ -612,7 +636,8 @@ class CivicrmQuery:
         description="The people in the CRM (CiviCRM individuals with an e-mail), "
         "each with their accounts elsewhere. `totalCount` counts those individuals "
         "(CiviCRM's getcount, asked only where it is selected; null in the q= style): two "
-        "that share an address count twice, though they are one person."
+        "that share an address count twice, though they are one person.",
+        graphql_type=Connection[LAZY_PERSON] | None,
     )
     async def people(
         self,
@@ -620,9 +645,7 @@ class CivicrmQuery:
         first: int | None = None,
         after: str | None = None,
         search: str | None = None,
-    ) -> Connection[Annotated[Person, strawberry.lazy("graph.schema.types.person")]] | None:
-        from graph.schema.types.person import Person  # the person module needs every source's types
-
+    ) -> Connection[PersonRoot] | None:
         at = page_window(info, first, after)
         site = info.context.site(CIVICRM)
         found, total = await asyncio.gather(
@@ -648,7 +671,7 @@ class CivicrmQuery:
             [c for c in found[: at.limit] if c.email and firsts[people.key(c.email)] is c],
             at,
             has_next=len(found) > at.limit,
-            node=lambda contact: Person.of(info, contact.email or ""),
+            node=lambda contact: PersonRoot.of(info, contact.email or ""),
             total_count=total,
         )
 
@@ -793,12 +816,6 @@ async def _groups(info: Info, search: str | None) -> list[Group]:
     ]
 
 
-QUERY: type | None = CivicrmQuery
-"""This source's root fields."""
-MUTATION: type | None = CivicrmMutation
-"""This source's mutations."""
-
-
 async def _groups_of_person(info: Info, email: str) -> list[Group]:
     contact = await info.context.people_loaders.of("civicrm").load(email)
     if contact is None:
@@ -815,5 +832,3 @@ GROUPS: GroupSource | None = GroupSource(
     of_person=_groups_of_person,
 )
 """This source's part of `Query.groups`: listed without a source where the caller has a key."""
-PERSON = PersonPart("contact", "The CiviCRM contact, where the caller may see it.")
-"""This source's fields on `Person`."""

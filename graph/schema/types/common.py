@@ -1,24 +1,23 @@
-"""Types every source shares: the Source enum, Node, Account, and the resolver `Info`."""
+"""Types every source shares: the Source enum, Node, Account, a person's root, and the resolver
+`Info`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
 
 from graph.context import Context
-from graph.schema.ids import InvalidId, encode_id
+from graph.schema.ids import GlobalId, InvalidId, encode_id
 from graph.schema.pagination import Connection, Window, window
+from graph.schema.types.source import Source
 from graph.sources import SOURCES
 
-if TYPE_CHECKING:
-    from graph.schema.types.person import Person
-
 __all__ = [
+    "LAZY_PERSON",
     "Account",
     "Group",
     "GroupSource",
@@ -26,12 +25,12 @@ __all__ = [
     "MaybeAwaitable",
     "Node",
     "NodeLoader",
-    "PersonPart",
     "PersonRoot",
     "Source",
     "by_loader",
     "global_id",
     "number",
+    "own_account",
     "page_window",
 ]
 
@@ -43,26 +42,15 @@ MaybeAwaitable: TypeAlias = T | Awaitable[T]
 type with `graphql_type=`."""
 
 
-if TYPE_CHECKING:  # the members come from the registry; code reaches them by value
-
-    class Source(Enum):
-        """A legacy system behind the gateway: `Source("moodle")`."""
-
-else:
-    Source = strawberry.enum(
-        Enum("Source", [(name.upper(), name) for name in SOURCES], module=__name__),
-        description="A legacy system behind the gateway.",
-    )
-
-
 def page_window(info: Info, first: int | None, after: str | None) -> Window:
     """Where a page of a list starts and how long it is, within this gateway's limits."""
     limits = info.context.settings.graphql
     return window(first, after, default=limits.default_page_size, cap=limits.max_page_size)
 
 
-NodeLoader: TypeAlias = Callable[[Info, str], Awaitable["Node"]]
-"""How `Query.node` finds one type's object by the upstream part of its global id."""
+NodeLoader: TypeAlias = Callable[[Info, str], Awaitable["Node | PersonRoot"]]
+"""How `Query.node` finds one type's object by the upstream part of its global id (a person's
+is a `PersonRoot`, which `Person` resolves from)."""
 
 
 def number(upstream_id: str) -> int:
@@ -98,22 +86,37 @@ class GroupSource:
     """The groups of the person with this (normalised) e-mail address (`Person.groups`)."""
 
 
-class PersonRoot(Protocol):
-    """What a source's `Person` fields get as `root`: the person, known by e-mail address."""
+@dataclass(frozen=True, slots=True)
+class PersonRoot:
+    """A person, known by their e-mail address: what a resolver returns for a `Person`, and what
+    `Person`'s fields (the core's and each source's) get as `root`.
 
+    `Person` (`graph/schema/types/person.py`) is composed of every source's fields, so it sits
+    above the sources' modules; this value sits below them, so that `Account.person` and a
+    source's own fields (CiviCRM's `people`) can answer a person without importing it."""
+
+    id: strawberry.ID
     email: str
+    """Normalised as the people loaders match addresses (`PeopleLoaders.key`)."""
+
+    @classmethod
+    def of(cls, info: Info, email: str) -> PersonRoot:
+        key = info.context.people_loaders.key(email)
+        return cls(id=strawberry.ID(GlobalId("legacygraph", "Person", key).encode()), email=key)
 
 
-@dataclass(frozen=True)
-class PersonPart:
-    """A source's fields on `Person`."""
+LAZY_PERSON: Any = Annotated["Person", strawberry.lazy("graph.schema.types.person")]  # noqa: F821
+"""The `Person` type, named for Strawberry by module and name (no import: that module imports
+every source's, which import this one). A field returning a `PersonRoot` gives it as its
+`graphql_type`."""
 
-    account: str
-    """The name of the field with the person's account there, as the source's `ACCOUNT` type."""
-    description: str
-    """That field's description."""
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    """More fields (`strawberry.field`s), resolved with the person as `root`."""
+
+async def own_account(info: Info, source: str) -> Any:
+    """The caller's own account on `source` as its connector gives it (`Viewer.<source>`); None
+    where the caller has no identity there."""
+    if not info.context.has_identity(source):
+        return None
+    return await info.context.viewer(SOURCES[source])
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:
@@ -140,14 +143,13 @@ class Account(Node):
     async def email(self, info: Info) -> str | None:
         return await self.account_email(info)
 
-    @strawberry.field(description="The person behind this account, by its e-mail address.")
-    async def person(
-        self, info: Info
-    ) -> Annotated[Person, strawberry.lazy("graph.schema.types.person")] | None:
-        from graph.schema.types.person import Person  # the person module needs every account type
-
+    @strawberry.field(
+        description="The person behind this account, by its e-mail address.",
+        graphql_type=LAZY_PERSON | None,
+    )
+    async def person(self, info: Info) -> PersonRoot | None:
         email = await self.account_email(info)
-        return Person.of(info, email) if email else None
+        return PersonRoot.of(info, email) if email else None
 
 
 @strawberry.interface(description="A group of people on one source (CiviCRM groups, Elgg groups).")

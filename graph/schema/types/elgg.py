@@ -17,11 +17,12 @@ from graph.schema.types.common import (
     GroupSource,
     Info,
     NodeLoader,
-    PersonPart,
+    PersonRoot,
     Source,
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 from graph.sources import ELGG
@@ -29,14 +30,14 @@ from graph.sources import ELGG
 __all__ = [
     "ACCOUNT",
     "GROUPS",
-    "MUTATION",
     "NODES",
-    "PERSON",
-    "QUERY",
     "VIEWER_DESCRIPTION",
     "ElggActivity",
     "ElggGroup",
+    "ElggMutation",
+    "ElggPersonAccount",
     "ElggUser",
+    "ElggViewer",
 ]
 
 SOURCE = Source("elgg")
@@ -145,6 +146,31 @@ VIEWER_DESCRIPTION = "Null when the request carries no Elgg token."
 ACCOUNT = ElggUser
 """The type of a person's account on this source."""
 
+
+@strawberry.type
+class ElggViewer:
+    """`Viewer.elgg`."""
+
+    @strawberry.field(description=VIEWER_DESCRIPTION)
+    async def elgg(self, info: Info) -> ElggUser | None:
+        found = await own_account(info, "elgg")
+        return ElggUser.of(found) if found is not None else None
+
+
+async def _account_of_person(root: PersonRoot, info: Info) -> ElggUser | None:
+    found = await info.context.people_loaders.of("elgg").load(root.email)
+    return ElggUser.of(found) if found else None
+
+
+@strawberry.type
+class ElggPersonAccount:
+    """`Person.elggUser`."""
+
+    elgg_user: ElggUser | None = strawberry.field(
+        resolver=_account_of_person, description="The Elgg account, where the caller may find it."
+    )
+
+
 NODES: dict[str, NodeLoader] = {
     "ElggGroup": by_loader(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
     "ElggUser": by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
@@ -167,12 +193,6 @@ async def _groups(info: Info, search: str | None) -> list[Group]:
     return [ElggGroup.of(g) for g in groups if needle in g.name.lower()]
 
 
-QUERY: type | None = None
-"""This source's root fields."""
-MUTATION: type | None = ElggMutation
-"""This source's mutations."""
-
-
 async def _groups_of_person(info: Info, email: str) -> list[Group]:
     member = await info.context.people_loaders.of("elgg").load(email)
     if member is None:
@@ -190,5 +210,3 @@ GROUPS: GroupSource | None = GroupSource(
 )
 """This source's part of `Query.groups`: listed without a source wherever Elgg is configured
 (the gateway's application key reads the groups)."""
-PERSON = PersonPart("elgg_user", "The Elgg account, where the caller may find it.")
-"""This source's fields on `Person`."""

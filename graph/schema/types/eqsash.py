@@ -18,11 +18,12 @@ from graph.schema.types.common import (
     Info,
     Node,
     NodeLoader,
-    PersonPart,
+    PersonRoot,
     Source,
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 from graph.sources import EQSASH
@@ -30,13 +31,13 @@ from graph.sources import EQSASH
 __all__ = [
     "ACCOUNT",
     "GROUPS",
-    "MUTATION",
     "NODES",
-    "PERSON",
-    "QUERY",
     "VIEWER_DESCRIPTION",
     "Article",
+    "EqsashPersonAccount",
+    "EqsashQuery",
     "EqsashUser",
+    "EqsashViewer",
     "Section",
     "articles_connection",
 ]
@@ -157,6 +158,31 @@ VIEWER_DESCRIPTION = "Null when the request carries no Eqsash token."
 ACCOUNT = EqsashUser
 """The type of a person's account on this source."""
 
+
+@strawberry.type
+class EqsashViewer:
+    """`Viewer.eqsash`."""
+
+    @strawberry.field(description=VIEWER_DESCRIPTION)
+    async def eqsash(self, info: Info) -> EqsashUser | None:
+        found = await own_account(info, "eqsash")
+        return EqsashUser.of(found) if found is not None else None
+
+
+async def _account_of_person(root: PersonRoot, info: Info) -> EqsashUser | None:
+    found = await info.context.people_loaders.of("eqsash").load(root.email)
+    return EqsashUser.of(found) if found else None
+
+
+@strawberry.type
+class EqsashPersonAccount:
+    """`Person.eqsashUser`."""
+
+    eqsash_user: EqsashUser | None = strawberry.field(
+        resolver=_account_of_person, description="The Eqsash account, where the caller may find it."
+    )
+
+
 NODES: dict[str, NodeLoader] = {
     "Article": by_loader(lambda c: c.loaders(EQSASH).articles, Article.of, number),
     "EqsashUser": by_loader(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),
@@ -195,11 +221,5 @@ class EqsashQuery:
         return typing.cast(JSON, await info.context.site(EQSASH).call(module, method, data))
 
 
-QUERY: type | None = EqsashQuery
-"""This source's root fields."""
-MUTATION: type | None = None
-"""This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
-PERSON = PersonPart("eqsash_user", "The Eqsash account, where the caller may find it.")
-"""This source's fields on `Person`."""

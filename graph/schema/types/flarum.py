@@ -24,11 +24,11 @@ from graph.schema.types.common import (
     MaybeAwaitable,
     Node,
     NodeLoader,
-    PersonPart,
     PersonRoot,
     Source,
     by_loader,
     global_id,
+    own_account,
     page_window,
 )
 from graph.sources import FLARUM
@@ -36,13 +36,15 @@ from graph.sources import FLARUM
 __all__ = [
     "ACCOUNT",
     "GROUPS",
-    "MUTATION",
     "NODES",
-    "PERSON",
-    "QUERY",
     "VIEWER_DESCRIPTION",
     "Discussion",
+    "FlarumMutation",
+    "FlarumPersonAccount",
+    "FlarumPersonFields",
+    "FlarumQuery",
     "FlarumUser",
+    "FlarumViewer",
     "Post",
     "PostEvent",
     "Tag",
@@ -351,6 +353,31 @@ VIEWER_DESCRIPTION = "Null when the request carries no Flarum token."
 ACCOUNT = FlarumUser
 """The type of a person's account on this source."""
 
+
+@strawberry.type
+class FlarumViewer:
+    """`Viewer.flarum`."""
+
+    @strawberry.field(description=VIEWER_DESCRIPTION)
+    async def flarum(self, info: Info) -> FlarumUser | None:
+        found = await own_account(info, "flarum")
+        return FlarumUser.of(found) if found is not None else None
+
+
+async def _account_of_person(root: PersonRoot, info: Info) -> FlarumUser | None:
+    found = await info.context.people_loaders.of("flarum").load(root.email)
+    return FlarumUser.of(found) if found else None
+
+
+@strawberry.type
+class FlarumPersonAccount:
+    """`Person.forumUser`."""
+
+    forum_user: FlarumUser | None = strawberry.field(
+        resolver=_account_of_person, description="The forum account, where the caller may find it."
+    )
+
+
 NODES: dict[str, NodeLoader] = {
     "Discussion": by_loader(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
     "Post": by_loader(lambda c: c.loaders(FLARUM).posts, Post.of),
@@ -426,10 +453,6 @@ class FlarumMutation:
         return Post.of(await info.context.loaders(FLARUM).reply(upstream_id, content))
 
 
-QUERY: type | None = FlarumQuery
-"""This source's root fields."""
-MUTATION: type | None = FlarumMutation
-"""This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
 
@@ -447,13 +470,10 @@ async def _discussions_of_person(
     return connection(page.items, at, has_next=page.has_next, node=Discussion.of)
 
 
-PERSON = PersonPart(
-    "forum_user",
-    "The forum account, where the caller may find it.",
-    {
-        "discussions": strawberry.field(
-            resolver=_discussions_of_person, description="Forum discussions this person started."
-        )
-    },
-)
-"""This source's fields on `Person`."""
+@strawberry.type
+class FlarumPersonFields:
+    """This source's other fields of `Person`."""
+
+    discussions: Connection[Discussion] | None = strawberry.field(
+        resolver=_discussions_of_person, description="Forum discussions this person started."
+    )

@@ -20,12 +20,12 @@ from graph.schema.types.common import (
     Info,
     Node,
     NodeLoader,
-    PersonPart,
     PersonRoot,
     Source,
     by_loader,
     global_id,
     number,
+    own_account,
     page_window,
 )
 from graph.sources import MOODLE
@@ -33,10 +33,7 @@ from graph.sources import MOODLE
 __all__ = [
     "ACCOUNT",
     "GROUPS",
-    "MUTATION",
     "NODES",
-    "PERSON",
-    "QUERY",
     "VIEWER_DESCRIPTION",
     "Activity",
     "ActivityCompletion",
@@ -52,7 +49,12 @@ __all__ = [
     "LearnerCompletion",
     "MessageDelivery",
     "MessageRefusal",
+    "MoodleMutation",
+    "MoodlePersonAccount",
+    "MoodlePersonFields",
+    "MoodleQuery",
     "MoodleUser",
+    "MoodleViewer",
     "SendMessagePayload",
     "Submission",
 ]
@@ -712,6 +714,31 @@ VIEWER_DESCRIPTION = "Null when the request carries no Moodle token."
 ACCOUNT = MoodleUser
 """The type of a person's account on this source."""
 
+
+@strawberry.type
+class MoodleViewer:
+    """`Viewer.moodle`."""
+
+    @strawberry.field(description=VIEWER_DESCRIPTION)
+    async def moodle(self, info: Info) -> MoodleUser | None:
+        found = await own_account(info, "moodle")
+        return MoodleUser.of(found) if found is not None else None
+
+
+async def _account_of_person(root: PersonRoot, info: Info) -> MoodleUser | None:
+    found = await info.context.people_loaders.of("moodle").load(root.email)
+    return MoodleUser.of(found) if found else None
+
+
+@strawberry.type
+class MoodlePersonAccount:
+    """`Person.moodleUser`."""
+
+    moodle_user: MoodleUser | None = strawberry.field(
+        resolver=_account_of_person, description="The Moodle account, where the caller may see it."
+    )
+
+
 NODES: dict[str, NodeLoader] = {
     "Course": by_loader(lambda c: c.loaders(MOODLE).courses, Course.of, number),
     "MoodleUser": by_loader(lambda c: c.loaders(MOODLE).users, MoodleUser.of, number),
@@ -745,10 +772,6 @@ class MoodleQuery:
     async def course(self, info: Info, id: strawberry.ID) -> Course | None:
         upstream_id = GlobalId.expect_int(id, "moodle", "Course")
         return Course.of(await info.context.loaders(MOODLE).courses.load(upstream_id))
-
-
-QUERY: type | None = MoodleQuery
-"""This source's root fields."""
 
 
 @strawberry.enum(description="Why Moodle did not send a message to one recipient.")
@@ -836,8 +859,6 @@ class MoodleMutation:
         )
 
 
-MUTATION: type | None = MoodleMutation
-"""This source's mutations."""
 GROUPS: GroupSource | None = None
 """This source's part of `Query.groups`, where it has groups."""
 
@@ -850,13 +871,10 @@ async def _courses_of_person(
     return courses_connection(info, found, first, after)
 
 
-PERSON = PersonPart(
-    "moodle_user",
-    "The Moodle account, where the caller may see it.",
-    {
-        "courses": strawberry.field(
-            resolver=_courses_of_person, description="Moodle courses this person is enrolled in."
-        )
-    },
-)
-"""This source's fields on `Person`."""
+@strawberry.type
+class MoodlePersonFields:
+    """This source's other fields of `Person`."""
+
+    courses: Connection[Course] | None = strawberry.field(
+        resolver=_courses_of_person, description="Moodle courses this person is enrolled in."
+    )

@@ -1,80 +1,56 @@
 """Person: one human across systems, joined by e-mail address.
 
-Its fields are the core ones below and each source's `PERSON` part (`graph/schema/types/<name>.py`):
-first every source's account field, then `accounts` and `displayName`, then each source's other
-fields, then `groups`, each part in the registry's order.
+Its fields, in order: its id and e-mail address, every source's account field, `accounts` and
+`displayName`, each source's other fields, then `groups` (the sources' parts in the registry's
+order, listed in `graph/schema/types/sources.py`). A resolver answers a person as a `PersonRoot`
+(`graph/schema/types/common.py`), which every field here resolves from.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
-from strawberry.types.field import StrawberryField
 
-from graph.schema.ids import GlobalId
 from graph.schema.pagination import Connection, sliced
-from graph.schema.types.common import Account, Group, Info, Node, page_window
-from graph.schema.types.sources import SOURCE_TYPES
+from graph.schema.types.common import Account, Group, Info, Node, PersonRoot, page_window
+from graph.schema.types.sources import SOURCE_TYPES, SourcesPersonAccounts, SourcesPersonFields
 
-__all__ = ["ACCOUNT_TYPES", "Person"]
+__all__ = ["ACCOUNT_TYPES", "Person", "find_accounts"]
 
 ACCOUNT_TYPES: dict[str, Any] = {name: types.ACCOUNT for name, types in SOURCE_TYPES.items()}
 """Each source's account type (`ACCOUNT` in `graph/schema/types/<name>.py`), in the order `accounts`
 lists them."""
 
 
-class PersonCore:
-    """What a person is without its fields: an e-mail address, and the accounts behind it."""
-
-    email: str
-
-    @classmethod
-    def of(cls, info: Info, email: str) -> Person:
-        key = info.context.people_loaders.key(email)
-        return Person(id=strawberry.ID(GlobalId("legacygraph", "Person", key).encode()), email=key)
-
-    async def find_accounts(self, info: Info) -> list[Account]:
-        """The accounts the caller may see; a source that fails is left out here (its own field
-        says why)."""
-        people = info.context.people_loaders
-        found = await asyncio.gather(
-            *(people.of(source).load(self.email) for source in ACCOUNT_TYPES),
-            return_exceptions=True,
-        )
-        return [
-            ACCOUNT_TYPES[source].of(each)
-            for source, account in zip(ACCOUNT_TYPES, found, strict=True)
-            if account is not None and not isinstance(account, BaseException)
-            for each in people.every(source, self.email) or [account]
-        ]
-
-
-def account_field(source: str) -> StrawberryField:
-    """`Person.<account>`: the person's account on `source`, where the caller may find it."""
-    types = SOURCE_TYPES[source]
-
-    async def resolve(root: PersonCore, info: Info) -> Any:
-        found = await info.context.people_loaders.of(source).load(root.email)
-        return types.ACCOUNT.of(found) if found else None
-
-    return strawberry.field(
-        resolver=resolve, description=types.PERSON.description, graphql_type=types.ACCOUNT | None
+async def find_accounts(info: Info, person: PersonRoot) -> list[Account]:
+    """The accounts the caller may see; a source that fails is left out here (its own field
+    says why)."""
+    people = info.context.people_loaders
+    found = await asyncio.gather(
+        *(people.of(source).load(person.email) for source in ACCOUNT_TYPES),
+        return_exceptions=True,
     )
+    return [
+        ACCOUNT_TYPES[source].of(each)
+        for source, account in zip(ACCOUNT_TYPES, found, strict=True)
+        if account is not None and not isinstance(account, BaseException)
+        for each in people.every(source, person.email) or [account]
+    ]
 
 
-async def accounts(root: PersonCore, info: Info) -> list[Account]:
-    return await root.find_accounts(info)
+async def _accounts(root: PersonRoot, info: Info) -> list[Account]:
+    return await find_accounts(info, root)
 
 
-async def display_name(root: PersonCore, info: Info) -> str:
-    names = [a.display_name for a in await root.find_accounts(info) if a.display_name]
+async def _display_name(root: PersonRoot, info: Info) -> str:
+    names = [a.display_name for a in await find_accounts(info, root) if a.display_name]
     return names[0] if names else root.email.split("@", 1)[0]
 
 
-async def groups(
-    root: PersonCore, info: Info, first: int | None = None, after: str | None = None
+async def _groups(
+    root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
 ) -> Connection[Group] | None:
     sources = [types.GROUPS for types in SOURCE_TYPES.values() if types.GROUPS is not None]
     found = await asyncio.gather(*(source.of_person(info, root.email) for source in sources))
@@ -82,33 +58,34 @@ async def groups(
     return sliced([group for part in found for group in part], at, node=lambda group: group)
 
 
-if TYPE_CHECKING:  # the fields come from the registry
+@strawberry.type
+class PersonEmail:
+    email: str = strawberry.field(description="Lower-case and trimmed: how accounts are matched.")
 
-    class Person(PersonCore, Node):
-        def __init__(self, *, id: strawberry.ID, email: str) -> None: ...
 
-else:
-    Person = strawberry.type(
-        type(
-            "Person",
-            (PersonCore, Node),
-            {
-                "__module__": __name__,
-                "__annotations__": {"email": str},
-                "email": strawberry.field(
-                    description="Lower-case and trimmed: how accounts are matched."
-                ),
-                **{t.PERSON.account: account_field(name) for name, t in SOURCE_TYPES.items()},
-                "accounts": strawberry.field(resolver=accounts),
-                "display_name": strawberry.field(
-                    resolver=display_name,
-                    description="The name the accounts give, or the e-mail's local part.",
-                ),
-                **{k: v for t in SOURCE_TYPES.values() for k, v in t.PERSON.fields.items()},
-                "groups": strawberry.field(
-                    resolver=groups, description="CiviCRM and Elgg groups, each with its source."
-                ),
-            },
-        ),
-        description="One human across systems: the accounts that share an e-mail address.",
+@strawberry.type
+class PersonAccounts:
+    accounts: list[Account] = strawberry.field(resolver=_accounts)
+    display_name: str = strawberry.field(
+        resolver=_display_name,
+        description="The name the accounts give, or the e-mail's local part.",
     )
+
+
+@strawberry.type
+class PersonGroups:
+    groups: Connection[Group] | None = strawberry.field(
+        resolver=_groups, description="CiviCRM and Elgg groups, each with its source."
+    )
+
+
+@strawberry.type(description="One human across systems: the accounts that share an e-mail address.")
+class Person(
+    Node, PersonEmail, SourcesPersonAccounts, PersonAccounts, SourcesPersonFields, PersonGroups
+):
+    """Never made itself: its values are `PersonRoot`s, which its fields resolve from."""
+
+    @classmethod
+    def is_type_of(cls, value: object, info: Any) -> bool:
+        """Strawberry's check that a value returned for a `Person` is one."""
+        return isinstance(value, PersonRoot)
