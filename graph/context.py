@@ -7,12 +7,11 @@ modules nor the loaders call back into the context."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,7 +37,6 @@ __all__ = ["CALLER_HEADERS", "Connector", "Context", "Credentials", "Gateway"]
 CALLER_HEADERS: Mapping[str, str] = {name: spec.header for name, spec in SOURCES.items()}
 """The request header that carries the caller's own credential for each source."""
 
-T = TypeVar("T")
 SiteT = TypeVar("SiteT")
 LoadersT = TypeVar("LoadersT")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
@@ -256,7 +254,6 @@ class Context:
         self.operation_name: str | None = None
         self.outcome = "ok"
         """ok, partial (some fields failed) or failed (no data)."""
-        self._once: dict[str, asyncio.Future[Any]] = {}
         self._connectors: dict[str, Connector[Any]] = {}
         self._loaders: dict[str, Any] = {}
 
@@ -301,13 +298,6 @@ class Context:
 
     def _reachable(self, source: str) -> bool:
         return source in self.settings.sources.configured() and self.has_identity(source)
-
-    async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
-        """Run `make` once per request for `key`; later callers share its result."""
-        if key not in self._once:
-            self._once[key] = asyncio.ensure_future(make())
-        result: T = await asyncio.shield(self._once[key])
-        return result
 
     @property
     def settings(self) -> Settings:
