@@ -37,10 +37,16 @@ async def test_moodle() -> None:
 
 
 async def test_flarum() -> None:
-    document = {"data": [{"type": "discussions", "id": "1", "attributes": {"createdAt": "x"}}]}
+    created = "2024-05-01T10:00:00+00:00"
+    document = {"data": [{"type": "discussions", "id": "1", "attributes": {"createdAt": created}}]}
     with pytest.raises(ProtocolError) as caught:
         await flarum_with(answering(document)).discussions(limit=1)
     assert_names(caught.value, "flarum", "title")
+    # A discussion's dates are read as it is decoded: an unreadable one is named too.
+    document["data"][0]["attributes"] = {"title": "Food bank", "createdAt": "x"}
+    with pytest.raises(ProtocolError) as caught:
+        await flarum_with(answering(document)).discussions(limit=1)
+    assert_names(caught.value, "flarum", "$.createdAt")
 
 
 async def test_civicrm() -> None:
