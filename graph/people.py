@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -15,6 +15,7 @@ from graph.sources.spec import PeopleLookup
 __all__ = ["PeopleLoaders", "normalise"]
 
 GMAIL = ("gmail.com", "googlemail.com")
+T = TypeVar("T")
 
 
 def normalise(email: str, *, fold_gmail: bool = False) -> str:
@@ -57,11 +58,13 @@ class PeopleLoaders:
         `of(source)` loads."""
         return self._every[source].get(self.key(email), [])
 
-    def remember(self, source: str, found: Sequence[Any]) -> None:
-        """Accounts a list already holds (no lookup needed): each address's first is what
-        `of(source)` loads, and all of them are kept for `every`."""
+    async def listed(self, source: str, listing: Awaitable[Sequence[T]]) -> Sequence[T]:
+        """The accounts of a list of `source`'s (`listing`), kept: no lookup is needed for
+        them. Each address's first is what `of(source)` loads, and all are kept for `every`."""
+        found = await listing
         for key, account in self._by_email(source, found).items():
             self.of(source).prime(key, account)
+        return found
 
     def _by_email(self, source: str, found: Sequence[Any]) -> dict[str, Any]:
         """Each address's first account, every one kept for `every`."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,11 +17,13 @@ from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream
 from graph.config import Settings, SourcesSettings
 from graph.context import Connector, Context, Credentials, Gateway
+from graph.people import PeopleLoaders
 from graph.sources import ELGG, FLARUM, MOODLE, SOURCES
 from graph.sources.civicrm.source import CivicrmLoaders
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.flarum.source import FlarumLoaders
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.spec import PeopleLookup
 from tests.connectors.recording import Recorder
 
 JSONAPI = {"content-type": "application/vnd.api+json"}
@@ -240,3 +243,29 @@ async def test_civicrm_loaders_forget_what_a_membership_change_made_stale() -> N
     assert loaders.members_of_group.held(5) is None
     assert loaders.groups_of_contact.held(3) is None
     assert loaders.members_of_group.held(6) == [3]
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str | None
+
+
+async def test_people_keep_the_accounts_a_list_brought_and_find_none_without_identity() -> None:
+    asked: list[list[str]] = []
+
+    async def find(emails: list[str]) -> list[Account]:
+        asked.append(emails)
+        return []
+
+    people = PeopleLoaders({"civicrm": PeopleLookup(find=find), "moodle": None}, fold_gmail=False)
+
+    async def listing() -> list[Account]:
+        return [Account(1, "Ada@Example.org"), Account(2, "ada@example.org"), Account(3, None)]
+
+    found = await people.listed("civicrm", listing())
+    assert [a.id for a in found] == [1, 2, 3]
+    assert await people.of("civicrm").load("ada@example.org") == Account(1, "Ada@Example.org")
+    assert [a.id for a in people.every("civicrm", "ADA@example.org")] == [1, 2]
+    assert await people.of("moodle").load("ada@example.org") is None
+    assert asked == []  # the list answered for the address; no source was asked

@@ -648,13 +648,17 @@ class CivicrmQuery:
     ) -> Connection[PersonRoot] | None:
         at = page_window(info, first, after)
         site = info.context.site(CIVICRM)
+        people = info.context.people_loaders
         found, total = await asyncio.gather(
-            site.contacts(
-                search=search,
-                contact_type="Individual",
-                with_email=True,
-                limit=at.limit + 1,
-                offset=at.offset,
+            people.listed(
+                "civicrm",
+                site.contacts(
+                    search=search,
+                    contact_type="Individual",
+                    with_email=True,
+                    limit=at.limit + 1,
+                    offset=at.offset,
+                ),
             ),
             counted(
                 info,
@@ -663,8 +667,6 @@ class CivicrmQuery:
                 ),
             ),
         )
-        people = info.context.people_loaders
-        people.remember("civicrm", found)
         # One person per address: contacts that share it are one person's accounts.
         firsts = {people.key(c.email): c for c in reversed(found[: at.limit]) if c.email}
         return connection(
