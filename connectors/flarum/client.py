@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import msgspec
 
 from ..errors import BadRequest, Forbidden, ProtocolError, Unauthenticated, UpstreamError
 from ..http import Upstream, decode_json
@@ -334,7 +335,7 @@ def in_discussion(post: Post, discussion_id: str) -> Post:
     """`post`, known to belong to `discussion_id` where Flarum did not link it."""
     if post.discussion_id is not None:
         return post
-    return dataclasses.replace(post, discussion_id=discussion_id)
+    return msgspec.structs.replace(post, discussion_id=discussion_id)
 
 
 def _combine(documents: Sequence[Document], parse: Any, *, has_next: bool) -> Page[Any]:

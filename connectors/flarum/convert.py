@@ -13,7 +13,6 @@ from .jsonapi import SOURCE, Resource
 from .models import Discussion, Post, Related, Tag, User
 
 __all__ = [
-    "PostAttributes",
     "TagAttributes",
     "UserAttributes",
     "discussion",
@@ -36,13 +35,6 @@ def _time(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _created(resource: Resource, value: str | None) -> datetime:
-    created = _time(value)
-    if created is None:
-        raise ProtocolError(SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt")
-    return created
-
-
 class UserAttributes(Answer):
     username: str
     displayName: str | None = None
@@ -61,20 +53,6 @@ class TagAttributes(Answer):
     description: str | None = None
     color: str | None = None
     discussionCount: int | None = None
-
-
-class PostAttributes(Answer):
-    createdAt: str | None = None
-    """None only in a partial post (included after a write): such a post is not read."""
-    number: int = 0
-    contentType: str = "comment"
-    contentHtml: str | None = None
-    content: Any = None
-    """A comment's source text; an event post's data (an object or a list)."""
-    editedAt: str | None = None
-    isHidden: bool = False
-    canEdit: bool | None = None
-    """Sent by the full serializer only: its absence marks the short form of an included post."""
 
 
 class Written(Answer):
@@ -111,38 +89,22 @@ def tag(resource: Resource) -> Tag:
     )
 
 
-def post(resource: Resource, attributes: PostAttributes | None = None) -> Post:
-    a = attributes or resource.attributes_as(PostAttributes)
-    created = _created(resource, a.createdAt)
-    content = a.content
-    return Post(
-        id=resource.id,
-        number=a.number,
-        content_type=a.contentType,
-        content_html=a.contentHtml,
-        # Event posts carry what happened in `content`, as an object or a list (not text).
-        content=content if isinstance(content, str) or content is None else None,
-        event=None if isinstance(content, str) else content,
-        created_at=created,
-        edited_at=_time(a.editedAt),
-        is_hidden=a.isHidden,
-        discussion_id=resource.to_one("discussion"),
-        author_id=resource.to_one("user"),
-        relationships=frozenset(resource.relationships),
-        is_full=a.canEdit is not None,
-    )
+def post(resource: Resource) -> Post:
+    """The resource's attributes decoded into a `Post`, given what the resource says."""
+    found = _whole(resource, Post)
+    is_set = msgspec.structs.force_setattr  # a Post is frozen once made
+    relationships = resource.relationships
+    is_set(found, "id", resource.id)
+    if relationships:
+        is_set(found, "discussion_id", resource.to_one("discussion"))
+        is_set(found, "author_id", resource.to_one("user"))
+        is_set(found, "relationships", frozenset(relationships))
+    return found
 
 
 def discussion(resource: Resource) -> Discussion:
     """The resource's attributes decoded into a `Discussion`, given what the resource says."""
-    try:
-        found = resource.attributes_as(Discussion)
-    except ProtocolError:
-        if resource.attributes_as(Written).createdAt is None:
-            raise ProtocolError(
-                SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
-            ) from None
-        raise
+    found = _whole(resource, Discussion)
     is_set = msgspec.structs.force_setattr  # a Discussion is frozen once made
     relationships = resource.relationships
     is_set(found, "id", resource.id)
@@ -155,6 +117,18 @@ def discussion(resource: Resource) -> Discussion:
         is_set(found, "post_ids", resource.to_many("posts"))
         is_set(found, "relationships", frozenset(relationships))
     return found
+
+
+def _whole(resource: Resource, model: type[T]) -> T:
+    """The resource's attributes as `model`; a partial resource (no `createdAt`) says so."""
+    try:
+        return resource.attributes_as(model)
+    except ProtocolError:
+        if resource.attributes_as(Written).createdAt is None:
+            raise ProtocolError(
+                SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
+            ) from None
+        raise
 
 
 def related(resources: list[Resource]) -> Related:
@@ -170,14 +144,13 @@ def related(resources: list[Resource]) -> Related:
             found.users[resource.id] = user(resource)
         elif resource.type == "tags":
             found.tags[resource.id] = tag(resource)
-        elif resource.type == "posts":
-            post_attributes = resource.attributes_as(PostAttributes)
-            if post_attributes.createdAt is not None:
-                found.posts[resource.id] = post(resource, post_attributes)
-        elif resource.type == "discussions":
+        elif resource.type in ("posts", "discussions"):
             try:
-                found.discussions[resource.id] = discussion(resource)
+                if resource.type == "posts":
+                    found.posts[resource.id] = post(resource)
+                else:
+                    found.discussions[resource.id] = discussion(resource)
             except ProtocolError:
                 if resource.attributes_as(Written).createdAt is not None:
-                    raise  # a whole discussion Flarum sent unlike its protocol
+                    raise  # a whole one that Flarum sent unlike its protocol
     return found

@@ -1,5 +1,5 @@
 """What the Flarum connector returns: plain dataclasses, parsed from JSON:API resources, and
-the discussion, a struct decoded straight from its resource's attributes."""
+the discussion and the post, structs decoded straight from their resources' attributes."""
 
 from __future__ import annotations
 
@@ -51,29 +51,50 @@ class Tag:
     discussion_count: int | None
 
 
-@dataclass(frozen=True)
-class Post:
-    id: str
-    number: int
-    content_type: str
+class Post(msgspec.Struct, frozen=True, kw_only=True):
+    """A post: its resource's `attributes` decoded straight into it, as `Discussion` is; then
+    `convert.post` sets its id and what its relationships link."""
+
+    created_at: datetime = msgspec.field(name="createdAt")
+    """Absent only in a partial post (included after a write): such a one is not read."""
+    number: int = 0
+    content_type: str = msgspec.field(name="contentType", default="comment")
     """`comment`, or the kind of event a post records (`discussionRenamed`, ...)."""
-    content_html: str | None
-    content: str | None
-    """The source text of a comment, only when the actor may edit the post."""
-    created_at: datetime
-    edited_at: datetime | None
-    is_hidden: bool
-    discussion_id: str | None
-    author_id: str | None
+    content_html: str | None = msgspec.field(name="contentHtml", default=None)
+    sent: Any = msgspec.field(name="content", default=None)
+    """What Flarum sent as `content`: a comment's source text, or what an event records (see
+    `content` and `event`)."""
+    edited_at: datetime | None = msgspec.field(name="editedAt", default=None)
+    is_hidden: bool = msgspec.field(name="isHidden", default=False)
+    can_edit: bool | None = msgspec.field(name="canEdit", default=None)
+    """Sent by the full serializer only (see `is_full`)."""
+    # What the resource says beside its attributes (set by `convert.post`):
+    id: str = ""
+    discussion_id: str | None = None
+    author_id: str | None = None
     relationships: frozenset[str] = frozenset()
     """The relationships this document carried; an absent one was not loaded, not empty."""
-    event: Any = None
-    """What an event post records, as Flarum sends it in `content` (an object or a list):
-    `{"sticky": true}`, `["old title", "new title"]`; None for comments."""
-    is_full: bool = True
-    """False for the short form Flarum includes beside a discussion (`firstPost`, `lastPost`:
-    its BasicPostSerializer), which never carries `content`, `editedAt` or `isHidden`, even
-    for a caller who may edit the post; the post read by id has them."""
+
+    def __post_init__(self) -> None:
+        in_utc(self, "created_at", "edited_at")
+
+    @property
+    def content(self) -> str | None:
+        """The source text of a comment, only when the actor may edit the post."""
+        return self.sent if isinstance(self.sent, str) else None
+
+    @property
+    def event(self) -> Any:
+        """What an event post records, as Flarum sends it in `content` (an object or a list):
+        `{"sticky": true}`, `["old title", "new title"]`; None for comments."""
+        return None if isinstance(self.sent, str) else self.sent
+
+    @property
+    def is_full(self) -> bool:
+        """False for the short form Flarum includes beside a discussion (`firstPost`,
+        `lastPost`: its BasicPostSerializer), which never carries `content`, `editedAt` or
+        `isHidden`, even for a caller who may edit the post; the post read by id has them."""
+        return self.can_edit is not None
 
 
 class Discussion(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,13 +125,17 @@ class Discussion(msgspec.Struct, frozen=True, kw_only=True):
     """The relationships this document carried; an absent one was not loaded, not empty."""
 
     def __post_init__(self) -> None:
-        # Flarum writes UTC (`+00:00`); any other offset, or none, is read as the time it names
-        # in UTC, as every other Flarum date is (`convert._time`).
-        for name in ("created_at", "last_posted_at"):
-            moment = getattr(self, name)
-            if moment is not None and moment.tzinfo is not UTC:
-                fixed = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-                msgspec.structs.force_setattr(self, name, fixed.astimezone(UTC))
+        in_utc(self, "created_at", "last_posted_at")
+
+
+def in_utc(struct: msgspec.Struct, *names: str) -> None:
+    """Flarum writes UTC (`+00:00`); a date with another offset, or none, is read as the time
+    it names in UTC, as every other Flarum date is (`convert._time`)."""
+    for name in names:
+        moment = getattr(struct, name)
+        if moment is not None and moment.tzinfo is not UTC:
+            fixed = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+            msgspec.structs.force_setattr(struct, name, fixed.astimezone(UTC))
 
 
 @dataclass

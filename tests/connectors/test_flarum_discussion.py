@@ -1,4 +1,5 @@
-"""A Flarum discussion decoded straight from its JSON:API resource into `models.Discussion`."""
+"""A Flarum discussion and post decoded straight from their JSON:API resources into
+`models.Discussion` and `models.Post`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import msgspec
 import pytest
 
 from connectors.errors import ProtocolError
-from connectors.flarum import Discussion
-from connectors.flarum.convert import discussion, related
+from connectors.flarum import Discussion, in_discussion
+from connectors.flarum.convert import discussion, post, related
 from connectors.flarum.jsonapi import Resource
 
 
@@ -104,3 +105,53 @@ def test_related_leaves_a_partial_discussion_out_and_refuses_a_broken_whole_one(
     assert related([whole]).discussions == {"7": discussion(whole)}
     with pytest.raises(ProtocolError):
         related([resource({**WHOLE, "title": None})])
+
+
+def post_resource(attributes: dict[str, Any], **relationships: Any) -> Resource:
+    body = {"type": "posts", "id": "30", "attributes": attributes}
+    if relationships:
+        body["relationships"] = {name: {"data": data} for name, data in relationships.items()}
+    return msgspec.json.decode(json.dumps(body).encode(), type=Resource)
+
+
+COMMENT = {
+    "number": 1,
+    "createdAt": "2024-05-01T10:00:00+00:00",
+    "contentType": "comment",
+    "contentHtml": "<p>Hello</p>",
+    "content": "Hello",
+    "editedAt": None,
+    "isHidden": False,
+    "canEdit": True,
+}
+
+
+def test_a_post_is_decoded_straight_into_its_model() -> None:
+    found = post(post_resource(COMMENT, user={"type": "users", "id": "2"}))
+    assert (found.id, found.number, found.content_type) == ("30", 1, "comment")
+    assert (found.content_html, found.content, found.event) == ("<p>Hello</p>", "Hello", None)
+    assert found.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert (found.author_id, found.discussion_id) == ("2", None)
+    assert found.relationships == frozenset({"user"})
+    assert found.is_full
+    moved = in_discussion(found, "7")
+    assert (moved.discussion_id, moved.content, moved.author_id) == ("7", "Hello", "2")
+
+
+def test_an_event_post_carries_what_happened_and_no_text() -> None:
+    renamed = {**COMMENT, "contentType": "discussionRenamed", "content": ["Old", "New"]}
+    found = post(post_resource(renamed))
+    assert (found.content, found.event) == (None, ["Old", "New"])
+    assert post(post_resource({**COMMENT, "content": None})).event is None
+
+
+def test_the_short_form_of_a_post_is_not_full_and_a_partial_one_is_left_out() -> None:
+    short = {k: v for k, v in COMMENT.items() if k not in ("content", "editedAt", "canEdit")}
+    found = post(post_resource(short))
+    assert not found.is_full and found.content is None
+    partial = post_resource({"number": 2, "contentType": "comment"})
+    assert related([partial]).posts == {}
+    with pytest.raises(ProtocolError, match="posts 30 without createdAt"):
+        post(partial)
+    with pytest.raises(ProtocolError):
+        related([post_resource({**COMMENT, "number": "first"})])
