@@ -91,7 +91,10 @@ def tag(resource: Resource) -> Tag:
 
 def post(resource: Resource) -> Post:
     """The resource's attributes decoded into a `Post`, given what the resource says."""
-    found = _whole(resource, Post)
+    try:
+        found = resource.attributes_as(Post)
+    except ProtocolError as error:
+        raise _unread(resource, error) from error.__cause__
     is_set = msgspec.structs.force_setattr  # a Post is frozen once made
     relationships = resource.relationships
     is_set(found, "id", resource.id)
@@ -104,7 +107,10 @@ def post(resource: Resource) -> Post:
 
 def discussion(resource: Resource) -> Discussion:
     """The resource's attributes decoded into a `Discussion`, given what the resource says."""
-    found = _whole(resource, Discussion)
+    try:
+        found = resource.attributes_as(Discussion)
+    except ProtocolError as error:
+        raise _unread(resource, error) from error.__cause__
     is_set = msgspec.structs.force_setattr  # a Discussion is frozen once made
     relationships = resource.relationships
     is_set(found, "id", resource.id)
@@ -119,16 +125,12 @@ def discussion(resource: Resource) -> Discussion:
     return found
 
 
-def _whole(resource: Resource, model: type[T]) -> T:
-    """The resource's attributes as `model`; a partial resource (no `createdAt`) says so."""
-    try:
-        return resource.attributes_as(model)
-    except ProtocolError:
-        if resource.attributes_as(Written).createdAt is None:
-            raise ProtocolError(
-                SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
-            ) from None
-        raise
+def _unread(resource: Resource, error: ProtocolError) -> ProtocolError:
+    """Why a post or discussion was not read: it is partial (no `createdAt`), else `error`.
+    (Asked only once reading failed: no call more for the many that read.)"""
+    if resource.attributes_as(Written).createdAt is None:
+        return ProtocolError(SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt")
+    return error
 
 
 def related(resources: list[Resource]) -> Related:

@@ -76,7 +76,9 @@ class Post(msgspec.Struct, frozen=True, kw_only=True):
     """The relationships this document carried; an absent one was not loaded, not empty."""
 
     def __post_init__(self) -> None:
-        in_utc(self, "created_at", "edited_at")
+        edited = self.edited_at
+        if self.created_at.tzinfo is not UTC or (edited is not None and edited.tzinfo is not UTC):
+            in_utc(self, "created_at", "edited_at")
 
     @property
     def content(self) -> str | None:
@@ -125,7 +127,9 @@ class Discussion(msgspec.Struct, frozen=True, kw_only=True):
     """The relationships this document carried; an absent one was not loaded, not empty."""
 
     def __post_init__(self) -> None:
-        in_utc(self, "created_at", "last_posted_at")
+        last = self.last_posted_at
+        if self.created_at.tzinfo is not UTC or (last is not None and last.tzinfo is not UTC):
+            in_utc(self, "created_at", "last_posted_at")
 
 
 def in_utc(struct: msgspec.Struct, *names: str) -> None:
