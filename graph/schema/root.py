@@ -15,6 +15,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     SchemaExtension,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext, get_object_definition
 
 from connectors.errors import UpstreamError
@@ -24,6 +25,7 @@ from graph.schema.documents import PreparedDocuments
 from graph.schema.errors import CODE_BY_KIND, UserInputError, give_codes
 from graph.schema.execution import use_lean_resolvers
 from graph.schema.federation import mark_entities
+from graph.schema.hooks import HookRunner
 from graph.schema.ids import GlobalId, InvalidId
 from graph.schema.limits import query_limits
 from graph.schema.login import LoginAllPayload, LoginPayload, SourceLogin, login_on
@@ -245,6 +247,11 @@ class GatewaySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         give_codes(errors)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return HookRunner(execution_context=execution_context, extensions=extensions)
 
 
 class GatewaySubgraph(strawberry.federation.Schema):
