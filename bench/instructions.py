@@ -15,18 +15,24 @@ measured loop alone is counted (instrumentation is switched on around it with
         .venv/bin/python -m bench.instructions q1 --requests 200 --callgrind
     callgrind_annotate /tmp/q1.out | head   # total Ir / 200 = instructions per query
 
-Without `--callgrind` it prints CPU time per query. `--executor shortcut` runs the executor
-without plans (`graph/schema/execution.py` alone), for a before and after in one tree. The client
-asks for no compression, as the bench's load generator does.
+Without `--callgrind` it prints CPU time per query. `--client asgi` sends each query as ASGI
+messages straight into the app instead of through an httpx client (whose own work is about a
+quarter of Q2's count): the gateway's work alone, as uvicorn would hand it the request.
+`--executor shortcut` runs the executor without plans (`graph/schema/execution.py` alone), for
+a before and after in one tree. The client asks for no compression, as the bench's load
+generator does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -58,8 +64,60 @@ def callgrind(switch: str) -> None:
     subprocess.run(command, check=True)
 
 
+def asgi_asker(app: Any, query: str) -> Callable[[], Awaitable[None]]:
+    """One POST of `query` straight into `app` as ASGI messages (`--client asgi`): what uvicorn
+    hands the gateway, with no HTTP client in the count."""
+    body = json.dumps({"query": query}).encode()
+    headers = [
+        (b"host", b"gateway"),
+        (b"accept-encoding", b"identity"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+    async def ask() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/graphql",
+            "raw_path": b"/graphql",
+            "root_path": "",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("gateway", 80),
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        sent: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client stays connected
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                sent.append(message.get("body", b""))
+
+        await app(scope, receive, send)
+        answer = json.loads(b"".join(sent))
+        assert "errors" not in answer and answer["data"], answer
+
+    return ask
+
+
 async def measure(
-    flarum_url: str, query: str, requests: int, *, executor: str, under_callgrind: bool
+    flarum_url: str,
+    query: str,
+    requests: int,
+    *,
+    executor: str,
+    under_callgrind: bool,
+    client_kind: str = "httpx",
 ) -> float:
     """CPU milliseconds per query."""
     flarum = FlarumSettings(
@@ -82,9 +140,11 @@ async def measure(
             transport=transport, base_url="http://gateway", headers={"accept-encoding": "identity"}
         ) as client:
 
-            async def ask() -> None:
+            async def through_httpx() -> None:
                 body = (await client.post("/graphql", json={"query": query})).json()
                 assert "errors" not in body and body["data"], body
+
+            ask = through_httpx if client_kind == "httpx" else asgi_asker(app, query)
 
             for _ in range(30):  # warm the caches (documents, plans, tokens)
                 await ask()
@@ -105,6 +165,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--executor", choices=sorted(EXECUTORS), default="plan")
     parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "asgi"],
+        default="httpx",
+        help="httpx: an httpx client over ASGITransport (as before); asgi: ASGI messages"
+        " straight into the app, so that the count is the gateway's alone",
+    )
     args = parser.parse_args()
     with serve_in_thread(create_flarum(build_world())) as flarum_url:
         spent = asyncio.run(
@@ -114,6 +181,7 @@ def main() -> None:
                 args.requests,
                 executor=args.executor,
                 under_callgrind=args.callgrind,
+                client_kind=args.client,
             )
         )
     print(
