@@ -109,8 +109,8 @@ class SourceSpec(Generic[SettingsT, SiteT, LoadersT]):
     header: str
     """The request header that carries the caller's own credential."""
     settings: type[SettingsT]
-    """Its `[sources.<name>]` settings, defined beside it (`SourcesSettings` in `graph/config.py`
-    lists them, typed, for the rest of the code)."""
+    """Its `[sources.<name>]` settings, in `graph/sources/<name>/settings.py` (`SourcesSettings`
+    in `graph/sources/sections.py` lists them, typed, for the rest of the code)."""
     credential: Callable[[SettingsT | None, str | None], str | None]
     """The credential a request acts with, from the one the caller sent (None: none sent): the
     service's where the operator allows it, and `Unauthenticated` where the system has no
