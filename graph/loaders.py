@@ -57,5 +57,11 @@ def loader(batch: BatchLoad[K, V]) -> Loader[K, V]:
 
 
 async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V | BaseException]:
-    """One concurrent call per key, for APIs with no batch form: a failure stays in its slot."""
+    """One concurrent call per key, for APIs with no batch form: a failure stays in its slot.
+    One key (one user by id, say) is awaited in place: no task and no gather for it."""
+    if len(keys) == 1:
+        try:
+            return [await fetch(keys[0])]
+        except Exception as error:
+            return [error]
     return list(await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True))

@@ -41,3 +41,17 @@ async def test_a_loader_batches_caches_and_says_what_it_holds() -> None:
         await one.load("bad")
     assert one.held("a") == "A" and one.held("bad") is None
     assert await each(["x", "y"], one.load) == ["X", "Y"]
+
+
+async def test_each_keeps_a_failure_in_its_slot_for_one_key_or_several() -> None:
+    async def fetch(key: str) -> str:
+        if key == "bad":
+            raise LookupError(key)
+        return key * 2
+
+    assert await each(["a"], fetch) == ["aa"]
+    (alone,) = await each(["bad"], fetch)
+    assert isinstance(alone, LookupError) and alone.args == ("bad",)
+    several = await each(["a", "bad", "b"], fetch)
+    assert several[0] == "aa" and several[2] == "bb" and isinstance(several[1], LookupError)
+    assert await each([], fetch) == []
