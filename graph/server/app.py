@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
-from cross_web import HTTPException  # what Strawberry's HTTP views raise
+from cross_web import (
+    HTTPException,  # what Strawberry's HTTP views raise
+    StarletteRequestAdapter,
+)
 from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -71,7 +74,23 @@ ANSWER_KEY = "legacygraph.answer"
 operation is a query), `errors` (some answer has errors). Read for the caching headers."""
 
 
+class RequestAdapter(StarletteRequestAdapter):
+    """Starlette's request as Strawberry reads it, with the media type of `Content-Type` in
+    lower case: media types are case-insensitive (RFC 9110, 8.3.1), and Strawberry compares
+    them as written."""
+
+    @property
+    def content_type(self) -> str | None:
+        written = super().content_type
+        if written is None:
+            return None
+        media_type, semicolon, parameters = written.partition(";")
+        return media_type.lower() + semicolon + parameters
+
+
 class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
+    request_adapter_class = RequestAdapter
+
     def __init__(
         self,
         schema: Any,
@@ -98,7 +117,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
         """The client's JSON, read strictly: what is not readable is the client's 400, with
         the parser's reason and where it stopped."""
         try:
-            return read_client_json(data)
+            found = read_client_json(data)
         except ClientJsonError as error:
             raise HTTPException(400, str(error)) from None
         except json.JSONDecodeError as error:
@@ -106,6 +125,10 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             if error.msg.startswith("Invalid control character"):
                 reason += "; a line break inside a JSON string must be written as \\n"
             raise HTTPException(400, reason) from None
+        if not isinstance(found, dict | list):
+            kind = kind_of(found)
+            raise HTTPException(400, f"Expected a JSON object, or an array of them; got {kind}.")
+        return found
 
     def encode_json(self, data: object) -> bytes:
         """The response, as UTF-8 JSON (msgspec: a tenth of `json.dumps`'s time for a page)."""
@@ -337,9 +360,18 @@ POST_OPERATIONS = OperationType.from_http("POST")
 
 
 def plain_json(content_type: str) -> bool:
-    """The content type is JSON's, as written (Strawberry reads it case-sensitively), with
-    parameters or none; the other spellings Strawberry reads as JSON go its own way."""
-    return content_type.partition(";")[0].strip() == "application/json"
+    """The content type is JSON's, in any case, with parameters or none; the other spellings
+    Strawberry reads as JSON go its own way."""
+    return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+def kind_of(value: object) -> str:
+    """What a JSON value is, in a client's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 def opened_in_a_browser(request: Request) -> bool:

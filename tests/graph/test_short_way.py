@@ -190,16 +190,28 @@ async def test_the_short_way_answers_as_strawberry_does(
 
 
 @pytest.mark.parametrize(
-    "content", [b'"{ discussions(first: 1) { nodes { title } } }"', b"3", b"null"]
+    ("content", "kind"),
+    [
+        (b'"{ discussions(first: 1) { nodes { title } } }"', "a string"),
+        (b"3", "a number"),
+        (b"null", "null"),
+        (b"false", "a boolean"),
+    ],
 )
-async def test_a_json_body_that_is_no_object_nor_array_fails_alike_both_ways(
-    app: Starlette, content: bytes
+async def test_a_json_body_that_is_no_object_nor_array_is_the_client_s_400_both_ways(
+    app: Starlette, content: bytes, kind: str
 ) -> None:
-    # Strawberry's `parse_http_body` reads `.get` of it: an internal error either way (left as
-    # it is, here only compared).
-    for short in (False, True):
-        with pytest.raises(AttributeError, match="has no attribute 'get'"):
-            await send(app, content, {}, short=short)
+    short, stock = [await send(app, content, {}, short=way) for way in (True, False)]
+    assert (short.status_code, short.content) == (stock.status_code, stock.content)
+    assert short.status_code == 400
+    assert short.json() == {
+        "errors": [
+            {
+                "message": f"Expected a JSON object, or an array of them; got {kind}.",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ]
+    }
 
 
 async def test_the_short_way_is_taken_by_one_json_operation_only(
@@ -231,3 +243,14 @@ async def test_the_short_way_is_taken_by_one_json_operation_only(
         )
         assert got.json()["data"]["discussions"]["nodes"]
     assert taken == ["json", "json with a charset"]
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; Charset=UTF-8"])
+async def test_a_media_type_in_capitals_is_json_both_ways(
+    app: Starlette, content_type: str
+) -> None:
+    """Media types are case-insensitive (RFC 9110, 8.3.1)."""
+    content = body({"query": "{ __typename }"})
+    for way in (True, False):
+        answer = await send(app, content, {"content-type": content_type}, short=way)
+        assert (answer.status_code, answer.json()) == (200, {"data": {"__typename": "Query"}})
