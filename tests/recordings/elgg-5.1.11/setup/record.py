@@ -22,11 +22,11 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from graph.app import create_app
 from graph.config import Settings, SourcesSettings
-from graph.health import ping
-from graph.ids import GlobalId
-from graph.sources.elgg import ElggSettings
+from graph.schema.ids import GlobalId
+from graph.server.app import create_app
+from graph.server.health import ping
+from graph.sources.elgg.settings import ElggSettings
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "Pass-word-1"
