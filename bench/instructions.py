@@ -127,14 +127,15 @@ async def measure(
         api_user_id=1,
         allow_service_fallback=True,
     )
-    app = create_app(Settings(sources=SourcesSettings(flarum=flarum)))
+    recorded = Recorded()
+    app = create_app(
+        Settings(sources=SourcesSettings(flarum=flarum)),
+        transports={"flarum": httpx.MockTransport(recorded)},  # the real client, a fake network
+    )
     for route in app.routes:
         if getattr(route, "path", "") == "/graphql":
             route.endpoint.schema.execution_context_class = EXECUTORS[executor]  # type: ignore[attr-defined]
-    recorded = Recorded()
     async with app.router.lifespan_context(app):
-        for client in app.state.gateway.clients.values():
-            client._transport = httpx.MockTransport(recorded)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://gateway", headers={"accept-encoding": "identity"}

@@ -45,11 +45,10 @@ async def measure(flarum_url: str, requests: int, rounds: int) -> list[float]:
     """CPU milliseconds per query, one figure per round of `requests` queries."""
     flarum = FlarumSettings(url=flarum_url, cache_ttl_s=0)  # every query reaches "Flarum"
     settings = Settings(sources=SourcesSettings(flarum=flarum))
-    app = create_app(settings)
     recorded = Recorded()
+    # The real client, a fake network.
+    app = create_app(settings, transports={"flarum": httpx.MockTransport(recorded)})
     async with app.router.lifespan_context(app):
-        for client in app.state.gateway.clients.values():
-            client._transport = httpx.MockTransport(recorded)  # the real client, a fake network
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
 

@@ -20,17 +20,6 @@ from urllib.parse import urlencode
 
 import httpx
 from circuitbreaker import CircuitBreaker
-from httpx._client import USE_CLIENT_DEFAULT, UseClientDefault
-from httpx._types import (
-    CookieTypes,
-    HeaderTypes,
-    QueryParamTypes,
-    RequestContent,
-    RequestData,
-    RequestExtensions,
-    RequestFiles,
-    TimeoutTypes,
-)
 from opentelemetry.trace import Tracer
 
 from .breaker import Breaker
@@ -95,24 +84,32 @@ class SharedClient(httpx.AsyncClient):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._urls: dict[tuple[str, tuple[tuple[str, Any], ...]], httpx.URL] = {}
+        routed = kwargs.get("mounts") or kwargs.get("proxy") or kwargs.get("trust_env", True)
+        self.sole_transport: httpx.AsyncBaseTransport | None = (
+            None if routed else kwargs.get("transport")
+        )
+        """The transport every request goes through, when it was given and nothing (mounts,
+        a proxy, the environment's proxy variables) can route a URL elsewhere: what `Sending`'s
+        direct path hands requests to."""
 
     def build_request(
         self,
         method: str,
         url: httpx.URL | str,
         *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        timeout: TimeoutTypes | UseClientDefault = USE_CLIENT_DEFAULT,
-        extensions: RequestExtensions | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,
+        extensions: Any = None,
     ) -> httpx.Request:
         """httpx's request, with its URL parsed once per URL and parameters (parsing is most
-        of the cost of building a small request) and kept, at most `URLS_KEPT` of them."""
+        of the cost of building a small request) and kept, at most `URLS_KEPT` of them.
+        (The arguments are httpx's own, whose types httpx keeps in a private module.)"""
         key = None
         if (
             isinstance(url, str)
@@ -120,7 +117,7 @@ class SharedClient(httpx.AsyncClient):
             and content is None
             and files is None
             and not cookies
-            and isinstance(timeout, UseClientDefault)
+            and timeout is httpx.USE_CLIENT_DEFAULT
             and extensions is None
         ):
             key = (url, tuple(params.items()) if params else ())
@@ -145,16 +142,17 @@ class SharedClient(httpx.AsyncClient):
         if target is None:
             if len(self._urls) >= URLS_KEPT:
                 self._urls.clear()
-            merged = self._merge_queryparams(params)
-            joined = self._merge_url(url)
-            target = httpx.URL(joined) if merged is None else httpx.URL(joined, params=merged)
+            # httpx's own merging with the client's base URL and parameters, once per URL.
+            target = super().build_request(method, url, params=params).url
             self._urls[key] = target
+        merged = httpx.Headers(self.headers)  # as httpx merges the client's headers
+        merged.update(headers)
         return httpx.Request(
             method,
             target,
             data=data,
             json=json,
-            headers=self._merge_headers(headers),
+            headers=merged,
             extensions={"timeout": self.timeout.as_dict()},
         )
 
@@ -234,7 +232,11 @@ def stack(
     the `CallStats` travel with each request), so the stack is made once per source and shared
     by every `Upstream` that reaches it the same way."""
     hooks = client.event_hooks
-    direct = isinstance(client, SharedClient) and not (hooks["request"] or hooks["response"])
+    direct = (
+        client.sole_transport
+        if isinstance(client, SharedClient) and not (hooks["request"] or hooks["response"])
+        else None
+    )
     layer: Layer = Sending(client, source=source, max_bytes=max_response_bytes, direct=direct)
     if tracer is not None:
         layer = Tracing(layer, tracer, source=source, host=httpx.URL(base_url).host)

@@ -52,6 +52,7 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from .cache import CacheKey, ResponseCache
 from .calls import Call, CallStats
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
+from .internals import leave_read
 from .transport import AnswerTooLarge, PooledTransport, ProxyRefused, TLSFailure
 
 __all__ = [
@@ -458,10 +459,7 @@ def read_response(
     response = httpx.Response(
         status, headers=headers, stream=httpx.ByteStream(body), request=request
     )
-    response._content = body
-    response.is_stream_consumed = True
-    response.is_closed = True
-    return response
+    return leave_read(response, body)
 
 
 class Sending:
@@ -474,20 +472,26 @@ class Sending:
     timeout like any other (counted by the breaker, `UPSTREAM_TIMEOUT` to the caller). An
     answer larger than `max_bytes` is refused as it streams in, not read whole into memory.
 
-    `direct` (for a client that keeps no cookies and has no event hooks: `SharedClient`) runs
-    the auth flow here and hands the request to the client's transport itself, instead of
-    `client.send`; over the gateway's own pool (`PooledTransport.exchange`) the answer is read
-    with no `httpx.Response` but the one handed up. Same request, same answer, about a third
-    of the CPU of the exchange (`tests/connectors/test_direct.py` compares the two paths).
-    """
+    `direct` (the transport of a client that keeps no cookies, has no event hooks and routes
+    every URL to that one transport: `SharedClient.sole_transport`) runs the auth flow here and
+    hands the request to that transport itself, instead of `client.send`; over the gateway's
+    own pool (`PooledTransport.exchange`) the answer is read with no `httpx.Response` but the
+    one handed up. Same request, same answer, about a third of the CPU of the exchange
+    (`tests/connectors/test_direct.py` compares the two paths)."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, source: str, max_bytes: int, direct: bool = False
+        self,
+        client: httpx.AsyncClient,
+        *,
+        source: str,
+        max_bytes: int,
+        direct: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.client = client
         self.source = source
         self.max_bytes = max_bytes
-        self.direct = direct
+        self.transport = direct
+        self.direct = direct is not None
 
     async def handle(self, outgoing: Outgoing) -> httpx.Response:
         request = outgoing.request
@@ -529,7 +533,8 @@ class Sending:
             flow.close()
 
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
-        transport = self.client._transport_for_url(request.url)
+        transport = self.transport
+        assert transport is not None  # the direct path is taken only with one
         if isinstance(transport, PooledTransport):
             try:
                 answer = await transport.exchange(request, max_bytes=self.max_bytes)
