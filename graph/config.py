@@ -501,13 +501,26 @@ def _value(hint: Any, value: Any, where: str, *, text: bool, secret: bool) -> An
     """One value as `hint`: the file's exactly (TOML has types), the environment's text read as
     the type (`"8100"` an integer, `"a, b"` a list); a secret is not repeated in the message."""
     is_list = typing.get_origin(hint) is tuple
-    if text and is_list:
-        value = [item.strip() for item in value.split(",") if item.strip()]
     try:
-        return msgspec.convert(value, hint, strict=not text)
-    except msgspec.ValidationError:
+        if text and is_list:
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        elif text and hint in _FROM_TEXT:
+            value = _FROM_TEXT[hint](value)
+        return msgspec.convert(value, hint)
+    except (ValueError, msgspec.ValidationError):
         kind = "a list of strings" if is_list else _KINDS.get(hint, str(hint))
         raise ValueError(f"{where}: must be {kind}{'' if secret else f', got {value!r}'}") from None
 
 
+def _boolean(text: str) -> bool:
+    """An environment variable's boolean: true, 1 or yes; false, 0, no or nothing (any case)."""
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no", ""):
+        return False
+    raise ValueError(text)
+
+
+_FROM_TEXT: dict[Any, Any] = {bool: _boolean, int: int, float: float}
+"""How an environment variable's text becomes a number or boolean (`int("5.0")` is refused)."""
 _KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}

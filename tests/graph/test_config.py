@@ -249,12 +249,18 @@ def test_text_from_the_environment_is_read_as_each_keys_type() -> None:
     assert (elgg.timeout_s, elgg.max_concurrency, elgg.verify) == (2.5, 3, False)
     assert elgg.overrides == ("members=groups.members", "activity=river.list")
     assert settings.server.access_log is False and settings.idempotency.wait_s == 3.0
+    for text, read in (("yes", True), ("No", False), ("", False), ("TRUE", True)):
+        found = load_settings(None, {"LEGACYGRAPH_SERVER__ACCESS_LOG": text})
+        assert found.server.access_log is read, text
     with pytest.raises(ConfigError) as caught:
-        load_settings(None, {"LEGACYGRAPH_SERVER__ACCESS_LOG": "yes"})
+        load_settings(None, {"LEGACYGRAPH_SERVER__ACCESS_LOG": "maybe"})
     assert str(caught.value) == (
         "environment variable LEGACYGRAPH_SERVER__ACCESS_LOG: server.access_log: must be true or "
-        "false, got 'yes'"
+        "false, got 'maybe'"
     )
+    for text in ("5.0", "1e3"):  # an integer is written as one
+        with pytest.raises(ConfigError, match="must be an integer"):
+            load_settings(None, {"LEGACYGRAPH_SOURCES__FLARUM__API_USER_ID": text})
 
 
 def test_a_section_the_environment_makes_is_checked_and_names_the_variable() -> None:
