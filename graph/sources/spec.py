@@ -15,7 +15,7 @@ back into the context.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -49,8 +49,8 @@ class Acting:
     that identity and holds its credential (the gateway keeps it only as a keyed hash: the
     `caller_key` of the `Upstream`, under which cached answers and memory are kept apart)."""
 
-    auth: httpx.Auth
-    identity: str
+    auth: httpx.Auth = field(repr=False)
+    identity: str = field(repr=False)
 
 
 class Connection(Protocol[SiteT_co]):

@@ -23,7 +23,7 @@ from graph.sources.civicrm.source import CivicrmLoaders
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.flarum.source import FlarumLoaders
 from graph.sources.moodle.settings import MoodleSettings
-from graph.sources.spec import PeopleLookup
+from graph.sources.spec import Acting, PeopleLookup
 from tests.connectors.recording import Recorder
 
 JSONAPI = {"content-type": "application/vnd.api+json"}
@@ -269,3 +269,8 @@ async def test_people_keep_the_accounts_a_list_brought_and_find_none_without_ide
     assert [a.id for a in people.every("civicrm", "ADA@example.org")] == [1, 2]
     assert await people.of("moodle").load("ada@example.org") is None
     assert asked == []  # the list answered for the address; no source was asked
+
+
+def test_who_a_source_acts_as_keeps_its_credential_out_of_its_repr() -> None:
+    acting = Acting(FlarumAuth(token="s3cret-token"), "token:s3cret-token")
+    assert "s3cret" not in repr(acting)
