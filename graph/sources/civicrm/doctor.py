@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from connectors.civicrm import Civicrm, CivicrmAuth
 from connectors.errors import Forbidden, Unauthenticated, UpstreamError
 from connectors.http import Upstream
-from graph.doctor.report import Check, judge
-
-if TYPE_CHECKING:
-    from graph.doctor.report import Need
-    from graph.sources.civicrm.settings import CivicrmSettings
+from graph.doctor.report import Check, Need, judge
+from graph.sources.civicrm.settings import CivicrmSettings, site
 
 __all__ = ["diagnose"]
 
@@ -52,7 +49,6 @@ async def diagnose(
         )
         return checks + judge(needs, who="no api key", present=())
     version_said = False
-    from graph.sources.civicrm.settings import site  # the connector as the gateway builds it
 
     for who, key in keys:
         civicrm = site(

@@ -5,18 +5,14 @@ its methods the site exposes, and whose each user token is."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import httpx
 
 from connectors.elgg import Elgg
 from connectors.errors import UpstreamError
 from connectors.http import Upstream
-from graph.doctor.report import Check, judge
-
-if TYPE_CHECKING:
-    from graph.doctor.report import Need
-    from graph.sources.elgg.settings import ElggSettings
+from graph.doctor.report import Check, Need, judge
+from graph.sources.elgg.settings import ElggSettings, signing
 
 __all__ = ["USER_TOKEN", "diagnose"]
 
@@ -31,7 +27,6 @@ async def diagnose(
     callers: Sequence[str],
     needs: Sequence[Need],
 ) -> list[Check]:
-    from graph.sources.elgg.settings import signing  # as the gateway signs
 
     site = Elgg(
         Upstream(name, client, settings.url, signing(settings)),

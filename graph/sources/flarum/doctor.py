@@ -4,18 +4,15 @@ and each caller's token, which says who acts and what they may do; the tags exte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from connectors.errors import ProtocolError, UpstreamError
 from connectors.flarum import FlarumAuth
 from connectors.http import Upstream
-from graph.doctor.report import Check, judge
-
-if TYPE_CHECKING:
-    from graph.doctor.report import Need
-    from graph.sources.flarum.settings import FlarumSettings
+from graph.doctor.report import Check, Need, judge
+from graph.sources.flarum.settings import FlarumSettings
 
 __all__ = ["CORE", "EDIT_USERS", "PERMISSIONS", "diagnose"]
 

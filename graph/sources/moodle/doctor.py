@@ -5,18 +5,15 @@ token's user is a site administrator) and the multi-call. Read-only: the status 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from connectors.errors import UpstreamError
 from connectors.http import Upstream
 from connectors.moodle import MULTICALL, Moodle, MoodleAuth
-from graph.doctor.report import Check, judge
-
-if TYPE_CHECKING:
-    from graph.doctor.report import Need
-    from graph.sources.moodle.settings import MoodleSettings
+from graph.doctor.report import Check, Need, judge
+from graph.sources.moodle.settings import MoodleSettings
 
 __all__ = ["ACCESS_EXCEPTION", "diagnose"]
 
