@@ -36,12 +36,13 @@ from typing import Any
 
 import httpx
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.execution import GatewayExecutor
 from graph.schema.ids import encode_id
 from graph.schema.plans import PlanExecutor
 from graph.server.app import create_app
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.flarum import SERVICE_API_KEY
 from simulators.flarum import create_app as create_flarum
 from simulators.serve import serve_in_thread

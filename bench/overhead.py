@@ -16,9 +16,10 @@ import time
 
 import httpx
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.server.app import create_app
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.flarum import create_app as create_flarum
 from simulators.serve import serve_in_thread
 from simulators.world import build_world

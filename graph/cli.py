@@ -29,13 +29,13 @@ from graph.config import (
     ConfigError,
     FederationSettings,
     Settings,
-    SourcesSettings,
     load_settings,
     secrets_in,
 )
 from graph.server.health import ping
 from graph.server.logs import configure_logging
 from graph.sources import SOURCES
+from graph.sources.sections import SourcesSettings
 
 __all__ = ["main"]
 

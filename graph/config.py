@@ -24,7 +24,6 @@ import msgspec
 from graph.server.persisted import read_persisted
 from graph.sources import SOURCES
 from graph.sources.sections import SourcesSettings
-from graph.sources.settings import SourceSettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -40,8 +39,6 @@ __all__ = [
     "ServerSettings",
     "SessionSettings",
     "Settings",
-    "SourceSettings",
-    "SourcesSettings",
     "TracingSettings",
     "load_settings",
     "secrets_in",

@@ -20,13 +20,14 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 
-from graph.config import CacheSettings, GraphQLSettings, SessionSettings, Settings, SourcesSettings
+from graph.config import CacheSettings, GraphQLSettings, SessionSettings, Settings
 from graph.server.app import create_app
 from graph.sources.civicrm.settings import CivicrmSettings
 from graph.sources.elgg.settings import ElggSettings
 from graph.sources.eqsash.settings import EqsashSettings
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm import create_app as create_civicrm
 from simulators.counting import RequestCounter

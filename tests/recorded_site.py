@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.sources import SOURCES
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import RecordedMoodle, gateway_over
 
 __all__ = ["Replayed", "replay"]

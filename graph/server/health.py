@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 
 from connectors.errors import UpstreamError
-from graph.config import Settings, SourceSettings
+from graph.config import Settings
 from graph.sources import SOURCES
+from graph.sources.settings import SourceSettings
 
 __all__ = ["ping", "readiness"]
 

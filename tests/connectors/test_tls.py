@@ -27,10 +27,11 @@ from connectors.errors import Unavailable
 from connectors.http import Upstream, new_client
 from connectors.transport import TLS
 from graph.cli import check_config
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.context import Gateway
 from graph.schema.errors import classify
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from tests.connectors.test_transport import answer, read_head
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -11,17 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import (
-    ConfigError,
-    GraphQLSettings,
-    LimitsSettings,
-    Settings,
-    SourcesSettings,
-    load_settings,
-)
+from graph.config import ConfigError, GraphQLSettings, LimitsSettings, Settings, load_settings
 from graph.server.app import create_app
 from graph.server.media import GRAPHQL_RESPONSE
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator, running_gateway
 

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.server.health import readiness
 from graph.sources.civicrm.settings import CivicrmSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import exchanges, response_of
 
 BY_SEQ = {e["seq"]: e for e in exchanges("civicrm-5.77")}

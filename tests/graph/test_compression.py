@@ -20,11 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from graph.config import ConfigError, ServerSettings, Settings, SourcesSettings, load_settings
+from graph.config import ConfigError, ServerSettings, Settings, load_settings
 from graph.server.app import create_app
 from graph.server.compression import Compress, chosen_encoding
 from graph.server.playground import BUILT
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 

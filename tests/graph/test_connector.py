@@ -15,7 +15,7 @@ import pytest
 from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.context import Connector, Context, Credentials, Gateway
 from graph.people import PeopleLoaders
 from graph.sources import ELGG, FLARUM, MOODLE, SOURCES
@@ -23,6 +23,7 @@ from graph.sources.civicrm.source import CivicrmLoaders
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.flarum.source import FlarumLoaders
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from graph.sources.spec import Acting, PeopleLookup
 from tests.connectors.recording import Recorder
 

@@ -18,18 +18,12 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from graph.config import (
-    CORS_HEADERS,
-    ConfigError,
-    CorsSettings,
-    Settings,
-    SourcesSettings,
-    load_settings,
-)
+from graph.config import CORS_HEADERS, ConfigError, CorsSettings, Settings, load_settings
 from graph.schema.tracing import TRACE_HEADER
 from graph.server.app import create_app
 from graph.sources import SOURCES
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.browsers import chromium
 from tests.conftest import Simulator, login

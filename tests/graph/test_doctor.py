@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from graph.cli import main
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.doctor.report import Check, Report
 from graph.doctor.run import doctor
 from graph.sources import SOURCES
@@ -22,6 +22,7 @@ from graph.sources.civicrm.settings import CivicrmSettings
 from graph.sources.elgg.settings import ElggSettings
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.civicrm import SITE_KEY, api_key_of
 from simulators.elgg import API_KEY, SECRET
 from simulators.world import World

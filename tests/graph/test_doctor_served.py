@@ -12,12 +12,13 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from graph.config import PlaygroundSettings, SessionSettings, Settings, SourcesSettings
+from graph.config import PlaygroundSettings, SessionSettings, Settings
 from graph.doctor.report import Report, SourceReport
 from graph.doctor.served import KeptReports, for_callers
 from graph.server.app import create_app
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway, Simulator, login, moodle_login, running_gateway
 

@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from connectors.errors import Unauthenticated
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import GlobalId
 from graph.server.health import ping
 from graph.sources.elgg.settings import ElggSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import exchanges, gateway_over
 from tests.recorded_elgg import CORPUS, RecordedElgg, graph_cases, ids, token_of
 

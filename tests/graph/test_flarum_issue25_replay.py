@@ -11,8 +11,9 @@ import pytest
 
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import Upstream
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import RecordedFlarum, ReplayedFlarum, exchanges, gateway_over
 
 ROUND = "issue25.jsonl"

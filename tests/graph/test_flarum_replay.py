@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import GlobalId
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import RecordedFlarum, ReplayedFlarum, exchanges, gateway_over
 
 

@@ -6,9 +6,10 @@ import socket
 
 import httpx
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.server.health import readiness
 from graph.sources.civicrm.settings import CivicrmSettings
+from graph.sources.sections import SourcesSettings
 from tests.conftest import Simulator, running_gateway
 
 

@@ -7,10 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import ConfigError, ServerSettings, Settings, SourcesSettings, load_settings
+from graph.config import ConfigError, ServerSettings, Settings, load_settings
 from graph.server.app import create_app
 from graph.server.caching import VARY, matching
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from graph.config import LimitsSettings, Settings, SourcesSettings
+from graph.config import LimitsSettings, Settings
 from graph.server.app import create_app
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway, Simulator
 

@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from graph.config import CacheSettings, Settings, SourcesSettings, secrets_in
+from graph.config import CacheSettings, Settings, secrets_in
 from graph.server.logs import JsonFormatter, Redactor
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from tests.conftest import Simulator, flarum_headers, login, running_gateway
 
 

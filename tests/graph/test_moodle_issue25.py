@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import GlobalId
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.moodle import moodle_user_id
 from simulators.world import World
 from tests.conftest import Gateway, Simulator, moodle_login, running_gateway, running_moodle

@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import GlobalId
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from tests.realworld import RecordedMoodle, gateway_over
 
 

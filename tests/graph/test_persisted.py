@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.config import ConfigError, GraphQLSettings, Settings, SourcesSettings, load_settings
+from graph.config import ConfigError, GraphQLSettings, Settings, load_settings
 from graph.server.app import create_app
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Simulator
 

@@ -58,7 +58,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 
-from graph.config import GraphQLSettings, LimitsSettings, Settings, SourcesSettings
+from graph.config import GraphQLSettings, LimitsSettings, Settings
 from graph.context import Context, Credentials, Gateway
 from graph.schema.root import build_schema
 from graph.sources.civicrm.settings import CivicrmSettings
@@ -66,6 +66,7 @@ from graph.sources.elgg.settings import ElggSettings
 from graph.sources.eqsash.settings import EqsashSettings
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.civicrm import SITE_KEY as CIVICRM_SITE_KEY
 from simulators.civicrm.store import api_key_of
 from simulators.elgg import API_KEY as ELGG_API_KEY

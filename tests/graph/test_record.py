@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from graph.cli import main
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.record.run import record
 from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from tests.conftest import Simulator, moodle_login
 from tests.realworld import RECORDINGS_ENV, corpus, exchanges, operator_corpora
 from tests.recorded_site import replay

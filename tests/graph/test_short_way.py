@@ -12,11 +12,12 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import encode_id
 from graph.server.app import GraphQLEndpoint, create_app
 from graph.server.persisted import sha256
 from graph.sources.flarum.source import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from tests.conftest import Simulator
 
 USER = encode_id("flarum", "FlarumUser", "1")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from strawberry.types import has_object_definition
 
-from graph.config import SourcesSettings
 from graph.context import CALLER_HEADERS
 from graph.schema.nodes import NODE_LOADERS
 from graph.schema.root import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
@@ -27,6 +26,7 @@ from graph.schema.types.sources import (
 )
 from graph.schema.viewer import Viewer
 from graph.sources import SOURCES, SourceSpec
+from graph.sources.sections import SourcesSettings
 
 GRAPH = Path(__file__).parents[2] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()

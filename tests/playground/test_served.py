@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.config import ConfigError, PlaygroundSettings, Settings, SourcesSettings
+from graph.config import ConfigError, PlaygroundSettings, Settings
 from graph.config import load_settings as load
 from graph.server.app import create_app
 from graph.server.playground import BUILT, SHIPPED_EXAMPLES
 from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.sections import SourcesSettings
 from simulators.serve import serve_in_thread
 from tests.conftest import Gateway
 

@@ -22,11 +22,12 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from graph.config import Settings, SourcesSettings
+from graph.config import Settings
 from graph.schema.ids import GlobalId
 from graph.server.app import create_app
 from graph.server.health import ping
 from graph.sources.elgg.settings import ElggSettings
+from graph.sources.sections import SourcesSettings
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "Pass-word-1"
