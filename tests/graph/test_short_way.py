@@ -16,7 +16,7 @@ from graph.config import Settings
 from graph.schema.ids import encode_id
 from graph.server.app import GraphQLEndpoint, create_app
 from graph.server.persisted import sha256
-from graph.sources.flarum.source import FlarumSettings
+from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.sections import SourcesSettings
 from tests.conftest import Simulator
 

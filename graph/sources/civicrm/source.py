@@ -23,7 +23,7 @@ from graph.sources.civicrm.doctor import diagnose
 from graph.sources.civicrm.settings import CivicrmSettings, site
 from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec
 
-__all__ = ["CIVICRM", "CivicrmLoaders", "CivicrmSettings"]
+__all__ = ["CIVICRM", "CivicrmLoaders"]
 
 
 def credential(settings: CivicrmSettings | None, api_key: str | None) -> str | None:

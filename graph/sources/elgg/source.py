@@ -26,7 +26,7 @@ from graph.sources.spec import (
     caller_only,
 )
 
-__all__ = ["ELGG", "ElggLoaders", "ElggSettings"]
+__all__ = ["ELGG", "ElggLoaders"]
 
 
 def acting(settings: ElggSettings, token: str | None) -> Acting:

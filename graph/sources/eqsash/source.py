@@ -17,7 +17,7 @@ from graph.loaders import loader
 from graph.sources.eqsash.settings import EqsashSettings
 from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec, caller_only
 
-__all__ = ["EQSASH", "EqsashLoaders", "EqsashSettings"]
+__all__ = ["EQSASH", "EqsashLoaders"]
 
 
 def acting(settings: EqsashSettings, token: str | None) -> Acting:

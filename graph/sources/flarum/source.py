@@ -26,7 +26,7 @@ from graph.sources.spec import (
     caller_only,
 )
 
-__all__ = ["FLARUM", "FlarumLoaders", "FlarumSettings"]
+__all__ = ["FLARUM", "FlarumLoaders"]
 
 
 def acting(settings: FlarumSettings, token: str | None) -> Acting:

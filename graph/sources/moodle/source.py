@@ -21,7 +21,7 @@ from graph.sources.moodle.doctor import diagnose
 from graph.sources.moodle.settings import MoodleSettings
 from graph.sources.spec import Acting, Connection, Memory, PeopleLookup, SignedIn, SourceSpec
 
-__all__ = ["MOODLE", "MoodleLoaders", "MoodleSettings"]
+__all__ = ["MOODLE", "MoodleLoaders"]
 
 
 def credential(settings: MoodleSettings | None, token: str | None) -> str | None:
