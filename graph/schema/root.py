@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,8 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
-from strawberry.types import ExecutionContext, get_object_definition
+from strawberry.types import ExecutionContext, ExecutionResult, get_object_definition
+from strawberry.types.graphql import OperationType
 
 from connectors.errors import UpstreamError
 from graph.config import FederationSettings, GraphQLSettings, LimitsSettings
@@ -32,6 +33,7 @@ from graph.schema.login import LoginAllPayload, LoginPayload, SourceLogin, login
 from graph.schema.nodes import resolve_node
 from graph.schema.pagination import Connection, sliced
 from graph.schema.plans import PlanExecutor
+from graph.schema.running import execute_plainly, plain_hooks
 from graph.schema.tracing import upstream_report
 from graph.schema.types.common import (
     Group,
@@ -243,6 +245,47 @@ class RecordOperation(SchemaExtension):
 
 
 class GatewaySchema(strawberry.Schema):
+    plainly = True
+    """`execute` enters the extensions' hooks plainly where it can (`graph/schema/running.py`);
+    off: Strawberry's own `execute`, always."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        extensions = self.get_extensions()
+        hooks = None
+        if self.plainly and not self.config.enable_experimental_incremental_execution:
+            hooks = plain_hooks(extensions)
+        if hooks is None:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        return await execute_plainly(
+            self,
+            extensions,
+            hooks,
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
