@@ -1,24 +1,40 @@
 """What the gateway uses of its libraries beyond their public APIs, in one place.
 
-Strawberry, graphql-core and aiodataloader leave a few things the gateway needs without a public
-name: the graphql-core schema under a Strawberry schema, the marker on Strawberry's attribute
-reader, how an `Info` is made, Strawberry's check of a batch, graphql-core's token-limit error,
-aiodataloader's queue. Each is reached here and nowhere else, and `tests/graph/test_internals.py`
-checks that each is still there and still behaves, so that an upgrade that moves one fails there
-first, naming what moved. The versions these were written against are pinned in pyproject.toml
-(Strawberry 0.341, graphql-core 3.3, aiodataloader 0.4).
+Strawberry, graphql-core, aiodataloader and the standard library leave a few things the gateway
+needs without a public name: the graphql-core schema under a Strawberry schema, the marker on
+Strawberry's attribute reader, how an `Info` is made, Strawberry's check of a batch, its hook
+for errors and its look for a streaming transport, its extensions' runner and the context
+managers of its stages, graphql-core's token-limit error, aiodataloader's queue and what its
+`DataLoader.__init__` sets, contextlib's context manager of a generator. Each is reached here
+and nowhere else, and `tests/graph/test_internals.py` checks that each is still there and still
+behaves, so that an upgrade that moves one fails there first, naming what moved. The versions
+these were written against are pinned in pyproject.toml (Strawberry 0.341, graphql-core 3.3,
+aiodataloader 0.4).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import Callable, Generator, Mapping, MutableMapping
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
 import strawberry
 from aiodataloader import DataLoader, dispatch_queue
 from aiodataloader import Loader as _Queued
 from graphql import GraphQLError, GraphQLField, GraphQLResolveInfo, GraphQLSchema
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
@@ -28,17 +44,35 @@ from strawberry.types.info import Info
 
 __all__ = [
     "BatchCheck",
+    "ExecutingContextManager",
+    "ExtensionContextManagerBase",
+    "OperationContextManager",
+    "ParsingContextManager",
+    "SchemaExtensionsRunner",
     "StrawberryExecutionContext",
+    "ValidationContextManager",
+    "WrappedHook",
     "dispatch",
     "enqueue",
+    "entered_by",
     "give_key",
     "graphql_schema",
+    "handle_errors",
     "has_key",
     "info_of",
     "reads_attribute",
+    "set_up_loader",
+    "streams",
     "token_limit",
     "validate_document",
 ]
+
+# Strawberry's schema extension runner and the context managers of its four stages
+# (`strawberry.extensions.runner` and `strawberry.extensions.context`, modules with no
+# `__all__`, in no documentation): `graph/schema/hooks.py` subclasses them to look each
+# extension's hooks up once per class. What it relies on of them (`get_hook`, `HOOK_NAME`,
+# `default_hook`, `WrappedHook`'s fields, the runner's stage methods) is checked by
+# `tests/graph/test_internals.py`.
 
 StrawberryExecutionContext = StrawberryGraphQLCoreExecutionContext
 """Strawberry's graphql-core execution context (it gives resolvers Strawberry's `info`), which
@@ -116,3 +150,45 @@ def enqueue(loader: DataLoader[Any, Any], key: Any, future: asyncio.Future[Any])
 def dispatch(loader: DataLoader[Any, Any]) -> None:
     """Send `loader`'s queued keys as one batch (aiodataloader's `dispatch_queue`)."""
     dispatch_queue(loader)
+
+
+def entered_by(
+    hook: Callable[..., Generator[Any, Any, Any]], owner: Any
+) -> Callable[[], AbstractContextManager[Any]]:
+    """What enters the generator method `hook` of `owner` as a context manager: what
+    `contextlib.contextmanager(hook)(owner)` makes, with neither the wrapper `contextmanager`
+    makes of each function (and `functools.wraps`) nor its call each time (about 9,000
+    instructions of a Q2 query through Strawberry's runner). contextlib names the class it
+    makes `_GeneratorContextManager`, taking the function, its arguments and keywords."""
+    return partial(contextlib._GeneratorContextManager, hook, (owner,), {})
+
+
+def streams(view: Any, headers: Mapping[str, str]) -> bool:
+    """Whether Strawberry's HTTP `view` would answer a request with these headers through a
+    streaming transport (multipart, server-sent events): `BaseView`'s
+    `_get_stream_transport_from_headers`."""
+    return view._get_stream_transport_from_headers(headers) is not None
+
+
+def handle_errors(view: Any, errors: list[GraphQLError], response_data: Any) -> None:
+    """Strawberry's hook on an answer with errors (`AsyncBaseHTTPView._handle_errors`, a no-op
+    that integrations such as Sentry's override), called where Strawberry's `run` calls it."""
+    view._handle_errors(errors, response_data)
+
+
+def set_up_loader(
+    loader: DataLoader[Any, Any],
+    batch_load_fn: Any,
+    cache_map: MutableMapping[Any, asyncio.Future[Any]],
+    get_cache_key: Callable[[Any], Any],
+) -> None:
+    """Set `loader` up as `DataLoader.__init__(loader, batch_load_fn, cache_map=cache_map,
+    get_cache_key=get_cache_key)` does, less its check that `batch_load_fn` is a coroutine
+    function (inspect's, most of the cost of making a loader, and a request makes every
+    loader of each source it touches): the event loop, the function, the key, and the cache
+    and queue aiodataloader keeps as `_cache` and `_queue`."""
+    loader.loop = asyncio.get_event_loop()
+    loader.batch_load_fn = batch_load_fn
+    loader.get_cache_key = get_cache_key
+    loader._cache = cache_map
+    loader._queue = []

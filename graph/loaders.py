@@ -14,6 +14,8 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
+from graph.internals import set_up_loader
+
 __all__ = ["Loader", "each", "loader"]
 
 K = TypeVar("K")
@@ -26,17 +28,11 @@ class Loader(DataLoader[K, V]):
     (primed from `included`, or loaded earlier) answers at once, without a task."""
 
     def __init__(self, batch_load_fn: Any) -> None:
-        # What `DataLoader(batch_load_fn, cache_map=self.futures)` sets, without its check that
-        # `batch_load_fn` is a coroutine function (inspect's, most of the cost of a loader: a
-        # request makes every loader of each source it touches). `test_loaders` compares the
-        # two, so an aiodataloader that sets other attributes fails it.
+        # `DataLoader(batch_load_fn, cache_map=self.futures)`, less its check that
+        # `batch_load_fn` is a coroutine function (`graph/internals.py`, `set_up_loader`).
         self.futures: dict[Any, asyncio.Future[V]] = {}
         """What the loader holds, by cache key: its `cache_map`."""
-        self.loop = asyncio.get_event_loop()
-        self.batch_load_fn = batch_load_fn
-        self.get_cache_key = _itself
-        self._cache = self.futures
-        self._queue: list[Any] = []
+        set_up_loader(self, batch_load_fn, self.futures, _itself)
 
     def held(self, key: K) -> V | None:
         future = self.futures.get(self.get_cache_key(key))

@@ -6,25 +6,27 @@ with `contextlib.contextmanager` (`functools.wraps` included): about a tenth of 
 execution. Here the look-up is made once per extension class and stage, and a generator hook
 becomes the context manager `contextlib.contextmanager` would make of it, without the wrapping.
 Everything else (the order, the exit stack, async hooks, callables) is Strawberry's own code.
+The Strawberry classes this builds on, and the context manager of a generator, are reached
+through `graph/internals.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from functools import partial
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.context import (
+
+from graph.internals import (
     ExecutingContextManager,
     ExtensionContextManagerBase,
     OperationContextManager,
     ParsingContextManager,
+    SchemaExtensionsRunner,
     ValidationContextManager,
     WrappedHook,
+    entered_by,
 )
-from strawberry.extensions.runner import SchemaExtensionsRunner
 
 __all__ = ["HookRunner"]
 
@@ -46,8 +48,7 @@ class _Hooks(ExtensionContextManagerBase):
         generator = _GENERATORS[key]
         if generator is None:
             return super().get_hook(extension)
-        # What `contextlib.contextmanager(types.MethodType(generator, extension))()` returns.
-        made = partial(contextlib._GeneratorContextManager, generator, (extension,), {})
+        made = entered_by(generator, extension)  # as `contextlib.contextmanager` would
         return WrappedHook(extension=extension, hook=made, is_async=False)
 
 

@@ -37,7 +37,7 @@ from connectors.memory import LocalMemory, Recollection
 from graph.config import Settings, load_settings, secrets_in
 from graph.context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
 from graph.idempotency import IDEMPOTENCY_KEY, caller_of
-from graph.internals import BatchCheck
+from graph.internals import BatchCheck, handle_errors, streams
 from graph.schema.documents import operation_type
 from graph.schema.root import build_schema
 from graph.schema.tracing import TRACE_HEADER, tracer_provider
@@ -269,7 +269,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             and isinstance(request, Request)
             and request.method == "POST"
             and plain_json(request.headers.get("content-type", ""))
-            and self._get_stream_transport_from_headers(request.headers) is None
+            and not streams(self, request.headers)
             and not self.schema.config.enable_experimental_incremental_execution
         ):
             return await self.run_json(request)
@@ -335,7 +335,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             raise HTTPException(400, "No GraphQL query found in the request") from error
         response_data = await self.process_result(request, result)
         if result.errors:
-            self._handle_errors(result.errors, response_data)
+            handle_errors(self, result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def run_once(self, request: Request) -> Response:

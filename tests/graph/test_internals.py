@@ -1,11 +1,14 @@
-"""What `graph/internals.py` reaches of Strawberry, graphql-core and aiodataloader is still there
-and still behaves: an upgrade that moves one fails here first, naming what moved."""
+"""What `graph/internals.py` reaches of Strawberry, graphql-core, aiodataloader and contextlib is
+still there and still behaves: an upgrade that moves one fails here first, naming what moved."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -16,17 +19,31 @@ from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
 from graphql.execution.executor import Executor
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
+from strawberry.types import ExecutionContext
 
 from graph.internals import (
     BatchCheck,
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    SchemaExtensionsRunner,
     StrawberryExecutionContext,
+    ValidationContextManager,
+    WrappedHook,
     dispatch,
     enqueue,
+    entered_by,
     give_key,
     graphql_schema,
+    handle_errors,
     has_key,
     info_of,
     reads_attribute,
+    set_up_loader,
+    streams,
     token_limit,
     validate_document,
 )
@@ -237,3 +254,121 @@ async def test_a_loader_says_what_it_holds() -> None:
     loaded.prime(1, "primed")
     assert loaded.held(1) == "primed" and loaded.held(2) is None
     assert await loaded.load(2) == "v2" and loaded.held(2) == "v2"
+
+
+async def test_a_loader_set_up_by_hand_is_the_one_dataloader_sets_up() -> None:
+    async def batch(keys: list[int]) -> list[str]:
+        return [f"v{key}" for key in keys]
+
+    def key(value: int) -> int:
+        return value
+
+    held: dict[Any, asyncio.Future[str]] = {}
+    theirs: DataLoader[int, str] = DataLoader(batch, cache_map=held, get_cache_key=key)
+    ours = DataLoader.__new__(DataLoader)
+    set_up_loader(ours, batch, {}, key)
+    assert vars(ours).keys() == vars(theirs).keys(), "DataLoader.__init__ sets other attributes"
+    for name in ("loop", "batch_load_fn", "get_cache_key", "_queue"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert theirs._cache is held  # aiodataloader still keeps `cache_map` as `_cache`
+    assert await asyncio.gather(ours.load(1), ours.load(2)) == ["v1", "v2"]
+    assert set(ours._cache) == {1, 2}
+    ours.prime(3, "primed")
+    assert await ours.load(3) == "primed"
+
+
+class Noted:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def hook(self) -> Iterator[None]:
+        self.seen.append("in")
+        try:
+            yield
+        except ValueError:
+            self.seen.append("failed")
+            raise
+        self.seen.append("out")
+
+
+def test_a_generator_is_entered_as_contextmanager_enters_it() -> None:
+    ours, theirs = Noted(), Noted()
+    for make in (
+        entered_by(Noted.hook, ours),
+        partial(contextlib.contextmanager(Noted.hook), theirs),
+    ):
+        with make():
+            pass
+        with pytest.raises(ValueError), make():
+            raise ValueError("no")
+    assert ours.seen == theirs.seen == ["in", "out", "in", "failed"]
+    made = entered_by(Noted.hook, Noted())()
+    assert type(made) is type(contextlib.contextmanager(Noted.hook)(Noted()))
+
+
+class Hooked(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        yield
+
+
+STAGES = {
+    "operation": (OperationContextManager, "on_operation"),
+    "validation": (ValidationContextManager, "on_validate"),
+    "parsing": (ParsingContextManager, "on_parse"),
+    "executing": (ExecutingContextManager, "on_execute"),
+}
+
+
+def test_strawberrys_runner_still_makes_its_stages_so() -> None:
+    """What graph/schema/hooks.py subclasses: the runner's stage methods, each stage's
+    `HOOK_NAME` and `default_hook`, `get_hook` and the `WrappedHook` it gives."""
+    schema = strawberry.Schema(query=Query)
+    context = ExecutionContext(query="{ thing { name } }", schema=schema, allowed_operations=())
+    extension = Hooked(execution_context=context)
+    runner = schema.create_extensions_runner(context, [extension])
+    assert isinstance(runner, SchemaExtensionsRunner)
+    for method, (stage_class, hook_name) in STAGES.items():
+        assert issubclass(stage_class, ExtensionContextManagerBase)
+        stage = getattr(runner, method)()
+        assert type(stage) is stage_class and hook_name == stage.HOOK_NAME, method
+        assert stage.default_hook is getattr(SchemaExtension, hook_name)
+        hook = stage.get_hook(extension)
+        if hook_name == "on_parse":
+            assert isinstance(hook, WrappedHook)
+            assert (hook.extension, hook.is_async) == (extension, False)
+            with hook.hook():
+                pass
+        else:
+            assert hook is None
+    assert list(WrappedHook._fields) == ["extension", "hook", "is_async"]
+
+
+class Streaming(GraphQL[Any, None]):
+    handled: list[tuple[list[str], Any]]
+
+    def _handle_errors(self, errors: list[GraphQLError], response_data: Any) -> None:
+        self.handled.append(([e.message for e in errors], response_data))
+
+
+def test_strawberry_still_says_which_requests_stream() -> None:
+    plain = Streaming(strawberry.Schema(query=Query))  # WebSocket protocols only: none streams
+    both = Streaming(
+        strawberry.Schema(query=Query),
+        subscription_protocols=[MULTIPART_SUBSCRIPTION_PROTOCOL, GRAPHQL_SSE_PROTOCOL],
+    )
+    for accept in ('multipart/mixed;subscriptionSpec="1.0"', "text/event-stream"):
+        assert streams(both, {"Accept": accept}) and not streams(plain, {"accept": accept})
+    assert not streams(both, {"accept": "application/json"}) and not streams(both, {})
+
+
+async def test_strawberry_still_hands_errors_to_its_hook() -> None:
+    view = Streaming(strawberry.Schema(query=Query))
+    view.handled = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=view), base_url="http://test"
+    ) as client:
+        answer = await client.post("/", json={"query": "{ risky { ... on Thing { name } } }"})
+    assert answer.json()["errors"][0]["message"] == "no thing"
+    assert view.handled == [(["no thing"], answer.json())]
+    handle_errors(view, [GraphQLError("by hand")], {"data": None})
+    assert view.handled[-1] == (["by hand"], {"data": None})
