@@ -22,7 +22,7 @@ __all__ = [
     "user",
 ]
 
-T = TypeVar("T")
+PostOrDiscussion = TypeVar("PostOrDiscussion", Post, Discussion)
 
 
 def _time(value: Any) -> datetime | None:
@@ -91,13 +91,9 @@ def tag(resource: Resource) -> Tag:
 
 def post(resource: Resource) -> Post:
     """The resource's attributes decoded into a `Post`, given what the resource says."""
-    try:
-        found = resource.attributes_as(Post)
-    except ProtocolError as error:
-        raise _unread(resource, error) from error.__cause__
+    found = _decode(resource, Post)
     is_set = msgspec.structs.force_setattr  # a Post is frozen once made
     relationships = resource.relationships
-    is_set(found, "id", resource.id)
     if relationships:
         is_set(found, "discussion_id", resource.to_one("discussion"))
         is_set(found, "author_id", resource.to_one("user"))
@@ -107,13 +103,9 @@ def post(resource: Resource) -> Post:
 
 def discussion(resource: Resource) -> Discussion:
     """The resource's attributes decoded into a `Discussion`, given what the resource says."""
-    try:
-        found = resource.attributes_as(Discussion)
-    except ProtocolError as error:
-        raise _unread(resource, error) from error.__cause__
+    found = _decode(resource, Discussion)
     is_set = msgspec.structs.force_setattr  # a Discussion is frozen once made
     relationships = resource.relationships
-    is_set(found, "id", resource.id)
     if not found.slug:
         is_set(found, "slug", resource.id)
     if relationships:
@@ -125,12 +117,20 @@ def discussion(resource: Resource) -> Discussion:
     return found
 
 
-def _unread(resource: Resource, error: ProtocolError) -> ProtocolError:
-    """Why a post or discussion was not read: it is partial (no `createdAt`), else `error`.
-    (Asked only once reading failed: no call more for the many that read.)"""
-    if resource.attributes_as(Written).createdAt is None:
-        return ProtocolError(SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt")
-    return error
+def _decode(resource: Resource, model: type[PostOrDiscussion]) -> PostOrDiscussion:
+    """The resource's attributes as `model`, with the resource's id. Where they cannot be read,
+    one with no `createdAt` is said to be partial (asked only once reading failed: no call more
+    for the many that read)."""
+    try:
+        found = resource.attributes_as(model)
+    except ProtocolError as error:
+        if resource.attributes_as(Written).createdAt is None:
+            raise ProtocolError(
+                SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
+            ) from error.__cause__
+        raise
+    msgspec.structs.force_setattr(found, "id", resource.id)  # frozen once made
+    return found
 
 
 def related(resources: list[Resource]) -> Related:
