@@ -39,6 +39,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.types import get_object_definition
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
@@ -48,6 +49,7 @@ __all__ = [
     "ExtensionContextManagerBase",
     "OperationContextManager",
     "ParsingContextManager",
+    "PreExecutionError",
     "SchemaExtensionsRunner",
     "StrawberryExecutionContext",
     "ValidationContextManager",
@@ -73,6 +75,11 @@ __all__ = [
 # extension's hooks up once per class. What it relies on of them (`get_hook`, `HOOK_NAME`,
 # `default_hook`, `WrappedHook`'s fields, the runner's stage methods) is checked by
 # `tests/graph/test_internals.py`.
+
+# `PreExecutionError`: the result Strawberry's `Schema.execute` answers with when an operation is
+# refused before it runs (no query, a syntax or validation error, an operation type not
+# allowed), which its transports tell from an executed result; `strawberry.types.execution`
+# lists it in no `__all__`. `graph/schema/running.py` answers with it where Strawberry does.
 
 StrawberryExecutionContext = StrawberryGraphQLCoreExecutionContext
 """Strawberry's graphql-core execution context (it gives resolvers Strawberry's `info`), which

@@ -19,11 +19,9 @@ compares the answers, and what the hooks saw, in order.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
-from functools import partial
 from types import TracebackType
 from typing import Any, TypeGuard, cast
 
@@ -35,10 +33,9 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from graph.internals import graphql_schema, validate_document
+from graph.internals import PreExecutionError, entered_by, graphql_schema, validate_document
 
 __all__ = ["ALL_OPERATIONS", "execute_plainly", "plain_hooks"]
 
@@ -89,10 +86,7 @@ def plain_hooks(extensions: Iterable[SchemaExtension]) -> Hooks | None:
             return None
         for at, hook in enumerate(hooks):
             if hook is not None:
-                # What `contextlib.contextmanager(types.MethodType(hook, extension))` makes.
-                stages[at].append(
-                    partial(contextlib._GeneratorContextManager, hook, (extension,), {})
-                )
+                stages[at].append(entered_by(hook, extension))  # as contextmanager would
     return tuple(tuple(stage) for stage in stages)
 
 

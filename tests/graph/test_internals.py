@@ -29,6 +29,7 @@ from graph.internals import (
     ExtensionContextManagerBase,
     OperationContextManager,
     ParsingContextManager,
+    PreExecutionError,
     SchemaExtensionsRunner,
     StrawberryExecutionContext,
     ValidationContextManager,
@@ -372,3 +373,11 @@ async def test_strawberry_still_hands_errors_to_its_hook() -> None:
     assert view.handled == [(["no thing"], answer.json())]
     handle_errors(view, [GraphQLError("by hand")], {"data": None})
     assert view.handled[-1] == (["by hand"], {"data": None})
+
+
+async def test_strawberry_answers_an_operation_refused_before_it_runs_so() -> None:
+    schema = strawberry.Schema(query=Query)
+    for refused in ("{ thing {", "{ nosuch }"):
+        answer = await schema.execute(refused)
+        assert type(answer) is PreExecutionError and answer.errors, refused
+    assert not isinstance(await schema.execute("{ thing { name } }"), PreExecutionError)
