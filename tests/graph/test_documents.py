@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from graphql import parse, specified_rules
+import pytest
+from graphql import DocumentNode, parse, specified_rules
 
 from graph.config import LimitsSettings
 from graph.internals import graphql_schema
@@ -52,3 +53,19 @@ def test_the_cached_errors_are_never_coded() -> None:
     assert copies[0].extensions == {"code": "BAD_USER_INPUT"}
     assert validate_cached(schema, document, rules) is cached
     assert cached[0].formatted == before
+
+
+def test_a_document_is_found_by_identity_without_hashing_its_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = graphql_schema(build_schema(LimitsSettings()))
+    document, rules = parse(INVALID), tuple(specified_rules)
+    cached = validate_cached(schema, document, rules)
+
+    def refused(self: object) -> int:
+        raise AssertionError("a document's tree was hashed")
+
+    monkeypatch.setattr(DocumentNode, "__hash__", refused)
+    assert validate_cached(schema, document, rules) is cached
+    equal = parse(INVALID)  # equal, not the same: validated on its own
+    assert validate_cached(schema, equal, rules) is not cached
