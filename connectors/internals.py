@@ -6,7 +6,7 @@ the pipeline's direct path (`connectors/pipeline.py`, `read_response`). That one
 here and nowhere else, and `tests/connectors/test_internals.py` checks that it still leaves a
 response as httpx's public path leaves it, so that an httpx upgrade that changes it fails there
 first, naming it. (Everything else the connectors ask of httpx and aiohttp goes through their
-public APIs.) Written against httpx 0.28.
+public APIs.) Written against the lock's httpx (requirements/*.txt: 0.28).
 """
 
 from __future__ import annotations

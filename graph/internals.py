@@ -1,15 +1,16 @@
 """What the gateway uses of its libraries beyond their public APIs, in one place.
 
-Strawberry, graphql-core, aiodataloader and the standard library leave a few things the gateway
-needs without a public name: the graphql-core schema under a Strawberry schema, the marker on
-Strawberry's attribute reader, how an `Info` is made, Strawberry's check of a batch, its hook
-for errors and its look for a streaming transport, its extensions' runner and the context
-managers of its stages, graphql-core's token-limit error, aiodataloader's queue and what its
-`DataLoader.__init__` sets, contextlib's context manager of a generator. Each is reached here
-and nowhere else, and `tests/graph/test_internals.py` checks that each is still there and still
-behaves, so that an upgrade that moves one fails there first, naming what moved. The versions
-these were written against are pinned in pyproject.toml (Strawberry 0.341, graphql-core 3.3,
-aiodataloader 0.4).
+Strawberry, graphql-core, aiodataloader, Starlette and the standard library leave a few things
+the gateway needs without a public name: the graphql-core schema under a Strawberry schema, the
+marker on Strawberry's attribute reader, how an `Info` is made, Strawberry's check of a batch,
+its hook for errors, its look for a streaming transport, its extensions' runner and the context
+managers of its stages, its result of a refused operation; graphql-core's token-limit error;
+aiodataloader's queue and what its `DataLoader.__init__` sets; Starlette's compressing
+responders; contextlib's context manager of a generator. Each is reached here and nowhere else,
+and `tests/graph/test_internals.py` checks that each is still there and still behaves, so that
+an upgrade that moves one fails there first, naming what moved. The versions these were written
+against are the lock's (requirements/*.txt: Strawberry 0.341, graphql-core 3.3, aiodataloader
+0.4, Starlette 1.10).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import strawberry
 from aiodataloader import DataLoader, dispatch_queue
 from aiodataloader import Loader as _Queued
 from graphql import GraphQLError, GraphQLField, GraphQLResolveInfo, GraphQLSchema
+from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from strawberry.extensions.context import (
     ExecutingContextManager,
     ExtensionContextManagerBase,
@@ -47,6 +49,8 @@ __all__ = [
     "BatchCheck",
     "ExecutingContextManager",
     "ExtensionContextManagerBase",
+    "GZipResponder",
+    "IdentityResponder",
     "OperationContextManager",
     "ParsingContextManager",
     "PreExecutionError",
@@ -75,6 +79,12 @@ __all__ = [
 # extension's hooks up once per class. What it relies on of them (`get_hook`, `HOOK_NAME`,
 # `default_hook`, `WrappedHook`'s fields, the runner's stage methods) is checked by
 # `tests/graph/test_internals.py`.
+
+# Starlette's responders under its `GZipMiddleware` (`starlette.middleware.gzip`, no `__all__`,
+# documented only as the middleware): `graph/server/compression.py` answers in gzip with
+# `GZipResponder(app, minimum_size, compresslevel=...)` and in brotli with a subclass of
+# `IdentityResponder` that sets `content_encoding` and overrides `apply_compression(body,
+# more_body=...)`, and reads `content_encoding_set` (the app's answer was encoded already).
 
 # `PreExecutionError`: the result Strawberry's `Schema.execute` answers with when an operation is
 # refused before it runs (no query, a syntax or validation error, an operation type not

@@ -13,10 +13,10 @@ import anyio.to_thread
 import brotli
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.config import ServerSettings
+from graph.internals import GZipResponder, IdentityResponder
 from graph.server.media import weighted
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
 import inspect
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from graph.internals import (
     BatchCheck,
     ExecutingContextManager,
     ExtensionContextManagerBase,
+    GZipResponder,
+    IdentityResponder,
     OperationContextManager,
     ParsingContextManager,
     PreExecutionError,
@@ -381,3 +384,59 @@ async def test_strawberry_answers_an_operation_refused_before_it_runs_so() -> No
         answer = await schema.execute(refused)
         assert type(answer) is PreExecutionError and answer.errors, refused
     assert not isinstance(await schema.execute("{ thing { name } }"), PreExecutionError)
+
+
+class Shouting(IdentityResponder):
+    """A responder of its own coding, as graph/server/compression.py makes brotli's."""
+
+    content_encoding = "shout"
+
+    async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
+        return body.upper()
+
+
+def answering(body: bytes, *, encoded: bool = False, chunks: int = 1) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json")]
+        if encoded:
+            headers.append((b"content-encoding", b"identity"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for at in range(chunks):
+            more = at < chunks - 1
+            await send({"type": "http.response.body", "body": body, "more_body": more})
+
+    return app
+
+
+async def through(responder: IdentityResponder) -> tuple[dict[str, str], bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    await responder({"type": "http", "headers": []}, receive, send)
+    head = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return head, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def test_starlettes_responders_still_compress_as_told() -> None:
+    body = b'{"data": "' + b"a" * 600 + b'"}'
+    head, sent = await through(Shouting(answering(body), 100))
+    assert sent == body.upper()
+    assert (head["content-encoding"], head["vary"]) == ("shout", "Accept-Encoding")
+    assert head["content-length"] == str(len(body))
+    head, sent = await through(Shouting(answering(body, chunks=3), 100))  # each chunk in turn
+    assert sent == body.upper() * 3 and "content-length" not in head
+    head, sent = await through(Shouting(answering(b"{}"), 100))  # too small
+    assert sent == b"{}" and "content-encoding" not in head
+    already = Shouting(answering(body, encoded=True), 100)
+    head, sent = await through(already)
+    assert sent == body and head["content-encoding"] == "identity"
+    assert already.content_encoding_set
+    zipped = GZipResponder(answering(body), 100, compresslevel=6)
+    head, sent = await through(zipped)
+    assert head["content-encoding"] == "gzip" and gzip.decompress(sent) == body
+    assert not zipped.content_encoding_set
