@@ -46,6 +46,7 @@ from graph.server.caching import described
 from graph.server.client_json import ClientJsonError, read_client_json
 from graph.server.compression import compression_middleware
 from graph.server.cors import cors_middleware
+from graph.server.headers import headers_of
 from graph.server.health import readiness
 from graph.server.logs import configure_logging
 from graph.server.media import (
@@ -198,10 +199,10 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             root = scope.get("root_path", "")
             await RedirectResponse(f"{root}/playground/")(scope, receive, send)
             return
+        headers = headers_of(request)
         try:
-            session = session_of(
-                request.headers.get("authorization", ""), request.app.state.gateway.sessions
-            )
+            sessions = request.app.state.gateway.sessions
+            session = session_of(headers.get("authorization", ""), sessions)
         except InvalidSession as error:
             refusal = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
             refused = JSONResponse({"errors": [refusal]}, status_code=401)
@@ -209,7 +210,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             return
         if session is not None:
             scope.setdefault("state", {})[SESSION_KEY] = session
-        media_type = media_type_for(request.headers.get("accept"))
+        media_type = media_type_for(headers.get("accept"))
         answered = False
         try:
             response = await self.run_once(request)
@@ -253,8 +254,9 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         session = request.scope.get("state", {}).get(SESSION_KEY)
-        credentials = Credentials.from_headers(request.headers, session)
-        traced = request.headers.get(TRACE_HEADER, "").strip() == "1"
+        headers = headers_of(request)
+        credentials = Credentials.from_headers(headers, session)
+        traced = headers.get(TRACE_HEADER, "").strip() == "1"
         context = Context(request.app.state.gateway, credentials, traced=traced)
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
@@ -268,8 +270,8 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
             and root_value is UNSET
             and isinstance(request, Request)
             and request.method == "POST"
-            and plain_json(request.headers.get("content-type", ""))
-            and not streams(self, request.headers)
+            and plain_json(headers_of(request).get("content-type", ""))
+            and not streams(self, headers_of(request))
             and not self.schema.config.enable_experimental_incremental_execution
         ):
             return await self.run_json(request)
@@ -341,7 +343,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
     async def run_once(self, request: Request) -> Response:
         """`run`; a mutation sent with an `Idempotency-Key` runs once, and its retries get
         the first answer (graph/idempotency.py)."""
-        if IDEMPOTENCY_KEY not in request.headers:
+        if IDEMPOTENCY_KEY not in headers_of(request):
             return await self.run(request)
         gateway: Gateway = request.app.state.gateway
         session = request.scope.get("state", {}).get(SESSION_KEY)
@@ -423,16 +425,18 @@ class AccessLog:
 
     def _note(self, scope: Scope, status: int, seconds: float) -> None:
         context = scope.get("state", {}).get(CONTEXT_KEY)
-        upstream = "-"
-        cached = "-"
-        operation = "-"
         if isinstance(context, Context):
-            operation = context.operation_name or "-"
-            upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
-            cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
             outcome = context.outcome if status < 400 else "failed"
             self.metrics.observe(context.operation_name, outcome, seconds, context.stats)
-        if self.log:
+        # The line is made only when it is written (a deployment may raise the logger's level).
+        if self.log and access_log.isEnabledFor(logging.INFO):
+            upstream = "-"
+            cached = "-"
+            operation = "-"
+            if isinstance(context, Context):
+                operation = context.operation_name or "-"
+                upstream = ",".join(f"{s}:{n}" for s, n in context.stats.requests.items()) or "0"
+                cached = ",".join(f"{s}:{n}" for s, n in context.stats.hits.items()) or "0"
             access_log.info(
                 "%s %s op=%s status=%d %.1fms upstream=%s cached=%s",
                 scope["method"],

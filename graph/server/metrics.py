@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from circuitbreaker import STATE_CLOSED, CircuitBreaker
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -65,6 +66,11 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(PlanCounts())
+        # Each label set's children, found once: prometheus_client's `labels` checks and copies
+        # the values and takes a lock at every call. Bounded as the labels are (operation names
+        # by MOST_OPERATIONS; sources, calls and statuses by the code).
+        self._answered: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._upstream: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def operation(self, name: str | None) -> str:
         if not name:
@@ -78,11 +84,24 @@ class Metrics:
 
     def observe(self, name: str | None, outcome: str, seconds: float, stats: CallStats) -> None:
         operation = self.operation(name)
-        self.requests.labels(operation, outcome).inc()
-        self.request_seconds.labels(operation).observe(seconds)
+        answered = self._answered.get((operation, outcome))
+        if answered is None:
+            answered = self._answered[operation, outcome] = (
+                self.requests.labels(operation, outcome),
+                self.request_seconds.labels(operation),
+            )
+        answered[0].inc()
+        answered[1].observe(seconds)
         for call in stats.calls:
-            self.upstream_requests.labels(call.source, call.name, call.status).inc()
-            self.upstream_seconds.labels(call.source, call.name).observe(call.seconds)
+            key = (call.source, call.name, call.status)
+            upstream = self._upstream.get(key)
+            if upstream is None:
+                upstream = self._upstream[key] = (
+                    self.upstream_requests.labels(*key),
+                    self.upstream_seconds.labels(call.source, call.name),
+                )
+            upstream[0].inc()
+            upstream[1].observe(call.seconds)
         for source, count in stats.hits.items():
             self.cache_reads.labels(source, "hit").inc(count)
         for source, count in stats.misses.items():
