@@ -6,9 +6,10 @@ marker on Strawberry's attribute reader, how an `Info` is made, Strawberry's che
 its hook for errors, its look for a streaming transport, its extensions' runner and the context
 managers of its stages, its result of a refused operation; graphql-core's token-limit error;
 aiodataloader's queue and what its `DataLoader.__init__` sets; Starlette's compressing
-responders; contextlib's context manager of a generator. Each is reached here and nowhere else,
-and `tests/graph/test_internals.py` checks that each is still there and still behaves, so that
-an upgrade that moves one fails there first, naming what moved. The versions these were written
+responders and the parts of its CORS middleware; contextlib's context manager of a generator.
+Each is reached here and nowhere else, and `tests/graph/test_internals.py` checks that each is
+still there and still behaves, so that an upgrade that moves one fails there first, naming what
+moved. The versions these were written
 against are the lock's (requirements/*.txt: Strawberry 0.341, graphql-core 3.3, aiodataloader
 0.4, Starlette 1.10).
 """
@@ -27,6 +28,7 @@ import strawberry
 from aiodataloader import DataLoader, dispatch_queue
 from aiodataloader import Loader as _Queued
 from graphql import GraphQLError, GraphQLField, GraphQLResolveInfo, GraphQLSchema
+from starlette.middleware.cors import SAFELISTED_HEADERS, CORSMiddleware
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from strawberry.extensions.context import (
     ExecutingContextManager,
@@ -46,7 +48,9 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 __all__ = [
+    "SAFELISTED_HEADERS",
     "BatchCheck",
+    "CORSMiddleware",
     "ExecutingContextManager",
     "ExtensionContextManagerBase",
     "GZipResponder",
@@ -85,6 +89,11 @@ __all__ = [
 # `GZipResponder(app, minimum_size, compresslevel=...)` and in brotli with a subclass of
 # `IdentityResponder` that sets `content_encoding` and overrides `apply_compression(body,
 # more_body=...)`, and reads `content_encoding_set` (the app's answer was encoded already).
+
+# Starlette's `CORSMiddleware` is documented by its options only: `graph/server/cors.py`
+# overrides its `preflight_response(request_headers)` and `send(message, send,
+# request_headers)`, calls its `is_allowed_origin(origin)`, and reads `SAFELISTED_HEADERS`, the
+# request headers it always allows.
 
 # `PreExecutionError`: the result Strawberry's `Schema.execute` answers with when an operation is
 # refused before it runs (no query, a syntax or validation error, an operation type not

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.cors import SAFELISTED_HEADERS, CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Send
 
 from graph.config import CorsSettings
+from graph.internals import SAFELISTED_HEADERS, CORSMiddleware
 
 __all__ = ["ALLOWED_METHODS", "Cors", "cors_middleware"]
 

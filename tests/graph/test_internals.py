@@ -19,13 +19,18 @@ from aiodataloader import DataLoader
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
 from graphql.execution.executor import Executor
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionContext
 
 from graph.internals import (
+    SAFELISTED_HEADERS,
     BatchCheck,
+    CORSMiddleware,
     ExecutingContextManager,
     ExtensionContextManagerBase,
     GZipResponder,
@@ -440,3 +445,48 @@ async def test_starlettes_responders_still_compress_as_told() -> None:
     head, sent = await through(zipped)
     assert head["content-encoding"] == "gzip" and gzip.decompress(sent) == body
     assert not zipped.content_encoding_set
+
+
+class NotedCors(CORSMiddleware):
+    """Notes which of Starlette's parts its `__call__` goes through."""
+
+    noted: list[str]
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        self.noted.append(f"preflight {request_headers['origin']}")
+        return super().preflight_response(request_headers)
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        self.noted.append(
+            f"send {message['type']} {self.is_allowed_origin(request_headers['origin'])}"
+        )
+        await super().send(message, send, request_headers)
+
+
+async def test_starlettes_cors_middleware_still_goes_through_its_parts() -> None:
+    assert {name.lower() for name in SAFELISTED_HEADERS} >= {"accept", "content-type"}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    cors = NotedCors(app, allow_origins=["https://app.test"], allow_methods=["POST"])
+    cors.noted = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=cors), base_url="http://test"
+    ) as client:
+        preflight = await client.options(
+            "/",
+            headers={"origin": "https://app.test", "access-control-request-method": "POST"},
+        )
+        allowed = await client.post("/", headers={"origin": "https://app.test"})
+        refused = await client.post("/", headers={"origin": "https://evil.test"})
+    assert preflight.status_code == 200 and allowed.text == refused.text == "ok"
+    assert allowed.headers["access-control-allow-origin"] == "https://app.test"
+    assert "access-control-allow-origin" not in refused.headers
+    assert cors.noted == [
+        "preflight https://app.test",
+        "send http.response.start True",
+        "send http.response.body True",
+        "send http.response.start False",
+        "send http.response.body False",
+    ]
