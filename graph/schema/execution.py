@@ -22,21 +22,29 @@ read. `execute_fields` is graphql-core 3.3's own, with the inline read added;
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import strawberry
 from graphql import (
+    GraphQLBoolean,
     GraphQLError,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
     GraphQLUnionType,
     Undefined,
     VariableDefinitionNode,
     is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
@@ -78,11 +86,13 @@ def use_lean_resolvers(schema: strawberry.Schema) -> int:
     Strawberry wraps every resolver for what it may need: arguments to convert, field
     extensions, permission classes, exception handlers. A resolver with none of those
     (`Discussion.author`, `Connection.nodes`, ...) gets its object and an `Info` and nothing
-    else, so here it is called with just that, without the wrapper's per-call work. The others
-    keep Strawberry's wrapper. Returns how many resolvers were replaced (done once, when the
-    schema is built).
+    else, so here it is called with just that, without the wrapper's per-call work; so is one
+    whose arguments are all plain scalars (`node(id:)`, `discussions(first:, after:)`), which
+    the wrapper would hand over unconverted. The others keep Strawberry's wrapper. Returns how
+    many resolvers were replaced (done once, when the schema is built).
     """
     info_class = schema.config.info_class
+    names = schema.config.name_converter
     handles_exceptions = bool(schema.exception_handlers)
     replaced = 0
     for named in graphql_schema(schema).type_map.values():
@@ -90,7 +100,7 @@ def use_lean_resolvers(schema: strawberry.Schema) -> int:
             for field in named.fields.values():
                 if handles_exceptions and _returns_union(field):
                     continue  # a handler may turn its exception into a member of the union
-                lean = _lean_resolver(field, info_class)
+                lean = _lean_resolver(field, info_class, names)
                 if lean is not None:
                     field.resolve = lean
                     replaced += 1
@@ -103,21 +113,82 @@ def _returns_union(field: GraphQLField) -> bool:
 
 
 def _lean_resolver(
-    field: GraphQLField, info_class: type[Info[Any, Any]]
+    field: GraphQLField, info_class: type[Info[Any, Any]], names: NameConverter
 ) -> Callable[..., Any] | None:
     definition = field.extensions.get("strawberry-definition")
     if not isinstance(definition, StrawberryField) or definition.base_resolver is None:
         return None
-    if definition.extensions or definition.arguments or field.args:
+    if definition.extensions:
         return None
     resolver = definition.base_resolver
     function = typing.cast(Callable[..., Any], resolver.wrapped_func)
     parameters = list(resolver.signature.parameters)
+    if definition.arguments or field.args:
+        return _lean_resolver_with_arguments(field, definition, info_class, names)
     if parameters in (["self"], ["root"]):
         return lambda source, _: function(source)
     if parameters in (["self", "info"], ["root", "info"]):
         return lambda source, info: function(source, info_of(info_class, info, definition))
     return None
+
+
+PLAIN_ARGUMENTS: dict[object, GraphQLScalarType] = {
+    str: GraphQLString,
+    int: GraphQLInt,
+    float: GraphQLFloat,
+    bool: GraphQLBoolean,
+    strawberry.ID: GraphQLID,
+}
+"""The argument types Strawberry hands a resolver as graphql-core coerced them (its
+`convert_argument` returns a leaf value as it is), with the scalar each is in the schema."""
+
+
+def _lean_resolver_with_arguments(
+    field: GraphQLField,
+    definition: StrawberryField,
+    info_class: type[Info[Any, Any]],
+    names: NameConverter,
+) -> Callable[..., Any] | None:
+    """A resolver `(self, [info,] <arguments>)` whose arguments are all plain scalars (String,
+    Int, Float, Boolean, ID, nullable or not): called with its object, Strawberry's `Info` and
+    the arguments by their Python names, as Strawberry's wrapper calls it (after converting
+    arguments that need no converting). Any other kind of argument keeps the wrapper."""
+    resolver = definition.base_resolver
+    if resolver is None:
+        return None
+    python_names: dict[str, str] = {}
+    for argument in definition.arguments:
+        kind = argument.type
+        if isinstance(kind, StrawberryOptional) and not isinstance(kind, StrawberryMaybe):
+            kind = kind.of_type
+        scalar = PLAIN_ARGUMENTS.get(kind) if isinstance(kind, Hashable) else None
+        name = names.from_argument(argument)
+        in_schema = field.args.get(name)
+        if scalar is None or in_schema is None or argument.python_name is None:
+            return None
+        declared = in_schema.type
+        if isinstance(declared, GraphQLNonNull):
+            declared = declared.of_type
+        if declared is not scalar:
+            return None
+        python_names[name] = argument.python_name
+    if set(python_names) != set(field.args):
+        return None
+    parameters = list(resolver.signature.parameters)
+    if parameters[:1] not in (["self"], ["root"]):
+        return None
+    takes_info = parameters[1:2] == ["info"]
+    if sorted(parameters[2 if takes_info else 1 :]) != sorted(python_names.values()):
+        return None
+    function = typing.cast(Callable[..., Any], resolver.wrapped_func)
+
+    def lean(source: Any, info: Any, **arguments: Any) -> Any:
+        given = {python_names[name]: value for name, value in arguments.items()}
+        if takes_info:
+            return function(source, info_of(info_class, info, definition), **given)
+        return function(source, **given)
+
+    return lean
 
 
 class GatewayExecutor(StrawberryExecutionContext):

@@ -86,7 +86,7 @@ def run(schema: strawberry.Schema, query: str = QUERY) -> dict[str, Any]:
 
 def with_shortcuts(**options: Any) -> strawberry.Schema:
     built = strawberry.Schema(query=Query, execution_context_class=GatewayExecutor, **options)
-    assert use_lean_resolvers(built) == 5
+    assert use_lean_resolvers(built) == 6  # padded(width) too: a plain Int argument
     return built
 
 
@@ -144,3 +144,84 @@ def test_the_gateway_schema_uses_both_shortcuts() -> None:
 @pytest.mark.parametrize("query", ["{ authors { name(x: 1) } }", "{ authors { nosuch } }"])
 def test_invalid_queries_are_refused_alike(query: str) -> None:
     assert run(with_shortcuts(), query) == run(strawberry.Schema(query=Query), query)
+
+
+# Resolvers with arguments: plain scalars are passed as graphql-core coerced them, by their
+# Python names; any other kind of argument keeps Strawberry's wrapper, which converts it.
+
+
+@strawberry.input
+class Window:
+    first: int
+
+
+@strawberry.type
+class Arguments:
+    @strawberry.field
+    def scalars(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        user_id: int,
+        search: str | None = None,
+        ratio: float = 0.5,
+        active: bool | None = None,
+    ) -> str:
+        assert isinstance(info, strawberry.Info) and info.field_name == "scalars"
+        return f"{id!r} {user_id!r} {search!r} {ratio!r} {active!r}"
+
+    @strawberry.field
+    async def later(self, width: int = 3) -> str:
+        return "x" * width
+
+    @strawberry.field
+    def colour(self, colour: Colour) -> str:
+        return repr(colour)
+
+    @strawberry.field
+    def listed(self, ids: list[strawberry.ID]) -> str:
+        return repr(ids)
+
+    @strawberry.field
+    def windowed(self, window: Window) -> str:
+        return repr(window)
+
+    @strawberry.field
+    def failing(self, why: str) -> str:
+        raise ValueError(why)
+
+
+@strawberry.type
+class ArgumentsQuery:
+    @strawberry.field
+    def arguments(self) -> Arguments:
+        return Arguments()
+
+
+ARGUMENT_QUERIES = [
+    '{ arguments { scalars(id: "7", userId: 3) } }',
+    '{ arguments { scalars(id: 7, userId: -1, search: "ada", ratio: 2, active: false) } }',
+    '{ arguments { scalars(id: "7", userId: 3, search: null, active: null) } }',
+    "query Q($u: Int!, $s: String) { arguments { scalars(id: 1, userId: $u, search: $s) } }",
+    "{ arguments { later a: later(width: 1) } }",
+    "{ arguments { colour(colour: RED) listed(ids: [1, 2]) windowed(window: {first: 2}) } }",
+    '{ arguments { failing(why: "no") } }',
+    "{ arguments { scalars(userId: 3) } }",
+]
+
+
+@pytest.mark.parametrize("query", ARGUMENT_QUERIES)
+def test_resolvers_with_arguments_answer_as_strawberry_s_wrapper_does(query: str) -> None:
+    def schema() -> strawberry.Schema:
+        return strawberry.Schema(query=ArgumentsQuery, execution_context_class=GatewayExecutor)
+
+    lean = schema()
+    assert use_lean_resolvers(lean) == 4  # arguments, scalars, later, failing
+    fields = graphql_schema(lean).type_map["Arguments"].fields  # type: ignore[union-attr]
+    for kept in ("colour", "listed", "windowed"):
+        assert not fields[kept].resolve.__qualname__.startswith("_lean_resolver"), kept
+    variables = {"u": 5, "s": "bea"}
+    stock = asyncio.run(schema().execute(query, variable_values=variables))
+    answer = asyncio.run(lean.execute(query, variable_values=variables))
+    assert answer.data == stock.data
+    assert [e.formatted for e in answer.errors or ()] == [e.formatted for e in stock.errors or ()]
