@@ -4,6 +4,8 @@ made only when it is written (the metrics counted either way)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from typing import Any
 
@@ -123,3 +125,10 @@ async def test_a_request_is_counted_whether_or_not_its_line_is_written(
         assert lines == []
     found = samples(metrics.exposition().decode())
     assert found[("legacygraph_requests_total", (("operation", "Front"), ("outcome", "ok")))] == 1
+
+
+def test_a_caller_s_key_is_the_keyed_hash_of_source_and_credential() -> None:
+    gateway = Gateway(Settings(), {}, secret=b"k" * 32)
+    expected = hmac.new(b"k" * 32, b"flarum:token-1", hashlib.sha256).hexdigest()
+    assert gateway.caller_key("flarum", "token-1") == expected
+    assert gateway.caller_key("moodle", "token-1") != expected
