@@ -54,6 +54,7 @@ from .calls import Call, CallStats
 from .errors import ProtocolError, Unavailable, UpstreamTimeout
 from .internals import leave_read
 from .transport import AnswerTooLarge, PooledTransport, ProxyRefused, TLSFailure
+from .unpacking import TooLarge, encodings, unpack
 
 __all__ = [
     "KEEP",
@@ -499,7 +500,11 @@ class Sending:
         deadline = self.client.timeout.read
         try:
             async with asyncio.timeout(deadline):
-                if self.direct and type(auth).async_auth_flow is httpx.Auth.async_auth_flow:
+                if (
+                    self.direct
+                    and type(auth).async_auth_flow is httpx.Auth.async_auth_flow
+                    and not self.client.is_closed  # httpx's send refuses a closed client
+                ):
                     return await self._send_directly(request, auth)
                 response = await self.client.send(request, auth=auth, stream=True)
                 try:
@@ -544,8 +549,10 @@ class Sending:
             raw_headers: Sequence[tuple[bytes, bytes]] = answer.raw_headers
             for name, _ in raw_headers:
                 if name.lower() == b"content-encoding":  # decoded as httpx decodes it
-                    encoded = httpx.Response(status, headers=raw_headers, content=body)
-                    body = await self._read_capped(encoded)
+                    try:  # a piece at a time: never more than the cap in memory
+                        body = unpack(body, encodings(raw_headers), self.max_bytes)
+                    except TooLarge:
+                        raise self._too_large() from None
                     break
         else:
             response = await transport.handle_async_request(request)
