@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ..answers import Answer
+from ..answers import Answer, typed_json
 from ..errors import ProtocolError
 from .jsonapi import SOURCE, Resource
 from .models import Discussion, Post, Related, Tag, User
@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 PostOrDiscussion = TypeVar("PostOrDiscussion", Post, Discussion)
+_is_set = msgspec.structs.force_setattr
+"""Sets a field of a post or discussion, which is frozen once made."""
 
 
 def _time(value: Any) -> datetime | None:
@@ -92,44 +94,45 @@ def tag(resource: Resource) -> Tag:
 def post(resource: Resource) -> Post:
     """The resource's attributes decoded into a `Post`, given what the resource says."""
     found = _decode(resource, Post)
-    is_set = msgspec.structs.force_setattr  # a Post is frozen once made
     relationships = resource.relationships
     if relationships:
-        is_set(found, "discussion_id", resource.to_one("discussion"))
-        is_set(found, "author_id", resource.to_one("user"))
-        is_set(found, "relationships", frozenset(relationships))
+        _is_set(found, "discussion_id", resource.to_one("discussion"))
+        _is_set(found, "author_id", resource.to_one("user"))
+        _is_set(found, "relationships", frozenset(relationships))
     return found
 
 
 def discussion(resource: Resource) -> Discussion:
     """The resource's attributes decoded into a `Discussion`, given what the resource says."""
     found = _decode(resource, Discussion)
-    is_set = msgspec.structs.force_setattr  # a Discussion is frozen once made
     relationships = resource.relationships
     if not found.slug:
-        is_set(found, "slug", resource.id)
+        _is_set(found, "slug", resource.id)
     if relationships:
-        is_set(found, "author_id", resource.to_one("user"))
-        is_set(found, "tag_ids", resource.to_many("tags"))
-        is_set(found, "first_post_id", resource.to_one("firstPost"))
-        is_set(found, "post_ids", resource.to_many("posts"))
-        is_set(found, "relationships", frozenset(relationships))
+        _is_set(found, "author_id", resource.to_one("user"))
+        _is_set(found, "tag_ids", resource.to_many("tags"))
+        _is_set(found, "first_post_id", resource.to_one("firstPost"))
+        _is_set(found, "post_ids", resource.to_many("posts"))
+        _is_set(found, "relationships", frozenset(relationships))
     return found
 
 
 def _decode(resource: Resource, model: type[PostOrDiscussion]) -> PostOrDiscussion:
     """The resource's attributes as `model`, with the resource's id. Where they cannot be read,
     one with no `createdAt` is said to be partial (asked only once reading failed: no call more
-    for the many that read)."""
+    for the many that read).
+
+    It reads them as `Resource.attributes_as` does, one call fewer: a page of discussions decodes
+    a hundred of them (and this call is one more than when each type read its own)."""
     try:
-        found = resource.attributes_as(model)
+        found = typed_json(SOURCE, resource.raw_attributes, model, f"{resource.type} {resource.id}")
     except ProtocolError as error:
         if resource.attributes_as(Written).createdAt is None:
             raise ProtocolError(
                 SOURCE, f"Flarum sent {resource.type} {resource.id} without createdAt"
             ) from error.__cause__
         raise
-    msgspec.structs.force_setattr(found, "id", resource.id)  # frozen once made
+    _is_set(found, "id", resource.id)
     return found
 
 
