@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 CHUNK = 64 * 1024
+CLOSED = "Cannot send a request, as the client has been closed."
+"""What httpx's `AsyncClient.send` says on a closed client, said by a closed pool too."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ class PooledTransport(httpx.AsyncBaseTransport):
         self._ssl: ssl.SSLContext | bool = (tls.context() if tls else None) or True
         self._proxy = _Proxy.parse(proxy) if proxy else None
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use: a session belongs to the event loop that runs it.
@@ -220,7 +223,11 @@ class PooledTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def _send(self, request: httpx.Request) -> aiohttp.ClientResponse:
-        """Send `request` through the pool; its answer's head is read, its body not yet."""
+        """Send `request` through the pool; its answer's head is read, its body not yet. A
+        closed pool refuses, as httpx's closed client does (no session opened anew, to be left
+        unclosed)."""
+        if self._closed:
+            raise RuntimeError(CLOSED)
         session = self._session or self._open()
         timeout = request.extensions.get("timeout", {})
         headers = request.headers.multi_items()
@@ -288,6 +295,7 @@ class PooledTransport(httpx.AsyncBaseTransport):
         return Exchanged(response.status, response.raw_headers, body)
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
