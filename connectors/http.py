@@ -83,7 +83,7 @@ class SharedClient(httpx.AsyncClient):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._urls: dict[tuple[str, tuple[tuple[str, Any], ...]], httpx.URL] = {}
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...] | None], httpx.URL] = {}
         routed = kwargs.get("mounts") or kwargs.get("proxy") or kwargs.get("trust_env", True)
         self.sole_transport: httpx.AsyncBaseTransport | None = (
             None if routed else kwargs.get("transport")
@@ -110,7 +110,7 @@ class SharedClient(httpx.AsyncClient):
         """httpx's request, with its URL parsed once per URL and parameters (parsing is most
         of the cost of building a small request) and kept, at most `URLS_KEPT` of them.
         (The arguments are httpx's own, whose types httpx keeps in a private module.)"""
-        key = None
+        key: tuple[str, tuple[tuple[str, str], ...] | None] | None = None
         if (
             isinstance(url, str)
             and (params is None or isinstance(params, Mapping))
@@ -120,11 +120,10 @@ class SharedClient(httpx.AsyncClient):
             and timeout is httpx.USE_CLIENT_DEFAULT
             and extensions is None
         ):
-            key = (url, tuple(params.items()) if params else ())
-        try:
-            target = self._urls.get(key) if key is not None else None
-        except TypeError:  # a parameter that is a list
-            key = None
+            if params is None:  # the URL's own query, kept
+                key = (url, None)
+            elif (items := _plain(params)) is not None:
+                key = (url, items)
         if key is None:
             return super().build_request(
                 method,
@@ -139,6 +138,7 @@ class SharedClient(httpx.AsyncClient):
                 timeout=timeout,
                 extensions=extensions,
             )
+        target = self._urls.get(key)
         if target is None:
             if len(self._urls) >= URLS_KEPT:
                 self._urls.clear()
@@ -163,6 +163,17 @@ class SharedClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: object) -> None:
         raise TypeError("a client shared by every caller keeps no cookies")
+
+
+def _plain(params: Mapping[Any, Any]) -> tuple[tuple[str, str], ...] | None:
+    """`params` as part of the key of a URL a `SharedClient` keeps, if every name and value is
+    a `str`; else None (not kept), since values that compare equal may be written apart:
+    `True == 1 == 1.0`, which httpx writes `true`, `1` and `1.0`, and a list is no key."""
+    items = tuple(params.items())
+    for name, value in items:
+        if type(name) is not str or type(value) is not str:
+            return None
+    return items
 
 
 def new_client(

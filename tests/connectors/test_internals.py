@@ -133,3 +133,25 @@ def test_a_relative_url_is_joined_to_the_base_url_as_httpx_joins_it() -> None:
         ours = shared.build_request("GET", "/api/x", params={"p": "1"})
         assert ours.url == plain.build_request("GET", "/api/x", params={"p": "1"}).url
     assert str(ours.url) == "http://source.test/sub/api/x?k=v&p=1"
+
+
+@pytest.mark.parametrize(
+    ("url", "asked"),
+    [
+        ("http://source.test/api", [{"f": True}, {"f": 1}, {"f": 1.0}, {"f": "1"}, {"f": "true"}]),
+        ("http://source.test/a?x=1", [{}, None, {}, None, {"y": "2"}]),
+        ("http://source.test/a?x=1", [None, {}, None]),
+        ("http://source.test/api", [{"f": ["a", "b"]}, {"f": ("a", "b")}, {"f": "a"}]),
+        ("http://source.test/api", [{"n": None}, {"n": ""}, {"n": 0}, {"n": False}]),
+    ],
+)
+def test_parameters_that_compare_equal_keep_no_url_of_the_other(
+    url: str, asked: list[dict[str, Any] | None]
+) -> None:
+    """Keys that compare equal (`True == 1 == 1.0`, `None` and `{}` both empty) must not hand
+    one request the URL kept for the other: each URL is the one httpx builds."""
+    shared, plain = SharedClient(trust_env=False), httpx.AsyncClient(trust_env=False)
+    for _ in range(2):
+        for params in asked:
+            ours = shared.build_request("GET", url, params=params)
+            assert ours.url == plain.build_request("GET", url, params=params).url, params
