@@ -32,9 +32,7 @@ __all__ = ["entity_types", "mark_entities"]
 
 def entity_types() -> dict[type, str]:
     """Each entity type and the field that keys it."""
-    keyed: dict[type, str] = {
-        getattr(types, name): "id" for types in SOURCE_TYPES.values() for name in types.NODES
-    }
+    keyed: dict[type, str] = {node: "id" for types in SOURCE_TYPES.values() for node in types.nodes}
     keyed[Person] = "email"
     return keyed
 

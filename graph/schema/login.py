@@ -6,8 +6,9 @@ from datetime import datetime
 
 import strawberry
 
-from graph.schema.types.common import Account, Info, Source
+from graph.schema.types.common import Account, Info
 from graph.schema.types.person import ACCOUNT_TYPES
+from graph.schema.types.source import Source
 from graph.sources import SOURCES
 
 __all__ = ["LoginAllPayload", "LoginPayload", "SourceLogin", "login_on"]

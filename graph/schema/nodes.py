@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from strawberry.types import get_object_definition
+
 from graph.schema.ids import GlobalId, InvalidId
 from graph.schema.types.common import Info, Node, NodeLoader, PersonRoot
 from graph.schema.types.sources import SOURCE_TYPES
@@ -16,9 +18,9 @@ async def _person(info: Info, email: str) -> PersonRoot:
 NODE_LOADERS: dict[tuple[str, str], NodeLoader] = {
     ("legacygraph", "Person"): _person,
     **{
-        (name, type_name): load
+        (name, get_object_definition(node, strict=True).name): load
         for name, types in SOURCE_TYPES.items()
-        for type_name, load in types.NODES.items()
+        for node, load in types.nodes.items()
     },
 }
 """Each type's way back from its global id: a source's types in `graph/schema/types/<source>.py`."""

@@ -41,10 +41,10 @@ from graph.schema.types.common import (
     Info,
     Node,
     PersonRoot,
-    Source,
     page_window,
 )
 from graph.schema.types.person import Person, find_accounts
+from graph.schema.types.source import Source
 from graph.schema.types.sources import SOURCE_TYPES, SourcesMutation, SourcesQuery
 from graph.schema.viewer import Viewer
 
@@ -152,7 +152,7 @@ class CoreMutation:
 
 
 GROUP_SOURCES: dict[str, GroupSource] = {
-    name: types.GROUPS for name, types in SOURCE_TYPES.items() if types.GROUPS is not None
+    name: types.groups for name, types in SOURCE_TYPES.items() if types.groups is not None
 }
 
 PUBLISHED_ORDER = {
@@ -341,7 +341,7 @@ def build_schema(
         "mutation": Mutation,
         # Every type a global id names, so that the types reached only through an interface
         # are in the schema too.
-        "types": [*(getattr(t, name) for t in SOURCE_TYPES.values() for name in t.NODES), Person],
+        "types": [*(node for t in SOURCE_TYPES.values() for node in t.nodes), Person],
         "extensions": [*extensions, *([] if limits.introspection else [DisableIntrospection])],
     }
     built: strawberry.Schema

@@ -9,7 +9,6 @@ import strawberry
 from graph.schema.types.common import Info, PersonRoot, own_account
 from graph.schema.types.person import ACCOUNT_TYPES, Person
 from graph.schema.types.sources import SourcesViewer
-from graph.sources import SOURCES
 
 __all__ = ["Viewer"]
 
@@ -25,11 +24,12 @@ class Viewer(SourcesViewer):
     )
     async def person(self, info: Info) -> PersonRoot | None:
         found = await asyncio.gather(
-            *(own_account(info, source) for source in SOURCES), return_exceptions=True
+            *(own_account(info, source, account) for source, account in ACCOUNT_TYPES.items()),
+            return_exceptions=True,
         )
-        for source, account in zip(SOURCES, found, strict=True):
+        for account in found:
             if account is not None and not isinstance(account, BaseException):
-                email = await ACCOUNT_TYPES[source].of(account).account_email(info)
+                email = await account.account_email(info)
                 if email:
                     return PersonRoot.of(info, email)
         return None

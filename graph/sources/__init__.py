@@ -1,7 +1,7 @@
-"""The sources this gateway serves: one module each, one line each in `SOURCES`.
+"""The sources this gateway serves: one package each, one line each in `SOURCES`.
 
-To add a source, write its connector (`connectors/<name>/`), its module here (a `SourceSpec`:
-see `eqsash.py`, the smallest) and add it below.
+To add a source, write its connector (`connectors/<name>/`), its package here (a `SourceSpec`
+in `<name>/source.py`: see `eqsash/source.py`, the smallest) and add it below.
 """
 
 from __future__ import annotations

@@ -7,16 +7,22 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from graph.config import SessionSettings
+from graph import context as request_context
+from graph.config import PeopleSettings, SessionSettings, Settings
 from graph.schema.ids import GlobalId
 from graph.schema.nodes import NODE_LOADERS
+from graph.schema.types.common import Info, PersonRoot
 from graph.session import InvalidSession, SessionCodec
+from graph.sources.flarum.settings import FlarumSettings
+from graph.sources.moodle.settings import MoodleSettings
+from graph.sources.sections import SourcesSettings
 from simulators.civicrm.store import api_key_of
 from simulators.world import World
 from tests.conftest import Gateway, Simulator, errors_by_path, running_gateway
@@ -389,3 +395,35 @@ def test_the_codec_on_its_own() -> None:
     with pytest.raises(InvalidSession):
         codec.read(token)
     assert SessionCodec.from_settings(SessionSettings()) is None
+
+
+@pytest.mark.parametrize(
+    ("fold_gmail", "key"),
+    [(False, "ada.costa+forum@googlemail.com"), (True, "adacosta@gmail.com")],
+)
+async def test_a_persons_key_is_the_normalised_address_and_makes_no_sources_loaders(
+    fold_gmail: bool, key: str
+) -> None:
+    """`Account.person` and `Query.node` answer a person by the address alone: normalising it
+    makes no source's loaders (Moodle's alone are eleven) and asks no source."""
+    settings = Settings(
+        people=PeopleSettings(fold_gmail=fold_gmail),
+        sources=SourcesSettings(
+            flarum=FlarumSettings(url="http://forum.test/"),
+            moodle=MoodleSettings(url="http://moodle.test/"),
+        ),
+    )
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"{request.url} was asked")
+
+    transports = {name: httpx.MockTransport(refuse) for name in ("flarum", "moodle")}
+    async with request_context.Gateway.open(settings, None, transports) as gateway:
+        context = request_context.Context(
+            gateway, request_context.Credentials({"flarum": "token-a", "moodle": "token-b"})
+        )
+        info = cast(Info, SimpleNamespace(context=context))
+        person = PersonRoot.of(info, " Ada.Costa+forum@GoogleMail.com ")
+    assert person.email == key
+    assert GlobalId.decode(person.id) == GlobalId("legacygraph", "Person", key)
+    assert "people_loaders" not in vars(context)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import re
 import typing
 from pathlib import Path
 
 import pytest
-from strawberry.types import has_object_definition
+from strawberry.types import get_object_definition, has_object_definition
 
 from graph.context import CALLER_HEADERS
 from graph.schema.nodes import NODE_LOADERS
 from graph.schema.root import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
-from graph.schema.types.common import Account, Source
+from graph.schema.types.common import Account
 from graph.schema.types.person import Person
+from graph.schema.types.source import Source
 from graph.schema.types.sources import (
     SOURCE_TYPES,
     SourcesMutation,
@@ -73,14 +75,15 @@ def test_every_source_provides_each_part(spec: SourceSpec[object, object, object
 @pytest.mark.parametrize("name", SOURCES)
 def test_every_source_has_its_types_and_their_way_back_from_an_id(name: str) -> None:
     types = SOURCE_TYPES[name]
-    assert types.__name__ == f"graph.schema.types.{name}"
-    assert types.NODES, f"graph/schema/types/{name}.py gives no NODES"
-    assert issubclass(types.ACCOUNT, Account) and types.ACCOUNT.__name__ in types.NODES
-    assert types.VIEWER_DESCRIPTION.startswith("Null when the request carries no ")
+    assert types is importlib.import_module(f"graph.schema.types.{name}").TYPES
+    assert types.nodes, f"graph/schema/types/{name}.py: TYPES names no nodes"
+    assert issubclass(types.account, Account) and types.account in types.nodes
     person = Person.__strawberry_definition__.fields
-    assert [f for f in person if getattr(f.type, "of_type", None) is types.ACCOUNT], name
-    for type_name in types.NODES:
-        assert NODE_LOADERS[(name, type_name)] is types.NODES[type_name]
+    assert [f for f in person if getattr(f.type, "of_type", None) is types.account], name
+    for node, load in types.nodes.items():
+        type_name = get_object_definition(node, strict=True).name
+        assert type_name == node.__name__
+        assert NODE_LOADERS[(name, type_name)] is load
         assert f"type {type_name} implements" in SCHEMA_SDL
 
 
@@ -112,7 +115,7 @@ def test_shared_layers_name_no_source(module: str) -> None:
 @pytest.mark.parametrize("name", SOURCES)
 def test_every_part_a_source_gives_is_listed_with_the_others(name: str) -> None:
     assert list(SOURCE_TYPES) == list(SOURCES), "graph/schema/types/sources.py: SOURCE_TYPES"
-    types = SOURCE_TYPES[name]
+    types = importlib.import_module(f"graph.schema.types.{name}")
     given = [
         part
         for part in vars(types).values()
@@ -144,10 +147,11 @@ def test_the_viewer_has_each_sources_account_in_the_registrys_order_then_the_per
     fields = Viewer.__strawberry_definition__.fields
     assert [f.name for f in fields] == [*SOURCES, "person"]
     for field in fields[: len(SOURCES)]:
-        assert field.description == SOURCE_TYPES[field.name].VIEWER_DESCRIPTION
+        assert getattr(field.type, "of_type", None) is SOURCE_TYPES[field.name].account
+        assert (field.description or "").startswith("Null when the request carries no ")
 
 
 def test_groups_come_from_the_sources_that_have_them() -> None:
-    assert {name for name, types in SOURCE_TYPES.items() if types.GROUPS} == set(GROUP_SOURCES)
+    assert {name for name, types in SOURCE_TYPES.items() if types.groups} == set(GROUP_SOURCES)
     for name, part in GROUP_SOURCES.items():
-        assert part.type_name in SOURCE_TYPES[name].NODES
+        assert part.type_name in {node.__name__ for node in SOURCE_TYPES[name].nodes}

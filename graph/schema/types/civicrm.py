@@ -24,22 +24,20 @@ from graph.schema.types.common import (
     Group,
     GroupSource,
     Info,
-    NodeLoader,
     PersonRoot,
-    Source,
+    SourceTypes,
     by_loader,
     global_id,
     number,
-    own_account,
+    own_account_field,
     page_window,
+    person_account_field,
 )
+from graph.schema.types.source import Source
 from graph.sources import CIVICRM
 
 __all__ = [
-    "ACCOUNT",
-    "GROUPS",
-    "NODES",
-    "VIEWER_DESCRIPTION",
+    "TYPES",
     "Address",
     "CivicrmGroup",
     "CivicrmGroupInput",
@@ -532,45 +530,25 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-VIEWER_DESCRIPTION = (
-    "Null when the request carries no CiviCRM api key, or the site speaks only "
-    "the 3.2-era API (which cannot say whose key it is)."
-)
-"""What `Viewer.civicrm`, the caller's own account here, says of itself."""
-
-ACCOUNT = Contact
-"""The type of a person's account on this source."""
-
-
 @strawberry.type
 class CivicrmViewer:
     """`Viewer.civicrm`."""
 
-    @strawberry.field(description=VIEWER_DESCRIPTION)
-    async def civicrm(self, info: Info) -> Contact | None:
-        found = await own_account(info, "civicrm")
-        return Contact.of(found) if found is not None else None
-
-
-async def _account_of_person(root: PersonRoot, info: Info) -> Contact | None:
-    found = await info.context.people_loaders.of("civicrm").load(root.email)
-    return Contact.of(found) if found else None
+    civicrm: Contact | None = own_account_field(
+        "civicrm",
+        Contact,
+        "Null when the request carries no CiviCRM api key, or the site speaks only "
+        "the 3.2-era API (which cannot say whose key it is).",
+    )
 
 
 @strawberry.type
 class CivicrmPersonAccount:
     """`Person.contact`."""
 
-    contact: Contact | None = strawberry.field(
-        resolver=_account_of_person, description="The CiviCRM contact, where the caller may see it."
+    contact: Contact | None = person_account_field(
+        "civicrm", Contact, "The CiviCRM contact, where the caller may see it."
     )
-
-
-NODES: dict[str, NodeLoader] = {
-    "Contact": by_loader(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),
-    "CivicrmGroup": by_loader(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
-}
-"""How `Query.node` finds each type of this source by its id."""
 
 
 @strawberry.type
@@ -637,7 +615,8 @@ class CivicrmQuery:
         "each with their accounts elsewhere. `totalCount` counts those individuals "
         "(CiviCRM's getcount, asked only where it is selected; null in the q= style): two "
         "that share an address count twice, though they are one person.",
-        graphql_type=Connection[LAZY_PERSON] | None,
+        # A lazy type is a value: Strawberry takes it as a type argument, mypy does not.
+        graphql_type=Connection[LAZY_PERSON] | None,  # type: ignore[valid-type]
     )
     async def people(
         self,
@@ -827,10 +806,18 @@ async def _groups_of_person(info: Info, email: str) -> list[Group]:
     return [CivicrmGroup.of(g) for g in await loaders.groups.load_many(group_ids)]
 
 
-GROUPS: GroupSource | None = GroupSource(
-    "CivicrmGroup",
-    _groups,
-    listed=lambda context: context.has_identity("civicrm"),
-    of_person=_groups_of_person,
+TYPES = SourceTypes(
+    account=Contact,
+    nodes={
+        Contact: by_loader(lambda c: c.loaders(CIVICRM).contacts, Contact.of, number),
+        CivicrmGroup: by_loader(lambda c: c.loaders(CIVICRM).groups, CivicrmGroup.of, number),
+    },
+    groups=GroupSource(
+        "CivicrmGroup",
+        _groups,
+        listed=lambda context: context.has_identity("civicrm"),
+        of_person=_groups_of_person,
+    ),
 )
-"""This source's part of `Query.groups`: listed without a source where the caller has a key."""
+"""The type of a person's account here, how `Query.node` finds each type by its id, and its part
+of `Query.groups`: listed without a source where the caller has a key."""

@@ -1,16 +1,18 @@
-"""Types every source shares: the Source enum, Node, Account, a person's root, and the resolver
-`Info`."""
+"""Types every source shares: Node, Account, Group, a person's root, what the shared types take
+from each source (`SourceTypes`), the fields of the caller's and a person's account there, and
+the resolver `Info`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import Any, Self, TypeAlias, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
 
 from graph.context import Context
+from graph.people import normalise
 from graph.schema.ids import GlobalId, InvalidId, encode_id
 from graph.schema.pagination import Connection, Window, window
 from graph.schema.types.source import Source
@@ -26,12 +28,14 @@ __all__ = [
     "Node",
     "NodeLoader",
     "PersonRoot",
-    "Source",
+    "SourceTypes",
     "by_loader",
     "global_id",
     "number",
     "own_account",
+    "own_account_field",
     "page_window",
+    "person_account_field",
 ]
 
 Info: TypeAlias = strawberry.Info[Context, None]
@@ -97,26 +101,33 @@ class PersonRoot:
 
     id: strawberry.ID
     email: str
-    """Normalised as the people loaders match addresses (`PeopleLoaders.key`)."""
+    """Normalised as the people loaders match addresses (`graph.people.normalise`)."""
 
     @classmethod
     def of(cls, info: Info, email: str) -> PersonRoot:
-        key = info.context.people_loaders.key(email)
+        key = normalise(email, fold_gmail=info.context.settings.people.fold_gmail)
         return cls(id=strawberry.ID(GlobalId("legacygraph", "Person", key).encode()), email=key)
 
 
-LAZY_PERSON: Any = Annotated["Person", strawberry.lazy("graph.schema.types.person")]  # noqa: F821
+LAZY_PERSON: strawberry.LazyType[str, str] = strawberry.LazyType(
+    "Person", "graph.schema.types.person"
+)
 """The `Person` type, named for Strawberry by module and name (no import: that module imports
 every source's, which import this one). A field returning a `PersonRoot` gives it as its
 `graphql_type`."""
 
 
-async def own_account(info: Info, source: str) -> Any:
-    """The caller's own account on `source` as its connector gives it (`Viewer.<source>`); None
-    where the caller has no identity there."""
-    if not info.context.has_identity(source):
-        return None
-    return await info.context.viewer(SOURCES[source])
+@dataclass(frozen=True)
+class SourceTypes:
+    """What the shared types take from one source's module (`TYPES` in
+    `graph/schema/types/<name>.py`), beside the parts `graph/schema/types/sources.py` lists."""
+
+    account: type[Account]
+    """The type of a person's account there (`Person.accounts`, `login`)."""
+    nodes: Mapping[type[Node], NodeLoader]
+    """Each of its types that a global id names, and how `Query.node` finds one by its id."""
+    groups: GroupSource | None = None
+    """Its part of `Query.groups`, where it has groups."""
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:
@@ -135,6 +146,11 @@ class Account(Node):
     username: str | None
     display_name: str
 
+    @classmethod
+    def of(cls, account: Any) -> Self:
+        """This type's value for the account its source's connector gives."""
+        raise NotImplementedError
+
     async def account_email(self, info: Info) -> str | None:
         """The e-mail address, where the source shows it to this caller."""
         raise NotImplementedError
@@ -150,6 +166,41 @@ class Account(Node):
     async def person(self, info: Info) -> PersonRoot | None:
         email = await self.account_email(info)
         return PersonRoot.of(info, email) if email else None
+
+
+AccountT = TypeVar("AccountT", bound=Account)
+
+
+async def own_account(info: Info, source: str, account: type[AccountT]) -> AccountT | None:
+    """The caller's own account on `source`, as `account`; None where the caller has no
+    identity there."""
+    if not info.context.has_identity(source):
+        return None
+    found = await info.context.viewer(SOURCES[source])
+    return account.of(found) if found is not None else None
+
+
+def own_account_field(source: str, account: type[AccountT], description: str) -> AccountT | None:
+    """`Viewer.<source>`: the caller's own account there. (Typed as its value, as a
+    `strawberry.field` is.)"""
+
+    async def resolve(root: object, info: Info) -> AccountT | None:
+        # `root`, the viewer, is unused: taken so that the schema calls this without
+        # Strawberry's wrapper (`use_lean_resolvers`), as it calls a method.
+        return await own_account(info, source, account)
+
+    return strawberry.field(resolver=resolve, graphql_type=account | None, description=description)
+
+
+def person_account_field(source: str, account: type[AccountT], description: str) -> AccountT | None:
+    """A person's account on `source` (`Person.<name>`), found by their e-mail address. (Typed
+    as its value, as a `strawberry.field` is.)"""
+
+    async def resolve(root: PersonRoot, info: Info) -> AccountT | None:
+        found = await info.context.people_loaders.of(source).load(root.email)
+        return account.of(found) if found else None
+
+    return strawberry.field(resolver=resolve, graphql_type=account | None, description=description)
 
 
 @strawberry.interface(description="A group of people on one source (CiviCRM groups, Elgg groups).")

@@ -16,22 +16,19 @@ from graph.schema.types.common import (
     Group,
     GroupSource,
     Info,
-    NodeLoader,
-    PersonRoot,
-    Source,
+    SourceTypes,
     by_loader,
     global_id,
     number,
-    own_account,
+    own_account_field,
     page_window,
+    person_account_field,
 )
+from graph.schema.types.source import Source
 from graph.sources import ELGG
 
 __all__ = [
-    "ACCOUNT",
-    "GROUPS",
-    "NODES",
-    "VIEWER_DESCRIPTION",
+    "TYPES",
     "ElggActivity",
     "ElggGroup",
     "ElggMutation",
@@ -140,42 +137,22 @@ class ElggGroup(Group):
         return [ElggActivity.of(a) for a in found]
 
 
-VIEWER_DESCRIPTION = "Null when the request carries no Elgg token."
-"""What `Viewer.elgg`, the caller's own account here, says of itself."""
-
-ACCOUNT = ElggUser
-"""The type of a person's account on this source."""
-
-
 @strawberry.type
 class ElggViewer:
     """`Viewer.elgg`."""
 
-    @strawberry.field(description=VIEWER_DESCRIPTION)
-    async def elgg(self, info: Info) -> ElggUser | None:
-        found = await own_account(info, "elgg")
-        return ElggUser.of(found) if found is not None else None
-
-
-async def _account_of_person(root: PersonRoot, info: Info) -> ElggUser | None:
-    found = await info.context.people_loaders.of("elgg").load(root.email)
-    return ElggUser.of(found) if found else None
+    elgg: ElggUser | None = own_account_field(
+        "elgg", ElggUser, "Null when the request carries no Elgg token."
+    )
 
 
 @strawberry.type
 class ElggPersonAccount:
     """`Person.elggUser`."""
 
-    elgg_user: ElggUser | None = strawberry.field(
-        resolver=_account_of_person, description="The Elgg account, where the caller may find it."
+    elgg_user: ElggUser | None = person_account_field(
+        "elgg", ElggUser, "The Elgg account, where the caller may find it."
     )
-
-
-NODES: dict[str, NodeLoader] = {
-    "ElggGroup": by_loader(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
-    "ElggUser": by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
-}
-"""How `Query.node` finds each type of this source by its id."""
 
 
 @strawberry.type
@@ -202,11 +179,19 @@ async def _groups_of_person(info: Info, email: str) -> list[Group]:
     ]
 
 
-GROUPS: GroupSource | None = GroupSource(
-    "ElggGroup",
-    _groups,
-    listed=lambda context: "elgg" in context.settings.sources.configured(),
-    of_person=_groups_of_person,
+TYPES = SourceTypes(
+    account=ElggUser,
+    nodes={
+        ElggGroup: by_loader(lambda c: c.loaders(ELGG).groups, ElggGroup.of, number),
+        ElggUser: by_loader(lambda c: c.loaders(ELGG).profiles, ElggUser.of),
+    },
+    groups=GroupSource(
+        "ElggGroup",
+        _groups,
+        listed=lambda context: "elgg" in context.settings.sources.configured(),
+        of_person=_groups_of_person,
+    ),
 )
-"""This source's part of `Query.groups`: listed without a source wherever Elgg is configured
-(the gateway's application key reads the groups)."""
+"""The type of a person's account here, how `Query.node` finds each type by its id, and its part
+of `Query.groups`: listed without a source wherever Elgg is configured (the gateway's application
+key reads the groups)."""

@@ -14,25 +14,21 @@ from graph.schema.errors import UserInputError
 from graph.schema.pagination import Connection, connection
 from graph.schema.types.common import (
     Account,
-    GroupSource,
     Info,
     Node,
-    NodeLoader,
-    PersonRoot,
-    Source,
+    SourceTypes,
     by_loader,
     global_id,
     number,
-    own_account,
+    own_account_field,
     page_window,
+    person_account_field,
 )
+from graph.schema.types.source import Source
 from graph.sources import EQSASH
 
 __all__ = [
-    "ACCOUNT",
-    "GROUPS",
-    "NODES",
-    "VIEWER_DESCRIPTION",
+    "TYPES",
     "Article",
     "EqsashPersonAccount",
     "EqsashQuery",
@@ -152,43 +148,22 @@ async def articles_connection(
     )
 
 
-VIEWER_DESCRIPTION = "Null when the request carries no Eqsash token."
-"""What `Viewer.eqsash`, the caller's own account here, says of itself."""
-
-ACCOUNT = EqsashUser
-"""The type of a person's account on this source."""
-
-
 @strawberry.type
 class EqsashViewer:
     """`Viewer.eqsash`."""
 
-    @strawberry.field(description=VIEWER_DESCRIPTION)
-    async def eqsash(self, info: Info) -> EqsashUser | None:
-        found = await own_account(info, "eqsash")
-        return EqsashUser.of(found) if found is not None else None
-
-
-async def _account_of_person(root: PersonRoot, info: Info) -> EqsashUser | None:
-    found = await info.context.people_loaders.of("eqsash").load(root.email)
-    return EqsashUser.of(found) if found else None
+    eqsash: EqsashUser | None = own_account_field(
+        "eqsash", EqsashUser, "Null when the request carries no Eqsash token."
+    )
 
 
 @strawberry.type
 class EqsashPersonAccount:
     """`Person.eqsashUser`."""
 
-    eqsash_user: EqsashUser | None = strawberry.field(
-        resolver=_account_of_person, description="The Eqsash account, where the caller may find it."
+    eqsash_user: EqsashUser | None = person_account_field(
+        "eqsash", EqsashUser, "The Eqsash account, where the caller may find it."
     )
-
-
-NODES: dict[str, NodeLoader] = {
-    "Article": by_loader(lambda c: c.loaders(EQSASH).articles, Article.of, number),
-    "EqsashUser": by_loader(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),
-    "Section": by_loader(lambda c: c.loaders(EQSASH).sections, Section.of, number),
-}
-"""How `Query.node` finds each type of this source by its id."""
 
 
 @strawberry.type
@@ -221,5 +196,13 @@ class EqsashQuery:
         return typing.cast(JSON, await info.context.site(EQSASH).call(module, method, data))
 
 
-GROUPS: GroupSource | None = None
-"""This source's part of `Query.groups`, where it has groups."""
+TYPES = SourceTypes(
+    account=EqsashUser,
+    nodes={
+        Article: by_loader(lambda c: c.loaders(EQSASH).articles, Article.of, number),
+        EqsashUser: by_loader(lambda c: c.loaders(EQSASH).users, EqsashUser.of, number),
+        Section: by_loader(lambda c: c.loaders(EQSASH).sections, Section.of, number),
+    },
+)
+"""The type of a person's account here, and how `Query.node` finds each type by its id (there
+are no groups)."""

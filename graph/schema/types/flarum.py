@@ -19,25 +19,22 @@ from graph.schema.pagination import Connection, connection
 from graph.schema.selection import node_paths
 from graph.schema.types.common import (
     Account,
-    GroupSource,
     Info,
     MaybeAwaitable,
     Node,
-    NodeLoader,
     PersonRoot,
-    Source,
+    SourceTypes,
     by_loader,
     global_id,
-    own_account,
+    own_account_field,
     page_window,
+    person_account_field,
 )
+from graph.schema.types.source import Source
 from graph.sources import FLARUM
 
 __all__ = [
-    "ACCOUNT",
-    "GROUPS",
-    "NODES",
-    "VIEWER_DESCRIPTION",
+    "TYPES",
     "Discussion",
     "FlarumMutation",
     "FlarumPersonAccount",
@@ -347,44 +344,22 @@ class Discussion(Node):
         return connection(page.items, at, has_next=page.has_next, node=Post.of)
 
 
-VIEWER_DESCRIPTION = "Null when the request carries no Flarum token."
-"""What `Viewer.flarum`, the caller's own account here, says of itself."""
-
-ACCOUNT = FlarumUser
-"""The type of a person's account on this source."""
-
-
 @strawberry.type
 class FlarumViewer:
     """`Viewer.flarum`."""
 
-    @strawberry.field(description=VIEWER_DESCRIPTION)
-    async def flarum(self, info: Info) -> FlarumUser | None:
-        found = await own_account(info, "flarum")
-        return FlarumUser.of(found) if found is not None else None
-
-
-async def _account_of_person(root: PersonRoot, info: Info) -> FlarumUser | None:
-    found = await info.context.people_loaders.of("flarum").load(root.email)
-    return FlarumUser.of(found) if found else None
+    flarum: FlarumUser | None = own_account_field(
+        "flarum", FlarumUser, "Null when the request carries no Flarum token."
+    )
 
 
 @strawberry.type
 class FlarumPersonAccount:
     """`Person.forumUser`."""
 
-    forum_user: FlarumUser | None = strawberry.field(
-        resolver=_account_of_person, description="The forum account, where the caller may find it."
+    forum_user: FlarumUser | None = person_account_field(
+        "flarum", FlarumUser, "The forum account, where the caller may find it."
     )
-
-
-NODES: dict[str, NodeLoader] = {
-    "Discussion": by_loader(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
-    "Post": by_loader(lambda c: c.loaders(FLARUM).posts, Post.of),
-    "FlarumUser": by_loader(lambda c: c.loaders(FLARUM).users, FlarumUser.of),
-    "Tag": by_loader(lambda c: c.loaders(FLARUM).tags, Tag.of),
-}
-"""How `Query.node` finds each type of this source by its id."""
 
 
 # GraphQL fields below a Discussion, and the Flarum relationships that bring them in the same
@@ -453,10 +428,6 @@ class FlarumMutation:
         return Post.of(await info.context.loaders(FLARUM).reply(upstream_id, content))
 
 
-GROUPS: GroupSource | None = None
-"""This source's part of `Query.groups`, where it has groups."""
-
-
 async def _discussions_of_person(
     root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
 ) -> Connection[Discussion] | None:
@@ -477,3 +448,16 @@ class FlarumPersonFields:
     discussions: Connection[Discussion] | None = strawberry.field(
         resolver=_discussions_of_person, description="Forum discussions this person started."
     )
+
+
+TYPES = SourceTypes(
+    account=FlarumUser,
+    nodes={
+        Discussion: by_loader(lambda c: c.loaders(FLARUM).discussions, Discussion.of),
+        Post: by_loader(lambda c: c.loaders(FLARUM).posts, Post.of),
+        FlarumUser: by_loader(lambda c: c.loaders(FLARUM).users, FlarumUser.of),
+        Tag: by_loader(lambda c: c.loaders(FLARUM).tags, Tag.of),
+    },
+)
+"""The type of a person's account here, and how `Query.node` finds each type by its id (there
+are no groups)."""

@@ -16,25 +16,22 @@ from graph.schema.ids import GlobalId, InvalidId
 from graph.schema.pagination import Connection, sliced
 from graph.schema.types.common import (
     Account,
-    GroupSource,
     Info,
     Node,
-    NodeLoader,
     PersonRoot,
-    Source,
+    SourceTypes,
     by_loader,
     global_id,
     number,
-    own_account,
+    own_account_field,
     page_window,
+    person_account_field,
 )
+from graph.schema.types.source import Source
 from graph.sources import MOODLE
 
 __all__ = [
-    "ACCOUNT",
-    "GROUPS",
-    "NODES",
-    "VIEWER_DESCRIPTION",
+    "TYPES",
     "Activity",
     "ActivityCompletion",
     "ActivityCompletionState",
@@ -708,46 +705,22 @@ async def _grade(info: Info, upstream_id: str) -> Node:
     return Grade.of(found)
 
 
-VIEWER_DESCRIPTION = "Null when the request carries no Moodle token."
-"""What `Viewer.moodle`, the caller's own account here, says of itself."""
-
-ACCOUNT = MoodleUser
-"""The type of a person's account on this source."""
-
-
 @strawberry.type
 class MoodleViewer:
     """`Viewer.moodle`."""
 
-    @strawberry.field(description=VIEWER_DESCRIPTION)
-    async def moodle(self, info: Info) -> MoodleUser | None:
-        found = await own_account(info, "moodle")
-        return MoodleUser.of(found) if found is not None else None
-
-
-async def _account_of_person(root: PersonRoot, info: Info) -> MoodleUser | None:
-    found = await info.context.people_loaders.of("moodle").load(root.email)
-    return MoodleUser.of(found) if found else None
+    moodle: MoodleUser | None = own_account_field(
+        "moodle", MoodleUser, "Null when the request carries no Moodle token."
+    )
 
 
 @strawberry.type
 class MoodlePersonAccount:
     """`Person.moodleUser`."""
 
-    moodle_user: MoodleUser | None = strawberry.field(
-        resolver=_account_of_person, description="The Moodle account, where the caller may see it."
+    moodle_user: MoodleUser | None = person_account_field(
+        "moodle", MoodleUser, "The Moodle account, where the caller may see it."
     )
-
-
-NODES: dict[str, NodeLoader] = {
-    "Course": by_loader(lambda c: c.loaders(MOODLE).courses, Course.of, number),
-    "MoodleUser": by_loader(lambda c: c.loaders(MOODLE).users, MoodleUser.of, number),
-    "Assignment": _assignment,
-    "Submission": _submission,
-    "Grade": _grade,
-    "Activity": _activity,
-}
-"""How `Query.node` finds each type of this source by its id."""
 
 
 @strawberry.type
@@ -859,10 +832,6 @@ class MoodleMutation:
         )
 
 
-GROUPS: GroupSource | None = None
-"""This source's part of `Query.groups`, where it has groups."""
-
-
 async def _courses_of_person(
     root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
 ) -> Connection[Course] | None:
@@ -878,3 +847,18 @@ class MoodlePersonFields:
     courses: Connection[Course] | None = strawberry.field(
         resolver=_courses_of_person, description="Moodle courses this person is enrolled in."
     )
+
+
+TYPES = SourceTypes(
+    account=MoodleUser,
+    nodes={
+        Course: by_loader(lambda c: c.loaders(MOODLE).courses, Course.of, number),
+        MoodleUser: by_loader(lambda c: c.loaders(MOODLE).users, MoodleUser.of, number),
+        Assignment: _assignment,
+        Submission: _submission,
+        Grade: _grade,
+        Activity: _activity,
+    },
+)
+"""The type of a person's account here, and how `Query.node` finds each type by its id (there
+are no groups)."""

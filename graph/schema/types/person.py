@@ -19,9 +19,11 @@ from graph.schema.types.sources import SOURCE_TYPES, SourcesPersonAccounts, Sour
 
 __all__ = ["ACCOUNT_TYPES", "Person", "find_accounts"]
 
-ACCOUNT_TYPES: dict[str, Any] = {name: types.ACCOUNT for name, types in SOURCE_TYPES.items()}
-"""Each source's account type (`ACCOUNT` in `graph/schema/types/<name>.py`), in the order `accounts`
-lists them."""
+ACCOUNT_TYPES: dict[str, type[Account]] = {
+    name: types.account for name, types in SOURCE_TYPES.items()
+}
+"""Each source's account type (`TYPES.account` in `graph/schema/types/<name>.py`), in the order
+`accounts` lists them."""
 
 
 async def find_accounts(info: Info, person: PersonRoot) -> list[Account]:
@@ -52,7 +54,7 @@ async def _display_name(root: PersonRoot, info: Info) -> str:
 async def _groups(
     root: PersonRoot, info: Info, first: int | None = None, after: str | None = None
 ) -> Connection[Group] | None:
-    sources = [types.GROUPS for types in SOURCE_TYPES.values() if types.GROUPS is not None]
+    sources = [types.groups for types in SOURCE_TYPES.values() if types.groups is not None]
     found = await asyncio.gather(*(source.of_person(info, root.email) for source in sources))
     at = page_window(info, first, after)
     return sliced([group for part in found for group in part], at, node=lambda group: group)

@@ -1,7 +1,7 @@
 """Each source's GraphQL module, `graph/schema/types/<name>.py`, and its parts of the shared types,
 listed by hand in the registry's order.
 
-A new source adds its module to `SOURCE_TYPES` and each part it has to the class below that
+A new source adds its `TYPES` to `SOURCE_TYPES` and each part it has to the class below that
 gathers them: its root fields (`<Name>Query`, `<Name>Mutation`), its field of `Viewer`
 (`<Name>Viewer`), its account field of `Person` (`<Name>PersonAccount`) and any other fields of
 `Person` (`<Name>PersonFields`). `tests/graph/test_sources.py` fails where one is missing.
@@ -10,11 +10,11 @@ gathers them: its root fields (`<Name>Query`, `<Name>Mutation`), its field of `V
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
 
 import strawberry
 
 from graph.schema.types import civicrm, elgg, eqsash, flarum, moodle
+from graph.schema.types.common import SourceTypes
 
 __all__ = [
     "SOURCE_TYPES",
@@ -25,15 +25,15 @@ __all__ = [
     "SourcesViewer",
 ]
 
-SOURCE_TYPES: Mapping[str, ModuleType] = {
-    "flarum": flarum,
-    "moodle": moodle,
-    "civicrm": civicrm,
-    "elgg": elgg,
-    "eqsash": eqsash,
+SOURCE_TYPES: Mapping[str, SourceTypes] = {
+    "flarum": flarum.TYPES,
+    "moodle": moodle.TYPES,
+    "civicrm": civicrm.TYPES,
+    "elgg": elgg.TYPES,
+    "eqsash": eqsash.TYPES,
 }
-"""What each gives beside the parts below: its types, `GROUPS`, `NODES`, `ACCOUNT` and
-`VIEWER_DESCRIPTION`."""
+"""What each gives beside the parts below: its account type, its types that global ids name
+and its groups."""
 
 
 @strawberry.type

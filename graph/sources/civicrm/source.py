@@ -88,11 +88,6 @@ def people(loaders: CivicrmLoaders) -> PeopleLookup:
     return PeopleLookup(find=loaders.contacts_by_email)
 
 
-async def viewer(loaders: CivicrmLoaders) -> Any:
-    """None where the site speaks only the 3.2-era API (it cannot say whose key it is)."""
-    return await loaders.viewer()
-
-
 def over_simulator(url: str) -> CivicrmSettings:
     from simulators.civicrm import SITE_KEY
 
@@ -231,7 +226,8 @@ class CivicrmLoaders:
         self.groups_of_contact.clear(contact)
 
     async def viewer(self) -> civicrm.Contact | None:
-        """Whose api key it is, asked once a request."""
+        """Whose api key it is, asked once a request; None where the site speaks only the
+        3.2-era API (it cannot say whose key it is)."""
         return await self._one("viewer", self._civicrm().me)
 
     async def contacts_by_email(self, emails: list[str]) -> list[civicrm.Contact]:
@@ -321,7 +317,7 @@ CIVICRM = SourceSpec(
     login=login,
     account=account,
     people=people,
-    viewer=viewer,
+    viewer=CivicrmLoaders.viewer,
     demo_port=9102,
     over_simulator=over_simulator,
     needs=NEEDS,

@@ -66,10 +66,6 @@ def people(loaders: ElggLoaders) -> PeopleLookup:
     return PeopleLookup(find=loaders.users_by_email, one_at_a_time=True)
 
 
-async def viewer(loaders: ElggLoaders) -> Any:
-    return await loaders.viewer()
-
-
 def over_simulator(url: str) -> ElggSettings:
     from simulators.elgg import API_KEY, SECRET
 
@@ -149,7 +145,7 @@ ELGG = SourceSpec(
     login=login,
     account=account,
     people=people,
-    viewer=viewer,
+    viewer=ElggLoaders.viewer,
     demo_port=9103,
     over_simulator=over_simulator,
     memory=Memory(size=1_000, ttl_s=600),

@@ -50,10 +50,6 @@ def people(loaders: EqsashLoaders) -> PeopleLookup:
     return PeopleLookup(find=loaders.users_by_email)
 
 
-async def viewer(loaders: EqsashLoaders) -> Any:
-    return await loaders.viewer()
-
-
 def over_simulator(url: str) -> EqsashSettings:
     from simulators.eqsash import API_KEY
 
@@ -116,7 +112,7 @@ EQSASH = SourceSpec(
     login=login,
     account=account,
     people=people,
-    viewer=viewer,
+    viewer=EqsashLoaders.viewer,
     demo_port=9105,
     over_simulator=over_simulator,
 )

@@ -88,10 +88,6 @@ def people(loaders: FlarumLoaders) -> PeopleLookup:
     return PeopleLookup(find=loaders.users_by_email, one_at_a_time=True, own=loaders.actor)
 
 
-async def viewer(loaders: FlarumLoaders) -> Any:
-    return await loaders.viewer()
-
-
 def over_simulator(url: str) -> FlarumSettings:
     return FlarumSettings(url=url)
 
@@ -250,7 +246,7 @@ FLARUM = SourceSpec(
     login=login,
     account=account,
     people=people,
-    viewer=viewer,
+    viewer=FlarumLoaders.viewer,
     demo_port=9104,
     over_simulator=over_simulator,
     memory=Memory(size=10_000, ttl_s=TOKENS_KEPT_S),

@@ -68,10 +68,6 @@ def people(loaders: MoodleLoaders) -> PeopleLookup:
     return PeopleLookup(find=loaders.users_by_email)
 
 
-async def viewer(loaders: MoodleLoaders) -> Any:
-    return await loaders.users.load(await loaders.caller_id())
-
-
 def over_simulator(url: str) -> MoodleSettings:
     return MoodleSettings(url=url)
 
@@ -150,6 +146,10 @@ class MoodleLoaders:
         if self._caller is None:
             self._caller = asyncio.ensure_future(self._moodle().site_info())
         return (await asyncio.shield(self._caller)).user_id
+
+    async def viewer(self) -> moodle.User:
+        """The caller's own account."""
+        return await self.users.load(await self.caller_id())
 
     async def users_by_email(self, emails: list[str]) -> list[moodle.User]:
         return await self._moodle().users_by_email(emails)
@@ -432,7 +432,7 @@ MOODLE = SourceSpec(
     login=login,
     account=account,
     people=people,
-    viewer=viewer,
+    viewer=MoodleLoaders.viewer,
     demo_port=9101,
     over_simulator=over_simulator,
     memory=Memory(size=10_000, ttl_s=600),
