@@ -18,7 +18,13 @@ async def test_a_loader_is_set_up_as_a_dataloader_with_its_cache_map() -> None:
     ours = loader(batch)
     theirs: DataLoader[str, Any] = DataLoader(batch, cache_map={})
     assert set(vars(ours)) - {"futures"} == set(vars(theirs))
-    assert ours._cache is ours.futures
+    ours.prime("p", "P")  # DataLoader's own prime and clear work on the loader's futures
+    assert ours.futures["p"].result() == "P"
+    ours.clear("p")
+    assert "p" not in ours.futures
+    ours.prime("q", "Q")
+    ours.clear_all()
+    assert ours.futures == {}
     assert (ours.loop, ours.batch_load_fn) == (theirs.loop, theirs.batch_load_fn)
     assert ours.get_cache_key("k") == theirs.get_cache_key("k") == "k"
     assert (ours.batch, ours.max_batch_size, ours.cache) == (True, None, True)

@@ -60,6 +60,7 @@ from hypothesis_graphql import nodes, queries
 
 from graph.config import GraphQLSettings, LimitsSettings, Settings
 from graph.context import Context, Credentials, Gateway
+from graph.internals import graphql_schema
 from graph.schema.root import build_schema
 from graph.sources.civicrm.settings import CivicrmSettings
 from graph.sources.elgg.settings import ElggSettings
@@ -326,7 +327,7 @@ def dressed_queries(draw: st.DrawFn, schema: Any) -> tuple[str, dict[str, Any]]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
 )
-@given(operation=dressed_queries(build_schema(LimitsSettings())._schema))
+@given(operation=dressed_queries(graphql_schema(build_schema(LimitsSettings()))))
 def test_generated_queries_answer_alike(pair: Pair, operation: tuple[str, dict[str, Any]]) -> None:
     query, variables = operation
     served, oracle = pair.answers(query, variables)

@@ -18,6 +18,7 @@ from graphql import DocumentNode, Executor, parse
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 from strawberry.extensions import SchemaExtension
 
+from graph.internals import graphql_schema
 from graph.schema.execution import use_lean_resolvers
 from graph.schema.plans import PLAN_COUNTS, Plan, PlanExecutor, _Plans
 from graph.server.metrics import Metrics
@@ -254,7 +255,7 @@ def test_one_plan_per_document_and_operation_is_kept_and_reused() -> None:
     asyncio.run(schema.execute(query, operation_name="Two"))
     from graph.schema.plans import PLANS
 
-    keys = [k for k in PLANS.plans if k[0] is schema._schema]
+    keys = [k for k in PLANS.plans if k[0] is graphql_schema(schema)]
     assert len(keys) == 2  # one per operation
     plans = [PLANS.plans[k] for k in keys]
     asyncio.run(schema.execute(query, operation_name="One"))
