@@ -58,6 +58,7 @@ from graph.server.media import (
 from graph.server.metrics import Metrics
 from graph.server.persisted import PersistedQueries, PersistedQueryError
 from graph.server.playground import playground_routes
+from graph.server.routing import JsonOperations
 from graph.session import InvalidSession, session_of
 
 if TYPE_CHECKING:
@@ -566,9 +567,10 @@ def create_app(
         batch_max=settings.graphql.batch_max,
         max_tokens=settings.limits.max_tokens,
     )
+    graphql_route = Route("/graphql", graphql, methods=["GET", "POST"])
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            graphql_route,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", scrape),
@@ -579,6 +581,7 @@ def create_app(
             *compression_middleware(settings.server),
             *cors_middleware(settings.cors),
             Middleware(LimitBody, max_bytes=settings.limits.max_body_bytes),
+            Middleware(JsonOperations, route=graphql_route),  # past the router, at once
         ],
         lifespan=lifespan,
     )
