@@ -280,6 +280,10 @@ class ConnectorErrors:
             raise Unavailable(
                 source, f"{source} could not be reached ({type(exc).__name__})"
             ) from exc
+        except httpx.DecodingError as exc:
+            raise ProtocolError(
+                source, f"{source} sent a body its Content-Encoding does not describe ({exc})"
+            ) from exc
 
 
 class CircuitBreaking:

@@ -121,3 +121,44 @@ def test_no_step_unpacks_more_than_a_piece() -> None:
     with pytest.raises(TooLarge):
         unpack(packed, ["gzip"], max_bytes=3 * PIECE)
     assert unpack(packed, ["gzip"], max_bytes=10 * PIECE) == bytes(10 * PIECE)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+async def test_a_body_its_content_encoding_does_not_describe_is_a_protocol_error(
+    coding: str,
+) -> None:
+    """Over the pool (the direct path), over a mock transport and through httpx's own path
+    alike: the upstream's fault, coded, not a crash."""
+    body = b"not what it says"
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: "
+        + coding.encode()
+        + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(head + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-encoding": coding}
+        return httpx.Response(200, headers=headers, content=body)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    async with server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        clients = [
+            new_client(timeout_s=5, max_connections=1),
+            new_client(timeout_s=5, max_connections=1, transport=httpx.MockTransport(answer)),
+            httpx_client(),
+        ]
+        for client in clients:
+            async with client:
+                upstream = Upstream("flarum", client, url, FlarumAuth())
+                with pytest.raises(ProtocolError, match="Content-Encoding does not describe"):
+                    await upstream.request("GET", "/api")
