@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from aiodataloader import DataLoader
 
 from graph.internals import set_up_loader
 
-__all__ = ["Loader", "each", "loader"]
+__all__ = ["Loader", "Once", "each", "loader"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -61,3 +61,17 @@ async def each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V 
         except Exception as error:
             return [error]
     return list(await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True))
+
+
+class Once(Generic[V]):
+    """An answer asked for once a request, however many resolvers wait for it (the caller's
+    own account, say); a resolver that is cancelled does not cancel it for the others."""
+
+    def __init__(self, ask: Callable[[], Awaitable[V]]) -> None:
+        self._ask = ask
+        self._asked: asyncio.Future[V] | None = None
+
+    async def __call__(self) -> V:
+        if self._asked is None:
+            self._asked = asyncio.ensure_future(self._ask())
+        return await asyncio.shield(self._asked)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiodataloader import DataLoader
 
-from graph.loaders import Loader, each, loader
+from graph.loaders import Loader, Once, each, loader
 
 
 async def test_a_loader_is_set_up_as_a_dataloader_with_its_cache_map() -> None:
@@ -61,3 +61,25 @@ async def test_each_keeps_a_failure_in_its_slot_for_one_key_or_several() -> None
     several = await each(["a", "bad", "b"], fetch)
     assert several[0] == "aa" and several[2] == "bb" and isinstance(several[1], LookupError)
     assert await each([], fetch) == []
+
+
+async def test_once_asks_once_however_many_wait_and_one_cancelled_waiter_cancels_nothing() -> None:
+    asked = 0
+    release = asyncio.Event()
+
+    async def ask() -> str:
+        nonlocal asked
+        asked += 1
+        await release.wait()
+        return "the caller"
+
+    once = Once(ask)
+    first = asyncio.ensure_future(once())
+    second = asyncio.ensure_future(once())
+    await asyncio.sleep(0)
+    first.cancel()
+    release.set()
+    assert await second == "the caller"
+    assert await once() == "the caller"
+    assert asked == 1
+    assert first.cancelled()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -18,7 +17,7 @@ from connectors.errors import NotFound, ProtocolError, Unauthenticated
 from connectors.http import Upstream
 from connectors.memory import Recollection
 from graph.doctor.report import Need
-from graph.loaders import loader
+from graph.loaders import Once, loader
 from graph.sources.civicrm.doctor import diagnose
 from graph.sources.civicrm.settings import CivicrmSettings, site
 from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec
@@ -138,7 +137,9 @@ class CivicrmLoaders:
             self._relationships
         )
         self.custom_values: DataLoader[int, dict[str, str]] = loader(self._custom_values)
-        self._once: dict[str, asyncio.Future[Any]] = {}
+        self._viewer = Once(lambda: self._civicrm().me())
+        self._custom_fields = Once(lambda: self._civicrm().custom_fields())
+        self._relationship_types = Once(self._ask_relationship_types)
 
     async def contact_list(
         self,
@@ -228,7 +229,7 @@ class CivicrmLoaders:
     async def viewer(self) -> civicrm.Contact | None:
         """Whose api key it is, asked once a request; None where the site speaks only the
         3.2-era API (it cannot say whose key it is)."""
-        return await self._one("viewer", self._civicrm().me)
+        return await self._viewer()
 
     async def contacts_by_email(self, emails: list[str]) -> list[civicrm.Contact]:
         return await self._civicrm().contacts(emails=emails)
@@ -245,23 +246,20 @@ class CivicrmLoaders:
                 self.custom_values.prime(contact.id, dict(contact.custom))
 
     async def relationship_types(self) -> dict[int, civicrm.RelationshipType]:
+        return await self._relationship_types()
+
+    async def _ask_relationship_types(self) -> dict[int, civicrm.RelationshipType]:
         site = self._civicrm()
 
         async def ask() -> dict[int, civicrm.RelationshipType]:
             return {t.id: t for t in await site.relationship_types()}
 
-        return await self._one("relationship_types", lambda: RELATIONSHIP_TYPES.get(site.site, ask))
+        return await RELATIONSHIP_TYPES.get(site.site, ask)
 
     async def custom_fields(self) -> list[civicrm.CustomField]:
         """The custom fields of contacts the caller may see; none where CiviCRM does not let
         the caller read them. Asked once a request (what a caller may see is theirs)."""
-        return await self._one("custom_fields", self._civicrm().custom_fields)
-
-    async def _one(self, name: str, ask: Callable[[], Awaitable[Any]]) -> Any:
-        """`ask`'s answer, asked once a request however many resolvers wait for it."""
-        if name not in self._once:
-            self._once[name] = asyncio.ensure_future(ask())
-        return await asyncio.shield(self._once[name])
+        return await self._custom_fields()
 
     async def _relationships(
         self, ids: list[int]

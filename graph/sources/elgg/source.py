@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from connectors.elgg import Elgg
 from connectors.http import Upstream
 from connectors.memory import Recollection
 from graph.doctor.report import Need
-from graph.loaders import each, loader
+from graph.loaders import Once, each, loader
 from graph.sources.elgg.doctor import USER_TOKEN, diagnose
 from graph.sources.elgg.settings import ElggSettings, signing
 from graph.sources.spec import (
@@ -83,13 +82,11 @@ class ElggLoaders:
         self.user_groups: DataLoader[str, list[elgg.ElggGroup]] = loader(self._user_groups)
         self.profiles: DataLoader[str, elgg.ElggUser] = loader(self._profiles)
         self.river: DataLoader[tuple[int, int], list[elgg.Activity]] = loader(self._river)
-        self._viewer: asyncio.Future[elgg.ElggUser] | None = None
+        self._viewer = Once(lambda: self._elgg().profile())
 
     async def viewer(self) -> elgg.ElggUser:
         """The caller's own profile, asked once per request."""
-        if self._viewer is None:
-            self._viewer = asyncio.ensure_future(self._elgg().profile())
-        return await asyncio.shield(self._viewer)
+        return await self._viewer()
 
     async def users_by_email(self, emails: list[str]) -> list[elgg.ElggUser]:
         """The users with the one address in `emails` (`people`: one address a call)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from connectors.eqsash import Eqsash, EqsashAuth
 from connectors.errors import NotFound
 from connectors.http import Upstream
 from connectors.memory import Recollection
-from graph.loaders import loader
+from graph.loaders import Once, loader
 from graph.sources.eqsash.settings import EqsashSettings
 from graph.sources.spec import Acting, Connection, PeopleLookup, SignedIn, SourceSpec, caller_only
 
@@ -64,7 +63,7 @@ class EqsashLoaders:
         self.users: DataLoader[int, eqsash.EqsashUser] = loader(self._users)
         self.articles: DataLoader[int, eqsash.Article] = loader(self._articles)
         self.sections: DataLoader[int, eqsash.Section] = loader(self._sections)
-        self._viewer: asyncio.Future[eqsash.EqsashUser] | None = None
+        self._viewer = Once(lambda: self._eqsash().current_user())
 
     async def article_list(
         self, *, limit: int, offset: int, search: str | None = None, section: int | None = None
@@ -79,9 +78,7 @@ class EqsashLoaders:
 
     async def viewer(self) -> eqsash.EqsashUser:
         """The caller's own account, asked once per request."""
-        if self._viewer is None:
-            self._viewer = asyncio.ensure_future(self._eqsash().current_user())
-        return await asyncio.shield(self._viewer)
+        return await self._viewer()
 
     async def users_by_email(self, emails: list[str]) -> list[eqsash.EqsashUser]:
         return await self._eqsash().users_by_email(emails)

@@ -16,7 +16,7 @@ from connectors.memory import Recollection
 from connectors.moodle import Moodle, MoodleAuth
 from graph.doctor.report import Need
 from graph.internals import dispatch, enqueue
-from graph.loaders import Loader, loader
+from graph.loaders import Loader, Once, loader
 from graph.sources.moodle.doctor import diagnose
 from graph.sources.moodle.settings import MoodleSettings
 from graph.sources.spec import Acting, Connection, Memory, PeopleLookup, SignedIn, SourceSpec
@@ -135,7 +135,7 @@ class MoodleLoaders:
         self.graded_flags: DataLoader[int, list[moodle.UserFlags] | None] = loader(
             self._naming(self._graded_flags)
         )
-        self._caller: asyncio.Future[moodle.SiteInfo] | None = None
+        self._site_info = Once(lambda: self._moodle().site_info())
         self._known_users: dict[int, moodle.User] = {}
         self._listing: set[asyncio.Future[None]] = set()
         self._known_courses: dict[int, moodle.Course] = {}
@@ -143,9 +143,7 @@ class MoodleLoaders:
 
     async def caller_id(self) -> int:
         """The caller's own Moodle user id (`core_webservice_get_site_info`, once a request)."""
-        if self._caller is None:
-            self._caller = asyncio.ensure_future(self._moodle().site_info())
-        return (await asyncio.shield(self._caller)).user_id
+        return (await self._site_info()).user_id
 
     async def viewer(self) -> moodle.User:
         """The caller's own account."""
