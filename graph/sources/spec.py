@@ -7,9 +7,10 @@ person, the viewer, the demo) asks the registry instead.
 
 The request goes one way: the request context (`graph/context.py`) builds each source's
 connector from plain parts (`acting`, then `connect` over an `Upstream` it makes), and hands the
-source's loaders a `Connection` that makes it; the loaders alone talk to the connector for the
-resolvers' reads, and alone decide what an answer brings along for later. Nothing here calls
-back into the context.
+source's loaders a `Connection` that makes it. Reads whose answers bring along records for later
+(lists, items with their authors or contacts) go through the loaders, which alone keep what came
+along; resolvers call the connector itself only for what keeps nothing (counts, writes, a
+message sent). Nothing here calls back into the context.
 """
 
 from __future__ import annotations
