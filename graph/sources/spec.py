@@ -9,8 +9,8 @@ The request goes one way: the request context (`graph/context.py`) builds each s
 connector from plain parts (`acting`, then `connect` over an `Upstream` it makes), and hands the
 source's loaders a `Connection` that makes it. Reads whose answers bring along records for later
 (lists, items with their authors or contacts) go through the loaders, which alone keep what came
-along; resolvers call the connector itself only for what keeps nothing (counts, writes, a
-message sent). Nothing here calls back into the context.
+along; resolvers call the connector themselves only where nothing of the answer is kept for
+later in the request (counts, writes, a message sent, a one-off listing of groups). Nothing here calls back into the context.
 """
 
 from __future__ import annotations
