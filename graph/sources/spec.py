@@ -10,7 +10,8 @@ connector from plain parts (`acting`, then `connect` over an `Upstream` it makes
 source's loaders a `Connection` that makes it. Reads whose answers bring along records for later
 (lists, items with their authors or contacts) go through the loaders, which alone keep what came
 along; resolvers call the connector themselves only where nothing of the answer is kept for
-later in the request (counts, writes, a message sent, a one-off listing of groups). Nothing here calls back into the context.
+later in the request (counts, writes, a message sent, a one-off listing of groups). Nothing
+here calls back into the context.
 """
 
 from __future__ import annotations
