@@ -19,7 +19,7 @@ located and collected through the executor's `handle_field_error` (null propagat
 path, the order errors arrive in), awaitables are gathered in the same order, and what the plan
 does not take itself (an async iterable for a list, an error's exact message) is handed to
 graphql-core's own completion for that one value. The differential test
-(`tests/graph/test_plan_equivalence.py`) holds the two to the same answers.
+(`tests/graph/schema/test_plan_equivalence.py`) holds the two to the same answers.
 
 An operation is planned or not before anything runs, never both: mutations (run in order),
 subscriptions, requests with an abort signal, and extensions that see every field (`resolve`

@@ -13,7 +13,7 @@ processes them, the extensions' results gathered at the same moment.
 
 An extension with an async hook, a hook that is a plain callable, a `resolve` hook (it sees
 every field) or an async `get_results`, and incremental execution, send the request through
-Strawberry's own `execute`. `tests/graph/test_running.py` runs operations both ways and
+Strawberry's own `execute`. `tests/graph/schema/test_running.py` runs operations both ways and
 compares the answers, and what the hooks saw, in order.
 """
 

@@ -280,7 +280,7 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
 
     async def run_json(self, request: Request) -> Response:
         """Strawberry's `run` for one operation POSTed as JSON, step by step in its order, with
-        the same hooks, checks and answers (tests/graph/test_short_way.py compares the two),
+        the same hooks, checks and answers (tests/graph/server/test_short_way.py compares the two),
         less its per-request adapters, content-type parsing and dispatch. A body that is not
         one JSON object (a batch, say) goes back to `run`."""
         root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]

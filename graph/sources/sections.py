@@ -23,7 +23,7 @@ class SourcesSettings:
     """`[sources.<name>]`: each source's settings, or None where the source is not served.
 
     One field per source of the registry (`graph/sources/__init__.py`), in its order, named as
-    the source is; `tests/graph/test_sources.py` fails when the two differ.
+    the source is; `tests/graph/sources/test_sources.py` fails when the two differ.
     """
 
     flarum: FlarumSettings | None = None

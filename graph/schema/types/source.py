@@ -1,7 +1,7 @@
 """`Source`: the legacy systems behind the gateway, as the graph names them.
 
 Written out member by member, in the registry's order (`graph/sources/__init__.py`):
-`tests/graph/test_sources.py` fails when a source of the registry is missing here.
+`tests/graph/sources/test_sources.py` fails when a source of the registry is missing here.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ listed by hand in the registry's order.
 A new source adds its `TYPES` to `SOURCE_TYPES` and each part it has to the class below that
 gathers them: its root fields (`<Name>Query`, `<Name>Mutation`), its field of `Viewer`
 (`<Name>Viewer`), its account field of `Person` (`<Name>PersonAccount`) and any other fields of
-`Person` (`<Name>PersonFields`). `tests/graph/test_sources.py` fails where one is missing.
+`Person` (`<Name>PersonFields`). `tests/graph/sources/test_sources.py` fails where one is missing.
 """
 
 from __future__ import annotations

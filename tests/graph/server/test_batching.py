@@ -176,7 +176,7 @@ def test_a_cost_report_in_a_batch_is_the_whole_batchs(flarum: Simulator) -> None
 
 
 def test_the_documented_batching_sample_is_valid(tmp_path: Path) -> None:
-    page = (Path(__file__).parents[2] / "docs/guide/apps.md").read_text()
+    page = (Path(__file__).parents[3] / "docs/guide/apps.md").read_text()
     sample = page.split("```toml\n[graphql]\nbatch_max", 1)[1].split("```", 1)[0]
     path = tmp_path / "legacygraph.toml"
     path.write_text("[graphql]\nbatch_max" + sample)

@@ -341,7 +341,7 @@ def test_a_browser_app_on_an_allowed_origin_reads_the_answer_and_another_is_bloc
 
 
 def test_the_documented_cors_sample_is_valid(tmp_path: Path) -> None:
-    page = (Path(__file__).parents[2] / "docs/guide/apps.md").read_text()
+    page = (Path(__file__).parents[3] / "docs/guide/apps.md").read_text()
     sample = page.split("```toml\n[cors]\n", 1)[1].split("```", 1)[0]
     cors = load_settings(write_config(tmp_path, sample)).cors
     assert cors.allow_origins == ("https://app.school.example", "http://127.0.0.1:5173")

@@ -23,7 +23,7 @@ from graph.schema.root import GatewaySchema
 from graph.server.app import create_app
 from graph.sources.flarum.source import FlarumSettings
 from tests.conftest import Simulator
-from tests.graph.test_short_way import JSON, REQUESTS, USER, body, endpoint
+from tests.graph.server.test_short_way import JSON, REQUESTS, USER, body, endpoint
 
 MORE: dict[str, tuple[bytes, dict[str, str]]] = {
     "a node, traced": (

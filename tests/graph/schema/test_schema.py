@@ -8,7 +8,7 @@ from graphql import GraphQLNonNull, build_schema
 
 from graph.schema.root import export_sdl
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 
 
 def test_schema_file_is_in_sync_with_the_code() -> None:

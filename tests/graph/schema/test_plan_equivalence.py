@@ -77,7 +77,7 @@ from tests.conftest import Simulator
 from tests.realworld import RecordedMoodle, corpus
 from tests.recorded_elgg import RecordedElgg, graph_cases, token_of
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 SCHEMA = (ROOT / "schema.graphql").read_text()
 EXAMPLES = sorted((ROOT / "playground" / "examples").glob("*.graphql"))
 SCALARS = {

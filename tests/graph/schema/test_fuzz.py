@@ -28,7 +28,7 @@ from graph.internals import graphql_schema
 from graph.schema.root import schema
 from tests.conftest import Gateway, Simulator, flarum_headers, login, moodle_login, running_gateway
 
-SCHEMA = (Path(__file__).parents[2] / "schema.graphql").read_text()
+SCHEMA = (Path(__file__).parents[3] / "schema.graphql").read_text()
 SCALARS = {
     "DateTime": st.just("2026-01-01T00:00:00+00:00").map(nodes.String),
     "JSON": st.just("{}").map(nodes.String),

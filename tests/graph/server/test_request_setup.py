@@ -20,7 +20,7 @@ from graph.context import Context, Credentials, Gateway
 from graph.server.app import CONTEXT_KEY, AccessLog
 from graph.server.headers import headers_of
 from graph.server.metrics import Metrics
-from tests.graph.test_metrics import samples
+from tests.graph.server.test_metrics import samples
 
 RAW = [
     (b"content-type", b"application/json"),

@@ -30,7 +30,7 @@ from graph.schema.viewer import Viewer
 from graph.sources import SOURCES, SourceSpec
 from graph.sources.sections import SourcesSettings
 
-GRAPH = Path(__file__).parents[2] / "graph"
+GRAPH = Path(__file__).parents[3] / "graph"
 SCHEMA_SDL = (GRAPH.parent / "schema.graphql").read_text()
 SHARED_LAYERS = [
     "cli.py",
