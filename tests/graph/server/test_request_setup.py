@@ -17,9 +17,10 @@ from starlette.types import Receive, Scope, Send
 from connectors.calls import Call, CallStats
 from graph.config import Settings
 from graph.context import Context, Credentials, Gateway
-from graph.server.app import CONTEXT_KEY, AccessLog
+from graph.server.endpoint import CONTEXT_KEY
 from graph.server.headers import headers_of
 from graph.server.metrics import Metrics
+from graph.server.middleware import AccessLog
 from tests.graph.server.test_metrics import samples
 
 RAW = [

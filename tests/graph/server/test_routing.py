@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from graph.config import Settings, SourcesSettings
-from graph.server.app import GraphQLEndpoint, create_app
+from graph.server.app import create_app
+from graph.server.endpoint import GraphQLEndpoint
 from graph.server.routing import JsonOperations
 from graph.sources.flarum.source import FlarumSettings
 from tests.conftest import Simulator

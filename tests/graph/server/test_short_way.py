@@ -1,5 +1,5 @@
 """One operation POSTed as JSON runs through the endpoint's short way (`run_json` in
-graph/server/app.py) instead of Strawberry's `run`: every request here is sent both ways, to
+graph/server/endpoint.py) instead of Strawberry's `run`: every request here is sent both ways, to
 one gateway, and the answers must be the same bytes, status and headers."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 
 from graph.config import Settings
 from graph.schema.ids import encode_id
-from graph.server.app import GraphQLEndpoint, create_app
+from graph.server.app import create_app
+from graph.server.endpoint import GraphQLEndpoint
 from graph.server.persisted import sha256
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.sections import SourcesSettings
