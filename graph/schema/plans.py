@@ -188,6 +188,13 @@ def _ignores_info(object_type: GraphQLObjectType) -> bool:
     )
 
 
+def _object_type_of(item_type: GraphQLOutputType) -> GraphQLObjectType | None:
+    """The object type of a list's items, null or not; None for any other item type."""
+    if isinstance(item_type, GraphQLNonNull):
+        item_type = item_type.of_type
+    return item_type if isinstance(item_type, GraphQLObjectType) else None
+
+
 class Subplan(NamedTuple):
     """The fields of one selection set for one object type, and the type's `is_type_of`."""
 
@@ -615,9 +622,32 @@ class PlanExecutor(GatewayExecutor):
         append = completed_results.append
         awaitable_indices: list[int] = []
         index = 0
+        # Items of one object type (a page's nodes): its subplan found once for the list, and
+        # each item its check accepts executed at once; anything else goes the whole way.
+        object_type = _object_type_of(item_type)
+        subplan: Subplan | None = None
         try:
             for item in items:
                 item_path = path.add_key(index, None)
+                if object_type is not None and item is not None:
+                    if subplan is None:
+                        subplan = field.subplans.get(object_type) or self._subplan(
+                            field, object_type
+                        )
+                    check = subplan.is_type_of
+                    if check is not None and subplan.ignores_info and check(item, None) is True:
+                        try:
+                            completed = self._execute_object(subplan.fields, item, item_path)
+                            if is_awaitable(completed):
+                                append(self._await_item(field, item_type, item_path, completed))
+                                awaitable_indices.append(index)
+                            else:
+                                append(completed)
+                        except Exception as raw_error:
+                            self.handle_field_error(raw_error, item_type, field.details, item_path)
+                            append(None)
+                        index += 1
+                        continue
                 if is_awaitable(item):
                     append(
                         self._complete_awaitable_item(

@@ -111,6 +111,18 @@ def items() -> list[Item]:
     ]
 
 
+def odd_cats() -> list[Cat | None]:
+    """Items of an object type with an interface (the plan's quick way through a list): a null,
+    a cat with a null name, and a stone where a cat belongs."""
+    return [
+        Cat(name="tom", lives=9),
+        None,
+        Cat(name=None, lives=1),  # type: ignore[arg-type]
+        Stone(weight=2),  # type: ignore[list-item]
+        Cat(name="kit", lives=7),
+    ]
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -129,6 +141,19 @@ class Query:
     @strawberry.field
     def found(self) -> list[Found]:
         return [Stone(weight=3), Cat(name="kit", lives=7)]
+
+    @strawberry.field
+    def cats(self) -> list[Cat | None]:
+        return odd_cats()
+
+    @strawberry.field
+    def strict_cats(self) -> list[Cat] | None:
+        """The same, in a list whose items may not be null."""
+        return odd_cats()  # type: ignore[return-value]
+
+    @strawberry.field
+    def good_cats(self) -> list[Cat]:
+        return [Cat(name="tom", lives=9), Cat(name="kit", lives=7)]
 
     @strawberry.field
     def wrong(self) -> Cat | None:
@@ -190,6 +215,10 @@ QUERIES = [
     "{ things { __typename name ... on Cat { lives } ... on Dog { good mood } } }",
     "{ found { __typename ... on Stone { weight } ... on Cat { name } } }",
     "{ wrong { name } }",
+    "{ cats { name lives __typename } }",
+    "{ cats { lives } strictCats { lives } }",
+    "{ strictCats { name } }",
+    "{ goodCats { n: name ... on Thing { name } lives } }",
     "{ streamed }",
     "{ notAList }",
     "query($w: Int!) { items { padded(width: $w) } }",
