@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from connectors.errors import Unauthenticated
-from graph.context import Credentials, Gateway
+from graph.credentials import Credentials
 from graph.doctor.run import doctor
+from graph.gateway import Gateway
 from graph.idempotency import caller_of
 from graph.session import InvalidSession, session_of
 

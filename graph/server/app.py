@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from graph.config import Settings, load_settings, secrets_in
-from graph.context import Gateway
+from graph.gateway import Gateway
 from graph.schema.root import build_schema
 from graph.schema.tracing import tracer_provider
 from graph.server.compression import compression_middleware

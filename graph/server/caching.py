@@ -17,7 +17,8 @@ import hashlib
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.context import CALLER_HEADERS, Context
+from graph.context import Context
+from graph.credentials import CALLER_HEADERS
 from graph.schema.tracing import TRACE_HEADER
 
 __all__ = ["NO_STORE", "VARY", "cache_control", "described", "etag_of", "matching"]

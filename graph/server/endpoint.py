@@ -25,7 +25,9 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from connectors.memory import LocalMemory, Recollection
-from graph.context import LEARNED_FOR_S, LEARNED_QUERIES, Context, Credentials, Gateway
+from graph.context import Context
+from graph.credentials import Credentials
+from graph.gateway import LEARNED_FOR_S, LEARNED_QUERIES, Gateway
 from graph.idempotency import IDEMPOTENCY_KEY, caller_of
 from graph.internals import BatchCheck, handle_errors, streams
 from graph.schema.documents import operation_type

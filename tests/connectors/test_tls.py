@@ -28,7 +28,7 @@ from connectors.http import Upstream, new_client
 from connectors.transport import TLS
 from graph.cli import check_config
 from graph.config import Settings
-from graph.context import Gateway
+from graph.gateway import Gateway
 from graph.schema.errors import classify
 from graph.sources.flarum.settings import FlarumSettings
 from graph.sources.sections import SourcesSettings

@@ -16,7 +16,10 @@ from connectors.errors import Unauthenticated, Unavailable
 from connectors.flarum import Flarum, FlarumAuth
 from connectors.http import CallStats, Upstream
 from graph.config import Settings
-from graph.context import Connector, Context, Credentials, Gateway
+from graph.connector import Connector
+from graph.context import Context
+from graph.credentials import Credentials
+from graph.gateway import Gateway
 from graph.people import PeopleLoaders
 from graph.sources import ELGG, FLARUM, MOODLE, SOURCES
 from graph.sources.civicrm.source import CivicrmLoaders

@@ -59,7 +59,9 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 
 from graph.config import GraphQLSettings, LimitsSettings, Settings
-from graph.context import Context, Credentials, Gateway
+from graph.context import Context
+from graph.credentials import Credentials
+from graph.gateway import Gateway
 from graph.internals import graphql_schema
 from graph.schema.root import build_schema
 from graph.sources.civicrm.settings import CivicrmSettings

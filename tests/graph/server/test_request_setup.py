@@ -16,7 +16,9 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.calls import Call, CallStats
 from graph.config import Settings
-from graph.context import Context, Credentials, Gateway
+from graph.context import Context
+from graph.credentials import Credentials
+from graph.gateway import Gateway
 from graph.server.endpoint import CONTEXT_KEY
 from graph.server.headers import headers_of
 from graph.server.metrics import Metrics

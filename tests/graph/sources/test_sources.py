@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from strawberry.types import get_object_definition, has_object_definition
 
-from graph.context import CALLER_HEADERS
+from graph.credentials import CALLER_HEADERS
 from graph.schema.nodes import NODE_LOADERS
 from graph.schema.root import GROUP_SOURCES, PUBLISHED_ORDER, Mutation, Query
 from graph.schema.types.common import Account
