@@ -109,7 +109,8 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
         self.playground = playground
         """Send a browser that opens /graphql to the playground."""
         self.short_way = True
-        """One operation POSTed as JSON runs through `run_json` (off: Strawberry's `run`)."""
+        """One operation POSTed as JSON runs through `run_json` (off: Strawberry's `run`, which
+        the tests compare it with; nothing else turns it off)."""
 
     def decode_json(self, data: str | bytes) -> object:
         """The client's JSON, read strictly: what is not readable is the client's 400, with
