@@ -131,8 +131,9 @@ class SourceTypes:
 
 
 def global_id(source: Source, type_name: str, upstream_id: str) -> strawberry.ID:
-    # `_value_`, not `value`: the property costs more than the rest of this function.
-    return strawberry.ID(encode_id(source._value_, type_name, upstream_id))
+    # `_value_`, not `value`: the property costs more than the rest of this function. And no
+    # call of `strawberry.ID`, a `NewType` whose call returns its argument.
+    return encode_id(source._value_, type_name, upstream_id)  # type: ignore[return-value]
 
 
 @strawberry.interface(description="An object with a global id that `Query.node` resolves.")

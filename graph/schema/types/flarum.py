@@ -59,15 +59,18 @@ class FlarumUser(Account):
 
     @classmethod
     def of(cls, user: flarum.User) -> FlarumUser:
-        return cls(
-            id=global_id(SOURCE, "FlarumUser", user.id),
-            source=SOURCE,
-            upstream_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            avatar_url=user.avatar_url,
-            data=user,
-        )
+        # Made as `cls(...)` makes it, less the dataclass `__init__`: one per item of a page.
+        made = cls.__new__(cls)
+        made.__dict__ = {
+            "id": global_id(SOURCE, "FlarumUser", user.id),
+            "source": SOURCE,
+            "upstream_id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "avatar_url": user.avatar_url,
+            "data": user,
+        }
+        return made
 
     async def _full(self, info: Info) -> flarum.User:
         """The full user document; lists include only the short form."""
@@ -101,16 +104,17 @@ async def load_user(info: Info, user_id: str | None) -> FlarumUser | None:
 def author_of(
     info: Info,
     item: flarum.Post | flarum.Discussion,
-    otherwise: Callable[[], Awaitable[FlarumUser | None]],
+    otherwise: Callable[[Info], Awaitable[FlarumUser | None]],
 ) -> MaybeAwaitable[FlarumUser | None]:
-    """The author of `item` at once when it came along with it (no task), else `otherwise()`."""
+    """The author of `item` at once when it came along with it (no task), else
+    `otherwise(info)`."""
     if "user" in item.relationships:
         if item.author_id is None:
             return None
-        user = info.context.loaders(FLARUM).users.held(item.author_id)
+        user = info.context.loaders(FLARUM).user_held(item.author_id)
         if user is not None:
             return FlarumUser.of(user)
-    return otherwise()
+    return otherwise(info)
 
 
 @strawberry.type(description="A Flarum tag (category) that discussions are filed under.")
@@ -231,7 +235,7 @@ class Post(Node):
 
     @strawberry.field(graphql_type=FlarumUser | None)
     def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
-        return author_of(info, self.data, lambda: self._author(info))
+        return author_of(info, self.data, self._author)
 
     async def _author(self, info: Info) -> FlarumUser | None:
         post = self.data
@@ -271,20 +275,23 @@ class Discussion(Node):
 
     @classmethod
     def of(cls, discussion: flarum.Discussion) -> Discussion:
-        return cls(
-            id=global_id(SOURCE, "Discussion", discussion.id),
-            source=SOURCE,
-            upstream_id=discussion.id,
-            title=discussion.title,
-            slug=discussion.slug,
-            created_at=discussion.created_at,
-            last_posted_at=discussion.last_posted_at,
-            comment_count=discussion.comment_count,
-            is_locked=discussion.is_locked,
-            is_sticky=discussion.is_sticky,
-            is_hidden=discussion.is_hidden,
-            data=discussion,
-        )
+        # Made as `cls(...)` makes it, less the dataclass `__init__`: one per item of a page.
+        made = cls.__new__(cls)
+        made.__dict__ = {
+            "id": global_id(SOURCE, "Discussion", discussion.id),
+            "source": SOURCE,
+            "upstream_id": discussion.id,
+            "title": discussion.title,
+            "slug": discussion.slug,
+            "created_at": discussion.created_at,
+            "last_posted_at": discussion.last_posted_at,
+            "comment_count": discussion.comment_count,
+            "is_locked": discussion.is_locked,
+            "is_sticky": discussion.is_sticky,
+            "is_hidden": discussion.is_hidden,
+            "data": discussion,
+        }
+        return made
 
     async def _with(self, info: Info, relationship: str) -> flarum.Discussion:
         """This discussion with `relationship` loaded: fetched again if the list left it out."""
@@ -297,7 +304,7 @@ class Discussion(Node):
 
     @strawberry.field(graphql_type=FlarumUser | None)
     def author(self, info: Info) -> MaybeAwaitable[FlarumUser | None]:
-        return author_of(info, self.data, lambda: self._author(info))
+        return author_of(info, self.data, self._author)
 
     async def _author(self, info: Info) -> FlarumUser | None:
         return await load_user(info, (await self._with(info, "user")).author_id)

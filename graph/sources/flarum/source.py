@@ -102,6 +102,9 @@ class FlarumLoaders:
         self.users: Loader[str, User] = loader(self._users)
         """Users as best known: the short form from `included`, else the full document."""
         self.full_users: DataLoader[str, User] = loader(self._full_users)
+        self.included_users: dict[str, User] = {}
+        """The users `users` holds from `included`, as a plain dict: a page's discussions look
+        their authors up here, one each (`user_held`)."""
         self.posts: Loader[str, Post] = loader(self._posts)
         """Posts with their author linked."""
         self.included_posts: dict[str, Post] = {}
@@ -167,8 +170,11 @@ class FlarumLoaders:
         return await self._flarum().users_by_email(emails[0])
 
     def _remember(self, related: Related) -> None:
+        held = self.users.futures
         for user in related.users.values():
-            self.users.prime(user.id, user)
+            if user.id not in held:  # as `prime`, which keeps what the loader holds already
+                self.users.prime(user.id, user)
+                self.included_users[user.id] = user
             if user.is_full:
                 self.full_users.prime(user.id, user)
         for tag in related.tags.values():
@@ -178,6 +184,11 @@ class FlarumLoaders:
                 self.posts.prime(post.id, post)
             else:
                 self.included_posts[post.id] = post
+
+    def user_held(self, user_id: str) -> User | None:
+        """The user, if the loader holds them (`Loader.held`), looked up first where `included`
+        brought them."""
+        return self.included_users.get(user_id) or self.users.held(user_id)
 
     def post_held(self, post_id: str) -> Post | None:
         """The post, if a document brought it along, with or without its author."""
