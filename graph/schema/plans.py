@@ -39,12 +39,14 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLString,
     GraphQLUnionType,
     OperationType,
     Undefined,
@@ -81,9 +83,11 @@ class FieldPlan:
         "details",
         "field_def",
         "field_name",
+        "keeps_str",
         "mode",
         "name",
         "nodes",
+        "object_type",
         "parent_type",
         "read",
         "resolve",
@@ -110,8 +114,12 @@ class FieldPlan:
         self.subplans: dict[GraphQLObjectType, Subplan] = {}
         self.resolve = resolve
         self.attribute = ""
+        self.keeps_str = False
+        """Whether the leaf's type answers a `str` as it is (String, ID): no call to coerce it."""
         self.read: Callable[[Any, str], Any] = getattr
         self.coerce: Callable[[Any], Any] | None = None
+        self.object_type = _object_type_of(self.return_type)
+        """The object type of the value, null or not; None for any other type."""
         self.mode = self._mode()
 
     def _mode(self) -> int:
@@ -133,6 +141,7 @@ class FieldPlan:
             self.read = definition.default_resolver
             if is_leaf_type(named):
                 self.coerce = named.coerce_output_value
+                self.keeps_str = self.coerce in STR_AS_IS
                 return READ_LEAF
             return READ
         parameters = _lean_parameters(field, definition)
@@ -188,8 +197,13 @@ def _ignores_info(object_type: GraphQLObjectType) -> bool:
     )
 
 
+STR_AS_IS = (GraphQLString.coerce_output_value, GraphQLID.coerce_output_value)
+"""The coercions of graphql-core's own String and ID, which return a `str` as it is."""
+
+
 def _object_type_of(item_type: GraphQLOutputType) -> GraphQLObjectType | None:
-    """The object type of a list's items, null or not; None for any other item type."""
+    """The object type of a value (a list's item, a field's value), null or not; None for any
+    other type."""
     if isinstance(item_type, GraphQLNonNull):
         item_type = item_type.of_type
     return item_type if isinstance(item_type, GraphQLObjectType) else None
@@ -415,6 +429,9 @@ class PlanExecutor(GatewayExecutor):
                         results[field.name] = None
                         continue
                     if value is not None:
+                        if field.keeps_str and type(value) is str:
+                            results[field.name] = value
+                            continue
                         try:
                             coerced = field.coerce(value)  # type: ignore[misc]
                         except Exception:
@@ -497,7 +514,23 @@ class PlanExecutor(GatewayExecutor):
                 result = field.resolve(source, info, **args)
             if self.is_awaitable(result):
                 return self._complete_awaitable(field, return_type, field_path, info, result)
-            completed = self._complete(field, return_type, field_path, field_path, info, result)
+            object_type = field.object_type
+            subplan = (
+                field.subplans.get(object_type)
+                if object_type is not None and result is not None
+                else None
+            )
+            if (
+                subplan is not None
+                and subplan.ignores_info
+                and subplan.is_type_of is not None
+                and subplan.is_type_of(result, None) is True
+            ):
+                # An object its type's check accepts (an author that came along): executed at
+                # once, as `_complete_object` would.
+                completed = self._execute_object(subplan.fields, result, field_path)
+            else:
+                completed = self._complete(field, return_type, field_path, field_path, info, result)
             if self.is_awaitable(completed):
                 return self._await_completed(field, completed, field_path)
         except Exception as raw_error:

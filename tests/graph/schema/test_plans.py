@@ -65,6 +65,8 @@ class Item:
     """Declared non-null; item 2 has None in it."""
     mood: Mood
     """Item 3 has a value that is no `Mood`."""
+    code: strawberry.ID
+    """A `str`, but an `int` (which an ID answers as a string) in odd items."""
 
     @strawberry.field
     def twice(self) -> int:
@@ -91,6 +93,16 @@ class Item:
         return "yes"
 
     @strawberry.field
+    def pet(self) -> Cat | None:
+        """An object of a type with an interface: none in item 0, a stone where a cat belongs in
+        item 1, a cat with a null name in item 2, a cat in item 3."""
+        if self.number == 1:
+            return Stone(weight=1)  # type: ignore[return-value]
+        if self.number == 0:
+            return None
+        return Cat(name=None if self.number == 2 else f"cat {self.number}", lives=self.number)  # type: ignore[arg-type]
+
+    @strawberry.field
     def grid(self) -> list[list[int | None]]:
         return [[self.number, None], []]
 
@@ -106,6 +118,7 @@ def items() -> list[Item]:
             number=i,
             label=None if i == 2 else f"item {i}",  # type: ignore[arg-type]
             mood="confused" if i == 3 else Mood.GLAD,  # type: ignore[arg-type]
+            code=i if i % 2 else strawberry.ID(f"c{i}"),  # type: ignore[arg-type]
         )
         for i in range(4)
     ]
@@ -216,6 +229,7 @@ QUERIES = [
     "{ found { __typename ... on Stone { weight } ... on Cat { name } } }",
     "{ wrong { name } }",
     "{ cats { name lives __typename } }",
+    "{ items { number code pet { lives } } strictItems { pet { name lives } } }",
     "{ cats { lives } strictCats { lives } }",
     "{ strictCats { name } }",
     "{ goodCats { n: name ... on Thing { name } lives } }",
