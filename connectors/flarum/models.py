@@ -51,7 +51,7 @@ class Tag:
     discussion_count: int | None
 
 
-class Post(msgspec.Struct, frozen=True, kw_only=True):
+class Post(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A post: its resource's `attributes` decoded straight into it, as `Discussion` is; then
     `convert.post` sets its id and what its relationships link."""
 
@@ -99,11 +99,15 @@ class Post(msgspec.Struct, frozen=True, kw_only=True):
         return self.can_edit is not None
 
 
-class Discussion(msgspec.Struct, frozen=True, kw_only=True):
+class Discussion(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A discussion: its resource's `attributes` decoded straight into it (each field names the
     attribute Flarum sends), with no dict and no copy in between; then `convert.discussion`
     sets what the resource itself says: its id, and what its relationships link. (JSON:API keeps
-    `id` and `relationships` out of the attributes, so no attribute can fill those fields.)"""
+    `id` and `relationships` out of the attributes, so no attribute can fill those fields.)
+
+    `gc=False`, as `Post`: made from JSON, it holds strings, numbers, times and tuples of ids,
+    nothing that can lead back to it, so the cycle collector need not track it (a page of a
+    hundred made its collections cost 0.33M of the 9.27M instructions of Q1)."""
 
     title: str
     created_at: datetime = msgspec.field(name="createdAt")

@@ -1,16 +1,18 @@
 """Flarum's included users, made without the frozen dataclass `__init__`
-(`connectors/flarum/convert.py`), are the users `User(...)` makes, field for field."""
+(`connectors/flarum/convert.py`), are the users `User(...)` makes, field for field; what a page
+decodes is left out of the cycle collector's work."""
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import UTC, datetime
 
 import msgspec
 import pytest
 
 from connectors.flarum import User
-from connectors.flarum.convert import user
+from connectors.flarum.convert import discussion, user
 from connectors.flarum.jsonapi import Resource
 
 
@@ -60,3 +62,22 @@ def test_a_user_is_what_the_dataclass_makes(attributes: str, expected: User) -> 
     assert made == expected and hash(made) == hash(expected) and repr(made) == repr(expected)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.username = "other"  # type: ignore[misc]
+
+
+def test_what_a_page_decodes_is_not_tracked_by_the_cycle_collector() -> None:
+    text = (
+        b'{"type": "discussions", "id": "5", "attributes": {"title": "T", "createdAt":'
+        b' "2026-01-02T03:04:05+00:00"}, "relationships": {"user": {"data": {"type": "users",'
+        b' "id": "3"}}, "tags": {"data": [{"type": "tags", "id": "1"}]}}}'
+    )
+    found = msgspec.json.decode(text, type=Resource)
+    made = discussion(found)
+    assert (made.id, made.author_id, made.tag_ids, made.relationships) == (
+        "5",
+        "3",
+        ("1",),
+        frozenset({"user", "tags"}),
+    )
+    linkage = found.relationships["user"].data
+    for value in (found, found.relationships["user"], linkage, made):
+        assert not gc.is_tracked(value)
