@@ -342,6 +342,6 @@ def _combine(documents: Sequence[Document], parse: Any, *, has_next: bool) -> Pa
     items: list[Any] = []
     related = Related()
     for document in documents:
-        items.extend(parse(resource) for resource in document.many())
+        items.extend(map(parse, document.many()))
         related.merge(convert.related(document.included))
     return Page(items=items, related=related, has_next=has_next)

@@ -117,10 +117,16 @@ def discussion(resource: Resource) -> Discussion:
     if not found.slug:
         _is_set(found, "slug", resource.id)
     if relationships:
-        _is_set(found, "author_id", resource.to_one("user"))
-        _is_set(found, "tag_ids", resource.to_many("tags"))
-        _is_set(found, "first_post_id", resource.to_one("firstPost"))
-        _is_set(found, "post_ids", resource.to_many("posts"))
+        # Only those the resource carries: an absent one leaves its field None (a list brings
+        # a hundred discussions with one relationship or two).
+        if "user" in relationships:
+            _is_set(found, "author_id", resource.to_one("user"))
+        if "tags" in relationships:
+            _is_set(found, "tag_ids", resource.to_many("tags"))
+        if "firstPost" in relationships:
+            _is_set(found, "first_post_id", resource.to_one("firstPost"))
+        if "posts" in relationships:
+            _is_set(found, "post_ids", resource.to_many("posts"))
         _is_set(found, "relationships", frozenset(relationships))
     return found
 

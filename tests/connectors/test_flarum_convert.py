@@ -78,6 +78,7 @@ def test_what_a_page_decodes_is_not_tracked_by_the_cycle_collector() -> None:
         ("1",),
         frozenset({"user", "tags"}),
     )
+    assert made.first_post_id is None and made.post_ids is None  # not carried: not loaded
     linkage = found.relationships["user"].data
     for value in (found, found.relationships["user"], linkage, made):
         assert not gc.is_tracked(value)
