@@ -502,13 +502,13 @@ class Sending:
         request = outgoing.request
         auth = outgoing.caller.auth
         deadline = self.client.timeout.read
+        if self.client.is_closed:  # the gateway is shutting down: httpx would raise RuntimeError
+            raise Unavailable(
+                self.source, f"{self.source} is not reachable: the gateway is closing"
+            )
         try:
             async with asyncio.timeout(deadline):
-                if (
-                    self.direct
-                    and type(auth).async_auth_flow is httpx.Auth.async_auth_flow
-                    and not self.client.is_closed  # httpx's send refuses a closed client
-                ):
+                if self.direct and type(auth).async_auth_flow is httpx.Auth.async_auth_flow:
                     return await self._send_directly(request, auth)
                 response = await self.client.send(request, auth=auth, stream=True)
                 try:

@@ -8,6 +8,7 @@ import gc
 import httpx
 import pytest
 
+from connectors.errors import Unavailable
 from connectors.flarum.auth import FlarumAuth
 from connectors.http import Upstream, new_client
 from connectors.transport import PooledTransport
@@ -15,16 +16,18 @@ from connectors.transport import PooledTransport
 CLOSED = "Cannot send a request, as the client has been closed."
 
 
-async def test_a_closed_shared_client_refuses_as_httpx_does() -> None:
+async def test_a_closed_client_is_the_source_unavailable_on_both_paths() -> None:
+    """A request still running as the gateway shuts down: the source's UPSTREAM_UNAVAILABLE,
+    not httpx's RuntimeError (which the caller would see as an internal error)."""
     shared = new_client(timeout_s=5, max_connections=1)
     plain = httpx.AsyncClient(trust_env=False, transport=PooledTransport(max_connections=1))
     await shared.aclose()
     await plain.aclose()
     for client in (shared, plain):
         upstream = Upstream("flarum", client, "http://127.0.0.1:9", FlarumAuth())
-        with pytest.raises(RuntimeError) as refused:
+        with pytest.raises(Unavailable, match="the gateway is closing") as refused:
             await upstream.request("GET", "/api")
-        assert str(refused.value) == CLOSED, client
+        assert refused.value.source == "flarum", client
 
 
 async def test_a_closed_pool_refuses_and_opens_no_session() -> None:
