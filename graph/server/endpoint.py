@@ -40,6 +40,7 @@ from graph.server.media import (
     GRAPHQL_RESPONSE,
     is_request_error,
     media_type_for,
+    plain_json,
     status_of_request_error,
 )
 from graph.server.persisted import PersistedQueries, PersistedQueryError
@@ -357,12 +358,6 @@ class GraphQLEndpoint(BatchCheck, GraphQL[Context, None]):
 
 
 POST_OPERATIONS = OperationType.from_http("POST")
-
-
-def plain_json(content_type: str) -> bool:
-    """The content type is JSON's, in any case, with parameters or none; the other spellings
-    Strawberry reads as JSON go its own way."""
-    return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
 def kind_of(value: object) -> str:

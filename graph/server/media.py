@@ -17,6 +17,7 @@ __all__ = [
     "JSON",
     "is_request_error",
     "media_type_for",
+    "plain_json",
     "status_of_request_error",
     "weighted",
 ]
@@ -72,3 +73,10 @@ def is_request_error(data: object, errors: Iterable[object] | None) -> bool:
 def status_of_request_error(codes: Iterable[str]) -> int:
     """`400` for a client's mistake, `500` where the gateway itself failed before executing."""
     return 500 if "INTERNAL" in codes else 400
+
+
+def plain_json(content_type: str) -> bool:
+    """A request's `Content-Type` is JSON's, `application/json` in any case (media types are
+    case-insensitive), with parameters or none; the other spellings Strawberry reads as JSON
+    (`application/json-patch+json`, say) are not this."""
+    return content_type.partition(";")[0].strip().lower() == JSON

@@ -15,6 +15,8 @@ from __future__ import annotations
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.server.media import plain_json
+
 __all__ = ["JsonOperations"]
 
 
@@ -45,8 +47,8 @@ class JsonOperations:
 
 
 def _json(scope: Scope) -> bool:
-    """The request says its body is JSON (`application/json`, any case, any parameters)."""
+    """The request says its body is JSON (`plain_json`: the endpoint's own test)."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.partition(b";")[0].strip().lower() == b"application/json"
+            return plain_json(value.decode("latin-1"))
     return False
